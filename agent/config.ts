@@ -1,0 +1,118 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { readFileSync } from 'node:fs'
+import { TocdoError } from '../shared/errors.js'
+import { compileValidator } from '../shared/schemas/validate.js'
+import { ConnectionClass, Nullable } from '../shared/schemas/common.js'
+
+/**
+ * Agent configuration. Precedence: built-in defaults < config file < environment (TOCDO_AGENT_*)
+ * < command-line flags. Validated once and frozen; every error names the setting, where it
+ * came from and what to do.
+ */
+const HttpUrl = Type.String({ pattern: '^https?://[^\\s/]+(/.*)?$', description: 'http:// or https:// URL' })
+
+export const AgentConfig = Type.Object({
+  collector: Nullable(HttpUrl),
+  agentId: Nullable(Type.String({ minLength: 1, maxLength: 100 })),
+  token: Nullable(Type.String({ minLength: 16, maxLength: 200 })),
+  /** Test servers; empty means "the collector's own test endpoints". */
+  servers: Type.Array(HttpUrl, { maxItems: 20 }),
+  dataDir: Type.String({ minLength: 1 }),
+  connectionClass: Nullable(ConnectionClass),
+  planDownMbps: Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 100_000 })),
+  planUpMbps: Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 100_000 })),
+  /** Idle latency pings per test (methodology: at least 20). */
+  pings: Type.Integer({ minimum: 5, maximum: 200 }),
+  /** Hard cap per direction, seconds (methodology: 15). */
+  maxSecondsPerDirection: Type.Number({ minimum: 2, maximum: 60 }),
+  /** Per-direction byte cap, MB (10^6 bytes). */
+  byteCapMB: Type.Number({ minimum: 1, maximum: 100_000 }),
+  /** Minutes between full tests in `run` mode. */
+  intervalMinutes: Type.Number({ minimum: 1, maximum: 24 * 60 }),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))
+}, { additionalProperties: false })
+export type AgentConfig = Static<typeof AgentConfig>
+
+export const DEFAULT_AGENT_CONFIG: AgentConfig = {
+  collector: null,
+  agentId: null,
+  token: null,
+  servers: [],
+  dataDir: './data/agent',
+  connectionClass: null,
+  planDownMbps: null,
+  planUpMbps: null,
+  pings: 20,
+  maxSecondsPerDirection: 15,
+  byteCapMB: 2000,
+  intervalMinutes: 240,
+  logLevel: 'info'
+}
+
+const ENV: Record<string, keyof AgentConfig> = {
+  TOCDO_AGENT_COLLECTOR: 'collector',
+  TOCDO_AGENT_ID: 'agentId',
+  TOCDO_AGENT_TOKEN: 'token',
+  TOCDO_AGENT_SERVERS: 'servers',
+  TOCDO_AGENT_DATA_DIR: 'dataDir',
+  TOCDO_AGENT_CONNECTION_CLASS: 'connectionClass',
+  TOCDO_AGENT_PLAN_DOWN_MBPS: 'planDownMbps',
+  TOCDO_AGENT_PLAN_UP_MBPS: 'planUpMbps',
+  TOCDO_AGENT_PINGS: 'pings',
+  TOCDO_AGENT_MAX_SECONDS_PER_DIRECTION: 'maxSecondsPerDirection',
+  TOCDO_AGENT_BYTE_CAP_MB: 'byteCapMB',
+  TOCDO_AGENT_INTERVAL_MINUTES: 'intervalMinutes',
+  TOCDO_AGENT_LOG_LEVEL: 'logLevel'
+}
+
+const validator = compileValidator(AgentConfig)
+
+function fromEnvString (key: keyof AgentConfig, raw: string): unknown {
+  if (key === 'servers') return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  const sample = DEFAULT_AGENT_CONFIG[key]
+  const numeric = ['planDownMbps', 'planUpMbps', 'pings', 'maxSecondsPerDirection', 'byteCapMB', 'intervalMinutes']
+  if (numeric.includes(key) || typeof sample === 'number') return raw.trim() === '' ? raw : Number(raw)
+  return raw
+}
+
+export function loadAgentConfig ({ file, env = {}, flags = {} }: {
+  file?: string | undefined
+  env?: Record<string, string | undefined>
+  flags?: Partial<Record<keyof AgentConfig, unknown>>
+} = {}): Readonly<AgentConfig> {
+  const merged: Record<string, unknown> = { ...DEFAULT_AGENT_CONFIG }
+  const origin: Record<string, string> = {}
+  const configFile = file ?? env.TOCDO_AGENT_CONFIG
+  if (configFile !== undefined) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(readFileSync(configFile, 'utf8'))
+    } catch (err) {
+      throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `Cannot read agent config file ${configFile}: ${(err as Error).message}. Fix the file or pass --config with a valid JSON file.`, { cause: err })
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `Agent config file ${configFile} must hold a JSON object`)
+    }
+    for (const [k, v] of Object.entries(parsed)) { merged[k] = v; origin[k] = `config file ${configFile}` }
+  }
+  for (const [name, key] of Object.entries(ENV)) {
+    const raw = env[name]
+    if (raw !== undefined) { merged[key] = fromEnvString(key, raw); origin[key] = `environment variable ${name}` }
+  }
+  for (const [key, value] of Object.entries(flags)) {
+    if (value !== undefined) { merged[key] = value; origin[key] = `flag --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}` }
+  }
+  const unknown = Object.keys(merged).filter((k) => !(k in DEFAULT_AGENT_CONFIG))
+  if (unknown.length > 0) {
+    throw new TocdoError('TOCDO_ERR_CONFIG_INVALID',
+      `Unknown agent setting${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}" (from ${origin[k] ?? 'defaults'})`).join(', ')}; known settings: ${Object.keys(DEFAULT_AGENT_CONFIG).join(', ')}`)
+  }
+  if (!validator.check(merged)) {
+    const problems = validator.errors(merged, 20).map((e) => {
+      const key = e.field.replace(/^\//, '').split('/')[0] ?? e.field
+      return `${key} (from ${origin[key] ?? 'defaults'}): ${e.message}; got ${JSON.stringify(merged[key])}`
+    })
+    throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `Invalid agent configuration:\n  - ${problems.join('\n  - ')}`, { details: { problems } })
+  }
+  return Object.freeze(merged as AgentConfig)
+}

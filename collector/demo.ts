@@ -1,0 +1,48 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { AgencyStore } from './storage/agency-store.js'
+import type { Db } from './storage/db.js'
+import { placeAgent } from './geo/placement.js'
+
+export const DEMO_AGENCY_NAME = 'Sở Khoa học và Công nghệ tỉnh Kon Tum (demo)'
+
+export interface DemoCredentials { agentId: string, token: string, agencyId: string, legacyProvinceCode: string }
+
+/**
+ * The embedded default: one demo agency in former Kon Tum city (old commune Quang Trung,
+ * 23281, district 608; now Phường Kon Tum 23293 in Quảng Ngãi) and one local agent. The
+ * agent's token is written to <dataDir>/demo-agent.json (mode 0600) because the collector
+ * keeps only its hash.
+ */
+export function ensureDemoAgent (db: Db, agencies: AgencyStore, dataDir: string): DemoCredentials {
+  const file = join(dataDir, 'demo-agent.json')
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials
+    const agent = agencies.agentByToken(saved.token)
+    if (agent !== undefined && agent.status === 'active') return saved
+  }
+  let agency = agencies.agencyByName(DEMO_AGENCY_NAME)
+  if (agency === undefined) {
+    const place = placeAgent(db, { communeCode: '23281', scheme: '2025-03' })
+    if (place.communeCode === null || place.provinceCode === null) throw new Error(`demo placement is ambiguous: ${place.note}`)
+    agency = agencies.createAgency({
+      name: DEMO_AGENCY_NAME,
+      category: 'organisation',
+      connectionClass: 'fixed',
+      isp: 'demo (loopback)',
+      planDownMbps: 1000,
+      planUpMbps: 1000,
+      communeCode: place.communeCode,
+      provinceCode: place.provinceCode,
+      legacyCommuneCode: place.legacyCommuneCode,
+      legacyDistrictCode: place.legacyDistrictCode,
+      legacyProvinceCode: place.legacyProvinceCode,
+      placementNote: place.note
+    })
+  }
+  const { agent, token } = agencies.createAgent(agency.id, 'local demo agent')
+  const creds: DemoCredentials = { agentId: agent.id, token, agencyId: agency.id, legacyProvinceCode: agency.legacyProvinceCode ?? '62' }
+  writeFileSync(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 })
+  chmodSync(file, 0o600)
+  return creds
+}

@@ -1,0 +1,37 @@
+import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
+import { TocdoError } from '../../shared/errors.js'
+import type { Agency, AgentRow } from '../storage/agency-store.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    agent: AgentRow | null
+    agency: Agency | null
+  }
+  interface FastifyInstance {
+    /** preHandler hook: requires a bearer token of an active agent. */
+    requireAgent: (request: FastifyRequest) => Promise<void>
+  }
+}
+
+/**
+ * Agent authentication by bearer token. Tokens are looked up by their sha256 only; the
+ * decision uses no client clock (an agent whose clock is wrong must still authenticate,
+ * wazuh/wazuh#38439).
+ */
+export default fp(async (fastify) => {
+  fastify.decorateRequest('agent', null)
+  fastify.decorateRequest('agency', null)
+  fastify.decorate('requireAgent', async (request: FastifyRequest) => {
+    const header = request.headers.authorization
+    if (header === undefined || !/^Bearer\s+\S+$/i.test(header)) {
+      throw new TocdoError('TOCDO_ERR_AUTH_MISSING', 'Send the agent token as "Authorization: Bearer <token>"')
+    }
+    const agent = fastify.agencies.agentByToken(header.replace(/^Bearer\s+/i, ''))
+    if (agent === undefined) throw new TocdoError('TOCDO_ERR_AUTH_INVALID')
+    if (agent.status === 'revoked') throw new TocdoError('TOCDO_ERR_AGENT_REVOKED', 'This agent has been revoked; keep its data and contact the provincial administrator')
+    if (agent.status === 'decommissioned') throw new TocdoError('TOCDO_ERR_AGENT_DECOMMISSIONED', 'This agent has been decommissioned; stop measuring')
+    request.agent = agent
+    request.agency = fastify.agencies.agencyById(agent.agencyId) ?? null
+  })
+}, { name: 'auth', dependencies: ['db'] })

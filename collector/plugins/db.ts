@@ -1,0 +1,35 @@
+import fp from 'fastify-plugin'
+import { join } from 'node:path'
+import { openDatabase, type Db } from '../storage/db.js'
+import { AgencyStore } from '../storage/agency-store.js'
+import { Ingestor } from '../ingest/ingest.js'
+import { loadGeography, loadTargets } from '../geo/load-geography.js'
+import { seedsDir } from '../paths.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db
+    agencies: AgencyStore
+    ingestor: Ingestor
+  }
+}
+
+/**
+ * Owns the SQLite database for the app's lifetime: opens it (migrating and loading the
+ * seeds), decorates the stores, and closes it when the app closes.
+ */
+export default fp<{ file: string }>(async (fastify, opts) => {
+  const db = openDatabase(opts.file)
+  const seeds = seedsDir()
+  const geo = loadGeography(db, seeds)
+  const targets = loadTargets(db, seeds)
+  fastify.log.debug({ geo, targets }, 'seeds loaded')
+  fastify.decorate('db', db)
+  fastify.decorate('agencies', new AgencyStore(db))
+  fastify.decorate('ingestor', new Ingestor(db))
+  fastify.addHook('onClose', async () => { db.close() })
+}, { name: 'db' })
+
+export function databaseFile (dataDir: string): string {
+  return dataDir === ':memory:' ? ':memory:' : join(dataDir, 'collector.sqlite')
+}

@@ -1,0 +1,28 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { CollectorConfig } from './config.js'
+import collectorApp from './app.js'
+
+/**
+ * Builds the Fastify instance with its logger and limits; listening is the caller's choice,
+ * so tests can build the same server and listen on port 0.
+ */
+export async function buildCollector (config: Readonly<CollectorConfig>, { dbFile, logger }: { dbFile?: string, logger?: boolean | object } = {}): Promise<FastifyInstance> {
+  const fastify = Fastify({
+    logger: logger ?? {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', '*.token']
+    },
+    bodyLimit: config.bodyLimitBytes,
+    // Speed tests hold a connection for up to ~15 s per direction; agents reuse connections.
+    keepAliveTimeout: 72_000,
+    requestTimeout: 120_000,
+    forceCloseConnections: true
+  })
+  await fastify.register(collectorApp, { config, ...(dbFile === undefined ? {} : { dbFile }) })
+  return fastify
+}
+
+/** Listens on the configured address; on "::" Node accepts IPv4 too (dual-stack socket). */
+export async function startCollector (fastify: FastifyInstance, config: Readonly<CollectorConfig>): Promise<string> {
+  return await fastify.listen({ host: config.host, port: config.port })
+}

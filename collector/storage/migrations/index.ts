@@ -1,0 +1,10 @@
+import * as m001 from './001-initial.js'
+
+/**
+ * Migrations in the order they apply. Rules: never edit a migration that has shipped; add a
+ * new file with the next number; each runs in one transaction and is recorded by name in
+ * schema_migrations, so a half-applied migration is impossible.
+ */
+export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
+  { name: '001-initial', sql: m001.sql }
+]

@@ -1,0 +1,26 @@
+import neostandard from 'neostandard'
+
+export default [
+  ...neostandard({ ts: true, ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'bench/**/build/**', 'collector/dashboard/vendor/**'] }),
+  {
+    linterOptions: { reportUnusedDisableDirectives: 'error' }
+  },
+  {
+    // agent/ and collector/ are separate programs joined only by shared/ contracts.
+    files: ['agent/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/collector/**'], message: 'agent/ must not import collector/; put the contract in shared/.' }] }] }
+  },
+  {
+    files: ['collector/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/agent/**'], message: 'collector/ must not import agent/; put the contract in shared/.' }] }] }
+  },
+  {
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/agent/**', '**/collector/**'], message: 'shared/ is pure contracts and code.' }],
+        paths: ['fastify', 'undici', 'pino', 'better-sqlite3', 'ws'].map((name) => ({ name, message: 'shared/ holds pure code only, no I/O libraries.' }))
+      }]
+    }
+  }
+]

@@ -1,0 +1,183 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { ConnectionClass, IsoDateTime, Mbps, Ms, Nullable, Ulid } from './common.js'
+
+/**
+ * The versioned result record: what an agent measures and sends, and what the collector
+ * stores verbatim. docs/result-record.md documents every field and its unit.
+ *
+ * Versioning follows RIPE Atlas `mver`: a minor bump may only add optional fields, a major
+ * bump needs a new collector parser. The collector accepts any 1.x.
+ */
+export const RESULT_SCHEMA_VERSION = '1.0.0'
+export const RESULT_SCHEMA_MAJOR = 1
+
+export const LatencyStats = Type.Object({
+  n: Type.Integer({ minimum: 0 }),
+  minMs: Nullable(Ms),
+  medianMs: Nullable(Ms),
+  meanMs: Nullable(Ms),
+  p90Ms: Nullable(Ms),
+  iqmMs: Nullable(Ms),
+  jitterMs: Nullable(Ms),
+  jitterRfc3550Ms: Nullable(Ms),
+  samplesMs: Type.Array(Ms, { maxItems: 2000 })
+})
+export type LatencyStats = Static<typeof LatencyStats>
+
+export const ColdConnect = Type.Object({
+  tcpMs: Nullable(Ms),
+  tlsMs: Nullable(Ms),
+  ttfbMs: Nullable(Ms)
+})
+
+export const LoadedLatency = Type.Intersect([LatencyStats, Type.Object({
+  increaseMs: Nullable(Type.Number()),
+  rpm: Nullable(Type.Number({ minimum: 0 }))
+})])
+export type LoadedLatency = Static<typeof LoadedLatency>
+
+export const CpuUse = Type.Object({
+  processBusyPct: Nullable(Type.Number({ minimum: 0 })),
+  systemBusyPct: Nullable(Type.Number({ minimum: 0 })),
+  eventLoopP99Ms: Nullable(Ms),
+  calibratedCeilingMbps: Nullable(Mbps)
+})
+
+export const Direction = Type.Object({
+  /** Headline: steady-state goodput of payload bytes after the detected warm-up, no overhead factor. */
+  mbps: Mbps,
+  streamsInitial: Type.Integer({ minimum: 1, maximum: 64 }),
+  streamsMax: Type.Integer({ minimum: 1, maximum: 64 }),
+  warmupEndS: Nullable(Type.Number({ minimum: 0 })),
+  windowS: Type.Number({ minimum: 0 }),
+  durationS: Type.Number({ minimum: 0 }),
+  bytes: Type.Integer({ minimum: 0 }),
+  meanWholeMbps: Nullable(Mbps),
+  p90_1sMbps: Nullable(Mbps),
+  trimmedMeanMbps: Nullable(Mbps),
+  min1sMbps: Nullable(Mbps),
+  cv1s: Nullable(Type.Number({ minimum: 0 })),
+  countedAt: Type.Union([Type.Literal('client'), Type.Literal('server')], { description: 'Which side counted the bytes' }),
+  byteCapped: Type.Boolean(),
+  streamErrors: Type.Integer({ minimum: 0 }),
+  loaded: Nullable(LoadedLatency),
+  cpu: Nullable(CpuUse),
+  samples: Type.Object({
+    intervalMs: Type.Number({ minimum: 1 }),
+    /** Cumulative payload bytes of all streams at each sample, receiver side. */
+    cumulativeBytes: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 10_000 }),
+    /** Sample times in ms since the first stream started (monotonic clock). */
+    tMs: Type.Array(Type.Number({ minimum: 0 }), { maxItems: 10_000 })
+  })
+})
+export type Direction = Static<typeof Direction>
+
+export const Ipv6Result = Type.Object({
+  state: Type.Union([Type.Literal('capable'), Type.Literal('works'), Type.Literal('broken'), Type.Literal('none')],
+    { description: 'capable: global address only; works: IPv6 connections succeed; broken: address present but IPv6 fails; none: no global IPv6 address' }),
+  globalAddress: Type.Boolean(),
+  aaaa: Nullable(Type.Boolean()),
+  connect6: Nullable(Type.Boolean()),
+  connect4: Nullable(Type.Boolean()),
+  ping6MedianMs: Nullable(Ms),
+  ping4MedianMs: Nullable(Ms),
+  mainTestFamily: Nullable(Type.Union([Type.Literal(4), Type.Literal(6)])),
+  forcedV6Mbps: Nullable(Mbps),
+  failures: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 50 }),
+  autoSelectFamily: Nullable(Type.Boolean())
+})
+export type Ipv6Result = Static<typeof Ipv6Result>
+
+export const ValidityFlag = Type.Union([
+  Type.Literal('client_limited'),
+  Type.Literal('cross_traffic'),
+  Type.Literal('local_link_limited'),
+  Type.Literal('unstable'),
+  Type.Literal('degraded'),
+  Type.Literal('byte_capped'),
+  Type.Literal('server_limited'),
+  Type.Literal('implausible'),
+  Type.Literal('wifi'),
+  Type.Literal('vpn')
+])
+export type ValidityFlag = Static<typeof ValidityFlag>
+
+/** Flags that keep a result out of target figures (methodology.md §11, counting rule). */
+export const DISQUALIFYING_FLAGS: readonly ValidityFlag[] = [
+  'client_limited', 'cross_traffic', 'local_link_limited', 'server_limited', 'implausible', 'degraded'
+]
+
+export const ResultRecord = Type.Object({
+  schemaVersion: Type.String({ pattern: '^1\\.[0-9]+\\.[0-9]+$', description: 'Semantic version of this record format; the collector accepts 1.x' }),
+  id: Ulid,
+  seq: Nullable(Type.Integer({ minimum: 0 })),
+  kind: Type.Union([Type.Literal('speed'), Type.Literal('latency'), Type.Literal('ipv6'), Type.Literal('skip')]),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('partial'), Type.Literal('failed'), Type.Literal('skipped')]),
+  measuredAt: IsoDateTime,
+  durationMs: Ms,
+  agentVersion: Type.String({ maxLength: 40 }),
+  clock: Type.Object({
+    offsetMs: Nullable(Type.Number()),
+    sinceSyncS: Nullable(Type.Number({ minimum: 0 }))
+  }),
+  server: Nullable(Type.Object({
+    url: Type.String({ maxLength: 500 }),
+    address: Nullable(Type.String({ maxLength: 64 })),
+    family: Nullable(Type.Union([Type.Literal(4), Type.Literal(6)])),
+    candidates: Type.Array(Type.Object({ url: Type.String({ maxLength: 500 }), medianMs: Nullable(Ms) }), { maxItems: 20 })
+  })),
+  context: Type.Object({
+    os: Type.String({ maxLength: 100 }),
+    arch: Type.String({ maxLength: 20 }),
+    cpuModel: Type.String({ maxLength: 200 }),
+    cores: Type.Integer({ minimum: 0 }),
+    iface: Type.Union([Type.Literal('ethernet'), Type.Literal('wifi'), Type.Literal('cellular'), Type.Literal('loopback'), Type.Literal('unknown')]),
+    linkMbps: Nullable(Mbps),
+    connectionClass: Nullable(ConnectionClass),
+    planDownMbps: Nullable(Mbps),
+    planUpMbps: Nullable(Mbps),
+    crossTraffic: Nullable(Type.Object({
+      source: Type.String({ maxLength: 40 }),
+      ifaceBytes: Type.Integer({ minimum: 0 }),
+      testBytes: Type.Integer({ minimum: 0 })
+    }))
+  }),
+  latency: Nullable(Type.Object({
+    idle: Nullable(Type.Intersect([LatencyStats, Type.Object({ connect: Nullable(ColdConnect) })]))
+  })),
+  download: Nullable(Direction),
+  upload: Nullable(Direction),
+  ipv6: Nullable(Ipv6Result),
+  flags: Type.Array(ValidityFlag, { maxItems: 20, uniqueItems: true }),
+  flagReasons: Type.Array(Type.Object({ flag: ValidityFlag, reason: Type.String({ maxLength: 500 }) }), { maxItems: 20 }),
+  confidence: Nullable(Type.Union([Type.Literal('high'), Type.Literal('medium'), Type.Literal('low')])),
+  error: Nullable(Type.Object({ code: Type.String({ maxLength: 60 }), detail: Type.String({ maxLength: 1000 }) }))
+}, { additionalProperties: true, $id: 'ResultRecord' })
+export type ResultRecord = Static<typeof ResultRecord>
+
+/** What an agent posts to POST /api/v1/results. */
+export const MAX_BATCH_ITEMS = 500
+export const MAX_BATCH_BYTES = 512 * 1024
+
+export const ResultBatch = Type.Object({
+  results: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_BATCH_ITEMS })
+}, { additionalProperties: false })
+export type ResultBatch = Static<typeof ResultBatch>
+
+export const ItemAck = Type.Object({
+  id: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Literal('accepted'), Type.Literal('duplicate'), Type.Literal('conflict'), Type.Literal('rejected')]),
+  reason: Type.Optional(Type.String()),
+  field: Type.Optional(Type.String())
+})
+export type ItemAck = Static<typeof ItemAck>
+
+export const BatchReply = Type.Object({
+  serverTime: IsoDateTime,
+  items: Type.Array(ItemAck),
+  accepted: Type.Integer(),
+  duplicate: Type.Integer(),
+  conflict: Type.Integer(),
+  rejected: Type.Integer()
+})
+export type BatchReply = Static<typeof BatchReply>

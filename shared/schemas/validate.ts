@@ -1,0 +1,38 @@
+import { FormatRegistry, type TSchema, type Static } from '@sinclair/typebox'
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+
+// RFC 3339 date-time, as JSON Schema's `date-time` format means it.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)))
+}
+
+export interface FieldError {
+  /** JSON pointer of the failing field, e.g. "/download/mbps". */
+  field: string
+  message: string
+}
+
+export interface Validator<T extends TSchema> {
+  check: (value: unknown) => value is Static<T>
+  /** The first few errors, most specific first, each naming its field. */
+  errors: (value: unknown, limit?: number) => FieldError[]
+}
+
+export function compileValidator<T extends TSchema> (schema: T): Validator<T> {
+  const compiled: TypeCheck<T> = TypeCompiler.Compile(schema)
+  return {
+    check: (value: unknown): value is Static<T> => compiled.Check(value),
+    errors: (value: unknown, limit = 5) => {
+      const out: FieldError[] = []
+      for (const e of compiled.Errors(value)) {
+        // A union reports its own failure first and then each branch; keep the most
+        // specific path for each field so the message names the leaf the user must fix.
+        if (out.some((o) => o.field === e.path)) continue
+        out.push({ field: e.path === '' ? '/' : e.path, message: e.message })
+        if (out.length >= limit) break
+      }
+      return out
+    }
+  }
+}
