@@ -32,8 +32,12 @@ export function isValidForTargets (r: ResultRecord): boolean {
  * record is a `duplicate`; the same id with a different payload is a `conflict` and the
  * first copy is kept (fleet-protocol.md §7).
  */
+/** The typed columns of a row as stored; what rollups and other listeners see. */
+export type StoredRow = Record<string, unknown> & { agentId: string, resultId: string, kind: string, valid: number, measuredAtCorr: number }
+
 export class Ingestor {
   readonly #db: Db
+  readonly #listeners: Array<(rows: StoredRow[]) => void> = []
   readonly #insert
   readonly #existingHash
 
@@ -49,6 +53,14 @@ export class Ingestor {
       @payloadSha256, @raw)
       ON CONFLICT (agent_id, result_id) DO NOTHING`)
     this.#existingHash = db.prepare('SELECT payload_sha256 FROM result WHERE agent_id = ? AND result_id = ?').pluck()
+  }
+
+  /**
+   * Registers a listener called inside the ingest transaction with the rows accepted in it,
+   * so derived data (rollups) commits or rolls back together with the results themselves.
+   */
+  onAccepted (listener: (rows: StoredRow[]) => void): void {
+    this.#listeners.push(listener)
   }
 
   ingest (agent: AgentRow, agency: Agency, items: readonly unknown[], receivedAt = Date.now()): IngestOutcome {
@@ -68,11 +80,13 @@ export class Ingestor {
     })
 
     this.#db.transaction(() => {
+      const accepted: StoredRow[] = []
       for (const { index, params } of rows) {
         const id = params.resultId as string
         if (this.#insert.run(params).changes === 1) {
           out.items[index] = { id, status: 'accepted' }
           out.accepted++
+          accepted.push(params as StoredRow)
           continue
         }
         const stored = this.#existingHash.get(agent.id, id) as Buffer
@@ -84,6 +98,7 @@ export class Ingestor {
           out.conflict++
         }
       }
+      if (accepted.length > 0) for (const listener of this.#listeners) listener(accepted)
     })()
     return out
   }
