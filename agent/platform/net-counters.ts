@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises'
+
+/**
+ * Per-interface byte counters from the operating system, for the cross-traffic check
+ * (methodology.md §11: interface bytes minus the test's own bytes) and the scheduler's
+ * quiet-line gate (§4 phase 0).
+ *
+ * Linux exposes them in /proc/net/dev. Other platforms have no file to read without a
+ * native addon (methodology.md §16), so the answer there is `unavailable` with the reason,
+ * never zeros that would look like a quiet line.
+ */
+export interface InterfaceCounters {
+  source: 'proc-net-dev' | 'unavailable'
+  reason?: string
+  ifaces: Record<string, { rxBytes: number, txBytes: number }>
+}
+
+export const PROC_NET_DEV = '/proc/net/dev'
+
+/**
+ * Parses /proc/net/dev. The header has two lines; each interface line is
+ * `name: rx_bytes rx_packets … (8 receive fields) tx_bytes …`. Names may contain dots and
+ * dashes (`eth0.100`, `br-lan`), and old kernels print no space after the colon.
+ */
+export function parseProcNetDev (text: string): Record<string, { rxBytes: number, txBytes: number }> {
+  const out: Record<string, { rxBytes: number, txBytes: number }> = {}
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':')
+    if (colon < 0) continue
+    const name = line.slice(0, colon).trim()
+    if (name === '' || name.includes('|')) continue
+    const fields = line.slice(colon + 1).trim().split(/\s+/).map(Number)
+    if (fields.length < 9 || fields.some((v) => !Number.isFinite(v))) continue
+    out[name] = { rxBytes: fields[0] as number, txBytes: fields[8] as number }
+  }
+  return out
+}
+
+export async function readInterfaceCounters ({ platform = process.platform, file = PROC_NET_DEV }: { platform?: NodeJS.Platform, file?: string } = {}): Promise<InterfaceCounters> {
+  if (platform !== 'linux') {
+    return { source: 'unavailable', reason: `no interface byte counters on ${platform} without a native addon (methodology.md §16)`, ifaces: {} }
+  }
+  try {
+    return { source: 'proc-net-dev', ifaces: parseProcNetDev(await readFile(file, 'utf8')) }
+  } catch (err) {
+    return { source: 'unavailable', reason: `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, ifaces: {} }
+  }
+}
+
+/** Interfaces that carry no traffic off the host: loopback and the like. */
+export function isLoopbackName (name: string): boolean {
+  return name === 'lo' || name.startsWith('lo:')
+}
+
+/**
+ * Bytes moved between two readings, summed over the interfaces in `names` (or over every
+ * non-loopback interface when `names` is undefined). Counters that went backwards (an
+ * interface re-created, a 32-bit wrap) count as unknown: null, not a negative number.
+ */
+export function bytesBetween (a: InterfaceCounters, b: InterfaceCounters, names?: readonly string[]): { rxBytes: number, txBytes: number } | null {
+  if (a.source === 'unavailable' || b.source === 'unavailable') return null
+  const list = names ?? Object.keys(b.ifaces).filter((n) => !isLoopbackName(n))
+  let rx = 0
+  let tx = 0
+  for (const n of list) {
+    const x = a.ifaces[n]
+    const y = b.ifaces[n]
+    if (x === undefined || y === undefined) continue
+    if (y.rxBytes < x.rxBytes || y.txBytes < x.txBytes) return null
+    rx += y.rxBytes - x.rxBytes
+    tx += y.txBytes - x.txBytes
+  }
+  return { rxBytes: rx, txBytes: tx }
+}
