@@ -1,0 +1,219 @@
+/* eslint-disable @typescript-eslint/no-redeclare -- TypeBox idiom: a schema and its Static type share one name */
+import { Type, type Static } from '@sinclair/typebox'
+import { ConnectionClass, IsoDateTime, Mbps, Nullable } from './common.js'
+import { ItemAck, MAX_BATCH_ITEMS } from './result.js'
+import { API_PREFIX } from '../protocol.js'
+
+/**
+ * The fleet wire contract between agents and the collector (docs/fleet.md): enrolment,
+ * the sync call (heartbeat + results), remote configuration and the admin API. JSON,
+ * camelCase. Both sides validate with these schemas, so an agent and a collector can
+ * never disagree on what a valid configuration is.
+ */
+
+export const FLEET_PATHS = {
+  enroll: `${API_PREFIX}/enroll`,
+  sync: `${API_PREFIX}/sync`,
+  adminAgencies: `${API_PREFIX}/admin/agencies`,
+  adminEnrolmentCodes: `${API_PREFIX}/admin/agencies/:id/enrolment-codes`,
+  adminAgents: `${API_PREFIX}/admin/agents`,
+  adminRevoke: `${API_PREFIX}/admin/agents/:id/revoke`,
+  adminDecommission: `${API_PREFIX}/admin/agents/:id/decommission`,
+  adminConfig: `${API_PREFIX}/admin/config`
+} as const
+
+/** Health thresholds on the time since the last sync (fleet-protocol.md §11). */
+export const ONLINE_MAX_S = 900
+export const STALE_MAX_S = 3600
+
+/** Enrolment code: 16 base32 characters (80 bits), single use, valid 14 days. */
+export const ENROLMENT_CODE_PATTERN = '^[A-Z2-7]{16}$'
+export const ENROLMENT_CODE_TTL_DAYS = 14
+
+const HhMm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'Local time HH:MM (24 h)' })
+export const TimeWindow = Type.Object({ start: HhMm, end: HhMm }, { additionalProperties: false })
+export type TimeWindow = Static<typeof TimeWindow>
+
+/**
+ * Declarative configuration sent by the collector: data only, no code. Invalid → refused
+ * whole; the previous version stays in force (fleet-protocol.md §13).
+ */
+export const AgentRemoteConfig = Type.Object({
+  version: Type.Integer({ minimum: 1 }),
+  schedule: Type.Object({
+    fullTestsPerDay: Type.Integer({ minimum: 4, maximum: 6 }),
+    latencyEveryMin: Type.Integer({ minimum: 5, maximum: 1440 }),
+    ipv6EveryMin: Type.Integer({ minimum: 15, maximum: 10_080 }),
+    officeHours: Type.Array(TimeWindow, { minItems: 1, maxItems: 4 }),
+    eveningWindow: TimeWindow,
+    timezone: Type.Literal('Asia/Ho_Chi_Minh')
+  }, { additionalProperties: false }),
+  servers: Type.Array(Type.String({ pattern: '^https?://[^\\s/?#]+[^\\s]*$', maxLength: 500 }), { minItems: 1, maxItems: 20, uniqueItems: true }),
+  monthlyBudgetMB: Type.Integer({ minimum: 100, maximum: 10_000_000 }),
+  maxSecondsPerDirection: Type.Integer({ minimum: 5, maximum: 60 })
+}, { additionalProperties: false, $id: 'AgentRemoteConfig' })
+export type AgentRemoteConfig = Static<typeof AgentRemoteConfig>
+
+/** Agency fields an agent needs to stamp its results (context.connectionClass, plan speeds). */
+export const EnrolledAgency = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  communeCode: Type.String(),
+  provinceCode: Type.String(),
+  legacyDistrictCode: Nullable(Type.String()),
+  connectionClass: ConnectionClass,
+  category: Type.Union([Type.Literal('organisation'), Type.Literal('public_access_point')]),
+  isp: Type.String(),
+  planDownMbps: Nullable(Mbps),
+  planUpMbps: Nullable(Mbps)
+})
+export type EnrolledAgency = Static<typeof EnrolledAgency>
+
+export const EnrollRequest = Type.Object({
+  code: Type.String({ pattern: ENROLMENT_CODE_PATTERN, description: '16 base32 characters (A–Z, 2–7), upper case' }),
+  hostname: Type.String({ minLength: 1, maxLength: 255 }),
+  os: Type.String({ minLength: 1, maxLength: 100 }),
+  arch: Type.String({ minLength: 1, maxLength: 20 }),
+  agentVersion: Type.String({ minLength: 1, maxLength: 40 })
+}, { additionalProperties: false })
+export type EnrollRequest = Static<typeof EnrollRequest>
+
+export const EnrollReply = Type.Object({
+  agentId: Type.String(),
+  /** Bearer token, 32 random bytes base64url; returned once, stored by the collector only as sha256. */
+  token: Type.String(),
+  agency: EnrolledAgency,
+  config: AgentRemoteConfig
+})
+export type EnrollReply = Static<typeof EnrollReply>
+
+const Count = Type.Integer({ minimum: 0 })
+
+export const Heartbeat = Type.Object({
+  agentVersion: Type.String({ minLength: 1, maxLength: 40 }),
+  configVersion: Nullable(Type.Integer({ minimum: 1 })),
+  uptimeS: Type.Number({ minimum: 0 }),
+  queue: Type.Object({
+    pending: Count,
+    oldestAgeS: Nullable(Type.Number({ minimum: 0 })),
+    dead: Count,
+    bytes: Count
+  }),
+  counters: Type.Object({
+    skippedCrossTraffic: Count,
+    skippedBudget: Count,
+    storageFull: Count,
+    missedSlots: Count
+  }),
+  clock: Type.Object({
+    /** Collector clock − agent clock, ms; null until the agent has an estimate. */
+    offsetMs: Nullable(Type.Number()),
+    sinceSyncS: Nullable(Type.Number({ minimum: 0 }))
+  })
+})
+export type Heartbeat = Static<typeof Heartbeat>
+
+/**
+ * POST /api/v1/sync body. Results are validated item by item (each gets its own ack), so
+ * the envelope only bounds their number; the decoded body is capped at MAX_SYNC_BODY_BYTES.
+ */
+export const MAX_SYNC_BODY_BYTES = 512 * 1024
+export const SyncRequest = Type.Object({
+  agentId: Type.String({ minLength: 1, maxLength: 64 }),
+  sentAt: IsoDateTime,
+  heartbeat: Heartbeat,
+  results: Type.Array(Type.Unknown(), { minItems: 0, maxItems: MAX_BATCH_ITEMS })
+})
+export type SyncRequest = Static<typeof SyncRequest>
+
+export const SyncAcks = Type.Object({
+  items: Type.Array(ItemAck),
+  accepted: Count,
+  duplicate: Count,
+  conflict: Count,
+  rejected: Count
+})
+export type SyncAcks = Static<typeof SyncAcks>
+
+export const SyncReply = Type.Object({
+  serverTime: IsoDateTime,
+  acks: SyncAcks,
+  /** Present (non-null) only when newer than heartbeat.configVersion. */
+  config: Nullable(AgentRemoteConfig),
+  nextSyncS: Type.Integer({ minimum: 1 })
+})
+export type SyncReply = Static<typeof SyncReply>
+
+/** Every error reply of the collector. */
+export const ErrorReply = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  field: Type.Optional(Type.String())
+})
+export type ErrorReply = Static<typeof ErrorReply>
+
+// ---------------------------------------------------------------- admin API
+
+export const NewAgencyRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 300 }),
+  communeCode: Type.String({ pattern: '^[0-9]{5}$' }),
+  scheme: Type.Union([Type.Literal('2025-03'), Type.Literal('2025-07')]),
+  legacyCommuneCode: Type.Optional(Type.String({ pattern: '^[0-9]{5}$' })),
+  category: Type.Union([Type.Literal('organisation'), Type.Literal('public_access_point')]),
+  connectionClass: ConnectionClass,
+  isp: Type.String({ minLength: 1, maxLength: 100 }),
+  planDownMbps: Nullable(Mbps),
+  planUpMbps: Nullable(Mbps)
+}, { additionalProperties: false })
+export type NewAgencyRequest = Static<typeof NewAgencyRequest>
+
+export const AgencyView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  category: Type.String(),
+  connectionClass: Type.String(),
+  isp: Type.String(),
+  planDownMbps: Nullable(Type.Number()),
+  planUpMbps: Nullable(Type.Number()),
+  communeCode: Type.String(),
+  provinceCode: Type.String(),
+  legacyCommuneCode: Nullable(Type.String()),
+  legacyDistrictCode: Nullable(Type.String()),
+  legacyProvinceCode: Nullable(Type.String()),
+  /** How the other scheme was derived, or why it is ambiguous. */
+  placementNote: Nullable(Type.String()),
+  /** Candidate legacy communes when the placement is ambiguous; empty otherwise. */
+  placementCandidates: Type.Array(Type.String()),
+  createdAt: IsoDateTime
+})
+export type AgencyView = Static<typeof AgencyView>
+
+export const EnrolmentCodeView = Type.Object({ code: Type.String(), expiresAt: IsoDateTime })
+export type EnrolmentCodeView = Static<typeof EnrolmentCodeView>
+
+export const NewAgencyReply = Type.Object({ agency: AgencyView, enrolment: EnrolmentCodeView })
+export type NewAgencyReply = Static<typeof NewAgencyReply>
+
+export const AgentHealthState = Type.Union([Type.Literal('online'), Type.Literal('stale'), Type.Literal('offline'), Type.Literal('never')])
+export type AgentHealthState = Static<typeof AgentHealthState>
+
+export const AgentView = Type.Object({
+  id: Type.String(),
+  agencyId: Type.String(),
+  agencyName: Type.String(),
+  hostname: Type.String(),
+  os: Nullable(Type.String()),
+  arch: Nullable(Type.String()),
+  status: Type.Union([Type.Literal('active'), Type.Literal('revoked'), Type.Literal('decommissioned')]),
+  /** From the last sync: online ≤ 900 s, stale ≤ 3600 s, offline beyond, never if it never synced. */
+  state: AgentHealthState,
+  lastSeenAt: Nullable(IsoDateTime),
+  agentVersion: Nullable(Type.String()),
+  configVersion: Nullable(Type.Integer()),
+  queuePending: Nullable(Type.Integer()),
+  queueOldestAgeS: Nullable(Type.Number()),
+  queueDead: Nullable(Type.Integer()),
+  clockOffsetMs: Nullable(Type.Number()),
+  createdAt: IsoDateTime
+})
+export type AgentView = Static<typeof AgentView>
