@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import type { CollectorConfig } from './config.js'
 import { TOCDO_VERSION } from '../shared/version.js'
 import dbPlugin, { databaseFile } from './plugins/db.js'
@@ -7,21 +8,30 @@ import { errorHandler } from './plugins/error-handler.js'
 import { healthRoutes } from './routes/health.js'
 import { resultRoutes } from './routes/results.js'
 import { reportRoutes } from './routes/reports.js'
+import { dashboardPlugin } from './dashboard/plugin.js'
 import { speedtestRoutes } from './speedtest/routes.js'
 import { createAdmission } from './speedtest/admission.js'
 import { getPayload } from './speedtest/payload.js'
+import { ndt7Plugin } from './speedtest/ndt7.js'
 
 /**
  * The whole collector on one screen. In speed-test-only mode there is no database: the
  * process is a standalone test server.
  */
-export default async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<CollectorConfig>, dbFile?: string }): Promise<void> {
+async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<CollectorConfig>, dbFile?: string }): Promise<void> {
   const { config } = opts
   fastify.setErrorHandler(errorHandler)
 
   const admission = createAdmission({ maxConcurrent: config.maxConcurrentTests })
   fastify.addHook('onClose', async () => { admission.close() })
   await fastify.register(speedtestRoutes, { payload: getPayload(), admission, busyRetryAfterS: config.busyRetryAfterS, version: TOCDO_VERSION })
+  // Standard ndt7 clients (M-Lab's) send no tocdo test id, so each connection is a test of its own.
+  await fastify.register(ndt7Plugin, {
+    payload: getPayload(),
+    admit: () => admission.admit(undefined),
+    retryAfterSeconds: config.busyRetryAfterS,
+    onTestComplete: (s) => { fastify.log.info({ ndt7: s }, 'ndt7 test complete') }
+  })
 
   if (config.speedtestOnly) {
     await fastify.register(healthRoutes, { mode: 'speedtest-only', version: TOCDO_VERSION })
@@ -33,4 +43,9 @@ export default async function collectorApp (fastify: FastifyInstance, opts: { co
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)
   await fastify.register(reportRoutes)
+  await fastify.register(dashboardPlugin, { departmentName: config.departmentName, version: TOCDO_VERSION })
 }
+
+// Wrapped with fastify-plugin so the stores it decorates are visible to the process entry
+// (the demo set-up and the CLI) and to tests holding the root instance.
+export default fp(collectorApp, { name: 'tocdo-collector' })

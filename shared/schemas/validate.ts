@@ -1,5 +1,6 @@
 import { FormatRegistry, type TSchema, type Static } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import type { ValueError } from '@sinclair/typebox/errors'
 
 // RFC 3339 date-time, as JSON Schema's `date-time` format means it.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i
@@ -19,13 +20,30 @@ export interface Validator<T extends TSchema> {
   errors: (value: unknown, limit?: number) => FieldError[]
 }
 
+/**
+ * A union (e.g. `Direction | null`) fails as a whole at its own path; the useful message is
+ * in the branch that got furthest. Descend into the branches and keep the deepest error, so
+ * `download.mbps: "fast"` is reported at /download/mbps, not at /download.
+ */
+function mostSpecific (e: ValueError): ValueError {
+  let best = e
+  for (const branch of e.errors ?? []) {
+    const first = branch.First()
+    if (first === undefined) continue
+    const candidate = mostSpecific(first)
+    if (candidate.path.length > best.path.length) best = candidate
+  }
+  return best
+}
+
 export function compileValidator<T extends TSchema> (schema: T): Validator<T> {
   const compiled: TypeCheck<T> = TypeCompiler.Compile(schema)
   return {
     check: (value: unknown): value is Static<T> => compiled.Check(value),
     errors: (value: unknown, limit = 5) => {
       const out: FieldError[] = []
-      for (const e of compiled.Errors(value)) {
+      for (const raw of compiled.Errors(value)) {
+        const e = mostSpecific(raw)
         // A union reports its own failure first and then each branch; keep the most
         // specific path for each field so the message names the leaf the user must fix.
         if (out.some((o) => o.field === e.path)) continue

@@ -1,0 +1,89 @@
+/**
+ * The README's first command: a collector on localhost with SQLite under ./data, a demo
+ * agency with a local agent, one measurement at once against the collector's own test
+ * endpoints, then the agent on its schedule. Prints where to read the report.
+ *
+ * The collector and the agent run as two processes, as they would in the field.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..')
+const dataDir = process.env.TOCDO_DATA_DIR ?? './data'
+const children: ChildProcess[] = []
+
+async function freePort (preferred: number): Promise<number> {
+  const tryPort = async (port: number): Promise<number | null> => await new Promise((done) => {
+    const s = createServer()
+    s.once('error', () => { done(null) })
+    s.listen(port, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => { done(typeof a === 'object' && a !== null ? a.port : null) })
+    })
+  })
+  return (await tryPort(preferred)) ?? (await tryPort(0)) ?? preferred
+}
+
+function start (script: string, args: string[], inherit = true): ChildProcess {
+  const child = spawn(process.execPath, [join(root, 'dist', script), ...args], { stdio: inherit ? 'inherit' : 'pipe' })
+  children.push(child)
+  return child
+}
+
+async function waitHealthy (url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`${url}/healthz`)
+      if (r.ok) return
+    } catch {}
+    await sleep(200)
+  }
+  throw new Error(`collector did not become healthy at ${url}`)
+}
+
+function stopAll (): void {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM')
+}
+
+async function main (): Promise<void> {
+  const port = Number(process.env.TOCDO_PORT ?? await freePort(8080))
+  const url = `http://localhost:${port}`
+  process.once('SIGINT', stopAll)
+  process.once('SIGTERM', stopAll)
+
+  console.log(`tocdo demo: starting the collector on ${url} (data in ${dataDir})`)
+  const collector = start('collector/cli.js', ['--demo', '--data-dir', dataDir, '--port', String(port), '--log-level', 'warn'])
+  collector.once('exit', (code) => { if (code !== 0 && code !== null) { console.error(`collector exited with ${code}`); stopAll(); process.exitCode = 1 } })
+  await waitHealthy(url)
+
+  const creds = JSON.parse(readFileSync(join(dataDir, 'demo-agent.json'), 'utf8')) as { token: string, agentId: string, legacyProvinceCode: string }
+  const agentArgs = ['--collector', url, '--token', creds.token, '--agent-id', creds.agentId, '--log-level', 'warn']
+
+  console.log('tocdo demo: the local agent is measuring now (idle latency, download, upload; about 40 s)…')
+  const once = start('agent/cli.js', ['run', '--once', ...agentArgs])
+  const code = await new Promise<number | null>((done) => once.once('exit', done))
+  if (code !== 0) throw new Error(`the first measurement failed (agent exit code ${String(code)})`)
+
+  const report = `${url}/api/v1/reports/districts?province=${creds.legacyProvinceCode}`
+  const r = await fetch(report)
+  const body = await r.json() as { districts: Array<{ districtCode: string, districtName: string, results: number, validResults: number }> }
+  const mine = body.districts.filter((d) => d.results > 0)
+  console.log('\ntocdo demo: measurement stored and counted:')
+  for (const d of mine) console.log(`  district ${d.districtCode} ${d.districtName}: ${d.results} result(s), ${d.validResults} valid for targets`)
+  console.log(`\n  District report:  ${report}`)
+  console.log(`  Dashboard:        ${url}/`)
+  console.log(`  Health:           ${url}/healthz`)
+  console.log('\nThe agent keeps measuring on its schedule. Press Ctrl-C to stop.\n')
+
+  start('agent/cli.js', ['run', ...agentArgs])
+}
+
+main().catch((err: unknown) => {
+  console.error(`tocdo demo: ${err instanceof Error ? err.message : String(err)}`)
+  stopAll()
+  process.exitCode = 1
+})

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { request } from 'undici'
+import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { runSpeedTest } from '../../agent/measure/speed-test.js'
+import { systemClock } from '../../agent/measure/context.js'
+import { postResults } from '../../agent/delivery/post-results.js'
+import { placeAgent } from '../../collector/geo/placement.js'
+import type { ResultRecord } from '../../shared/schemas/result.js'
+
+/**
+ * Issue 2 end to end: a real collector on port 0, a real agent measurement against the
+ * collector's own speed-test endpoints, delivery, and the district report counting it.
+ */
+describe('agent → collector → district report', () => {
+  let c: TempCollector
+  let token: string
+  let record: ResultRecord
+
+  beforeAll(async () => {
+    c = await startTempCollector()
+    // Kon Tum city, old commune Quang Trung (23281) in district 608.
+    const place = placeAgent(c.app.db, { communeCode: '23281', scheme: '2025-03' })
+    const agency = c.app.agencies.createAgency({
+      name: 'UBND phường Kon Tum (test)',
+      category: 'organisation',
+      connectionClass: 'fixed',
+      isp: 'VNPT',
+      planDownMbps: 300,
+      planUpMbps: 300,
+      communeCode: place.communeCode as string,
+      provinceCode: place.provinceCode as string,
+      legacyCommuneCode: place.legacyCommuneCode,
+      legacyDistrictCode: place.legacyDistrictCode,
+      legacyProvinceCode: place.legacyProvinceCode,
+      placementNote: place.note
+    })
+    token = c.app.agencies.createAgent(agency.id, 'test agent').token
+    record = await runSpeedTest({ server: c.url, clock: systemClock, pings: 20, maxMsPerDirection: 3000, streams: 2 })
+  })
+
+  afterAll(async () => { await c?.close() })
+
+  it('measures real download, upload and idle latency against the collector', () => {
+    expect(record.status).toBe('ok')
+    expect(record.download?.mbps).toBeGreaterThan(0)
+    expect(record.upload?.mbps).toBeGreaterThan(0)
+    expect(record.upload?.countedAt).toBe('server')
+    expect(record.latency?.idle?.n).toBeGreaterThanOrEqual(20)
+    expect(record.latency?.idle?.medianMs).toBeGreaterThan(0)
+    // The headline comes from the receiver-side samples, not from a constant.
+    const samples = record.download?.samples.cumulativeBytes ?? []
+    expect(samples.length).toBeGreaterThan(5)
+    expect(samples.at(-1)).toBe(record.download?.bytes)
+  })
+
+  it('stores the delivered result and counts it in the district report', async () => {
+    const reply = await postResults({ collector: c.url, token, records: [record] })
+    expect(reply.items).toEqual([{ id: record.id, status: 'accepted' }])
+
+    const { statusCode, body } = await request(`${c.url}/api/v1/reports/districts?province=62`)
+    expect(statusCode).toBe(200)
+    const report = await body.json() as { districts: Array<{ districtCode: string, agents: number, results: number }> }
+    const d608 = report.districts.find((d) => d.districtCode === '608')
+    expect(d608).toMatchObject({ agents: 1, results: 1 })
+    // Every other district of Kon Tum is listed, with nothing counted.
+    expect(report.districts.map((d) => d.districtCode)).toEqual(['608', '610', '611', '612', '613', '614', '615', '616', '617', '618'])
+    expect(report.districts.filter((d) => d.districtCode !== '608').every((d) => d.results === 0)).toBe(true)
+  })
+
+  it('acknowledges a resent batch as duplicate and stores nothing twice', async () => {
+    const again = await postResults({ collector: c.url, token, records: [record] })
+    expect(again.items).toEqual([{ id: record.id, status: 'duplicate' }])
+    expect(again.accepted).toBe(0)
+    const n = c.app.db.prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck().get(record.id)
+    expect(n).toBe(1)
+  })
+
+  it('reports a different payload under a stored id as a conflict and keeps the first copy', async () => {
+    const altered = { ...record, download: { ...record.download!, mbps: 1 } }
+    const reply = await postResults({ collector: c.url, token, records: [altered] })
+    expect(reply.items[0]?.status).toBe('conflict')
+    const stored = c.app.db.prepare('SELECT download_mbps FROM result WHERE result_id = ?').pluck().get(record.id)
+    expect(stored).toBe(record.download?.mbps)
+  })
+
+  it('answers a malformed record with a 400 that names the field, and stores nothing', async () => {
+    const before = c.app.db.prepare('SELECT count(*) FROM result').pluck().get()
+    const bad = { ...record, id: '01J0000000000000000000BAD1', download: { ...record.download!, mbps: 'fast' } }
+    const { statusCode, body } = await request(`${c.url}/api/v1/results`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ results: [bad] })
+    })
+    const reply = await body.json() as { code: string, message: string, field: string }
+    expect(statusCode).toBe(400)
+    expect(reply.code).toBe('TOCDO_ERR_VALIDATION')
+    expect(reply.field).toBe('results/0/download/mbps')
+    expect(reply.message).toContain('/download/mbps')
+    expect(c.app.db.prepare('SELECT count(*) FROM result').pluck().get()).toBe(before)
+  })
+
+  it('stores the good items of a mixed batch and rejects the bad one by name', async () => {
+    const good = await runSpeedTest({ server: c.url, clock: systemClock, pings: 5, maxMsPerDirection: 1500, streams: 1, directions: ['download'] })
+    const bad = { ...good, id: '01J0000000000000000000BAD2', measuredAt: 'yesterday' }
+    const reply = await postResults({ collector: c.url, token, records: [good, bad as ResultRecord] })
+    expect(reply.items.map((i) => i.status)).toEqual(['accepted', 'rejected'])
+    expect(reply.items[1]?.field).toBe('/measuredAt')
+  })
+
+  it('refuses results without a valid token', async () => {
+    const { statusCode, body } = await request(`${c.url}/api/v1/results`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-a-real-token-at-all', 'content-type': 'application/json' },
+      body: JSON.stringify({ results: [record] })
+    })
+    expect(statusCode).toBe(401)
+    expect((await body.json() as { code: string }).code).toBe('TOCDO_ERR_AUTH_INVALID')
+  })
+})
