@@ -17,12 +17,12 @@ const dataDir = process.env.TOCDO_DATA_DIR ?? './data'
 const children: ChildProcess[] = []
 
 async function freePort (preferred: number): Promise<number> {
-  const tryPort = async (port: number): Promise<number | null> => await new Promise((done) => {
+  const tryPort = async (port: number): Promise<number | null> => await new Promise((resolve) => {
     const s = createServer()
-    s.once('error', () => { done(null) })
+    s.once('error', () => { resolve(null) })
     s.listen(port, '127.0.0.1', () => {
       const a = s.address()
-      s.close(() => { done(typeof a === 'object' && a !== null ? a.port : null) })
+      s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : null) })
     })
   })
   return (await tryPort(preferred)) ?? (await tryPort(0)) ?? preferred
@@ -65,7 +65,7 @@ async function main (): Promise<void> {
 
   console.log('tocdo demo: the local agent is measuring now (idle latency, download, upload; about 40 s)…')
   const once = start('agent/cli.js', ['run', '--once', ...agentArgs])
-  const code = await new Promise<number | null>((done) => once.once('exit', done))
+  const code = await new Promise<number | null>((resolve) => once.once('exit', resolve))
   if (code !== 0) throw new Error(`the first measurement failed (agent exit code ${String(code)})`)
 
   const report = `${url}/api/v1/reports/districts?province=${creds.legacyProvinceCode}`
