@@ -1,4 +1,5 @@
 import * as m001 from './001-initial.js'
+import * as m030 from './030-ipv6.js'
 
 /**
  * Migrations in the order they apply. Rules: never edit a migration that has shipped; add a
@@ -6,5 +7,6 @@ import * as m001 from './001-initial.js'
  * schema_migrations, so a half-applied migration is impossible.
  */
 export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
-  { name: '001-initial', sql: m001.sql }
+  { name: '001-initial', sql: m001.sql },
+  { name: '030-ipv6', sql: m030.sql }
 ]
