@@ -21,8 +21,11 @@ export const systemClock: ProbeClock = {
 
 /** Progress events for a live display; never required for a measurement. */
 export type ProgressEvent =
-  | { phase: 'latency', done: number, total: number }
+  | { phase: 'select', servers: number }
+  | { phase: 'latency', done: number, total: number, server: string }
   | { phase: 'download' | 'upload', elapsedS: number, mbps: number, streams: number }
+  | { phase: 'ipv6' }
+  | { phase: 'skip', server: string, reason: string }
   | { phase: 'done' }
 
 let uploadPayload: Buffer | undefined

@@ -1,31 +1,57 @@
-import os from 'node:os'
-import { newResultId } from '../../shared/ids.js'
-import { RESULT_SCHEMA_VERSION, type Direction, type ResultRecord, type ValidityFlag } from '../../shared/schemas/result.js'
-import { TOCDO_VERSION } from '../../shared/version.js'
-import { DOWNLOAD_WARMUP, UPLOAD_WARMUP, throughputFigures, type WarmupBounds } from './goodput.js'
-import { idleLatency, latencyStats } from './latency.js'
-import { runTransfer, type TransferResult } from './transfer.js'
+import type { Direction, ResultRecord } from '../../shared/schemas/result.js'
 import type { ProbeClock, ProgressEvent } from './context.js'
+import type { ConnectionInfo } from './connector.js'
+import { directionOf } from './direction.js'
+import { DOWNLOAD_WARMUP, UPLOAD_WARMUP, type WarmupBounds } from './goodput.js'
+import { ipv6Checks, serverSeenFamily } from './ipv6.js'
+import { coldConnects, idleLatency, latencyStats } from './latency.js'
+import { EARLY_STOP, MAX_STREAMS, type EarlyStopRule } from './ramp.js'
+import { emptyRecord, messageOf } from './record.js'
+import { rankServers, type RankedServer } from './select.js'
+import { runTransfer } from './transfer.js'
+import { FlagSet, FULL_WINDOW_S, clientLimitedReasons, crossTrafficReason, localLinkReason, overallConfidence } from './validity.js'
+import { bytesBetween, isLoopbackName, readInterfaceCounters, type InterfaceCounters } from '../platform/net-counters.js'
+import { interfaceForAddress, linkInfo } from '../platform/link.js'
+
+export { confidenceOf } from './validity.js'
 
 export interface SpeedTestOptions {
-  server: string
+  /** One test server; `servers` (several, ranked by ping) takes precedence when given. */
+  server?: string
+  servers?: readonly string[]
   clock: ProbeClock
   /** Expected download tier, Mbps, from the plan speed or recent results; picks the initial streams. */
   expectedMbps?: number | null
+  /** Initial streams; default from the expected tier. */
   streams?: number
+  /** Ramp ceiling (16); equal to `streams` keeps the count fixed. */
+  maxStreams?: number
   pings?: number
+  /** Cold connects timed in parts (TCP, TLS, first byte). */
+  coldConnects?: number
   /** Hard cap per direction, ms (methodology.md §4: 15 s). */
   maxMsPerDirection?: number
   byteCapPerDirection?: number
   staggerMs?: number
   sampleIntervalMs?: number
   warmup?: { download: WarmupBounds, upload: WarmupBounds }
+  /** Early stop rule for fast stable links; null turns it off. */
+  earlyStop?: EarlyStopRule | null
+  loadedProbeIntervalMs?: number | null
   directions?: Array<'download' | 'upload'>
+  /** Force every connection of the test to one family (never falls back). */
+  family?: 4 | 6
+  /** Calibrated loopback ceiling of this agent, for client_limited. */
+  ceiling?: { downloadMbps: number, uploadMbps: number } | null
+  /** Also run the IPv6 sub-tests against the chosen server (and the forced-IPv6 download when 'download'). */
+  ipv6?: boolean | 'download'
   context?: Partial<ResultRecord['context']>
   clockInfo?: ResultRecord['clock']
   seq?: number | null
   signal?: AbortSignal
   onProgress?: (e: ProgressEvent) => void
+  /** Interface counters, injectable for tests. */
+  readCounters?: () => Promise<InterfaceCounters>
 }
 
 /** Initial stream count by expected tier (methodology.md §5). */
@@ -37,144 +63,164 @@ export function initialStreams (expectedMbps: number | null | undefined): number
   return 8
 }
 
-/** Minimum steady window for a full-confidence result, seconds (methodology.md §7). */
-const FULL_WINDOW_S = 6
-
-export function confidenceOf (cv1s: number | null, windowS: number, oneSecondSamples: number): 'high' | 'medium' | 'low' {
-  if (oneSecondSamples < 5 || cv1s === null) return 'low'
-  let c: 'high' | 'medium' | 'low' = cv1s <= 0.15 ? 'high' : cv1s <= 0.35 ? 'medium' : 'low'
-  if (windowS < FULL_WINDOW_S && c === 'high') c = 'medium'
-  return c
-}
-
-function direction (t: TransferResult, bounds: WarmupBounds, streamsInitial: number, sampleIntervalMs: number): Direction {
-  const f = throughputFigures(t.samples, bounds)
-  const r = (v: number | null): number | null => v === null ? null : Math.round(v * 1000) / 1000
-  return {
-    mbps: r(f.goodputMbps) ?? 0,
-    streamsInitial,
-    streamsMax: Math.max(streamsInitial, t.streamsStarted),
-    warmupEndS: f.warmupEndS,
-    windowS: Math.round(f.windowS * 1000) / 1000,
-    durationS: Math.round(f.durationS * 1000) / 1000,
-    bytes: t.totalBytes,
-    meanWholeMbps: r(f.meanWholeMbps),
-    p90_1sMbps: r(f.p90_1sMbps),
-    trimmedMeanMbps: r(f.trimmedMeanMbps),
-    min1sMbps: r(f.min1sMbps),
-    cv1s: r(f.cv1s),
-    countedAt: t.countedAt,
-    byteCapped: t.byteCapped,
-    streamErrors: t.streamErrors,
-    loaded: null,
-    cpu: null,
-    samples: {
-      intervalMs: sampleIntervalMs,
-      cumulativeBytes: t.samples.map((s) => s.bytes),
-      tMs: t.samples.map((s) => Math.round(s.tMs * 10) / 10)
-    }
-  }
-}
-
-function defaultContext (): ResultRecord['context'] {
-  const cpus = os.cpus()
-  return {
-    os: `${os.platform()} ${os.release()}`,
-    arch: os.arch(),
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    iface: 'unknown',
-    linkMbps: null,
-    connectionClass: null,
-    planDownMbps: null,
-    planUpMbps: null,
-    crossTraffic: null
-  }
-}
+type Skipped = NonNullable<NonNullable<ResultRecord['server']>['skipped']>[number]
 
 /**
- * One full speed test against one server: idle latency, then download, then upload, one
- * direction at a time. Every outcome becomes a record: a failed phase is reported with its
- * error, never dropped and never papered over with a zero.
+ * One full speed test: server choice, idle latency, download, then upload, one direction
+ * at a time, then the validity checks. Every outcome becomes a record: a failed phase is
+ * reported with its error, a busy server is passed over and named, never dropped and never
+ * papered over with a zero.
  */
 export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecord> {
   const { clock } = opts
-  const origin = new URL(opts.server).origin
-  const startedWall = clock.wall()
+  const servers = (opts.servers !== undefined && opts.servers.length > 0 ? opts.servers : opts.server === undefined ? [] : [opts.server]).map((s) => new URL(s).origin)
+  if (servers.length === 0) throw new Error('runSpeedTest needs server or servers')
+  const record = emptyRecord('speed', { measuredAt: clock.wall(), seq: opts.seq ?? null, ...(opts.clockInfo === undefined ? {} : { clockInfo: opts.clockInfo }), ...(opts.context === undefined ? {} : { context: opts.context }) })
   const t0 = clock.now()
+  const sig = opts.signal === undefined ? {} : { signal: opts.signal }
   const sampleIntervalMs = opts.sampleIntervalMs ?? 100
   const streams = opts.streams ?? initialStreams(opts.expectedMbps)
   const directions = opts.directions ?? ['download', 'upload']
-  const flags = new Set<ValidityFlag>()
-  const flagReasons: ResultRecord['flagReasons'] = []
-  const flag = (f: ValidityFlag, reason: string): void => { if (!flags.has(f)) { flags.add(f); flagReasons.push({ flag: f, reason }) } }
-  let error: ResultRecord['error'] = null
+  const byteCap = opts.byteCapPerDirection ?? 4 * 1024 ** 3
+  const flags = new FlagSet()
+  const readCounters = opts.readCounters ?? readInterfaceCounters
+  const countersBefore = await readCounters()
 
-  let idle: number[] | null = null
-  try {
-    idle = await idleLatency({
-      origin,
-      count: opts.pings ?? 20,
-      clock,
-      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-      onPing: (done, total) => opts.onProgress?.({ phase: 'latency', done, total })
-    })
-  } catch (err) {
-    error = { code: 'TOCDO_ERR_SERVER_UNREACHABLE', detail: `idle latency: ${err instanceof Error ? err.message : String(err)}` }
+  let ranked: RankedServer[] = servers.map((url) => ({ url, medianMs: null, error: null }))
+  if (servers.length > 1) {
+    opts.onProgress?.({ phase: 'select', servers: servers.length })
+    ranked = await rankServers({ servers, clock, ...(opts.family === undefined ? {} : { family: opts.family }), ...sig })
   }
-
+  const skipped: Skipped[] = []
   const results: Partial<Record<'download' | 'upload', Direction>> = {}
-  if (error === null) {
+  let chosen: string | null = null
+  let idle: number[] | null = null
+  let cold: Awaited<ReturnType<typeof coldConnects>> | null = null
+  let conn: ConnectionInfo | null = null
+  let seen: { family: 4 | 6 | null, address: string | null } = { family: null, address: null }
+  const transfers: Array<{ dir: 'download' | 'upload', bytes: number }> = []
+
+  for (const candidate of ranked) {
+    if (opts.signal?.aborted === true) break
+    const origin = candidate.url
+    if (candidate.error !== null && servers.length > 1) { skipped.push({ url: origin, reason: `unreachable: ${candidate.error}`, retryAfterS: null }); continue }
+    try {
+      idle = await idleLatency({
+        origin, count: opts.pings ?? 20, clock, ...sig,
+        ...(opts.family === undefined ? {} : { family: opts.family }),
+        onConnect: (info) => { conn ??= info },
+        onPing: (done, total) => opts.onProgress?.({ phase: 'latency', done, total, server: origin })
+      })
+    } catch (err) {
+      skipped.push({ url: origin, reason: `unreachable: idle latency failed: ${messageOf(err)}`, retryAfterS: null })
+      opts.onProgress?.({ phase: 'skip', server: origin, reason: 'unreachable' })
+      continue
+    }
+    cold = await coldConnects({ url: origin, clock, count: opts.coldConnects ?? 3, ...(opts.family === undefined ? {} : { family: opts.family }) })
+    seen = await serverSeenFamily(origin, opts.family).catch(() => ({ family: null, address: null }))
+    const idleMedian = latencyStats(idle).medianMs
+    let busy: { retryAfterS: number | null } | null = null
     for (const dir of directions) {
       const bounds = dir === 'download' ? (opts.warmup?.download ?? DOWNLOAD_WARMUP) : (opts.warmup?.upload ?? UPLOAD_WARMUP)
       const t = await runTransfer({
-        origin,
-        direction: dir,
-        streams,
-        maxMs: opts.maxMsPerDirection ?? 15_000,
-        byteCap: opts.byteCapPerDirection ?? 4 * 1024 ** 3,
-        staggerMs: opts.staggerMs ?? 200,
-        sampleIntervalMs,
-        clock,
-        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-        onSample: (s, n) => opts.onProgress?.({ phase: dir, elapsedS: s.tMs / 1000, mbps: 0, streams: n })
+        origin, direction: dir, streams, maxStreams: opts.maxStreams ?? MAX_STREAMS, maxMs: opts.maxMsPerDirection ?? 15_000, byteCap,
+        staggerMs: opts.staggerMs ?? 200, sampleIntervalMs, clock, warmup: bounds,
+        earlyStop: opts.earlyStop === undefined ? EARLY_STOP : opts.earlyStop,
+        loadedProbeIntervalMs: opts.loadedProbeIntervalMs === undefined ? 250 : opts.loadedProbeIntervalMs,
+        ...(opts.family === undefined ? {} : { family: opts.family }),
+        ...sig,
+        onSample: (s, n, mbps) => opts.onProgress?.({ phase: dir, elapsedS: s.tMs / 1000, mbps, streams: n })
       })
-      if (t.streamErrors >= streams) {
-        error = { code: 'TOCDO_ERR_MEASUREMENT_FAILED', detail: `${dir}: every stream failed: ${t.errors.slice(0, 3).join('; ')}` }
+      if (t.busy !== null) { busy = t.busy; break }
+      conn ??= t.connection
+      transfers.push({ dir, bytes: t.totalBytes })
+      if (t.streamErrors > 0 && t.streamErrors >= t.streamsStarted) {
+        record.error = { code: 'TOCDO_ERR_MEASUREMENT_FAILED', detail: `${dir}: every stream failed: ${t.errors.slice(0, 3).join('; ')}`.slice(0, 1000) }
         break
       }
-      const d = direction(t, bounds, streams, sampleIntervalMs)
-      if (t.streamErrors > 0) flag('degraded', `${dir}: ${t.streamErrors} of ${streams} streams failed (${t.errors[0] ?? ''})`)
-      if (t.byteCapped) flag('byte_capped', `${dir}: stopped at the per-test byte cap of ${opts.byteCapPerDirection ?? 4 * 1024 ** 3} bytes`)
-      if (d.windowS < FULL_WINDOW_S) flag('unstable', `${dir}: steady window ${d.windowS} s is shorter than ${FULL_WINDOW_S} s`)
-      else if (d.cv1s !== null && d.cv1s > 0.35) flag('unstable', `${dir}: 1-s rates vary with CV ${d.cv1s}`)
+      const ceiling = opts.ceiling == null ? null : dir === 'download' ? opts.ceiling.downloadMbps : opts.ceiling.uploadMbps
+      const d = directionOf({ t, bounds, streamsInitial: streams, sampleIntervalMs, idleMedianMs: idleMedian, ceilingMbps: ceiling, family: opts.family ?? null })
+      if (t.streamErrors > 0) flags.add('degraded', `${dir}: ${t.streamErrors} of ${t.streamsStarted} streams failed (${t.errors[0] ?? ''})`)
+      if (t.loadedProbeErrors > 0) flags.add('degraded', `${dir}: ${t.loadedProbeErrors} loaded-latency probes failed`)
+      if (t.byteCapped) flags.add('byte_capped', `${dir}: stopped at the per-test byte cap of ${byteCap} bytes after ${d.durationS} s`)
+      if (d.windowS < FULL_WINDOW_S && t.stopReason !== 'early_stop') flags.add('unstable', `${dir}: steady window ${d.windowS} s is shorter than ${FULL_WINDOW_S} s`)
+      else if (d.cv1s !== null && d.cv1s > 0.35) flags.add('unstable', `${dir}: 1-s rates vary with CV ${d.cv1s} > 0.35`)
+      for (const reason of clientLimitedReasons(dir, d, ceiling)) flags.add('client_limited', reason)
       results[dir] = d
+      if (t.stopReason === 'aborted') { record.error = { code: 'TOCDO_ERR_MEASUREMENT_FAILED', detail: `${dir}: aborted` }; break }
+    }
+    if (busy !== null && Object.keys(results).length === 0) {
+      skipped.push({ url: origin, reason: 'busy: HTTP 503 (server at capacity)', retryAfterS: busy.retryAfterS })
+      opts.onProgress?.({ phase: 'skip', server: origin, reason: 'busy' })
+      idle = null
+      cold = null
+      conn = null
+      continue
+    }
+    if (busy !== null) record.error = { code: 'TOCDO_ERR_SERVER_BUSY', detail: `server answered 503 between directions (Retry-After ${busy.retryAfterS ?? 'absent'})` }
+    chosen = origin
+    break
+  }
+
+  const countersAfter = await readCounters()
+  const connInfo = conn as ConnectionInfo | null
+  const ifaceName = interfaceForAddress(connInfo?.localAddress ?? null)
+  const link = await linkInfo(ifaceName)
+  record.context = { ...record.context, iface: link.kind, linkMbps: link.linkMbps, ifaceName, tls: (chosen ?? servers[0] as string).startsWith('https:'), ...opts.context }
+
+  if (chosen === null) {
+    const anyBusy = skipped.some((s) => s.reason.startsWith('busy'))
+    record.status = 'failed'
+    record.error = {
+      code: anyBusy ? 'TOCDO_ERR_SERVER_BUSY' : 'TOCDO_ERR_SERVER_UNREACHABLE',
+      detail: `no test server could run the test: ${skipped.map((s) => `${s.url} ${s.reason}`).join('; ')}`.slice(0, 1000)
     }
   }
-
-  const confidences = Object.values(results).map((d) => confidenceOf(d.cv1s, d.windowS, Math.floor(d.windowS)))
-  const order = { low: 0, medium: 1, high: 2 } as const
-  const confidence = confidences.length === 0 ? null : confidences.reduce((a, b) => order[a] <= order[b] ? a : b)
-
-  return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    id: newResultId(),
-    seq: opts.seq ?? null,
-    kind: 'speed',
-    status: error !== null ? (Object.keys(results).length > 0 ? 'partial' : 'failed') : 'ok',
-    measuredAt: startedWall.toISOString(),
-    durationMs: Math.round(clock.now() - t0),
-    agentVersion: TOCDO_VERSION,
-    clock: opts.clockInfo ?? { offsetMs: null, sinceSyncS: null },
-    server: { url: origin, address: null, family: null, candidates: [] },
-    context: { ...defaultContext(), ...opts.context },
-    latency: idle === null ? null : { idle: { ...latencyStats(idle), connect: null } },
-    download: results.download ?? null,
-    upload: results.upload ?? null,
-    ipv6: null,
-    flags: [...flags],
-    flagReasons,
-    confidence,
-    error
+  record.server = {
+    url: chosen ?? (servers[0] as string),
+    address: connInfo?.remoteAddress ?? null,
+    family: connInfo?.family ?? null,
+    candidates: ranked.map((r) => ({ url: r.url, medianMs: r.medianMs })),
+    skipped,
+    clientAddress: seen.address
   }
+  if (idle !== null) record.latency = { idle: { ...latencyStats(idle), connect: cold === null || cold.n === 0 ? null : cold } }
+  record.download = results.download ?? null
+  record.upload = results.upload ?? null
+
+  // Cross traffic: what the interface moved beyond the test's own bytes.
+  const testBytes = transfers.reduce((a, b) => a + b.bytes, 0)
+  if (countersBefore.source === 'unavailable' || countersAfter.source === 'unavailable') {
+    record.context.crossTrafficUnavailable = countersAfter.reason ?? countersBefore.reason ?? 'interface counters unavailable'
+  } else if (ifaceName === null) {
+    record.context.crossTrafficUnavailable = 'the interface the test used could not be identified'
+  } else if (chosen !== null) {
+    const moved = bytesBetween(countersBefore, countersAfter, [ifaceName])
+    if (moved === null) {
+      record.context.crossTrafficUnavailable = `counters of ${ifaceName} went backwards during the test (interface reset)`
+    } else {
+      // On loopback every test byte is both sent and received on the same interface.
+      const ifaceBytes = isLoopbackName(ifaceName) ? moved.rxBytes : moved.rxBytes + moved.txBytes
+      record.context.crossTraffic = { source: countersAfter.source, ifaceBytes, testBytes }
+      const reason = crossTrafficReason(ifaceBytes, testBytes, (clock.now() - t0) / 1000)
+      if (reason !== null) flags.add('cross_traffic', `${ifaceName}: ${reason}`)
+    }
+  }
+  for (const [dir, d] of Object.entries(results)) {
+    const reason = localLinkReason(dir as 'download' | 'upload', d.mbps, link.linkMbps, ifaceName)
+    if (reason !== null) flags.add('local_link_limited', reason)
+  }
+
+  if (opts.ipv6 !== undefined && opts.ipv6 !== false && chosen !== null) {
+    opts.onProgress?.({ phase: 'ipv6' })
+    record.ipv6 = await ipv6Checks({ server: chosen, clock, mainTestFamily: seen.family, forcedDownload: opts.ipv6 === 'download', ...sig }).catch(() => null)
+  }
+
+  if (chosen !== null && record.error !== null) record.status = Object.keys(results).length > 0 ? 'partial' : 'failed'
+  record.flags = flags.flags
+  record.flagReasons = flags.reasons
+  record.confidence = overallConfidence(Object.values(results), flags.flags)
+  record.durationMs = Math.round(clock.now() - t0)
+  opts.onProgress?.({ phase: 'done' })
+  return record
 }

@@ -1,15 +1,21 @@
-import { Client } from 'undici'
+import type { Client } from 'undici'
 import { Readable } from 'node:stream'
 import { randomUUID } from 'node:crypto'
 import { PATHS, TEST_ID_HEADER } from '../../shared/protocol.js'
-import type { ProbeClock } from './context.js'
-import { getUploadPayload } from './context.js'
-import type { Sample } from './goodput.js'
+import { getUploadPayload, type ProbeClock } from './context.js'
+import { newConnectionClient, type ConnectionInfo } from './connector.js'
+import { startCpuMonitor, type CpuReading } from './cpu.js'
+import { httpPing } from './latency.js'
+import { earlyStopDue, MAX_STREAMS, RAMP_STEP, rateOverSecondEndingAt, shouldAddStreams, type EarlyStopRule } from './ramp.js'
+import type { Sample, WarmupBounds } from './goodput.js'
 
 export interface TransferOptions {
   origin: string
   direction: 'download' | 'upload'
+  /** Initial streams (from the expected tier). */
   streams: number
+  /** Ramp ceiling; equal to `streams` turns the dynamic ramp off. Default 16. */
+  maxStreams?: number
   /** Hard cap on the whole transfer, ms (methodology: 15 s). */
   maxMs: number
   /** Stop when this many payload bytes have moved; the test is then marked byte-capped. */
@@ -19,32 +25,70 @@ export interface TransferOptions {
   sampleIntervalMs: number
   clock: ProbeClock
   signal?: AbortSignal
-  /** Called after each sample with the total so far, for live progress. */
-  onSample?: (s: Sample, streams: number) => void
-  /** Decides at each sample whether to stop early (e.g. a stable fast link). */
-  shouldStop?: (samples: readonly Sample[]) => boolean
-  /** Extra options for each connection (e.g. forcing an address family). */
-  connect?: { family?: 4 | 6 }
+  /** Warm-up bounds, used by the early-stop rule while the test runs. */
+  warmup: WarmupBounds
+  /** Early stop for fast stable links (methodology §7.5); null turns it off. */
+  earlyStop?: EarlyStopRule | null
+  /** Loaded-latency probe period on a separate connection, ms; null turns probes off. */
+  loadedProbeIntervalMs?: number | null
+  /** Called after each sample, for live progress. */
+  onSample?: (s: Sample, streams: number, mbps: number) => void
+  /** Force the address family of every connection (IPv6 sub-tests). Never falls back. */
+  family?: 4 | 6
 }
+
+export type StopReason = 'time_cap' | 'early_stop' | 'byte_cap' | 'streams_failed' | 'aborted'
 
 export interface TransferResult {
   samples: Sample[]
+  /** Open streams at each sample. */
+  streamSeries: number[]
+  /** Download: cumulative bytes per stream at each sample ([stream][sample]). */
+  perStreamCum: number[][]
   streamsStarted: number
   streamErrors: number
   errors: string[]
   byteCapped: boolean
+  stopReason: StopReason
   countedAt: 'client' | 'server'
   /** Bytes the server reported receiving (upload) or the client read (download). */
   totalBytes: number
   testId: string
+  /** Set when the server refused the test (HTTP 503): move on or back off. */
+  busy: { retryAfterS: number | null } | null
+  /** Loaded-latency probes: send time since the transfer start and round-trip time, ms. */
+  loadedProbes: Array<{ tMs: number, rttMs: number }>
+  loadedProbeErrors: number
+  cpu: CpuReading
+  connection: ConnectionInfo | null
 }
 
+/** The server answered 503: it is at capacity. */
+export class ServerBusyError extends Error {
+  constructor (readonly retryAfterS: number | null) { super(`server busy (HTTP 503, Retry-After ${retryAfterS ?? 'absent'})`) }
+}
+
+export function retryAfterOf (headers: Record<string, string | string[] | undefined>): number | null {
+  const v = headers['retry-after']
+  const raw = Array.isArray(v) ? v[0] : v
+  if (raw === undefined) return null
+  const s = Number(raw)
+  if (Number.isFinite(s) && s >= 0) return s
+  const at = Date.parse(raw)
+  return Number.isFinite(at) ? Math.max(0, (at - Date.now()) / 1000) : null
+}
+
+/** One download request asks for this much at most; a stream asks again when it runs out. */
+const DOWNLOAD_REQUEST_BYTES = 2 * 1024 ** 3
+const WRITE_BYTES = 1024 * 1024
+
 /**
- * Runs one direction over `streams` separate TCP connections (one undici Client each, never
- * one multiplexed connection) and samples the receiver-side byte count every
- * `sampleIntervalMs`. Download bytes are counted as the agent reads them; upload bytes as
- * the server reports receiving them, never as written to the socket (bytes in the send
- * buffer are not yet delivered: ndt7-js PR #58, librespeed/speedtest#23).
+ * Runs one direction over separate TCP connections (one undici Client each) and samples the
+ * receiver-side byte count every `sampleIntervalMs` on the monotonic clock. Download bytes
+ * are counted as the agent reads them; upload bytes as the server reports receiving them,
+ * never as written to the socket (bytes in the send buffer are not delivered yet: ndt7-js
+ * PR #58, librespeed/speedtest#23). Streams start `staggerMs` apart and are added 2 at a
+ * time while the rate still rises (methodology.md §5).
  */
 export async function runTransfer (opts: TransferOptions): Promise<TransferResult> {
   const { clock } = opts
@@ -52,26 +96,36 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
   const controller = new AbortController()
   const onOuterAbort = (): void => { controller.abort() }
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true })
+  const maxStreams = Math.max(opts.streams, opts.maxStreams ?? MAX_STREAMS)
   const clients: Client[] = []
   const perStream: number[] = []
+  const perStreamCum: number[][] = []
   const errors: string[] = []
+  let connection: ConnectionInfo | null = null
   let streamErrors = 0
   let stopped = false
+  let stopReason: StopReason = 'time_cap'
   let byteCapped = false
-  const serverBytes = { value: 0 }
+  let busy: TransferResult['busy'] = null
+  let uploadSent = 0
+  let serverBytes = 0
+  let target = opts.streams
+  let started = 0
   const t0 = clock.now()
   const samples: Sample[] = [{ tMs: 0, bytes: 0 }]
-  const perStreamCap = Math.ceil(opts.byteCap / Math.max(1, opts.streams))
+  const streamSeries: number[] = [0]
+  const loadedProbes: Array<{ tMs: number, rttMs: number }> = []
+  let loadedProbeErrors = 0
+  const cpu = startCpuMonitor(clock.now)
+  const headers = { [TEST_ID_HEADER]: testId }
 
-  const total = (): number => opts.direction === 'download' ? perStream.reduce((a, b) => a + b, 0) : serverBytes.value
+  const clientTotal = (): number => perStream.reduce((a, b) => a + b, 0)
+  const stop = (reason: StopReason): void => { if (!stopped) { stopped = true; stopReason = reason } }
 
   const newClient = (): Client => {
-    const c = new Client(opts.origin, {
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      headersTimeout: 15_000,
-      bodyTimeout: 15_000,
-      connect: { ...(opts.connect?.family !== undefined ? { family: opts.connect.family } : {}), noDelay: true }
+    const c = newConnectionClient(opts.origin, {
+      ...(opts.family === undefined ? {} : { family: opts.family }),
+      onConnect: (info) => { connection ??= info }
     })
     clients.push(c)
     return c
@@ -79,137 +133,178 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
 
   async function downloadStream (index: number): Promise<void> {
     const client = newClient()
-    perStream[index] = 0
     while (!stopped) {
-      const remaining: number = perStreamCap - (perStream[index] ?? 0)
-      if (remaining <= 0) { byteCapped = true; return }
-      // Ask for more than the test can use, so one request covers the whole stream;
-      // the stream is cut when the test ends.
-      const { body, statusCode } = await client.request({
-        path: `${PATHS.download}?bytes=${remaining}`,
+      const remaining = opts.byteCap - clientTotal()
+      if (remaining <= 0) { byteCapped = true; stop('byte_cap'); return }
+      const { body, statusCode, headers: h } = await client.request({
+        path: `${PATHS.download}?bytes=${Math.min(remaining, DOWNLOAD_REQUEST_BYTES)}`,
         method: 'GET',
-        headers: { [TEST_ID_HEADER]: testId, 'accept-encoding': 'identity' },
+        headers: { ...headers, 'accept-encoding': 'identity' },
         signal: controller.signal
       })
-      if (statusCode !== 200) {
-        await body.dump()
-        throw new Error(`download stream ${index}: HTTP ${statusCode}`)
-      }
+      if (statusCode === 503) { await body.dump(); throw new ServerBusyError(retryAfterOf(h)) }
+      if (statusCode !== 200) { await body.dump(); throw new Error(`download stream ${index}: HTTP ${statusCode}`) }
       for await (const chunk of body as AsyncIterable<Buffer>) {
         perStream[index] = (perStream[index] ?? 0) + chunk.length
         if (stopped) break
+        if (clientTotal() >= opts.byteCap) { byteCapped = true; stop('byte_cap'); break }
       }
     }
   }
 
   async function uploadStream (index: number): Promise<void> {
     const client = newClient()
-    perStream[index] = 0
     const payload = getUploadPayload()
-    let offset = 0
-    let sent = 0
+    let offset = (index * 997 * 1024) % payload.length
     const body = new Readable({
-      highWaterMark: 1024 * 1024,
+      highWaterMark: WRITE_BYTES,
       read () {
-        // 1 MiB writes keep per-write overhead small; the stream's back-pressure bounds
-        // what is queued (methodology.md §5).
-        if (stopped || sent >= perStreamCap) {
-          if (sent >= perStreamCap) byteCapped = true
+        // 1 MiB writes, with the stream's back-pressure bounding what is queued
+        // (methodology.md §5); the per-test cap counts bytes handed over by every stream.
+        if (stopped || uploadSent >= opts.byteCap) {
+          if (uploadSent >= opts.byteCap) byteCapped = true
           this.push(null)
           return
         }
-        const n = Math.min(1024 * 1024, payload.length - offset, perStreamCap - sent)
+        const n = Math.min(WRITE_BYTES, payload.length - offset, opts.byteCap - uploadSent)
         this.push(payload.subarray(offset, offset + n))
         offset = (offset + n) % payload.length
-        sent += n
+        uploadSent += n
+        perStream[index] = (perStream[index] ?? 0) + n
       }
     })
-    const { body: reply, statusCode } = await client.request({
-      path: PATHS.upload,
-      method: 'POST',
-      headers: { [TEST_ID_HEADER]: testId, 'content-type': 'application/octet-stream' },
-      body,
-      signal: controller.signal
+    const { body: reply, statusCode, headers: h } = await client.request({
+      path: PATHS.upload, method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body, signal: controller.signal
     })
     const text = await reply.text()
+    if (statusCode === 503) throw new ServerBusyError(retryAfterOf(h))
     if (statusCode !== 200) throw new Error(`upload stream ${index}: HTTP ${statusCode} ${text.slice(0, 200)}`)
-    perStream[index] = (JSON.parse(text) as { bytes: number }).bytes
   }
 
   // Server-side upload counts, polled on a connection of their own.
-  const progressClient = opts.direction === 'upload' ? newClient() : null
-  async function pollServerBytes (): Promise<{ bytes: number, atMs: number } | null> {
+  const progressClient = opts.direction === 'upload' ? newConnectionClient(opts.origin, opts.family === undefined ? {} : { family: opts.family }) : null
+  async function pollServerBytes (): Promise<Sample | null> {
     if (progressClient === null) return null
     const sent = clock.now()
-    const { body, statusCode } = await progressClient.request({
-      path: `${PATHS.uploadProgress}?test=${testId}`, method: 'GET', signal: controller.signal
-    })
+    const { body, statusCode } = await progressClient.request({ path: `${PATHS.uploadProgress}?test=${testId}`, method: 'GET', signal: controller.signal })
     const json = await body.json() as { bytes: number }
     if (statusCode !== 200) return null
-    // The count was read on the server somewhere inside the round trip; its midpoint is the
-    // best estimate of when, without a clock shared with the server.
-    return { bytes: json.bytes, atMs: (sent + clock.now()) / 2 - t0 }
+    // The count was read somewhere inside the round trip; its midpoint is the best
+    // estimate of when, without a clock shared with the server.
+    return { tMs: (sent + clock.now()) / 2 - t0, bytes: json.bytes }
   }
 
   const streamPromises: Array<Promise<void>> = []
   const startStream = (i: number): void => {
+    perStream[i] = 0
+    perStreamCum[i] = samples.map(() => 0)
     const run = opts.direction === 'download' ? downloadStream(i) : uploadStream(i)
     streamPromises.push(run.catch((err: unknown) => {
+      if (err instanceof ServerBusyError && (opts.direction === 'upload' ? serverBytes : clientTotal()) === 0) {
+        busy = { retryAfterS: err.retryAfterS }
+        stop('aborted')
+        controller.abort()
+        return
+      }
       if (stopped || controller.signal.aborted) return
       streamErrors++
       errors.push(err instanceof Error ? err.message : String(err))
     }))
   }
 
-  const staggered = (async () => {
-    for (let i = 0; i < opts.streams && !stopped; i++) {
-      startStream(i)
-      if (i < opts.streams - 1) await clock.sleep(opts.staggerMs).catch(() => {})
-    }
-  })()
+  // Starts streams up to `target`, one every staggerMs; re-run when the ramp raises it.
+  let starting: Promise<void> | null = null
+  const startPending = (): void => {
+    starting ??= (async () => {
+      while (started < target && !stopped) {
+        startStream(started++)
+        if (started < target) await clock.sleep(opts.staggerMs, controller.signal).catch(() => {})
+      }
+      starting = null
+    })()
+  }
+  startPending()
 
+  // Loaded latency: GET /ping on a separate connection every 250 ms for the whole transfer;
+  // the ones inside the warm-up are dropped afterwards, when the warm-up end is known.
+  const probeClient = opts.loadedProbeIntervalMs == null ? null : newConnectionClient(opts.origin, opts.family === undefined ? {} : { family: opts.family })
+  const probing = probeClient === null
+    ? Promise.resolve()
+    : (async () => {
+        const period = opts.loadedProbeIntervalMs as number
+        while (!stopped) {
+          const sentAt = clock.now()
+          try {
+            const rtt = await httpPing(probeClient, clock, controller.signal, headers)
+            if (!stopped) loadedProbes.push({ tMs: sentAt - t0, rttMs: rtt })
+          } catch {
+            if (!stopped) loadedProbeErrors++
+          }
+          const wait = period - (clock.now() - sentAt)
+          if (wait > 0) await clock.sleep(wait, controller.signal).catch(() => {})
+        }
+      })()
+
+  let nextRampMs = 2000
   try {
     while (!stopped) {
       await clock.sleep(opts.sampleIntervalMs, controller.signal).catch(() => {})
-      if (controller.signal.aborted) break
-      let s: Sample
+      if (controller.signal.aborted) { stop('aborted'); break }
+      let s: Sample | null
       if (opts.direction === 'download') {
-        s = { tMs: clock.now() - t0, bytes: total() }
+        s = { tMs: clock.now() - t0, bytes: clientTotal() }
       } else {
-        const p = await pollServerBytes().catch(() => null)
-        if (p === null) continue
-        serverBytes.value = p.bytes
-        s = { tMs: p.atMs, bytes: p.bytes }
+        s = await pollServerBytes().catch(() => null)
+        if (s !== null) serverBytes = s.bytes
       }
       const prev = samples[samples.length - 1] as Sample
-      if (s.tMs <= prev.tMs) continue
-      samples.push(s)
-      opts.onSample?.(s, clients.length - (progressClient === null ? 0 : 1))
+      if (s !== null && s.tMs > prev.tMs) {
+        samples.push(s)
+        streamSeries.push(started)
+        for (let i = 0; i < perStreamCum.length; i++) perStreamCum[i]?.push(perStream[i] ?? 0)
+        opts.onSample?.(s, started, s.tMs >= 1000 ? rateOverSecondEndingAt(samples, s.tMs) : (s.bytes * 8) / (s.tMs * 1000))
+        if (s.tMs >= nextRampMs) {
+          nextRampMs += 1000
+          if (started >= target && shouldAddStreams({ samples, tMs: s.tMs, maxMs: opts.maxMs, streams: target, maxStreams })) {
+            target = Math.min(maxStreams, target + RAMP_STEP)
+            startPending()
+          }
+        }
+        if (opts.earlyStop != null && earlyStopDue(samples, opts.warmup, opts.earlyStop)) stop('early_stop')
+      }
       const elapsed = clock.now() - t0
-      const allDone = streamErrors >= opts.streams
-      if (elapsed >= opts.maxMs || allDone || byteCapped || (opts.shouldStop?.(samples) ?? false)) stopped = true
+      if (elapsed >= opts.maxMs) stop('time_cap')
+      else if (streamErrors >= started && started >= opts.streams && streamErrors > 0) stop('streams_failed')
+      else if (byteCapped && opts.direction === 'upload' && s !== null && s.bytes >= uploadSent) stop('byte_cap')
+      else if (byteCapped && opts.direction === 'download') stop('byte_cap')
     }
   } finally {
     stopped = true
-    await staggered
-    if (opts.direction === 'download') {
-      controller.abort()
-    }
-    await Promise.all(streamPromises)
+    // Bytes after the last sample count for nothing, so every stream is cut at once: a
+    // slow uplink could otherwise take many seconds to drain what is queued.
     controller.abort()
+    await Promise.all([...streamPromises, probing, starting ?? Promise.resolve()])
     opts.signal?.removeEventListener('abort', onOuterAbort)
-    await Promise.all(clients.map(async (c) => { await c.destroy().catch(() => {}) }))
+    await Promise.all([...clients, progressClient, probeClient].map(async (c) => { await c?.destroy().catch(() => {}) }))
   }
 
-  const totalBytes = opts.direction === 'download' ? total() : Math.max(serverBytes.value, perStream.reduce((a, b) => a + b, 0))
+  const last = samples[samples.length - 1] as Sample
   return {
     samples,
-    streamsStarted: opts.direction === 'upload' ? clients.length - 1 : clients.length,
+    streamSeries,
+    perStreamCum: opts.direction === 'download' ? perStreamCum : [],
+    streamsStarted: started,
     streamErrors,
     errors,
     byteCapped,
+    stopReason,
     countedAt: opts.direction === 'download' ? 'client' : 'server',
-    totalBytes,
-    testId
+    totalBytes: opts.direction === 'download' ? clientTotal() : last.bytes,
+    testId,
+    busy,
+    loadedProbes,
+    loadedProbeErrors,
+    cpu: cpu.stop(),
+    connection
   }
 }

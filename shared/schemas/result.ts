@@ -8,7 +8,7 @@ import { ConnectionClass, IsoDateTime, Mbps, Ms, Nullable, Ulid } from './common
  * Versioning follows RIPE Atlas `mver`: a minor bump may only add optional fields, a major
  * bump needs a new collector parser. The collector accepts any 1.x.
  */
-export const RESULT_SCHEMA_VERSION = '1.0.0'
+export const RESULT_SCHEMA_VERSION = '1.1.0'
 export const RESULT_SCHEMA_MAJOR = 1
 
 export const LatencyStats = Type.Object({
@@ -27,7 +27,9 @@ export type LatencyStats = Static<typeof LatencyStats>
 export const ColdConnect = Type.Object({
   tcpMs: Nullable(Ms),
   tlsMs: Nullable(Ms),
-  ttfbMs: Nullable(Ms)
+  ttfbMs: Nullable(Ms),
+  /** 1.1: how many cold connects the medians above come from. */
+  n: Type.Optional(Type.Integer({ minimum: 0 }))
 })
 
 export const LoadedLatency = Type.Intersect([LatencyStats, Type.Object({
@@ -40,7 +42,10 @@ export const CpuUse = Type.Object({
   processBusyPct: Nullable(Type.Number({ minimum: 0 })),
   systemBusyPct: Nullable(Type.Number({ minimum: 0 })),
   eventLoopP99Ms: Nullable(Ms),
-  calibratedCeilingMbps: Nullable(Mbps)
+  calibratedCeilingMbps: Nullable(Mbps),
+  /** 1.1: event-loop delay median and maximum over the transfer. */
+  eventLoopP50Ms: Type.Optional(Nullable(Ms)),
+  eventLoopMaxMs: Type.Optional(Nullable(Ms))
 })
 
 export const Direction = Type.Object({
@@ -62,15 +67,46 @@ export const Direction = Type.Object({
   streamErrors: Type.Integer({ minimum: 0 }),
   loaded: Nullable(LoadedLatency),
   cpu: Nullable(CpuUse),
+  /** 1.1: why the transfer ended: hard time cap, early stop on a stable fast link, byte cap, every stream failed, aborted. */
+  stopReason: Type.Optional(Type.Union([Type.Literal('time_cap'), Type.Literal('early_stop'), Type.Literal('byte_cap'), Type.Literal('streams_failed'), Type.Literal('aborted')])),
+  /** 1.1: 1-s rates over the steady window, Mbps (the series behind p90_1sMbps, min1sMbps and cv1s). */
+  rates1sMbps: Type.Optional(Type.Array(Mbps, { maxItems: 600 })),
+  /** 1.1: address family the transfer connections were forced to; null when the OS chose. */
+  forcedFamily: Type.Optional(Nullable(Type.Union([Type.Literal(4), Type.Literal(6)]))),
   samples: Type.Object({
     intervalMs: Type.Number({ minimum: 1 }),
     /** Cumulative payload bytes of all streams at each sample, receiver side. */
     cumulativeBytes: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 10_000 }),
     /** Sample times in ms since the first stream started (monotonic clock). */
-    tMs: Type.Array(Type.Number({ minimum: 0 }), { maxItems: 10_000 })
+    tMs: Type.Array(Type.Number({ minimum: 0 }), { maxItems: 10_000 }),
+    /** 1.1: open streams at each sample (the dynamic ramp). */
+    streams: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 64 }), { maxItems: 10_000 })),
+    /** 1.1: cumulative payload bytes per stream at each sample ([stream][sample]); download only (upload is counted by the server as one total). */
+    perStreamCumBytes: Type.Optional(Type.Array(Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 10_000 }), { maxItems: 64 }))
   })
 })
 export type Direction = Static<typeof Direction>
+
+export const Ipv6Check = Type.Object({
+  name: Type.String({ maxLength: 40 }),
+  ok: Nullable(Type.Boolean()),
+  detail: Type.String({ maxLength: 300 })
+})
+export type Ipv6Check = Static<typeof Ipv6Check>
+
+export const LatencyTarget = Type.Object({
+  url: Type.String({ maxLength: 500 }),
+  family: Type.Union([Type.Literal(4), Type.Literal(6)]),
+  method: Type.Union([Type.Literal('tcp_connect'), Type.Literal('http_ping')]),
+  attempts: Type.Integer({ minimum: 0 }),
+  failures: Type.Integer({ minimum: 0 }),
+  failureReasons: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 20 }),
+  minMs: Nullable(Ms),
+  medianMs: Nullable(Ms),
+  p95Ms: Nullable(Ms),
+  samplesMs: Type.Array(Ms, { maxItems: 200 })
+})
+export type LatencyTarget = Static<typeof LatencyTarget>
 
 export const Ipv6Result = Type.Object({
   state: Type.Union([Type.Literal('capable'), Type.Literal('works'), Type.Literal('broken'), Type.Literal('none')],
@@ -84,7 +120,9 @@ export const Ipv6Result = Type.Object({
   mainTestFamily: Nullable(Type.Union([Type.Literal(4), Type.Literal(6)])),
   forcedV6Mbps: Nullable(Mbps),
   failures: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 50 }),
-  autoSelectFamily: Nullable(Type.Boolean())
+  autoSelectFamily: Nullable(Type.Boolean()),
+  /** 1.1: every sub-test item by item: name, outcome (null = not run) and what was seen. */
+  checks: Type.Optional(Type.Array(Ipv6Check, { maxItems: 30 }))
 })
 export type Ipv6Result = Static<typeof Ipv6Result>
 
@@ -124,7 +162,11 @@ export const ResultRecord = Type.Object({
     url: Type.String({ maxLength: 500 }),
     address: Nullable(Type.String({ maxLength: 64 })),
     family: Nullable(Type.Union([Type.Literal(4), Type.Literal(6)])),
-    candidates: Type.Array(Type.Object({ url: Type.String({ maxLength: 500 }), medianMs: Nullable(Ms) }), { maxItems: 20 })
+    candidates: Type.Array(Type.Object({ url: Type.String({ maxLength: 500 }), medianMs: Nullable(Ms) }), { maxItems: 20 }),
+    /** 1.1: servers tried before this one and why they were passed over (503 busy, unreachable). */
+    skipped: Type.Optional(Type.Array(Type.Object({ url: Type.String({ maxLength: 500 }), reason: Type.String({ maxLength: 300 }), retryAfterS: Nullable(Type.Number({ minimum: 0 })) }), { maxItems: 20 })),
+    /** 1.1: the agent's address as the server saw it (GET /.well-known/tocdo). */
+    clientAddress: Type.Optional(Nullable(Type.String({ maxLength: 64 })))
   })),
   context: Type.Object({
     os: Type.String({ maxLength: 100 }),
@@ -140,10 +182,20 @@ export const ResultRecord = Type.Object({
       source: Type.String({ maxLength: 40 }),
       ifaceBytes: Type.Integer({ minimum: 0 }),
       testBytes: Type.Integer({ minimum: 0 })
-    }))
+    })),
+    /** 1.1: why crossTraffic is null (e.g. no interface counters on this platform). */
+    crossTrafficUnavailable: Type.Optional(Type.String({ maxLength: 300 })),
+    /** 1.1: OS name of the interface the test traffic left by (from the socket's local address). */
+    ifaceName: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
+    /** 1.1: whether the transfer used TLS (https server URL). */
+    tls: Type.Optional(Type.Boolean()),
+    /** 1.1: Node's happy-eyeballs default (net.getDefaultAutoSelectFamily()). */
+    autoSelectFamily: Type.Optional(Nullable(Type.Boolean()))
   }),
   latency: Nullable(Type.Object({
-    idle: Nullable(Type.Intersect([LatencyStats, Type.Object({ connect: Nullable(ColdConnect) })]))
+    idle: Nullable(Type.Intersect([LatencyStats, Type.Object({ connect: Nullable(ColdConnect) })])),
+    /** 1.1: the light latency task (kind 'latency'): per target and address family. */
+    targets: Type.Optional(Type.Array(LatencyTarget, { maxItems: 20 }))
   })),
   download: Nullable(Direction),
   upload: Nullable(Direction),
