@@ -4,6 +4,7 @@ import type { CollectorConfig } from './config.js'
 import { TOCDO_VERSION } from '../shared/version.js'
 import dbPlugin, { databaseFile } from './plugins/db.js'
 import authPlugin from './plugins/auth.js'
+import fleetPlugin from './fleet/plugin.js'
 import { errorHandler } from './plugins/error-handler.js'
 import { healthRoutes } from './routes/health.js'
 import { resultRoutes } from './routes/results.js'
@@ -40,6 +41,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
 
   await fastify.register(dbPlugin, { file: opts.dbFile ?? databaseFile(config.dataDir) })
   await fastify.register(authPlugin)
+  await fastify.register(fleetPlugin, { config })
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)
   await fastify.register(reportRoutes)

@@ -21,7 +21,25 @@ export const CollectorConfig = Type.Object({
   /** Request body limit for result uploads, bytes (decoded). */
   bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
   /** Create a demo agency and agent at start (the README's first command). */
-  demo: Type.Boolean()
+  demo: Type.Boolean(),
+  /** Admin bearer token; empty = generate one at first start, print it once, keep only its hash. */
+  adminToken: Type.Union([Type.Literal(''), Type.String({ minLength: 16, maxLength: 200 })]),
+  /** Base URL agents reach this collector at; the default remote config's test server. */
+  publicUrl: Type.String({ pattern: '^https?://[^\\s/?#]+[^\\s]*$' }),
+  /** Enrolment attempts per source IP per minute (fleet-protocol.md §8). */
+  enrolRateLimitPerMin: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  /** Syncs (and result posts) per agent per window before 429. */
+  syncRateLimitMax: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  syncRateLimitWindowS: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  /** Group commit: items from concurrent requests are committed together this often, ms… */
+  commitIntervalMs: Type.Integer({ minimum: 1, maximum: 5000 }),
+  /** …or as soon as this many rows are queued. */
+  commitMaxRows: Type.Integer({ minimum: 1, maximum: 100_000 }),
+  /** Write-queue bound: past this many queued rows (or the oldest older than ingestQueueMaxAgeMs) answer 503. */
+  ingestQueueMaxRows: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  ingestQueueMaxAgeMs: Type.Integer({ minimum: 10, maximum: 600_000 }),
+  /** Interval the sync reply asks agents to wait before the next sync, s. */
+  nextSyncS: Type.Integer({ minimum: 10, maximum: 86_400 })
 }, { additionalProperties: false })
 export type CollectorConfig = Static<typeof CollectorConfig>
 
@@ -35,7 +53,17 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   maxConcurrentTests: 8,
   busyRetryAfterS: 30,
   bodyLimitBytes: 1024 * 1024, // Fastify's default; a 500-result batch is ≤ 512 KiB
-  demo: false
+  demo: false,
+  adminToken: '',
+  publicUrl: 'http://localhost:8080',
+  enrolRateLimitPerMin: 10,
+  syncRateLimitMax: 30,
+  syncRateLimitWindowS: 600,
+  commitIntervalMs: 25,
+  commitMaxRows: 2000,
+  ingestQueueMaxRows: 20_000,
+  ingestQueueMaxAgeMs: 5000,
+  nextSyncS: 300
 }
 
 const ENV_KEYS: Record<string, keyof CollectorConfig> = {
@@ -47,7 +75,17 @@ const ENV_KEYS: Record<string, keyof CollectorConfig> = {
   TOCDO_MAX_CONCURRENT_TESTS: 'maxConcurrentTests',
   TOCDO_BUSY_RETRY_AFTER_S: 'busyRetryAfterS',
   TOCDO_BODY_LIMIT_BYTES: 'bodyLimitBytes',
-  TOCDO_DEMO: 'demo'
+  TOCDO_DEMO: 'demo',
+  TOCDO_ADMIN_TOKEN: 'adminToken',
+  TOCDO_PUBLIC_URL: 'publicUrl',
+  TOCDO_ENROL_RATE_LIMIT_PER_MIN: 'enrolRateLimitPerMin',
+  TOCDO_SYNC_RATE_LIMIT_MAX: 'syncRateLimitMax',
+  TOCDO_SYNC_RATE_LIMIT_WINDOW_S: 'syncRateLimitWindowS',
+  TOCDO_COMMIT_INTERVAL_MS: 'commitIntervalMs',
+  TOCDO_COMMIT_MAX_ROWS: 'commitMaxRows',
+  TOCDO_INGEST_QUEUE_MAX_ROWS: 'ingestQueueMaxRows',
+  TOCDO_INGEST_QUEUE_MAX_AGE_MS: 'ingestQueueMaxAgeMs',
+  TOCDO_NEXT_SYNC_S: 'nextSyncS'
 }
 
 const validator = compileValidator(CollectorConfig)

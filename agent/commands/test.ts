@@ -1,26 +1,95 @@
 import type { Command } from 'commander'
-import { configFrom, measureOnce, serversOf, withCommon, type CommonFlags } from './common.js'
+import { Option } from 'commander'
+import { configFrom, serversOf, withCommon, type CommonFlags } from './common.js'
 import { formatSummary } from '../summary.js'
+import { readCalibration, runIpv6Check, runLatencyCheck, runSpeedTest, systemClock, type ProgressEvent } from '../measure/index.js'
+import type { ResultRecord } from '../../shared/schemas/result.js'
+
+interface TestFlags extends CommonFlags {
+  json?: boolean
+  kind?: 'speed' | 'latency' | 'ipv6'
+  ipv6?: boolean
+  ipv6Download?: boolean
+  family?: '4' | '6'
+  streams?: string
+  noEarlyStop?: boolean
+  direction?: 'both' | 'download' | 'upload'
+}
+
+/** A single status line on stderr, rewritten in place; only on a terminal and never with --json. */
+function liveLine (): { update: (e: ProgressEvent) => void, clear: () => void } {
+  const write = (s: string): void => { process.stderr.write(`\r\x1b[K${s}`) }
+  return {
+    update (e) {
+      switch (e.phase) {
+        case 'select': write(`  choosing among ${e.servers} servers…`); break
+        case 'latency': write(`  idle latency  ${e.done}/${e.total} pings  (${e.server})`); break
+        case 'download':
+        case 'upload': write(`  ${e.phase.padEnd(8)}  ${e.elapsedS.toFixed(1).padStart(5)} s  ${e.mbps.toFixed(1).padStart(9)} Mbps  ${e.streams} streams`); break
+        case 'skip': process.stderr.write(`\r\x1b[K  skipped ${e.server}: ${e.reason}\n`); break
+        case 'ipv6': write('  IPv6 checks…'); break
+        case 'done': break
+      }
+    },
+    clear () { process.stderr.write('\r\x1b[K') }
+  }
+}
 
 /** `tocdo-agent test`: one measurement now, printed as a summary or as the JSON record. */
 export function registerTest (program: Command): void {
   withCommon(program.command('test'))
     .description('run one measurement now and print the result')
     .option('--json', 'print the result record as JSON on stdout (nothing else)')
-    .action(async (flags: CommonFlags & { json?: boolean }) => {
+    .addOption(new Option('--kind <kind>', 'what to measure').choices(['speed', 'latency', 'ipv6']).default('speed'))
+    .option('--ipv6', 'with a speed test, also run the IPv6 sub-tests against the chosen server')
+    .option('--ipv6-download', 'also run the short forced-IPv6 download (implies --ipv6)')
+    .addOption(new Option('--family <n>', 'force every connection to IPv4 or IPv6 (no fallback)').choices(['4', '6']))
+    .option('--streams <n>', 'initial stream count (default: from --plan-down, else 4)')
+    .option('--no-early-stop', 'never stop early on a fast stable link')
+    .addOption(new Option('--direction <d>', 'which directions to measure').choices(['both', 'download', 'upload']).default('both'))
+    .action(async (flags: TestFlags & { earlyStop?: boolean }) => {
       const config = configFrom(flags)
-      const server = serversOf(config)[0]
-      if (server === undefined) throw new Error('no test server: pass --server URL (or --collector URL)')
-      const live = flags.json !== true && process.stderr.isTTY
-      const record = await measureOnce(config, server, live
-        ? (e) => {
-            if (e.phase === 'latency') process.stderr.write(`\r  latency  ${e.done}/${e.total} pings      `)
-            else if (e.phase !== 'done') process.stderr.write(`\r  ${e.phase.padEnd(8)} ${e.elapsedS.toFixed(1)} s, ${e.streams} streams      `)
-          }
-        : undefined)
-      if (live) process.stderr.write('\r\x1b[K')
-      if (flags.json === true) process.stdout.write(JSON.stringify(record, null, 2) + '\n')
+      const servers = serversOf(config)
+      if (servers.length === 0) throw new Error('no test server: pass --server URL (or --collector URL)')
+      const live = flags.json !== true && process.stderr.isTTY ? liveLine() : null
+      const context = { connectionClass: config.connectionClass, planDownMbps: config.planDownMbps, planUpMbps: config.planUpMbps }
+      let record: ResultRecord
+      try {
+        if (flags.kind === 'latency') {
+          record = await runLatencyCheck({ servers, clock: systemClock, context })
+        } else if (flags.kind === 'ipv6') {
+          live?.update({ phase: 'ipv6' })
+          record = await runIpv6Check({ server: servers[0] as string, clock: systemClock, forcedDownload: flags.ipv6Download === true, context })
+        } else {
+          const cal = await readCalibration(config.dataDir)
+          record = await runSpeedTest({
+            servers,
+            clock: systemClock,
+            expectedMbps: config.planDownMbps,
+            pings: config.pings,
+            maxMsPerDirection: config.maxSecondsPerDirection * 1000,
+            byteCapPerDirection: config.byteCapMB * 1e6,
+            ceiling: cal === null ? null : { downloadMbps: cal.loopbackDownloadMbps, uploadMbps: cal.loopbackUploadMbps },
+            directions: flags.direction === 'download' ? ['download'] : flags.direction === 'upload' ? ['upload'] : ['download', 'upload'],
+            ...(flags.streams === undefined ? {} : { streams: positiveInt(flags.streams, '--streams') }),
+            ...(flags.family === undefined ? {} : { family: Number(flags.family) as 4 | 6 }),
+            ...(flags.earlyStop === false ? { earlyStop: null } : {}),
+            ...(flags.ipv6Download === true ? { ipv6: 'download' as const } : flags.ipv6 === true ? { ipv6: true } : {}),
+            context,
+            ...(live === null ? {} : { onProgress: live.update })
+          })
+        }
+      } finally {
+        live?.clear()
+      }
+      if (flags.json === true) process.stdout.write(JSON.stringify(record) + '\n')
       else process.stdout.write(formatSummary(record) + '\n')
       if (record.status === 'failed') process.exitCode = 2
     })
+}
+
+function positiveInt (v: string, flag: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new Error(`${flag} must be a whole number from 1 to 16, got "${v}"`)
+  return n
 }

@@ -1,4 +1,5 @@
 import * as m001 from './001-initial.js'
+import * as m010 from './010-fleet.js'
 import * as m030 from './030-ipv6.js'
 
 /**
@@ -8,5 +9,6 @@ import * as m030 from './030-ipv6.js'
  */
 export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
   { name: '001-initial', sql: m001.sql },
+  { name: '010-fleet', sql: m010.sql },
   { name: '030-ipv6', sql: m030.sql }
 ]
