@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   TOCDO_ERR_NOT_FOUND: { status: 404, message: 'Not found' },
   TOCDO_ERR_CONFLICT: { status: 409, message: 'Conflicts with stored data' },
   TOCDO_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'Body is larger than the limit' },
+  TOCDO_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type or content encoding' },
   TOCDO_ERR_UNSUPPORTED_SCHEMA: { status: 422, message: 'Unsupported schema version' },
   TOCDO_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
   TOCDO_ERR_SERVER_BUSY: { status: 503, message: 'Server is at capacity' },

@@ -4,6 +4,7 @@ import type { Agency, AgentRow } from '../storage/agency-store.js'
 import { DISQUALIFYING_FLAGS, RESULT_SCHEMA_MAJOR, ResultRecord, type ItemAck } from '../../shared/schemas/result.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
 import { correctClock } from './clock.js'
+import { TocdoError } from '../../shared/errors.js'
 
 const validateRecord = compileValidator(ResultRecord)
 
@@ -26,15 +27,31 @@ export function isValidForTargets (r: ResultRecord): boolean {
   return !r.flags.some((f) => DISQUALIFYING_FLAGS.includes(f))
 }
 
-/**
- * Stores a batch idempotently on (agent, result id), item by item, in one transaction: an
- * item is acknowledged only once that transaction has committed. A resend of the same
- * record is a `duplicate`; the same id with a different payload is a `conflict` and the
- * first copy is kept (fleet-protocol.md §7).
- */
 /** The typed columns of a row as stored; what rollups and other listeners see. */
 export type StoredRow = Record<string, unknown> & { agentId: string, resultId: string, kind: string, valid: number, measuredAtCorr: number }
 
+/**
+ * A batch validated and turned into rows, outside any transaction: the CPU-heavy part of
+ * ingest, done in the request so the writer only inserts.
+ */
+export interface PreparedBatch {
+  agentId: string
+  /** Acks in item order; rejected items are filled in, the rest when stored. */
+  items: ItemAck[]
+  rows: Array<{ index: number, params: Record<string, unknown> }>
+  rejected: number
+}
+
+/** Results timestamped more than this far ahead, after the agent's own correction, are refused. */
+const MAX_FUTURE_MS = 86_400_000
+
+/**
+ * Stores batches idempotently on (agent, result id), item by item: a resend of the same
+ * record is a `duplicate`; the same id with a different payload is a `conflict` and the
+ * first copy is kept (fleet-protocol.md §7). `prepare` validates without touching the
+ * database; `storeAll` inserts any number of prepared batches in one transaction (the
+ * group commit), so an item is acknowledged only once that transaction has committed.
+ */
 export class Ingestor {
   readonly #db: Db
   readonly #listeners: Array<(rows: StoredRow[]) => void> = []
@@ -63,25 +80,59 @@ export class Ingestor {
     this.#listeners.push(listener)
   }
 
+  /** Validates and stores one batch in its own transaction (CLI, demo and tests). */
   ingest (agent: AgentRow, agency: Agency, items: readonly unknown[], receivedAt = Date.now()): IngestOutcome {
-    const out: IngestOutcome = { items: [], accepted: 0, duplicate: 0, conflict: 0, rejected: 0 }
-    const rows: Array<{ index: number, params: Record<string, unknown> }> = []
+    const batch = this.prepare(agent, agency, items, receivedAt)
+    let outcome: IngestOutcome | undefined
+    this.#db.transaction(() => { [outcome] = this.storeAll([batch]) })()
+    return outcome as IngestOutcome
+  }
+
+  /**
+   * Throws TOCDO_ERR_UNSUPPORTED_SCHEMA (422) naming the item when any record has a schema
+   * major this collector cannot parse: the agent must keep those rows for a newer collector
+   * rather than mark them dead, so the whole request is refused and nothing is stored.
+   */
+  assertSupportedMajors (items: readonly unknown[], fieldPrefix = 'results'): void {
     items.forEach((item, index) => {
-      const id = typeof item === 'object' && item !== null && typeof (item as { id?: unknown }).id === 'string'
-        ? (item as { id: string }).id
-        : null
-      const reason = this.#reject(item)
+      const version = typeof item === 'object' && item !== null ? (item as { schemaVersion?: unknown }).schemaVersion : undefined
+      if (typeof version !== 'string') return
+      const match = /^(\d+)\./.exec(version)
+      if (match !== null && Number(match[1]) !== RESULT_SCHEMA_MAJOR) {
+        throw new TocdoError('TOCDO_ERR_UNSUPPORTED_SCHEMA',
+          `${fieldPrefix}/${index}/schemaVersion: schema ${version} is not supported by this collector (accepts ${RESULT_SCHEMA_MAJOR}.x); keep the results and upgrade the collector`,
+          { details: { field: `${fieldPrefix}/${index}/schemaVersion` } })
+      }
+    })
+  }
+
+  /** Validation and row building, no database access. */
+  prepare (agent: AgentRow, agency: Agency, items: readonly unknown[], receivedAt = Date.now()): PreparedBatch {
+    const batch: PreparedBatch = { agentId: agent.id, items: new Array<ItemAck>(items.length), rows: [], rejected: 0 }
+    items.forEach((item, index) => {
+      const reason = this.#reject(item, receivedAt)
       if (reason !== null) {
-        out.items[index] = { id, status: 'rejected', reason: reason.message, field: reason.field }
-        out.rejected++
+        const id = typeof item === 'object' && item !== null && typeof (item as { id?: unknown }).id === 'string'
+          ? (item as { id: string }).id
+          : null
+        batch.items[index] = { id, status: 'rejected', reason: reason.message, field: reason.field }
+        batch.rejected++
         return
       }
-      rows.push({ index, params: this.#row(agent, agency, item as ResultRecord, receivedAt) })
+      batch.rows.push({ index, params: this.#row(agent, agency, item as ResultRecord, receivedAt) })
     })
+    return batch
+  }
 
-    this.#db.transaction(() => {
-      const accepted: StoredRow[] = []
-      for (const { index, params } of rows) {
+  /** Number of rows a batch will insert; the write queue's unit. */
+  static rowCount (batch: PreparedBatch): number { return batch.rows.length }
+
+  /** Inserts prepared batches; must run inside a transaction, which the caller commits. */
+  storeAll (batches: readonly PreparedBatch[]): IngestOutcome[] {
+    const accepted: StoredRow[] = []
+    const outcomes = batches.map((batch) => {
+      const out: IngestOutcome = { items: batch.items, accepted: 0, duplicate: 0, conflict: 0, rejected: batch.rejected }
+      for (const { index, params } of batch.rows) {
         const id = params.resultId as string
         if (this.#insert.run(params).changes === 1) {
           out.items[index] = { id, status: 'accepted' }
@@ -89,7 +140,7 @@ export class Ingestor {
           accepted.push(params as StoredRow)
           continue
         }
-        const stored = this.#existingHash.get(agent.id, id) as Buffer
+        const stored = this.#existingHash.get(batch.agentId, id) as Buffer
         if (stored.equals(params.payloadSha256 as Buffer)) {
           out.items[index] = { id, status: 'duplicate' }
           out.duplicate++
@@ -98,24 +149,27 @@ export class Ingestor {
           out.conflict++
         }
       }
-      if (accepted.length > 0) for (const listener of this.#listeners) listener(accepted)
-    })()
-    return out
+      return out
+    })
+    if (accepted.length > 0) for (const listener of this.#listeners) listener(accepted)
+    return outcomes
   }
 
   /** Why an item cannot be stored, naming the field; null when it can. */
-  #reject (item: unknown): { field: string, message: string } | null {
+  #reject (item: unknown, receivedAt: number): { field: string, message: string } | null {
     if (!validateRecord.check(item)) {
       const [first] = validateRecord.errors(item, 1)
-      const major = typeof item === 'object' && item !== null ? String((item as { schemaVersion?: unknown }).schemaVersion ?? '') : ''
-      if (/^\d+\./.test(major) && Number(major.split('.')[0]) !== RESULT_SCHEMA_MAJOR) {
-        return { field: '/schemaVersion', message: `unsupported schema major version ${major}; this collector accepts ${RESULT_SCHEMA_MAJOR}.x` }
-      }
       return first === undefined
         ? { field: '/', message: 'record does not match the result schema' }
         : { field: first.field, message: `${first.field}: ${first.message}` }
     }
-    if (Number.isNaN(Date.parse(item.measuredAt))) return { field: '/measuredAt', message: '/measuredAt: not a valid timestamp' }
+    const measuredAt = Date.parse(item.measuredAt)
+    if (Number.isNaN(measuredAt)) return { field: '/measuredAt', message: '/measuredAt: not a valid timestamp' }
+    // A wrong clock alone never refuses a result; only a time that is still more than a day
+    // ahead once corrected by the agent's own, known, offset is implausible.
+    if (item.clock.offsetMs !== null && measuredAt + item.clock.offsetMs - receivedAt > MAX_FUTURE_MS) {
+      return { field: '/measuredAt', message: '/measuredAt: more than 1 day in the future even after the agent\'s clock correction' }
+    }
     return null
   }
 

@@ -9,6 +9,8 @@ export function errorHandler (err: FastifyError, request: FastifyRequest, reply:
   if (isTocdoError(err)) {
     if (err.statusCode >= 500) request.log.error({ err }, 'request failed')
     const field = err.details?.field
+    // 429 and 503 tell the agent when to come back (fleet-protocol.md §9).
+    if (typeof err.details?.retryAfterS === 'number') void reply.header('retry-after', String(err.details.retryAfterS))
     void reply.code(err.statusCode).send({ code: err.code, message: err.message, ...(typeof field === 'string' ? { field } : {}) })
     return
   }

@@ -1,24 +1,29 @@
 import type { FastifyInstance } from 'fastify'
 import { BatchReply, ResultBatch } from '../../shared/schemas/result.js'
 import { PATHS } from '../../shared/protocol.js'
+import { decodeGzip } from '../plugins/gzip.js'
 
 /**
  * POST /api/v1/results: a batch of result records from an authenticated agent. Each item is
  * answered as accepted, duplicate, conflict or rejected (with the field and reason). When
- * every item is rejected the reply is 400 and nothing is stored.
+ * every item is rejected the reply is 400 and nothing is stored. Same ingest path as the
+ * sync call: group commit, per-agent rate limit, 422 for an unsupported schema major.
  */
 export async function resultRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.post(PATHS.results, {
-    preHandler: fastify.requireAgent,
+    onRequest: [fastify.requireAgent, async (request) => { fastify.fleet.syncLimiter.hit(request.agent?.id ?? '') }],
+    preParsing: decodeGzip,
     schema: { body: ResultBatch, response: { 200: BatchReply, 400: { type: 'object', additionalProperties: true } } }
   }, async (request, reply) => {
     const agent = request.agent
     const agency = request.agency
     if (agent === null || agency === null) throw new Error('requireAgent did not attach the agent')
     const { results } = request.body as ResultBatch
+    fastify.ingestor.assertSupportedMajors(results)
+    fastify.fleet.committer.assertCapacity()
     const receivedAt = Date.now()
-    const outcome = fastify.ingestor.ingest(agent, agency, results, receivedAt)
-    fastify.agencies.touchAgent(agent.id, receivedAt, null)
+    const batch = fastify.ingestor.prepare(agent, agency, results, receivedAt)
+    const outcome = await fastify.fleet.committer.submit(batch, () => { fastify.agencies.touchAgent(agent.id, receivedAt, null) })
     request.log.info({ agentId: agent.id, accepted: outcome.accepted, duplicate: outcome.duplicate, conflict: outcome.conflict, rejected: outcome.rejected }, 'results ingested')
     const body = { serverTime: new Date(receivedAt).toISOString(), ...outcome }
     if (outcome.rejected === results.length) {

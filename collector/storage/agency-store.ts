@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import type { Statement } from 'better-sqlite3'
 import type { Db } from './db.js'
 
 export interface Agency {
@@ -16,6 +17,32 @@ export interface Agency {
   legacyProvinceCode: string | null
   placementNote: string | null
   createdAt: number
+}
+
+/** Heartbeat fields kept per agent (the last sync wins). */
+export interface HeartbeatRecord {
+  agentVersion: string
+  configVersion: number | null
+  uptimeS: number
+  queue: { pending: number, oldestAgeS: number | null, dead: number, bytes: number }
+  counters: Record<string, number>
+  clock: { offsetMs: number | null, sinceSyncS: number | null }
+}
+
+/** An agent as the admin sees it. */
+export interface AgentDetail extends AgentRow {
+  agencyName: string
+  hostname: string | null
+  os: string | null
+  arch: string | null
+  lastSyncAt: number | null
+  configVersion: number | null
+  queuePending: number | null
+  queueOldestAgeS: number | null
+  queueDead: number | null
+  queueBytes: number | null
+  clockOffsetMs: number | null
+  clockSinceSyncS: number | null
 }
 
 export interface AgentRow {
@@ -55,6 +82,7 @@ export class AgencyStore {
   readonly #agentByToken
   readonly #agencyById
   readonly #touchAgent
+  #recordHeartbeat: Statement | undefined
 
   constructor (db: Db) {
     this.#db = db
@@ -100,5 +128,63 @@ export class AgencyStore {
 
   touchAgent (id: string, now: number, agentVersion: string | null): void {
     this.#touchAgent.run(now, agentVersion, id)
+  }
+
+  /** Creates an enrolled agent with its host identity; the token is returned once. */
+  createEnrolledAgent (agencyId: string, host: { hostname: string, os: string, arch: string, agentVersion: string }, now = Date.now()): { agent: AgentRow, token: string } {
+    const created = this.createAgent(agencyId, host.hostname, now)
+    this.#db.prepare('UPDATE agent SET hostname = ?, os = ?, arch = ?, agent_version = ? WHERE id = ?')
+      .run(host.hostname, host.os, host.arch, host.agentVersion, created.agent.id)
+    return { agent: this.agentById(created.agent.id) as AgentRow, token: created.token }
+  }
+
+  setPlacementCandidates (agencyId: string, candidates: readonly string[]): void {
+    this.#db.prepare('UPDATE agency SET placement_candidates = ? WHERE id = ?').run(JSON.stringify(candidates), agencyId)
+  }
+
+  listAgencies (): Array<Agency & { placementCandidates: string[] }> {
+    const rows = this.#db.prepare(`SELECT ${AGENCY_COLUMNS}, placement_candidates AS pc FROM agency ORDER BY created_at, id`).all() as Array<Agency & { pc: string }>
+    return rows.map(({ pc, ...a }) => ({ ...a, placementCandidates: JSON.parse(pc) as string[] }))
+  }
+
+  placementCandidates (agencyId: string): string[] {
+    const pc = this.#db.prepare('SELECT placement_candidates FROM agency WHERE id = ?').pluck().get(agencyId) as string | undefined
+    return pc === undefined ? [] : JSON.parse(pc) as string[]
+  }
+
+  listAgents (): AgentDetail[] {
+    return this.#db.prepare(`SELECT a.id, a.agency_id AS agencyId, a.name, a.status, a.created_at AS createdAt,
+      a.last_seen_at AS lastSeenAt, a.agent_version AS agentVersion, g.name AS agencyName, a.hostname, a.os, a.arch,
+      a.last_sync_at AS lastSyncAt, a.config_version AS configVersion, a.queue_pending AS queuePending,
+      a.queue_oldest_age_s AS queueOldestAgeS, a.queue_dead AS queueDead, a.queue_bytes AS queueBytes,
+      a.clock_offset_ms AS clockOffsetMs, a.clock_since_sync_s AS clockSinceSyncS
+      FROM agent a JOIN agency g ON g.id = a.agency_id ORDER BY g.name, a.created_at, a.id`).all() as AgentDetail[]
+  }
+
+  /** Revokes or decommissions an agent; returns false when no such agent exists. */
+  setAgentStatus (id: string, status: AgentRow['status'], now = Date.now()): boolean {
+    return this.#db.prepare('UPDATE agent SET status = ?, status_changed_at = ? WHERE id = ?').run(status, now, id).changes === 1
+  }
+
+  /** Stores the last heartbeat; runs inside the group commit with the results it came with. */
+  recordHeartbeat (id: string, hb: HeartbeatRecord, now: number): void {
+    this.#recordHeartbeat ??= this.#db.prepare(`UPDATE agent SET last_seen_at = @now, last_sync_at = @now,
+      agent_version = @agentVersion, config_version = @configVersion, uptime_s = @uptimeS, queue_pending = @pending,
+      queue_oldest_age_s = @oldestAgeS, queue_dead = @dead, queue_bytes = @bytes, counters = @counters,
+      clock_offset_ms = @offsetMs, clock_since_sync_s = @sinceSyncS WHERE id = @id`)
+    this.#recordHeartbeat.run({
+      id,
+      now,
+      agentVersion: hb.agentVersion,
+      configVersion: hb.configVersion,
+      uptimeS: hb.uptimeS,
+      pending: hb.queue.pending,
+      oldestAgeS: hb.queue.oldestAgeS,
+      dead: hb.queue.dead,
+      bytes: hb.queue.bytes,
+      counters: JSON.stringify(hb.counters),
+      offsetMs: hb.clock.offsetMs,
+      sinceSyncS: hb.clock.sinceSyncS
+    })
   }
 }

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-redeclare -- TypeBox idiom: a schema and its Static type share one name */
 import { Type, type Static } from '@sinclair/typebox'
 import { ConnectionClass, IsoDateTime, Mbps, Nullable } from './common.js'
 import { ItemAck, MAX_BATCH_ITEMS } from './result.js'
@@ -159,6 +158,8 @@ export const NewAgencyRequest = Type.Object({
   communeCode: Type.String({ pattern: '^[0-9]{5}$' }),
   scheme: Type.Union([Type.Literal('2025-03'), Type.Literal('2025-07')]),
   legacyCommuneCode: Type.Optional(Type.String({ pattern: '^[0-9]{5}$' })),
+  /** With scheme '2025-03' when the old commune was split: the new commune the agency belongs to. */
+  newCommuneCode: Type.Optional(Type.String({ pattern: '^[0-9]{5}$' })),
   category: Type.Union([Type.Literal('organisation'), Type.Literal('public_access_point')]),
   connectionClass: ConnectionClass,
   isp: Type.String({ minLength: 1, maxLength: 100 }),

@@ -1,0 +1,87 @@
+import type { Db } from '../storage/db.js'
+import type { Agency, AgencyStore, AgentDetail } from '../storage/agency-store.js'
+import type { Enrolment } from './enrolment.js'
+import { placeAgent } from '../geo/placement.js'
+import { agentState } from './health.js'
+import { TocdoError } from '../../shared/errors.js'
+import type { AgencyView, AgentView, NewAgencyReply, NewAgencyRequest } from '../../shared/schemas/fleet.js'
+
+const iso = (ms: number | null): string | null => ms === null ? null : new Date(ms).toISOString()
+
+export function agencyView (a: Agency, placementCandidates: string[]): AgencyView {
+  return {
+    id: a.id,
+    name: a.name,
+    category: a.category,
+    connectionClass: a.connectionClass,
+    isp: a.isp,
+    planDownMbps: a.planDownMbps,
+    planUpMbps: a.planUpMbps,
+    communeCode: a.communeCode,
+    provinceCode: a.provinceCode,
+    legacyCommuneCode: a.legacyCommuneCode,
+    legacyDistrictCode: a.legacyDistrictCode,
+    legacyProvinceCode: a.legacyProvinceCode,
+    placementNote: a.placementNote,
+    placementCandidates,
+    createdAt: new Date(a.createdAt).toISOString()
+  }
+}
+
+export function agentView (a: AgentDetail, now: number): AgentView {
+  return {
+    id: a.id,
+    agencyId: a.agencyId,
+    agencyName: a.agencyName,
+    hostname: a.hostname ?? a.name,
+    os: a.os,
+    arch: a.arch,
+    status: a.status,
+    state: agentState(a.lastSyncAt, now),
+    lastSeenAt: iso(a.lastSeenAt),
+    agentVersion: a.agentVersion,
+    configVersion: a.configVersion,
+    queuePending: a.queuePending,
+    queueOldestAgeS: a.queueOldestAgeS,
+    queueDead: a.queueDead,
+    clockOffsetMs: a.clockOffsetMs,
+    createdAt: new Date(a.createdAt).toISOString()
+  }
+}
+
+/**
+ * Creates an agency placed in both geographies and issues its first enrolment code. An
+ * ambiguous legacy placement is stored with its candidates and reported; only an unknown
+ * (or unresolvable) new commune refuses the agency.
+ */
+export function addAgency (db: Db, agencies: AgencyStore, enrolment: Enrolment, req: NewAgencyRequest, now = Date.now()): NewAgencyReply {
+  const place = placeAgent(db, {
+    communeCode: req.communeCode,
+    scheme: req.scheme,
+    legacyCommuneCode: req.legacyCommuneCode ?? null,
+    newCommuneCode: req.newCommuneCode ?? null
+  })
+  if (place.communeCode === null || place.provinceCode === null) {
+    throw new TocdoError('TOCDO_ERR_VALIDATION', `${place.note} (newCommuneCode: one of ${place.ambiguous?.candidates.join(', ') ?? '?'})`, { details: { field: 'newCommuneCode' } })
+  }
+  const candidates = place.ambiguous?.candidates ?? []
+  return db.transaction(() => {
+    const agency = agencies.createAgency({
+      name: req.name,
+      category: req.category,
+      connectionClass: req.connectionClass,
+      isp: req.isp,
+      planDownMbps: req.planDownMbps,
+      planUpMbps: req.planUpMbps,
+      communeCode: place.communeCode as string,
+      provinceCode: place.provinceCode as string,
+      legacyCommuneCode: place.legacyCommuneCode,
+      legacyDistrictCode: place.legacyDistrictCode,
+      legacyProvinceCode: place.legacyProvinceCode,
+      placementNote: place.note
+    }, now)
+    agencies.setPlacementCandidates(agency.id, candidates)
+    const code = enrolment.issue(agency.id, now)
+    return { agency: agencyView(agency, candidates), enrolment: { code: code.code, expiresAt: new Date(code.expiresAt).toISOString() } }
+  })()
+}

@@ -1,0 +1,54 @@
+import fp from 'fastify-plugin'
+import type { CollectorConfig } from '../config.js'
+import { Enrolment } from './enrolment.js'
+import { RemoteConfigStore, defaultRemoteConfig } from './remote-config.js'
+import { AdminToken } from './admin-token.js'
+import { GroupCommitter } from '../ingest/group-commit.js'
+import { createRateLimiter, type RateLimiter } from '../plugins/rate-limit.js'
+import { enrollRoutes } from '../routes/enroll.js'
+import { syncRoutes } from '../routes/sync.js'
+import { adminRoutes } from '../routes/admin.js'
+
+export interface Fleet {
+  enrolment: Enrolment
+  remoteConfig: RemoteConfigStore
+  adminToken: AdminToken
+  /** The single writer every result goes through (sync and POST /api/v1/results). */
+  committer: GroupCommitter
+  syncLimiter: RateLimiter
+  enrolLimiter: RateLimiter
+  nextSyncS: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    fleet: Fleet
+  }
+}
+
+/**
+ * The fleet: enrolment, the sync call, remote configuration, the admin API and the group
+ * committer. Needs the database (db plugin) and agent auth (auth plugin).
+ */
+export default fp<{ config: Readonly<CollectorConfig> }>(async (fastify, { config }) => {
+  const committer = new GroupCommitter(fastify.db, fastify.ingestor, {
+    intervalMs: config.commitIntervalMs,
+    maxRows: config.commitMaxRows,
+    maxQueuedRows: config.ingestQueueMaxRows,
+    maxQueueAgeMs: config.ingestQueueMaxAgeMs
+  })
+  fastify.decorate('fleet', {
+    enrolment: new Enrolment(fastify.db, fastify.agencies),
+    remoteConfig: new RemoteConfigStore(fastify.db, defaultRemoteConfig(config.publicUrl)),
+    adminToken: new AdminToken(fastify.db, config.adminToken),
+    committer,
+    syncLimiter: createRateLimiter({ max: config.syncRateLimitMax, windowMs: config.syncRateLimitWindowS * 1000, what: 'requests per agent' }),
+    enrolLimiter: createRateLimiter({ max: config.enrolRateLimitPerMin, windowMs: 60_000, what: 'enrolment attempts per address' }),
+    nextSyncS: config.nextSyncS
+  })
+  // Commit what is queued before the database closes (db's onClose runs after ours: hooks run in reverse).
+  fastify.addHook('onClose', async () => { committer.close() })
+  await fastify.register(enrollRoutes)
+  await fastify.register(syncRoutes)
+  await fastify.register(adminRoutes)
+}, { name: 'fleet', dependencies: ['db', 'auth'] })
