@@ -4,6 +4,8 @@ import { isTocdoError } from '../shared/errors.js'
 import { TOCDO_VERSION } from '../shared/version.js'
 import { registerTest } from './commands/test.js'
 import { registerRun } from './commands/run.js'
+import { registerEnroll } from './commands/enroll.js'
+import { registerStatus } from './commands/status.js'
 
 export function buildProgram (): Command {
   const program = new Command('tocdo-agent')
@@ -11,6 +13,8 @@ export function buildProgram (): Command {
     .version(TOCDO_VERSION)
   registerTest(program)
   registerRun(program)
+  registerEnroll(program)
+  registerStatus(program)
   return program
 }
 

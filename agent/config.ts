@@ -27,8 +27,19 @@ export const AgentConfig = Type.Object({
   maxSecondsPerDirection: Type.Number({ minimum: 2, maximum: 60 }),
   /** Per-direction byte cap, MB (10^6 bytes). */
   byteCapMB: Type.Number({ minimum: 1, maximum: 100_000 }),
-  /** Minutes between full tests in `run` mode. */
+  /** Unused since the scheduler (full tests per day come from the remote config); accepted so old config files still load. */
   intervalMinutes: Type.Number({ minimum: 1, maximum: 24 * 60 }),
+  /** Upper bound of the random wait after start-up before any network action (RFC 7594 mass-calling), seconds. */
+  startupDelayMaxS: Type.Number({ minimum: 0, maximum: 3600 }),
+  /** Normal interval between syncs, seconds (jittered ±10 %; the collector's nextSyncS wins when given). */
+  syncIntervalS: Type.Number({ minimum: 1, maximum: 86_400 }),
+  /** Quiet-line gate before full tests: window of one look, longest wait, thresholds. */
+  gateWindowS: Type.Number({ minimum: 0.05, maximum: 60 }),
+  gateMaxWaitS: Type.Number({ minimum: 0, maximum: 600 }),
+  gateMaxBytesPerS: Type.Number({ minimum: 0 }),
+  gateMaxCpuPct: Type.Number({ minimum: 0, maximum: 100 }),
+  /** Monthly data budget for full tests, MB; null: the collector's value, else 10,000 on 4g/5g and 30,000 on fixed lines. */
+  monthlyBudgetMB: Nullable(Type.Number({ minimum: 1 })),
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))
 }, { additionalProperties: false })
 export type AgentConfig = Static<typeof AgentConfig>
@@ -46,6 +57,13 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   maxSecondsPerDirection: 15,
   byteCapMB: 2000,
   intervalMinutes: 240,
+  startupDelayMaxS: 60,
+  syncIntervalS: 300,
+  gateWindowS: 5,
+  gateMaxWaitS: 30,
+  gateMaxBytesPerS: 25_000,
+  gateMaxCpuPct: 30,
+  monthlyBudgetMB: null,
   logLevel: 'info'
 }
 
@@ -62,6 +80,13 @@ const ENV: Record<string, keyof AgentConfig> = {
   TOCDO_AGENT_MAX_SECONDS_PER_DIRECTION: 'maxSecondsPerDirection',
   TOCDO_AGENT_BYTE_CAP_MB: 'byteCapMB',
   TOCDO_AGENT_INTERVAL_MINUTES: 'intervalMinutes',
+  TOCDO_AGENT_STARTUP_DELAY_MAX_S: 'startupDelayMaxS',
+  TOCDO_AGENT_SYNC_INTERVAL_S: 'syncIntervalS',
+  TOCDO_AGENT_GATE_WINDOW_S: 'gateWindowS',
+  TOCDO_AGENT_GATE_MAX_WAIT_S: 'gateMaxWaitS',
+  TOCDO_AGENT_GATE_MAX_BYTES_PER_S: 'gateMaxBytesPerS',
+  TOCDO_AGENT_GATE_MAX_CPU_PCT: 'gateMaxCpuPct',
+  TOCDO_AGENT_MONTHLY_BUDGET_MB: 'monthlyBudgetMB',
   TOCDO_AGENT_LOG_LEVEL: 'logLevel'
 }
 
@@ -70,7 +95,7 @@ const validator = compileValidator(AgentConfig)
 function fromEnvString (key: keyof AgentConfig, raw: string): unknown {
   if (key === 'servers') return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
   const sample = DEFAULT_AGENT_CONFIG[key]
-  const numeric = ['planDownMbps', 'planUpMbps', 'pings', 'maxSecondsPerDirection', 'byteCapMB', 'intervalMinutes']
+  const numeric = ['planDownMbps', 'planUpMbps', 'pings', 'maxSecondsPerDirection', 'byteCapMB', 'intervalMinutes', 'monthlyBudgetMB']
   if (numeric.includes(key) || typeof sample === 'number') return raw.trim() === '' ? raw : Number(raw)
   return raw
 }

@@ -1,37 +1,77 @@
 import type { Command } from 'commander'
 import pino from 'pino'
-import { configFrom, measureOnce, serversOf, withCommon, type CommonFlags } from './common.js'
-import { postResults } from '../delivery/post-results.js'
+import { TocdoError } from '../../shared/errors.js'
+import { loadAgentConfig, type AgentConfig } from '../config.js'
+import { createAgent } from '../agent.js'
+import { loadIdentity } from '../identity.js'
 import { systemClock } from '../measure/context.js'
+import { formatSummary } from '../summary.js'
+import { num, withCommon, type CommonFlags } from './common.js'
 
-/** `tocdo-agent run`: measure on a schedule and deliver every result to the collector. */
+export interface RunFlags extends CommonFlags { dataDir?: string, once?: boolean }
+
+/** Settings for commands that own a data dir: the common flags plus --data-dir. */
+export function settingsFrom (flags: RunFlags): Readonly<AgentConfig> {
+  return loadAgentConfig({
+    file: flags.config,
+    env: process.env,
+    flags: {
+      collector: flags.collector,
+      token: flags.token,
+      agentId: flags.agentId,
+      servers: flags.server,
+      pings: num(flags.pings),
+      maxSecondsPerDirection: num(flags.maxSeconds),
+      planDownMbps: num(flags.planDown),
+      logLevel: flags.logLevel,
+      dataDir: flags.dataDir
+    }
+  })
+}
+
+/**
+ * `tocdo-agent run`: the daemon. Identity from `enroll` (or --collector/--token/--agent-id
+ * for a token issued directly), then start-up delay, scheduler, outbox and sync loop until
+ * SIGINT/SIGTERM. A signal only aborts waits and network calls; outbox writes are single
+ * synchronous transactions, so the process never exits half-way through one.
+ */
 export function registerRun (program: Command): void {
   withCommon(program.command('run'))
-    .description('measure on a schedule and deliver every result to the collector')
-    .option('--once', 'measure and deliver once, then exit')
-    .action(async (flags: CommonFlags & { once?: boolean }) => {
-      const config = configFrom(flags)
-      const log = pino({ level: config.logLevel, name: 'tocdo-agent' })
-      if (config.collector === null || config.token === null) {
-        throw new Error('run needs --collector URL and --token TOKEN (or TOCDO_AGENT_COLLECTOR / TOCDO_AGENT_TOKEN)')
+    .description('measure on a schedule and deliver every result to the collector (the agent service)')
+    .option('--data-dir <dir>', 'agent data directory (identity, outbox, remote config)')
+    .option('--once', 'sync, run one full test now, store it, deliver it, then exit')
+    .action(async (flags: RunFlags) => {
+      const settings = settingsFrom(flags)
+      const identity = loadIdentity(settings.dataDir)
+      const collector = settings.collector ?? identity?.collector ?? null
+      const token = settings.token ?? identity?.token ?? null
+      const agentId = settings.agentId ?? identity?.agentId ?? null
+      if (collector === null || token === null || agentId === null) {
+        throw new TocdoError('TOCDO_ERR_NOT_ENROLLED', `no agent identity in ${settings.dataDir}: run "tocdo-agent enroll --collector URL --code CODE" first, or pass --collector, --token and --agent-id`)
       }
-      const collector = config.collector
-      const token = config.token
+      const log = pino({ level: settings.logLevel, name: 'tocdo-agent', redact: ['token', '*.token', 'authorization'] })
+      const agent = createAgent({ dataDir: settings.dataDir, collector, token, agentId, settings, agency: identity?.agency ?? null, clock: systemClock, log })
       const stop = new AbortController()
-      for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => { stop.abort() })
-      while (!stop.signal.aborted) {
-        const server = serversOf(config)[0] as string
-        log.info({ server }, 'speed test starting')
-        const record = await measureOnce(config, server)
-        log.info({ resultId: record.id, status: record.status, downloadMbps: record.download?.mbps, uploadMbps: record.upload?.mbps, idleMs: record.latency?.idle?.medianMs }, 'speed test done')
-        try {
-          const reply = await postResults({ collector, token, records: [record] })
-          log.info({ resultId: record.id, ack: reply.items[0]?.status }, 'result delivered')
-        } catch (err) {
-          log.error({ err, resultId: record.id }, 'delivery failed')
+      const onSignal = (signal: NodeJS.Signals): void => { log.info({ signal }, 'stopping after the current step'); stop.abort() }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      try {
+        if (flags.once === true) {
+          const { record, step } = await agent.once(stop.signal)
+          if (record !== null) process.stdout.write(formatSummary(record) + '\n')
+          const q = agent.outbox.stats()
+          process.stdout.write(`delivery: ${step.status === 200 ? 'ok' : `not delivered (${step.status}, ${step.action})`}; ${q.pending} results waiting, ${q.dead} dead letters\n`)
+          if (step.status !== 200) process.exitCode = 3
+          else if (record?.status === 'failed') process.exitCode = 2
+        } else {
+          const outcome = await agent.run(stop.signal)
+          if (outcome === 'decommissioned') process.stderr.write('tocdo-agent: decommissioned by the collector; not measuring. Stored results are kept: see "tocdo-agent status".\n')
         }
-        if (flags.once === true) break
-        await systemClock.sleep(config.intervalMinutes * 60_000, stop.signal).catch(() => {})
+      } finally {
+        agent.close()
+        log.info('stopped')
+        // Idle keep-alive sockets must not hold a stopping service open.
+        setTimeout(() => { process.exit() }, 2000).unref()
       }
     })
 }

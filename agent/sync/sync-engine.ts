@@ -1,0 +1,215 @@
+import type { Logger } from 'pino'
+import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from '../../shared/schemas/result.js'
+import type { AgentRemoteConfig, Heartbeat, SyncReply, SyncRequest } from '../../shared/schemas/fleet.js'
+import { TOCDO_VERSION } from '../../shared/version.js'
+import type { FleetOutcome } from '../delivery/fleet-client.js'
+import type { Outbox, PendingRow } from '../outbox/outbox.js'
+import { backoffDelayMs, parseRetryAfterMs } from './backoff.js'
+import type { ClockEstimator } from './clock-estimator.js'
+import { checkRemoteConfig } from './remote-config.js'
+
+/**
+ * One sync exchange at a time: heartbeat plus the oldest pending results, then the agent's
+ * reaction to whatever came back (fleet-protocol.md §9). The engine decides only what to do
+ * and how long to wait; the loop that waits lives in agent.ts.
+ */
+export type FleetState = 'active' | 'revoked' | 'decommissioned'
+
+export interface SyncClock { wall: () => number, mono: () => number }
+
+export interface SyncEngineDeps {
+  outbox: Outbox
+  collector: string
+  token: string
+  agentId: string
+  clock: SyncClock
+  random: () => number
+  estimator: ClockEstimator
+  post: (collector: string, token: string, body: SyncRequest, signal?: AbortSignal) => Promise<FleetOutcome<SyncReply>>
+  log: Logger
+  configVersion: () => number | null
+  /** Called with a config that passed validation; persists and applies it. */
+  applyConfig: (config: AgentRemoteConfig) => void
+  startedMono: number
+  /** Normal interval between syncs (300 s ± 10 %). */
+  intervalMs?: number
+  maxItems?: number
+  maxBytes?: number
+}
+
+export interface SyncStep {
+  /** How long to wait before the next exchange; null: stop syncing (decommissioned). */
+  delayMs: number | null
+  status: number | 'network'
+  sent: number
+  action: string
+}
+
+const HOUR_MS = 3_600_000
+const MIN_BATCH = 10
+const MAX_400_REPEATS = 3
+
+export class SyncEngine {
+  state: FleetState
+  upgradeRequiredSince: number | null
+  private failures = 0
+  private batchLimit: number
+  private bad400: { key: string, count: number } | null = null
+  private readonly d: SyncEngineDeps & { intervalMs: number, maxItems: number, maxBytes: number }
+
+  constructor (deps: SyncEngineDeps) {
+    this.d = { intervalMs: 300_000, maxItems: MAX_BATCH_ITEMS, maxBytes: MAX_BATCH_BYTES, ...deps }
+    this.batchLimit = this.d.maxItems
+    const saved = deps.outbox.getMeta('fleetState')
+    this.state = saved === 'revoked' || saved === 'decommissioned' ? saved : 'active'
+    const up = deps.outbox.getMeta('upgradeRequiredSince')
+    this.upgradeRequiredSince = up === null ? null : Number(up)
+  }
+
+  get batchSize (): number { return this.batchLimit }
+
+  private setState (s: FleetState): void {
+    if (s !== this.state) this.d.log.warn({ from: this.state, to: s }, 'agent state changed by the collector')
+    this.state = s
+    this.d.outbox.setMeta('fleetState', s)
+  }
+
+  private backoff (retryAfterMs: number | null = null): number {
+    const n = this.failures
+    this.failures++
+    return Math.max(retryAfterMs ?? 0, backoffDelayMs(n, this.d.random))
+  }
+
+  private normalDelay (nextSyncS?: number): number {
+    const centre = nextSyncS !== undefined ? nextSyncS * 1000 : this.d.intervalMs
+    return centre * (0.9 + 0.2 * this.d.random())
+  }
+
+  heartbeat (): Heartbeat & Record<string, unknown> {
+    const { outbox, clock } = this.d
+    const c = outbox.counters()
+    const rejected = outbox.getMeta('configRejected')
+    return {
+      agentVersion: TOCDO_VERSION,
+      configVersion: this.d.configVersion(),
+      uptimeS: Math.round((clock.mono() - this.d.startedMono) / 1000),
+      queue: outbox.stats(),
+      counters: { skippedCrossTraffic: c.skippedCrossTraffic, skippedBudget: c.skippedBudget, storageFull: c.storageFull, missedSlots: c.missedSlots },
+      clock: this.d.estimator.get(),
+      // Beyond the contract's required fields; the collector keeps unknown heartbeat fields.
+      expired: c.expired,
+      upgradeRequired: this.upgradeRequiredSince !== null,
+      ...(rejected === null ? {} : { configRejected: JSON.parse(rejected) as unknown })
+    }
+  }
+
+  /** Results go out only when the collector is taking them: not while revoked, and after a 422 only hourly. */
+  private pickBatch (): PendingRow[] {
+    if (this.state !== 'active') return []
+    if (this.upgradeRequiredSince !== null && this.d.clock.wall() - this.upgradeRequiredSince < HOUR_MS) return []
+    return this.d.outbox.nextBatch(this.batchLimit, this.d.maxBytes)
+  }
+
+  async syncOnce (signal?: AbortSignal): Promise<SyncStep> {
+    const { outbox, clock, log } = this.d
+    if (this.state === 'decommissioned') return { delayMs: null, status: 410, sent: 0, action: 'decommissioned: not syncing' }
+    outbox.expire()
+    const rows = this.pickBatch()
+    const body: SyncRequest = {
+      agentId: this.d.agentId,
+      sentAt: new Date(clock.wall()).toISOString(),
+      heartbeat: this.heartbeat(),
+      results: rows.map((r) => JSON.parse(r.body) as unknown)
+    }
+    const tSend = clock.wall()
+    const m0 = clock.mono()
+    let outcome: FleetOutcome<SyncReply>
+    try {
+      outcome = await this.d.post(this.d.collector, this.d.token, body, signal)
+    } catch (err) {
+      const delayMs = this.backoff()
+      outbox.setMeta('lastSyncError', `${new Date(tSend).toISOString()} ${(err as Error).message}`)
+      log.warn({ err: (err as Error).message, pending: outbox.stats().pending, retryInS: Math.round(delayMs / 1000) }, 'collector unreachable; results stay in the outbox')
+      return { delayMs, status: 'network', sent: rows.length, action: 'back off' }
+    }
+    const rtt = clock.mono() - m0
+    if (outcome.ok) return this.onSuccess(outcome.body, rows, tSend, rtt)
+    outbox.setMeta('lastSyncError', `${new Date(tSend).toISOString()} HTTP ${outcome.status} ${outcome.code}: ${outcome.message}`)
+    const ctx = { status: outcome.status, code: outcome.code, reason: outcome.message, sent: rows.length }
+    const step = (delayMs: number | null, action: string): SyncStep => {
+      log.warn({ ...ctx, action, retryInS: delayMs === null ? null : Math.round(delayMs / 1000) }, 'collector refused the sync')
+      return { delayMs, status: outcome.status, sent: rows.length, action }
+    }
+    switch (outcome.status) {
+      case 400: {
+        if (rows.length === 0) return step(this.backoff(), 'back off')
+        const key = `${rows[0]?.seq}-${rows[rows.length - 1]?.seq}`
+        this.bad400 = this.bad400?.key === key ? { key, count: this.bad400.count + 1 } : { key, count: 1 }
+        if (this.bad400.count >= MAX_400_REPEATS) {
+          outbox.markDead(rows.map((r) => r.seq), 'rejected', `the collector refused this batch as malformed ${MAX_400_REPEATS} times: ${outcome.code}: ${outcome.message}`)
+          this.bad400 = null
+          return step(this.backoff(), `marked ${rows.length} results dead`)
+        }
+        return step(this.backoff(), `retry (${this.bad400.count} of ${MAX_400_REPEATS})`)
+      }
+      case 401:
+        // Never delete the identity: a 401 may be a collector misconfiguration (SIMET).
+        return step(Math.max(30_000, this.backoff()), 'keep identity, retry')
+      case 403:
+        this.setState('revoked')
+        this.failures = 0
+        return step(HOUR_MS, 'revoked: keep data, no heavy tests, check hourly')
+      case 410:
+        this.setState('decommissioned')
+        return step(null, 'decommissioned: stop measuring, keep the outbox for export')
+      case 413:
+        if (rows.length > MIN_BATCH) {
+          this.batchLimit = Math.max(MIN_BATCH, Math.floor(rows.length / 2))
+          return step(1000, `batch halved to ${this.batchLimit}`)
+        }
+        return step(this.backoff(), 'back off')
+      case 422:
+        this.upgradeRequiredSince = clock.wall()
+        outbox.setMeta('upgradeRequiredSince', String(this.upgradeRequiredSince))
+        return step(this.backoff(), 'keep rows, flag upgrade required')
+      case 429: case 503:
+        return step(this.backoff(parseRetryAfterMs(outcome.retryAfter, clock.wall())), 'wait max(Retry-After, back-off)')
+      default:
+        return step(this.backoff(), 'back off')
+    }
+  }
+
+  private onSuccess (reply: SyncReply, rows: PendingRow[], tSend: number, rtt: number): SyncStep {
+    const { outbox, log } = this.d
+    this.failures = 0
+    this.bad400 = null
+    if (this.state === 'revoked') this.setState('active')
+    if (rows.length > 0 && this.upgradeRequiredSince !== null && reply.acks.accepted + reply.acks.duplicate > 0) {
+      this.upgradeRequiredSince = null
+      outbox.deleteMeta('upgradeRequiredSince')
+    }
+    this.d.estimator.add(tSend, rtt, Date.parse(reply.serverTime))
+    const applied = outbox.applyAcks(rows, reply.acks.items)
+    outbox.setMeta('lastSyncAt', new Date(this.d.clock.wall()).toISOString())
+    if (reply.config !== null && reply.config !== undefined) this.takeConfig(reply.config)
+    if (rows.length > 0) this.batchLimit = Math.min(this.d.maxItems, this.batchLimit * 2)
+    log.info({ sent: rows.length, ...applied, acks: { accepted: reply.acks.accepted, duplicate: reply.acks.duplicate, conflict: reply.acks.conflict, rejected: reply.acks.rejected }, rttMs: Math.round(rtt), clock: this.d.estimator.get() }, 'synced')
+    // A full batch means more are waiting: drain in quick succession rather than every 5 min.
+    const more = rows.length > 0 && applied.untouched < rows.length && outbox.stats().pending > 0 && this.state === 'active'
+    const delayMs = this.state === 'revoked' ? HOUR_MS : more ? 1000 + this.d.random() * 1000 : this.normalDelay(reply.nextSyncS)
+    return { delayMs, status: 200, sent: rows.length, action: more ? 'drain' : 'ok' }
+  }
+
+  private takeConfig (candidate: unknown): void {
+    const check = checkRemoteConfig(candidate)
+    const version = (candidate as { version?: unknown }).version
+    if (!check.ok) {
+      this.d.log.error({ version, reason: check.reason }, 'remote config refused; the previous one stays in force')
+      this.d.outbox.setMeta('configRejected', JSON.stringify({ version: typeof version === 'number' ? version : null, reason: check.reason }))
+      return
+    }
+    this.d.applyConfig(check.config)
+    this.d.outbox.deleteMeta('configRejected')
+    this.d.log.info({ version: check.config.version }, 'remote config applied')
+  }
+}

@@ -1,0 +1,50 @@
+import type { ResultRecord } from '../shared/schemas/result.js'
+import type { ProbeClock } from './measure/context.js'
+import { runSpeedTest } from './measure/speed-test.js'
+import type { TaskKind } from './scheduler/scheduler.js'
+
+/**
+ * The task registry: what each scheduled kind runs and whether it is heavy (a full test: the
+ * data budget, the quiet-line gate and the outbox cap apply, and revocation stops it). The
+ * scheduler looks a kind up here; adding a task is one entry, never another branch.
+ */
+export interface TaskContext {
+  /** Test servers in preference order; the first is used unless the task picks among them. */
+  servers: string[]
+  clock: ProbeClock
+  clockInfo: ResultRecord['clock']
+  context: Partial<ResultRecord['context']>
+  maxSecondsPerDirection: number
+  byteCapPerDirection: number
+  pings: number
+  expectedMbps: number | null
+  signal: AbortSignal
+}
+
+export interface TaskSpec {
+  kind: TaskKind
+  heavy: boolean
+  run: (ctx: TaskContext) => Promise<ResultRecord>
+}
+
+export type TaskRegistry = Partial<Record<TaskKind, TaskSpec>>
+
+const speed: TaskSpec = {
+  kind: 'speed',
+  heavy: true,
+  run: async (ctx) => await runSpeedTest({
+    server: ctx.servers[0] as string,
+    clock: ctx.clock,
+    expectedMbps: ctx.expectedMbps,
+    pings: ctx.pings,
+    maxMsPerDirection: ctx.maxSecondsPerDirection * 1000,
+    byteCapPerDirection: ctx.byteCapPerDirection,
+    context: ctx.context,
+    clockInfo: ctx.clockInfo,
+    signal: ctx.signal
+  })
+}
+
+export function defaultTasks (): TaskRegistry {
+  return { speed }
+}
