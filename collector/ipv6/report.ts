@@ -1,0 +1,289 @@
+import type { Db } from '../storage/db.js'
+import { TocdoError } from '../../shared/errors.js'
+import { loadTargetEntries, type TargetEntry } from '../targets/targets.js'
+import { CHECK_NAMES, type CheckName, type Colour } from './checks.js'
+import { evaluateNetwork, type Ipv6Evidence, type NetworkState } from './network-state.js'
+import { parsePeriod, previousPeriod, type Period } from './period.js'
+import { LEVELS, readinessLevel, worstColour, type Level, type ServiceColours } from './readiness.js'
+
+export const IPV6_REPORT_LEVELS = ['agency', 'legacy_district', 'commune', 'legacy_province', 'province'] as const
+export type Ipv6ReportLevel = typeof IPV6_REPORT_LEVELS[number]
+
+export interface Ipv6ReportOptions {
+  level: Ipv6ReportLevel
+  /** 2025-03 code for legacy levels, 2025-07 code otherwise. */
+  province?: string | undefined
+  /** YYYY-MM, YYYY-Www, 'month' or 'week'; default the current month. */
+  period?: string | undefined
+  now?: number
+  /** Network state lookback before an agency's last IPv6 result in the period (default 24 h). */
+  networkWindowMs?: number
+}
+
+export interface ServiceCell { colour: Colour, reason: string, target: string, checkedAt: string }
+
+export interface AgencyRow {
+  agencyId: string
+  agencyName: string
+  communeCode: string
+  provinceCode: string
+  legacyDistrictCode: string | null
+  legacyProvinceCode: string | null
+  network: NetworkState
+  services: Record<CheckName, ServiceCell | null>
+  level: Level
+}
+
+export interface TargetCell {
+  id: string
+  document: string
+  issuer: string | null
+  date: string | null
+  section: string | null
+  year: number
+  metric: string
+  requiredShare: number | null
+  statistic: string
+  /** Agencies of the area the target applies to (a provincial plan: those of its former province). */
+  agencies: number
+  measuredShare: number | null
+  met: boolean | null
+  note: string
+}
+
+export interface AreaRow {
+  code: string
+  name: string
+  version: '2025-03' | '2025-07'
+  agencies: number
+  levels: Record<Level, { count: number, share: number }>
+  readyShare: number
+  failing: Record<CheckName, { red: number, yellow: number }> & { network_doesnt_work: number }
+  trend: { previousPeriod: string, previousReadyShare: number | null, change: number | null }
+  targets: TargetCell[]
+}
+
+export interface Ipv6Report {
+  level: Ipv6ReportLevel
+  province: { code: string, version: string, name: string } | null
+  period: { id: string, kind: string, from: string, to: string, previous: string }
+  generatedAt: string
+  definitions: Record<string, unknown>
+  agencies: AgencyRow[]
+  areas: AreaRow[]
+}
+
+const DEFINITIONS = {
+  ready: 'ns_v6 and https_v6 green, and the agency network works over IPv6 (domain.md §6.3)',
+  readyPlus: 'ready, plus mx_v6 green (or gray: no mail service) and dnssec green',
+  partial: 'not ready, but the network works or is capable, or some IPv6 service check is green or yellow',
+  none: 'data exists and nothing above holds',
+  unknown: 'no agent IPv6 result and no prober run in the period',
+  levels: LEVELS,
+  services: 'the latest prober run inside the period; per check the worst colour over its targets',
+  network: 'agent results of the period, evaluated over the 24 h before the agency\'s last IPv6 result in it (RIPE Atlas three-state logic)',
+  targets: 'ipv6_conversion is compared with readyShare; ipv6_portal with the share of agencies whose https_v6 is green; ipv6_service,dnssec with the share whose https_v6 and dnssec are both green; ipv6_only is not measured'
+}
+
+interface AgencyBase { id: string, name: string, communeCode: string, provinceCode: string, legacyDistrictCode: string | null, legacyProvinceCode: string | null }
+
+const LEGACY = new Set<Ipv6ReportLevel>(['legacy_district', 'legacy_province'])
+
+function agenciesOf (db: Db, level: Ipv6ReportLevel, province: string | undefined): AgencyBase[] {
+  const column = LEGACY.has(level) ? 'legacy_province_code' : 'province_code'
+  const sql = `SELECT id, name, commune_code AS communeCode, province_code AS provinceCode, legacy_district_code AS legacyDistrictCode,
+    legacy_province_code AS legacyProvinceCode FROM agency ${province === undefined ? '' : `WHERE ${column} = ?`} ORDER BY name, id`
+  return (province === undefined ? db.prepare(sql).all() : db.prepare(sql).all(province)) as AgencyBase[]
+}
+
+function serviceCells (db: Db, period: Period): Map<string, Record<CheckName, ServiceCell | null>> {
+  const rows = db.prepare(`SELECT c.agency_id AS agencyId, c.check_name AS name, c.target, c.colour, c.reason, c.checked_at AS at
+    FROM ipv6_check c JOIN (SELECT agency_id, max(checked_at) AS t FROM ipv6_check WHERE checked_at >= ? AND checked_at < ? GROUP BY agency_id) m
+      ON m.agency_id = c.agency_id AND c.checked_at = m.t`).all(period.from, period.to) as Array<{ agencyId: string, name: CheckName, target: string, colour: Colour, reason: string, at: number }>
+  const out = new Map<string, Record<CheckName, ServiceCell | null>>()
+  for (const r of rows) {
+    const cells = out.get(r.agencyId) ?? Object.fromEntries(CHECK_NAMES.map((c) => [c, null])) as Record<CheckName, ServiceCell | null>
+    const prev = cells[r.name]
+    const colour = worstColour(prev === null ? [r.colour] : [prev.colour, r.colour]) as Colour
+    cells[r.name] = prev !== null && colour === prev.colour ? prev : { colour, reason: r.reason, target: r.target, checkedAt: new Date(r.at).toISOString() }
+    out.set(r.agencyId, cells)
+  }
+  return out
+}
+
+function networkStates (db: Db, period: Period, windowMs: number): Map<string, NetworkState> {
+  // Only the results inside each agency's window are parsed: the latest IPv6-bearing result first.
+  const rows = db.prepare(`WITH r AS (
+      SELECT agency_id, measured_at_corr AS at, kind, raw FROM result
+      WHERE measured_at_corr >= ? AND measured_at_corr < ? AND (kind = 'ipv6' OR (kind = 'speed' AND (family = 6 OR json_type(raw, '$.ipv6') = 'object')))
+    ), last AS (SELECT agency_id, max(at) AS t FROM r GROUP BY agency_id)
+    SELECT r.agency_id AS agencyId, r.at AS measuredAt, r.kind, json_extract(r.raw, '$.ipv6') AS ipv6,
+      json_extract(r.raw, '$.server.family') AS serverFamily, json_extract(r.raw, '$.download.forcedFamily') AS forcedFamily
+    FROM r JOIN last ON last.agency_id = r.agency_id AND r.at > last.t - ?`).all(period.from, period.to, windowMs) as Array<Ipv6Evidence & { agencyId: string }>
+  const byAgency = new Map<string, Ipv6Evidence[]>()
+  for (const r of rows) {
+    const list = byAgency.get(r.agencyId) ?? []
+    list.push(r)
+    byAgency.set(r.agencyId, list)
+  }
+  return new Map([...byAgency].map(([id, ev]) => [id, evaluateNetwork(ev, windowMs)]))
+}
+
+function agencyRows (db: Db, agencies: readonly AgencyBase[], period: Period, windowMs: number): AgencyRow[] {
+  const services = serviceCells(db, period)
+  const networks = networkStates(db, period, windowMs)
+  const empty: NetworkState = { capable: null, works: 'unknown', preferred: null, results: 0, windowFrom: null, windowTo: null }
+  return agencies.map((a) => {
+    const cells = services.get(a.id) ?? Object.fromEntries(CHECK_NAMES.map((c) => [c, null])) as Record<CheckName, ServiceCell | null>
+    const network = networks.get(a.id) ?? empty
+    const colours = Object.fromEntries(CHECK_NAMES.map((c) => [c, cells[c]?.colour ?? null])) as ServiceColours
+    return {
+      agencyId: a.id,
+      agencyName: a.name,
+      communeCode: a.communeCode,
+      provinceCode: a.provinceCode,
+      legacyDistrictCode: a.legacyDistrictCode,
+      legacyProvinceCode: a.legacyProvinceCode,
+      network,
+      services: cells,
+      level: readinessLevel(network, colours)
+    }
+  })
+}
+
+const isReady = (r: AgencyRow): boolean => r.level === 'ready' || r.level === 'ready_plus'
+const share = (n: number, of: number): number => of === 0 ? 0 : n / of
+
+function measuredShare (metric: string, rows: readonly AgencyRow[]): number | null {
+  if (rows.length === 0) return null
+  if (metric === 'ipv6_conversion') return share(rows.filter(isReady).length, rows.length)
+  if (metric === 'ipv6_portal') return share(rows.filter((r) => r.services.https_v6?.colour === 'green').length, rows.length)
+  if (metric.includes('dnssec')) return share(rows.filter((r) => r.services.https_v6?.colour === 'green' && r.services.dnssec?.colour === 'green').length, rows.length)
+  return null
+}
+
+/** The IPv6 targets (seeds/targets.json) an area's agencies are held against, each measured over the agencies it covers. */
+function targetCells (entries: readonly TargetEntry[], rows: readonly AgencyRow[]): TargetCell[] {
+  const out: TargetCell[] = []
+  for (const t of entries) {
+    if (!t.metric.startsWith('ipv6')) continue
+    let covered = rows
+    if (t.scope === 'provincial') {
+      if (t.region === null) continue
+      const { code, version } = t.region
+      covered = rows.filter((r) => (version === '2025-03' ? r.legacyProvinceCode : r.provinceCode) === code)
+      if (covered.length === 0) continue
+    }
+    const measured = measuredShare(t.metric, covered)
+    const required = typeof t.requiredShare === 'number' ? t.requiredShare : null
+    const src = t.source as TargetEntry['source'] & { issuer?: string | null, date?: string | null, section?: string | null }
+    out.push({
+      id: t.id,
+      document: src.document,
+      issuer: src.issuer ?? null,
+      date: src.date ?? null,
+      section: src.section ?? null,
+      year: t.year,
+      metric: t.metric,
+      requiredShare: required,
+      statistic: t.statistic,
+      agencies: covered.length,
+      measuredShare: measured,
+      met: measured === null || required === null ? null : measured >= required,
+      note: measured === null && t.metric === 'ipv6_only' ? `${t.note ?? ''} tocdo does not measure IPv6-only operation.`.trim() : t.note ?? ''
+    })
+  }
+  return out.sort((a, b) => a.year - b.year || a.id.localeCompare(b.id))
+}
+
+function areaKey (level: Ipv6ReportLevel, a: AgencyRow): string | null {
+  switch (level) {
+    case 'legacy_district': return a.legacyDistrictCode
+    case 'legacy_province': return a.legacyProvinceCode
+    case 'commune': return a.communeCode
+    default: return a.provinceCode
+  }
+}
+
+function areaNames (db: Db, level: Ipv6ReportLevel): Map<string, string> {
+  const table = level === 'legacy_district' ? 'geo_district' : level === 'commune' ? 'geo_commune' : 'geo_province'
+  const version = LEGACY.has(level) ? '2025-03' : '2025-07'
+  return new Map((db.prepare(`SELECT code, name FROM ${table} WHERE version = ?`).all(version) as Array<{ code: string, name: string }>).map((r) => [r.code, r.name]))
+}
+
+/**
+ * The IPv6 migration report (issue 5): per agency, network state + service colours + level;
+ * per area, the share of agencies at each level, failing checks, the trend against the
+ * previous period and the plan targets beside it. Pure over the database.
+ */
+export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
+  const { level, province } = options
+  if (!(IPV6_REPORT_LEVELS as readonly string[]).includes(level)) {
+    throw new TocdoError('TOCDO_ERR_VALIDATION', `level=${String(level)} must be one of ${IPV6_REPORT_LEVELS.join(', ')}`, { details: { field: 'level' } })
+  }
+  const now = options.now ?? Date.now()
+  const windowMs = options.networkWindowMs ?? 24 * 3_600_000
+  const period = parsePeriod(options.period, now)
+  const previous = previousPeriod(period)
+  const version = LEGACY.has(level) ? '2025-03' : '2025-07'
+  let provinceInfo: Ipv6Report['province'] = null
+  if (province !== undefined) {
+    const p = db.prepare('SELECT code, name FROM geo_province WHERE version = ? AND code = ?').get(version, province) as { code: string, name: string } | undefined
+    if (p === undefined) {
+      throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `province=${province} is not a ${version} province code${LEGACY.has(level) ? ' (legacy levels use pre-reform codes, e.g. 62 for Kon Tum)' : ' (e.g. 51 for Quảng Ngãi)'}`, { details: { field: 'province' } })
+    }
+    provinceInfo = { ...p, version }
+  }
+  const agencies = agenciesOf(db, level, province)
+  const current = agencyRows(db, agencies, period, windowMs)
+  const report: Ipv6Report = {
+    level,
+    province: provinceInfo,
+    period: { id: period.id, kind: period.kind, from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), previous: previous.id },
+    generatedAt: new Date(now).toISOString(),
+    definitions: DEFINITIONS,
+    agencies: level === 'agency' ? current : [],
+    areas: []
+  }
+  if (level === 'agency') return report
+
+  const before = agencyRows(db, agencies, previous, windowMs)
+  const entries = loadTargetEntries(db)
+  const names = areaNames(db, level)
+  const group = (rows: readonly AgencyRow[]): Map<string, AgencyRow[]> => {
+    const m = new Map<string, AgencyRow[]>()
+    for (const r of rows) {
+      const key = areaKey(level, r)
+      if (key === null) continue // e.g. an agency whose legacy district is ambiguous: listed at agency level only
+      m.set(key, [...(m.get(key) ?? []), r])
+    }
+    return m
+  }
+  const prevGroups = group(before)
+  for (const [code, rows] of [...group(current)].sort(([a], [b]) => a.localeCompare(b))) {
+    const counts = Object.fromEntries(LEVELS.map((l) => {
+      const count = rows.filter((r) => r.level === l).length
+      return [l, { count, share: share(count, rows.length) }]
+    })) as AreaRow['levels']
+    const failing = Object.fromEntries(CHECK_NAMES.map((c) => [c, {
+      red: rows.filter((r) => r.services[c]?.colour === 'red').length,
+      yellow: rows.filter((r) => r.services[c]?.colour === 'yellow').length
+    }])) as unknown as AreaRow['failing']
+    failing.network_doesnt_work = rows.filter((r) => r.network.works === 'doesnt_work').length
+    const readyShare = share(rows.filter(isReady).length, rows.length)
+    const prevRows = (prevGroups.get(code) ?? []).filter((r) => r.level !== 'unknown')
+    const previousReadyShare = prevRows.length === 0 ? null : share((prevGroups.get(code) ?? []).filter(isReady).length, (prevGroups.get(code) ?? []).length)
+    report.areas.push({
+      code,
+      name: names.get(code) ?? code,
+      version,
+      agencies: rows.length,
+      levels: counts,
+      readyShare,
+      failing,
+      trend: { previousPeriod: previous.id, previousReadyShare, change: previousReadyShare === null ? null : readyShare - previousReadyShare },
+      targets: targetCells(entries, rows)
+    })
+  }
+  return report
+}
