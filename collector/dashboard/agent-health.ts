@@ -1,0 +1,82 @@
+import type { Db } from '../storage/db.js'
+import { ONLINE_MAX_S, STALE_MAX_S, type AgentHealthState } from '../../shared/schemas/fleet.js'
+
+export interface AgentHealthRow {
+  id: string
+  name: string
+  agencyId: string
+  agencyName: string
+  communeCode: string
+  communeName: string | null
+  legacyDistrictCode: string | null
+  legacyDistrictName: string | null
+  status: 'active' | 'revoked' | 'decommissioned'
+  state: AgentHealthState
+  lastSeenAt: string | null
+  agentVersion: string | null
+  lastResultAt: string | null
+  results24h: number
+  results7d: number
+}
+
+export interface AgentHealthReport {
+  generatedAt: string
+  thresholds: { onlineMaxS: number, staleMaxS: number }
+  /** Active agents only: revoked and decommissioned agents are listed but not counted. */
+  counts: Record<AgentHealthState, number>
+  agents: AgentHealthRow[]
+}
+
+export interface AgentHealthFilter {
+  /** Province code in the given geography version ('2025-03' = former province, '2025-07' = current). */
+  province?: { version: '2025-03' | '2025-07', code: string }
+  agencyId?: string
+}
+
+/** fleet-protocol.md §11: online ≤ 900 s since the last sync, stale ≤ 3,600 s, offline beyond. */
+export function healthState (lastSeenAtMs: number | null, nowMs: number): AgentHealthState {
+  if (lastSeenAtMs === null) return 'never'
+  const ageS = (nowMs - lastSeenAtMs) / 1000
+  if (ageS <= ONLINE_MAX_S) return 'online'
+  if (ageS <= STALE_MAX_S) return 'stale'
+  return 'offline'
+}
+
+const iso = (ms: number | null): string | null => ms === null ? null : new Date(ms).toISOString()
+
+/**
+ * The public, read-only view of agent health for the dashboard: no tokens, addresses or
+ * host details (those stay behind the admin API), just what an agency's IT staff need to
+ * see that their agent reports.
+ */
+export function agentHealthReport (db: Db, filter: AgentHealthFilter, now = Date.now()): AgentHealthReport {
+  const where: string[] = []
+  const params: Record<string, unknown> = { day: now - 86_400_000, week: now - 7 * 86_400_000 }
+  if (filter.province !== undefined) {
+    where.push(filter.province.version === '2025-03' ? 'g.legacy_province_code = @province' : 'g.province_code = @province')
+    params.province = filter.province.code
+  }
+  if (filter.agencyId !== undefined) {
+    where.push('g.id = @agencyId')
+    params.agencyId = filter.agencyId
+  }
+  const rows = db.prepare(`SELECT a.id, a.name, a.agency_id AS agencyId, g.name AS agencyName, g.commune_code AS communeCode,
+      c.name AS communeName, g.legacy_district_code AS legacyDistrictCode, d.name AS legacyDistrictName,
+      a.status, a.last_seen_at AS lastSeenAt, a.agent_version AS agentVersion,
+      (SELECT max(r.received_at) FROM result r WHERE r.agent_id = a.id) AS lastResultAt,
+      (SELECT count(*) FROM result r WHERE r.agent_id = a.id AND r.received_at >= @day) AS results24h,
+      (SELECT count(*) FROM result r WHERE r.agent_id = a.id AND r.received_at >= @week) AS results7d
+    FROM agent a JOIN agency g ON g.id = a.agency_id
+    LEFT JOIN geo_commune c ON c.version = '2025-07' AND c.code = g.commune_code
+    LEFT JOIN geo_district d ON d.version = '2025-03' AND d.code = g.legacy_district_code
+    ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
+    ORDER BY g.name, a.name, a.id`).all(params) as Array<Omit<AgentHealthRow, 'state' | 'lastSeenAt' | 'lastResultAt'> & { lastSeenAt: number | null, lastResultAt: number | null }>
+
+  const counts: Record<AgentHealthState, number> = { online: 0, stale: 0, offline: 0, never: 0 }
+  const agents = rows.map((r) => {
+    const state = healthState(r.lastSeenAt, now)
+    if (r.status === 'active') counts[state]++
+    return { ...r, state, lastSeenAt: iso(r.lastSeenAt), lastResultAt: iso(r.lastResultAt) }
+  })
+  return { generatedAt: new Date(now).toISOString(), thresholds: { onlineMaxS: ONLINE_MAX_S, staleMaxS: STALE_MAX_S }, counts, agents }
+}

@@ -1,0 +1,119 @@
+import { h } from '../dom.js'
+import { t, formatNumber, formatDateTime } from '../i18n.js'
+import { getJson } from '../api.js'
+import { cellView, createFootnotes, coverageText, legend, problem, targetCell, FIGURE_UNITS } from '../components.js'
+import { periodLine, rulesNote } from './common.js'
+import { agentTable } from './health.js'
+
+export async function render (ctx) {
+  const { state, view } = ctx
+  const id = state.arg
+  const [report, health] = await Promise.all([
+    getJson(`/api/v1/reports/agencies/${encodeURIComponent(id)}`, { period: state.period }),
+    getJson('/api/v1/reports/agent-health', { agency: id })
+  ])
+  if (ctx.stale()) return
+  const name = report.ok ? report.data.agency.name : health.ok && health.data.agents[0] !== undefined ? health.data.agents[0].agencyName : id
+  view.append(h('header', { class: 'page-head' },
+    h('h1', { id: 'page-title', text: name }),
+    h('p', { class: 'area-line', text: t('page.agency') })))
+
+  view.append(h('h2', { text: t('agency.agents') }))
+  if (!health.ok) view.append(problem(health))
+  else view.append(agentTable(health.data.agents, { withAgency: false }))
+
+  if (!report.ok) { view.append(h('h2', { text: t('agency.report') }), problem(report)); return }
+  const r = report.data
+  const a = r.agency
+  const footnotes = createFootnotes()
+  view.append(
+    h('dl', { class: 'facts' },
+      fact(t('agency.category'), t(`category.${a.category}`)),
+      fact(t('col.connectionClass'), t(`class.${a.connectionClass}`)),
+      fact(t('agency.isp'), a.isp),
+      fact(t('agency.plan'), a.planDownMbps === null ? t('agency.planUnknown') : `${formatNumber(a.planDownMbps, 0)} / ${formatNumber(a.planUpMbps, 0)} ${t('unit.mbps')}`),
+      fact(t('col.commune'), placeText(a.placement?.commune)),
+      fact(t('col.legacyDistrict'), a.placement?.legacyDistrict ? `${placeText(a.placement.legacyDistrict)} — ${t('area.legacyDistrictTag')}` : t('agency.notPlaced')),
+      a.placement?.note ? fact(t('agency.placementNote'), a.placement.note) : null),
+    periodLine(r.period),
+    h('h2', { text: t('agency.figures') }),
+    agentFigures(r.agents ?? []),
+    h('h2', { text: t('agency.targets') }),
+    legend(),
+    (r.targets ?? []).length === 0 ? h('p', { class: 'empty', text: t('areas.noTarget') }) : h('div', { class: 'target-grid' }, r.targets.map((ev) => h('div', { class: 'target-card' }, targetCell(ev, footnotes)))),
+    h('h2', { text: t('agency.qcvn34') }),
+    qcvnTable(r.qcvn34 ?? [], r.rules),
+    (r.qcvn126 ?? []).some((q) => q.applies) ? [h('h2', { text: t('agency.qcvn126') }), qcvn126Table(r.qcvn126)] : null,
+    h('h2', { text: t('agency.recent') }),
+    recentTable(r.recentResults ?? []),
+    rulesNote(r.rules),
+    footnotes.view())
+}
+
+function fact (label, value) {
+  return [h('dt', { text: label }), h('dd', { text: value ?? '–' })]
+}
+
+function placeText (p) {
+  return p ? `${p.name} (${p.code})` : '–'
+}
+
+function agentFigures (agents) {
+  if (agents.length === 0) return h('p', { class: 'empty', text: t('health.noAgents') })
+  const keys = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian', 'idleLatencyMedianMs']
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
+    h('thead', {}, h('tr', {}, h('th', { text: t('col.agent') }), h('th', { text: t('col.coverage') }), keys.map((k) => h('th', { text: t(`figure.${k}`) })))),
+    h('tbody', {}, agents.map((ag) => h('tr', {},
+      h('th', { scope: 'row', text: ag.name }),
+      h('td', { class: 'coverage-cell', text: coverageText(ag.coverage) }),
+      keys.map((k) => h('td', {}, cellView(ag.figures?.[k], FIGURE_UNITS[k], { compact: true }))))))))
+}
+
+function verdict (pass, applies) {
+  if (!applies) return h('span', { class: 'badge st-na', text: t('qcvn.notApplicable') })
+  if (pass === null) return h('span', { class: 'badge st-na', text: t('status.na') })
+  return h('span', { class: ['badge', pass ? 'st-met' : 'st-far'], text: t(pass ? 'qcvn.pass' : 'qcvn.fail') })
+}
+
+function qcvnTable (rows, rules) {
+  if (rows.length === 0) return h('p', { class: 'empty', text: t('health.noAgents') })
+  return [h('p', { class: 'note', text: t('qcvn.note34', { min: formatNumber(rules?.qcvn34MinTests ?? 1000, 0) }) }),
+    h('table', { class: 'data', id: 'qcvn34' },
+      h('thead', {}, h('tr', {}, ['col.agent', 'qcvn.tests', 'qcvn.meanDown', 'qcvn.requiredDown', 'qcvn.meanUp', 'qcvn.requiredUp', 'qcvn.verdict'].map((k) => h('th', { text: t(k) })))),
+      h('tbody', {}, rows.map((q) => h('tr', { title: q.why ?? '' },
+        h('th', { scope: 'row', text: q.agentId.slice(0, 8) }),
+        h('td', { text: formatNumber(q.tests, 0) }),
+        h('td', { text: formatNumber(q.meanDownMbps, 1) }),
+        h('td', { text: formatNumber(q.requiredDownMbps, 1) }),
+        h('td', { text: formatNumber(q.meanUpMbps, 1) }),
+        h('td', { text: formatNumber(q.requiredUpMbps, 1) }),
+        h('td', {}, verdict(q.pass, q.applies), ' ', h('span', { class: 'muted', text: t('qcvn.indicative') }))))))]
+}
+
+function qcvn126Table (rows) {
+  return h('table', { class: 'data' },
+    h('thead', {}, h('tr', {}, ['col.agent', 'qcvn.tests', 'qcvn.meanDown', 'qcvn.meanUp', 'qcvn.share30', 'qcvn.meanLatency', 'qcvn.verdict'].map((k) => h('th', { text: t(k) })))),
+    h('tbody', {}, rows.filter((q) => q.applies).map((q) => h('tr', { title: q.why ?? '' },
+      h('th', { scope: 'row', text: q.agentId.slice(0, 8) }),
+      h('td', { text: formatNumber(q.tests, 0) }),
+      h('td', { text: formatNumber(q.meanDownMbps, 1) }),
+      h('td', { text: formatNumber(q.meanUpMbps, 1) }),
+      h('td', { text: q.shareDownAtLeast30 === null ? '–' : `${formatNumber(q.shareDownAtLeast30 * 100, 0)} %` }),
+      h('td', { text: formatNumber(q.meanLatencyMs, 1) }),
+      h('td', {}, verdict(q.pass, q.applies), ' ', h('span', { class: 'muted', text: t('qcvn.indicative') }))))))
+}
+
+function recentTable (rows) {
+  if (rows.length === 0) return h('p', { class: 'empty', text: t('agency.noResults') })
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'data compact', id: 'recent-results' },
+    h('thead', {}, h('tr', {}, ['agency.measuredAt', 'agency.kind', 'agency.status', 'figure.download', 'figure.upload', 'figure.idleLatency', 'agency.valid', 'agency.flags'].map((k) => h('th', { text: t(k) })))),
+    h('tbody', {}, rows.map((x) => h('tr', {},
+      h('td', { text: formatDateTime(x.measuredAt) }),
+      h('td', { text: x.kind }),
+      h('td', { text: x.status }),
+      h('td', { class: 'num', text: formatNumber(x.downloadMbps, 1) }),
+      h('td', { class: 'num', text: formatNumber(x.uploadMbps, 1) }),
+      h('td', { class: 'num', text: formatNumber(x.idleLatencyMs, 1) }),
+      h('td', { text: x.valid ? t('common.yes') : t('common.no') }),
+      h('td', { text: (x.flags ?? []).join(', ') || '–' }))))))
+}

@@ -1,0 +1,111 @@
+import { h } from '../dom.js'
+import { t } from '../i18n.js'
+import { getJson } from '../api.js'
+import { cellView, createFootnotes, coverageText, legend, problem, targetCell, exportLinks, FIGURE_UNITS } from '../components.js'
+import { pageHeading, periodLine, rulesNote, areaLevel } from './common.js'
+
+const COLUMNS = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian', 'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080']
+const SPLITS = [null, 'connection_class', 'isp', 'time_band']
+
+export async function render (ctx) {
+  const { state, view } = ctx
+  const level = areaLevel(state)
+  view.append(pageHeading(ctx, 'areas'))
+  view.append(h('div', { class: 'page-controls' },
+    h('label', {}, t('controls.split'), ' ',
+      h('select', { id: 'split-picker', onchange: (e) => { window.location.hash = ctx.link({ split: e.target.value === '' ? null : e.target.value }) } },
+        SPLITS.map((s) => h('option', { value: s ?? '', selected: state.split === s, text: t(`split.${s ?? 'none'}`) })))),
+    level === 'commune'
+      ? h('label', {}, h('input', { type: 'checkbox', id: 'show-empty', checked: state.showEmpty, onchange: (e) => { window.location.hash = ctx.link({ showEmpty: e.target.checked }) } }), ' ', t('controls.showEmpty'))
+      : null))
+
+  const params = { level, province: state.province, period: state.period, split: state.split ?? undefined }
+  let res = await getJson('/api/v1/reports/areas', params)
+  let report = res.ok ? res.data : null
+  if (!res.ok && res.kind === 'unavailable' && level === 'legacy_district') {
+    // The issue-2 district report carries the same legacy rows; use it while /areas is absent.
+    const fallback = await getJson('/api/v1/reports/districts', { province: state.province, period: state.period })
+    if (fallback.ok) { res = fallback; report = fromDistrictReport(fallback.data) }
+  }
+  if (ctx.stale()) return
+  if (report === null) { view.append(problem(res)); return }
+
+  const footnotes = createFootnotes()
+  const rows = report.rows ?? []
+  const shown = rows.filter((r) => level !== 'commune' || state.showEmpty || (r.coverage?.agentsEnrolled ?? 0) > 0 || (r.coverage?.results ?? 0) > 0)
+  view.append(
+    periodLine(report.period),
+    level === 'legacy_district' ? h('p', { class: 'legacy-note', text: t('areas.legacyNote') }) : null,
+    report.legacyFields ? h('p', { class: 'notice warn', text: t('areas.legacyFields') }) : null,
+    legend(),
+    table(level, shown, footnotes, state.split),
+    shown.length < rows.length ? h('p', { class: 'hidden-rows', text: t('areas.hiddenRows', { n: rows.length - shown.length }) }) : null,
+    (report.notes ?? []).map((n) => h('p', { class: 'note', text: n })),
+    exportLinks(report.legacyFields ? '/api/v1/reports/districts' : '/api/v1/reports/areas',
+      report.legacyFields ? { province: state.province } : { level, province: state.province, period: state.period, ...(state.split ? { split: state.split } : {}) }),
+    rulesNote(report.rules),
+    footnotes.view())
+}
+
+function table (level, rows, footnotes, split) {
+  const areaHead = level === 'legacy_district' ? t('col.legacyDistrict') : t('col.commune')
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'data areas', id: 'area-table' },
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col', text: areaHead }),
+      split ? h('th', { scope: 'col', text: t(`split.${split}`) }) : null,
+      h('th', { scope: 'col', text: t('col.coverage') }),
+      COLUMNS.map((k) => h('th', { scope: 'col', title: t(`figureHelp.${k}`) }, t(`figure.${k}`), h('span', { class: 'unit', text: ` (${t(`unit.${FIGURE_UNITS[k]}`)})` }))),
+      h('th', { scope: 'col', text: t('col.targets') }))),
+    h('tbody', {}, rows.length === 0
+      ? h('tr', {}, h('td', { colspan: COLUMNS.length + 4, class: 'empty', text: t('areas.noRows') }))
+      : rows.map((row) => h('tr', { class: row.split ? 'split-row' : 'area-row', dataset: { area: row.area.code, split: row.split?.value ?? '' } },
+        h('th', { scope: 'row' },
+          row.split ? '' : h('span', { class: 'area-name', text: row.area.name }),
+          row.split ? '' : h('span', { class: 'area-code', text: ` ${row.area.code}` }),
+          !row.split && level === 'legacy_district' ? h('span', { class: 'tag', text: t('area.legacyDistrictTag') }) : null),
+        split ? h('td', { class: 'split-value', text: row.split ? splitValue(row.split) : t('split.all') }) : null,
+        h('td', { class: 'coverage-cell', text: coverageText(row.coverage) }),
+        COLUMNS.map((k) => h('td', { class: `fig fig-${k}` }, cellView(row.figures?.[k], FIGURE_UNITS[k], { compact: true }))),
+        h('td', { class: 'targets-cell' }, (row.targets ?? []).length === 0
+          ? h('span', { class: 'muted', text: t('areas.noTarget') })
+          : row.targets.map((ev) => targetCell(ev, footnotes))))))))
+}
+
+function splitValue (split) {
+  if (split.by === 'connection_class') return t(`class.${split.value}`)
+  if (split.by === 'time_band') return t(`band.${split.value}`)
+  return split.value
+}
+
+/**
+ * Rows from GET /reports/districts: its added `figures`/`coverage`/`targetEvaluations` when
+ * present; otherwise the issue-2 plain fields, flagged so the page says they are per test and
+ * carry no publication minimum.
+ */
+function fromDistrictReport (d) {
+  const legacyFields = (d.districts ?? []).some((x) => x.figures === undefined)
+  return {
+    period: d.period ?? null,
+    rules: d.rules ?? null,
+    notes: d.note ? [d.note] : [],
+    legacyFields,
+    rows: (d.districts ?? []).map((x) => ({
+      area: { level: 'legacy_district', version: '2025-03', code: x.districtCode, name: x.districtName },
+      split: null,
+      coverage: x.coverage ?? { agentsEnrolled: x.agents, agentsReporting: null, validTests: x.validResults, representativeSamples: null, results: x.results },
+      figures: x.figures ?? plainFigures(x),
+      targets: x.targetEvaluations ?? []
+    }))
+  }
+}
+
+function plainFigures (x) {
+  const cell = (value) => ({ value, n: x.validResults, minN: null, basis: 'tests', status: value === null ? 'no_data' : 'ok' })
+  return {
+    downloadMean: cell(x.downloadMeanMbps),
+    downloadMedian: cell(x.downloadMedianMbps),
+    uploadMean: cell(x.uploadMeanMbps),
+    uploadMedian: cell(x.uploadMedianMbps),
+    idleLatencyMedianMs: cell(x.idleLatencyMedianMs)
+  }
+}

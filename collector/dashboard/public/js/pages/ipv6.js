@@ -1,0 +1,95 @@
+import { h } from '../dom.js'
+import { t, formatShare, formatNumber, formatDateTime } from '../i18n.js'
+import { getJson } from '../api.js'
+import { problem } from '../components.js'
+import { pageHeading, areaLevel } from './common.js'
+
+const CHECKS = ['web_aaaa', 'https_v6', 'ns_v6', 'mx_v6', 'dnssec']
+const LEVELS = ['ready_plus', 'ready', 'partial', 'none', 'unknown']
+
+export async function render (ctx) {
+  const { state, view } = ctx
+  view.append(pageHeading(ctx, 'ipv6'))
+  const base = { province: state.province, ...(/^\d{4}-\d{2}$/.test(state.period) ? { period: state.period } : {}) }
+  const [areas, agencies] = await Promise.all([
+    getJson('/api/v1/reports/ipv6', { level: areaLevel(state), ...base }),
+    getJson('/api/v1/reports/ipv6', { level: 'agency', ...base })
+  ])
+  if (ctx.stale()) return
+  if (!areas.ok) { view.append(problem(areas)); return }
+  const r = areas.data
+  view.append(
+    h('p', { class: 'period-line', text: `${t('controls.period')}: ${r.period?.id ?? ''}` }),
+    levelLegend(),
+    areaTable(r.areas ?? [], areaLevel(state)),
+    h('h2', { text: t('ipv6.agencies') }),
+    agencies.ok ? agencyTable(agencies.data.agencies ?? []) : problem(agencies),
+    h('section', { class: 'footnotes' }, h('h3', { text: t('ipv6.definitions') }),
+      h('ul', {}, LEVELS.map((l) => h('li', {}, h('strong', { text: t(`ipv6.level.${l}`) }), ': ', t(`ipv6.levelHelp.${l}`))),
+        h('li', {}, t('ipv6.coloursHelp')))))
+}
+
+function levelLegend () {
+  return h('div', { class: 'legend' }, h('span', { class: 'legend-title', text: t('ipv6.colours') }),
+    ['green', 'yellow', 'red', 'gray'].map((c) => h('span', { class: 'legend-item' }, colourBadge(c), ' ', t(`ipv6.colourHelp.${c}`))))
+}
+
+function colourBadge (colour, reason) {
+  const c = colour ?? 'none'
+  return h('span', { class: ['badge', `v6-${c}`], title: reason ?? null, text: t(`ipv6.colour.${c}`) })
+}
+
+function areaTable (rows, level) {
+  const withAgencies = rows.filter((r) => r.agencies > 0)
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'ipv6-areas' },
+    h('thead', {}, h('tr', {},
+      h('th', { text: level === 'legacy_district' ? t('col.legacyDistrict') : t('col.commune') }),
+      h('th', { text: t('ipv6.agencyCount') }),
+      LEVELS.map((l) => h('th', { text: t(`ipv6.level.${l}`) })),
+      h('th', { text: t('ipv6.readyShare') }),
+      h('th', { text: t('ipv6.change') }),
+      h('th', { text: t('col.targets') }))),
+    h('tbody', {}, withAgencies.length === 0
+      ? h('tr', {}, h('td', { colspan: 10, class: 'empty', text: t('ipv6.noAgencies') }))
+      : withAgencies.map((r) => areaRow(r, level)))))
+}
+
+function areaRow (r, level) {
+  const change = r.trend?.change
+  return h('tr', {},
+    h('th', { scope: 'row' }, r.name, level === 'legacy_district' ? h('span', { class: 'tag', text: t('area.legacyDistrictTag') }) : null),
+    h('td', { text: formatNumber(r.agencies, 0) }),
+    LEVELS.map((l) => h('td', { text: `${formatNumber(r.levels?.[l]?.count ?? 0, 0)} (${formatShare(r.levels?.[l]?.share ?? 0)})` })),
+    h('td', { class: 'strong', text: formatShare(r.readyShare) }),
+    h('td', { text: change === null || change === undefined ? t('ipv6.noPrevious') : `${change >= 0 ? '+' : ''}${formatNumber(change * 100, 1)} ${t('ipv6.points')}` }),
+    h('td', {}, (r.targets ?? []).map(targetView)))
+}
+
+function targetView (tg) {
+  const cls = tg.met === true ? 'met' : tg.met === false ? 'far' : 'na'
+  return h('div', { class: ['target', `st-${cls}`], title: tg.note ?? '' },
+    h('span', { class: 'doc', text: `${tg.document} (${tg.year})` }), ' ',
+    tg.measuredShare === null ? t('ipv6.notMeasured') : `${formatShare(tg.measuredShare)} / ${formatShare(tg.requiredShare)}`, ' ',
+    h('span', { class: ['badge', `st-${cls}`], text: t(`status.${cls}`) }))
+}
+
+function agencyTable (rows) {
+  if (rows.length === 0) return h('p', { class: 'empty', text: t('ipv6.noAgencies') })
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'ipv6-agencies' },
+    h('thead', {}, h('tr', {},
+      h('th', { text: t('col.agency') }),
+      h('th', { text: t('ipv6.capable') }), h('th', { text: t('ipv6.works') }), h('th', { text: t('ipv6.preferred') }),
+      CHECKS.map((c) => h('th', { text: t(`ipv6.check.${c}`) })),
+      h('th', { text: t('ipv6.levelCol') }))),
+    h('tbody', {}, rows.map((a) => h('tr', {},
+      h('th', { scope: 'row' }, h('a', { href: `#/agency/${encodeURIComponent(a.agencyId)}`, text: a.agencyName })),
+      h('td', { text: tri(a.network?.capable) }),
+      h('td', { text: t(`ipv6.worksState.${a.network?.works ?? 'unknown'}`), title: a.network?.results !== undefined ? t('ipv6.windowHelp', { n: a.network.results, from: formatDateTime(a.network.windowFrom), to: formatDateTime(a.network.windowTo) }) : null }),
+      h('td', { text: tri(a.network?.preferred) }),
+      CHECKS.map((c) => h('td', {}, colourBadge(a.services?.[c]?.colour ?? null, a.services?.[c]?.reason))),
+      h('td', { class: 'strong', text: t(`ipv6.level.${a.level}`) }))))))
+}
+
+function tri (v) {
+  return v === true ? t('common.yes') : v === false ? t('common.no') : t('common.unknown')
+}

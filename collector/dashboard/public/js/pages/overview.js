@@ -1,0 +1,76 @@
+import { h } from '../dom.js'
+import { t, formatNumber } from '../i18n.js'
+import { getJson } from '../api.js'
+import { cellView, createFootnotes, coverageText, legend, problem, targetCell, targetRule, exportLinks, isShareStatistic, FIGURE_UNITS } from '../components.js'
+import { pageHeading, periodLine, rulesNote, areaLevel } from './common.js'
+
+const HEADLINE = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian', 'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080']
+
+export async function render (ctx) {
+  const { state, view } = ctx
+  view.append(pageHeading(ctx, 'overview'))
+  const res = await getJson('/api/v1/reports/overview', { province: state.province, version: state.version, period: state.period })
+  if (ctx.stale()) return
+  if (!res.ok) { view.append(problem(res)); return }
+  const r = res.data
+  const footnotes = createFootnotes()
+  const total = r.total
+
+  view.append(
+    periodLine(r.period),
+    h('p', {
+      class: 'coverage',
+      text: `${t('coverage.title')}: ${coverageText(total?.coverage)}` +
+      (r.agencies ? ` ${t('coverage.agencies', { reporting: formatNumber(r.agencies.reporting, 0), enrolled: formatNumber(r.agencies.enrolled, 0) })}` : '')
+    }),
+    h('section', { class: 'cards', 'aria-label': t('overview.figures') },
+      HEADLINE.map((key) => h('div', { class: 'card', dataset: { figure: key } },
+        h('div', { class: 'card-label', text: t(`figure.${key}`) }),
+        cellView(total?.figures?.[key], FIGURE_UNITS[key]),
+        h('div', { class: 'card-help', text: t(`figureHelp.${key}`) })))),
+    h('h2', { text: t('overview.targets') }),
+    legend(),
+    (r.targets ?? []).length === 0
+      ? h('p', { class: 'empty', text: t('overview.noTargets') })
+      : h('div', { class: 'target-grid' }, r.targets.map((ev) => h('div', { class: 'target-card' },
+        targetCell(ev, footnotes),
+        ev.attainment ? attainmentLine(ev.attainment) : null))),
+    h('h2', { text: t('overview.byClass') }),
+    classTable(r.byConnectionClass ?? []),
+    h('h2', { text: t('overview.lagging') }),
+    laggingList(r.lagging ?? [], r.targets ?? []),
+    exportLinks('/api/v1/reports/areas', { level: areaLevel(state), province: state.province, period: state.period }),
+    rulesNote(r.rules),
+    footnotes.view())
+}
+
+function attainmentLine (a) {
+  if (a.status !== 'ok') return h('p', { class: 'attainment', text: t('attainment.insufficient', { n: a.n }) })
+  return h('p', { class: 'attainment', text: t('attainment.line', { a: a.atLeast100, b: a.from80to100, c: a.below80, n: a.n }) })
+}
+
+function classTable (rows) {
+  if (rows.length === 0) return h('p', { class: 'empty', text: t('overview.noClassRows') })
+  return h('table', { class: 'data' },
+    h('thead', {}, h('tr', {},
+      h('th', { text: t('col.connectionClass') }), h('th', { text: t('col.coverage') }),
+      ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian'].map((k) => h('th', { text: t(`figure.${k}`) })))),
+    h('tbody', {}, rows.map((row) => h('tr', {},
+      h('th', { scope: 'row', text: t(`class.${row.split?.value ?? 'all'}`) }),
+      h('td', { class: 'coverage-cell', text: coverageText(row.coverage) }),
+      ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian'].map((k) => h('td', {}, cellView(row.figures?.[k], 'mbps', { compact: true })))))))
+}
+
+function laggingList (lagging, targets) {
+  if (lagging.length === 0) return h('p', { class: 'empty', text: t('overview.noLagging') })
+  const byId = new Map(targets.map((ev) => [ev.targetId, ev]))
+  return h('ul', { class: 'lagging' }, lagging.map((l) => {
+    const ev = byId.get(l.targetId) ?? { targetId: l.targetId, thresholdMbps: l.thresholdMbps, statistic: null, document: l.targetId }
+    const unit = isShareStatistic(ev.statistic) ? 'share' : 'mbps'
+    return h('li', {},
+      h('strong', { text: l.area?.name ?? l.area?.code }),
+      l.area?.level === 'legacy_district' ? ` (${t('area.legacyDistrictTag')})` : '',
+      ` — ${ev.document ?? l.targetId}, ${targetRule({ ...ev, thresholdMbps: l.thresholdMbps })}: `,
+      cellView(l.figure, unit))
+  }))
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify'
+import { API_PREFIX } from '../../shared/protocol.js'
+import { agentHealthReport, type AgentHealthFilter } from './agent-health.js'
+
+export const AGENT_HEALTH_PATH = `${API_PREFIX}/reports/agent-health`
+
+/**
+ * GET /api/v1/reports/agent-health: online / stale / offline per agent, without the admin
+ * token, for the dashboard's agent-health and agency pages (docs/dashboard.md).
+ */
+export async function agentHealthRoutes (fastify: FastifyInstance): Promise<void> {
+  fastify.get(AGENT_HEALTH_PATH, {
+    schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          province: { type: 'string', pattern: '^[0-9]{2}$', description: 'Province code in the version given by `version`' },
+          version: { type: 'string', enum: ['2025-03', '2025-07'], default: '2025-07', description: "'2025-03' = former (pre-reform) province, '2025-07' = current province" },
+          agency: { type: 'string', minLength: 1, maxLength: 64, description: 'Only the agents of this agency id' }
+        }
+      }
+    }
+  }, async (request) => {
+    const q = request.query as { province?: string, version: '2025-03' | '2025-07', agency?: string }
+    const filter: AgentHealthFilter = {}
+    if (q.province !== undefined) filter.province = { version: q.version, code: q.province }
+    if (q.agency !== undefined) filter.agencyId = q.agency
+    return agentHealthReport(fastify.db, filter)
+  })
+}
