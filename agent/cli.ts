@@ -4,6 +4,7 @@ import { isTocdoError } from '../shared/errors.js'
 import { TOCDO_VERSION } from '../shared/version.js'
 import { registerTest } from './commands/test.js'
 import { registerRun } from './commands/run.js'
+import { registerCalibrate } from './commands/calibrate.js'
 import { registerEnroll } from './commands/enroll.js'
 import { registerStatus } from './commands/status.js'
 
@@ -13,6 +14,7 @@ export function buildProgram (): Command {
     .version(TOCDO_VERSION)
   registerTest(program)
   registerRun(program)
+  registerCalibrate(program)
   registerEnroll(program)
   registerStatus(program)
   return program

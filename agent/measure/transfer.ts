@@ -1,6 +1,7 @@
 import type { Client } from 'undici'
 import { Readable } from 'node:stream'
 import { randomUUID } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { PATHS, TEST_ID_HEADER } from '../../shared/protocol.js'
 import { getUploadPayload, type ProbeClock } from './context.js'
 import { newConnectionClient, type ConnectionInfo } from './connector.js'
@@ -94,6 +95,8 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
   const { clock } = opts
   const testId = randomUUID()
   const controller = new AbortController()
+  // Every stream request, sleep and probe listens on this signal: up to ~40 listeners.
+  setMaxListeners(200, controller.signal)
   const onOuterAbort = (): void => { controller.abort() }
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true })
   const maxStreams = Math.max(opts.streams, opts.maxStreams ?? MAX_STREAMS)
