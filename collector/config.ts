@@ -1,0 +1,131 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { TocdoError } from '../shared/errors.js'
+import { compileValidator } from '../shared/schemas/validate.js'
+
+/**
+ * Collector configuration: defaults here, overridden by environment (TOCDO_*) and then by
+ * CLI flags; validated once at start and frozen. Nothing else reads process.env.
+ */
+export const CollectorConfig = Type.Object({
+  host: Type.String({ minLength: 1 }),
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  /** Directory for the SQLite database; created if missing. */
+  dataDir: Type.String({ minLength: 1 }),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+  /** Serve only the speed-test endpoints, with no database (a standalone test server). */
+  speedtestOnly: Type.Boolean(),
+  /** Concurrent speed tests admitted before answering 503 (methodology.md §3). */
+  maxConcurrentTests: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  /** Retry-After sent with a 503 when the test server is full, seconds. */
+  busyRetryAfterS: Type.Integer({ minimum: 1, maximum: 3600 }),
+  /** Request body limit for result uploads, bytes (decoded). */
+  bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
+  /** Create a demo agency and agent at start (the README's first command). */
+  demo: Type.Boolean(),
+  /** The owning department as the dashboard and reports print it (TOCDO_DEPARTMENT_NAME); per deployment, never hard-coded (domain.md §1). */
+  departmentName: Type.String({ maxLength: 200 }),
+  /** Admin bearer token; empty = generate one at first start, print it once, keep only its hash. */
+  adminToken: Type.Union([Type.Literal(''), Type.String({ minLength: 16, maxLength: 200 })]),
+  /** Base URL agents reach this collector at; the default remote config's test server. */
+  publicUrl: Type.String({ pattern: '^https?://[^\\s/?#]+[^\\s]*$' }),
+  /** Enrolment attempts per source IP per minute (fleet-protocol.md §8). */
+  enrolRateLimitPerMin: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  /** Syncs (and result posts) per agent per window before 429. */
+  syncRateLimitMax: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  syncRateLimitWindowS: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  /** Group commit: items from concurrent requests are committed together this often, ms… */
+  commitIntervalMs: Type.Integer({ minimum: 1, maximum: 5000 }),
+  /** …or as soon as this many rows are queued. */
+  commitMaxRows: Type.Integer({ minimum: 1, maximum: 100_000 }),
+  /** Write-queue bound: past this many queued rows (or the oldest older than ingestQueueMaxAgeMs) answer 503. */
+  ingestQueueMaxRows: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  ingestQueueMaxAgeMs: Type.Integer({ minimum: 10, maximum: 600_000 }),
+  /** Interval the sync reply asks agents to wait before the next sync, s. */
+  nextSyncS: Type.Integer({ minimum: 10, maximum: 86_400 })
+}, { additionalProperties: false })
+export type CollectorConfig = Static<typeof CollectorConfig>
+
+export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
+  // 'localhost' listens on both 127.0.0.1 and ::1; use '::' to serve every interface, IPv4 and IPv6.
+  host: 'localhost',
+  port: 8080,
+  dataDir: './data',
+  logLevel: 'info',
+  speedtestOnly: false,
+  maxConcurrentTests: 8,
+  busyRetryAfterS: 30,
+  bodyLimitBytes: 1024 * 1024, // Fastify's default; a 500-result batch is ≤ 512 KiB
+  demo: false,
+  departmentName: '', // the dashboard then asks for TOCDO_DEPARTMENT_NAME instead of guessing
+  adminToken: '',
+  publicUrl: 'http://localhost:8080',
+  enrolRateLimitPerMin: 10,
+  syncRateLimitMax: 30,
+  syncRateLimitWindowS: 600,
+  commitIntervalMs: 25,
+  commitMaxRows: 2000,
+  ingestQueueMaxRows: 20_000,
+  ingestQueueMaxAgeMs: 5000,
+  nextSyncS: 300
+}
+
+const ENV_KEYS: Record<string, keyof CollectorConfig> = {
+  TOCDO_HOST: 'host',
+  TOCDO_PORT: 'port',
+  TOCDO_DATA_DIR: 'dataDir',
+  TOCDO_LOG_LEVEL: 'logLevel',
+  TOCDO_SPEEDTEST_ONLY: 'speedtestOnly',
+  TOCDO_MAX_CONCURRENT_TESTS: 'maxConcurrentTests',
+  TOCDO_BUSY_RETRY_AFTER_S: 'busyRetryAfterS',
+  TOCDO_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  TOCDO_DEMO: 'demo',
+  TOCDO_DEPARTMENT_NAME: 'departmentName',
+  TOCDO_ADMIN_TOKEN: 'adminToken',
+  TOCDO_PUBLIC_URL: 'publicUrl',
+  TOCDO_ENROL_RATE_LIMIT_PER_MIN: 'enrolRateLimitPerMin',
+  TOCDO_SYNC_RATE_LIMIT_MAX: 'syncRateLimitMax',
+  TOCDO_SYNC_RATE_LIMIT_WINDOW_S: 'syncRateLimitWindowS',
+  TOCDO_COMMIT_INTERVAL_MS: 'commitIntervalMs',
+  TOCDO_COMMIT_MAX_ROWS: 'commitMaxRows',
+  TOCDO_INGEST_QUEUE_MAX_ROWS: 'ingestQueueMaxRows',
+  TOCDO_INGEST_QUEUE_MAX_AGE_MS: 'ingestQueueMaxAgeMs',
+  TOCDO_NEXT_SYNC_S: 'nextSyncS'
+}
+
+const validator = compileValidator(CollectorConfig)
+
+/** Turns an environment string into the type the schema expects, without guessing. */
+function coerce (key: keyof CollectorConfig, raw: string): unknown {
+  const sample = DEFAULT_COLLECTOR_CONFIG[key]
+  if (typeof sample === 'number') return raw.trim() === '' ? raw : Number(raw)
+  if (typeof sample === 'boolean') {
+    if (/^(1|true|yes)$/i.test(raw)) return true
+    if (/^(0|false|no)$/i.test(raw)) return false
+    return raw
+  }
+  return raw
+}
+
+export function loadCollectorConfig ({ env = {}, overrides = {} }: {
+  env?: Record<string, string | undefined>
+  overrides?: Partial<Record<keyof CollectorConfig, unknown>>
+} = {}): Readonly<CollectorConfig> {
+  const merged: Record<string, unknown> = { ...DEFAULT_COLLECTOR_CONFIG }
+  const origin: Record<string, string> = {}
+  for (const [envKey, key] of Object.entries(ENV_KEYS)) {
+    const raw = env[envKey]
+    if (raw !== undefined) { merged[key] = coerce(key, raw); origin[key] = `environment variable ${envKey}` }
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) { merged[key] = value; origin[key] = `option --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}` }
+  }
+  if (!validator.check(merged)) {
+    const problems = validator.errors(merged, 20).map((e) => {
+      const key = e.field.replace(/^\//, '')
+      return `${key} (from ${origin[key] ?? 'defaults'}): ${e.message}, got ${JSON.stringify(merged[key])}`
+    })
+    throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `Invalid collector configuration:\n  - ${problems.join('\n  - ')}`,
+      { details: { problems } })
+  }
+  return Object.freeze(merged as CollectorConfig)
+}

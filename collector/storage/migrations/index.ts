@@ -1,4 +1,5 @@
 import * as m001 from './001-initial.js'
+import * as m020 from './020-report-rollups.js'
 import * as m010 from './010-fleet.js'
 import * as m030 from './030-ipv6.js'
 

@@ -1,0 +1,200 @@
+import type { Db } from '../storage/db.js'
+import { TocdoError } from '../../shared/errors.js'
+import { computeGroup, evaluateTargets, type TargetContext, type AreaFigures, type Coverage, type GroupResult, type TargetEvaluation } from './figures.js'
+import { readMonthRows, type MonthRow, type RollupFilter } from './rollup-reader.js'
+import { describeRules, type ReportRules } from './rules.js'
+import { periodYear, type Period } from './period.js'
+import { targetContext } from './context.js'
+
+export type Level = 'legacy_district' | 'legacy_province' | 'commune' | 'province'
+export type Split = 'connection_class' | 'isp' | 'time_band'
+export const LEVELS: readonly Level[] = ['legacy_district', 'legacy_province', 'commune', 'province']
+export const SPLITS: readonly Split[] = ['connection_class', 'isp', 'time_band']
+
+export interface AreaRef { level: Level, version: '2025-03' | '2025-07', code: string, name: string, fullName: string }
+
+export interface AreaRow {
+  area: AreaRef
+  split: null | { by: Split, value: string }
+  coverage: Coverage
+  figures: AreaFigures
+  targets: TargetEvaluation[]
+}
+
+interface LevelSpec {
+  version: '2025-03' | '2025-07'
+  /** rollup and agency column holding the area code at this level */
+  column: 'legacy_district_code' | 'legacy_province_code' | 'commune_code' | 'province_code'
+  rowKey: (r: MonthRow) => string
+  /** column filtered by province= */
+  provinceColumn: 'legacy_province_code' | 'province_code'
+  provinceRequired: boolean
+  areas: (db: Db, province: string | null) => Array<{ code: string, name: string, fullName: string }>
+}
+
+const LEVEL_SPECS: Record<Level, LevelSpec> = {
+  legacy_district: {
+    version: '2025-03',
+    column: 'legacy_district_code',
+    rowKey: (r) => r.legacyDistrictCode,
+    provinceColumn: 'legacy_province_code',
+    provinceRequired: true,
+    areas: (db, p) => db.prepare("SELECT code, name, full_name AS fullName FROM geo_district WHERE version = '2025-03' AND province_code = ? ORDER BY code").all(p) as Array<{ code: string, name: string, fullName: string }>
+  },
+  legacy_province: {
+    version: '2025-03',
+    column: 'legacy_province_code',
+    rowKey: (r) => r.legacyProvinceCode,
+    provinceColumn: 'legacy_province_code',
+    provinceRequired: false,
+    areas: (db, p) => db.prepare(`SELECT code, name, full_name AS fullName FROM geo_province WHERE version = '2025-03'${p === null ? '' : ' AND code = ?'} ORDER BY code`).all(...(p === null ? [] : [p])) as Array<{ code: string, name: string, fullName: string }>
+  },
+  commune: {
+    version: '2025-07',
+    column: 'commune_code',
+    rowKey: (r) => r.communeCode,
+    provinceColumn: 'province_code',
+    provinceRequired: true,
+    areas: (db, p) => db.prepare("SELECT code, name, full_name AS fullName FROM geo_commune WHERE version = '2025-07' AND province_code = ? ORDER BY code").all(p) as Array<{ code: string, name: string, fullName: string }>
+  },
+  province: {
+    version: '2025-07',
+    column: 'province_code',
+    rowKey: (r) => r.provinceCode,
+    provinceColumn: 'province_code',
+    provinceRequired: false,
+    areas: (db, p) => db.prepare(`SELECT code, name, full_name AS fullName FROM geo_province WHERE version = '2025-07'${p === null ? '' : ' AND code = ?'} ORDER BY code`).all(...(p === null ? [] : [p])) as Array<{ code: string, name: string, fullName: string }>
+  }
+}
+
+export function levelVersion (level: Level): '2025-03' | '2025-07' {
+  return LEVEL_SPECS[level].version
+}
+
+/** The province (in the level's geography) or a 404 naming the field and the fix. */
+export function requireProvince (db: Db, version: '2025-03' | '2025-07', code: string): { code: string, name: string, version: string } {
+  const p = db.prepare('SELECT code, name FROM geo_province WHERE version = ? AND code = ?').get(version, code) as { code: string, name: string } | undefined
+  if (p === undefined) {
+    const hint = version === '2025-03' ? 'a pre-reform (2025-03) code such as 62 (Kon Tum) or 27 (Bắc Ninh)' : 'a current (2025-07) code such as 51 (Quảng Ngãi) or 24 (Bắc Ninh)'
+    throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `province=${code} is not a ${version} province code; use ${hint}`, { details: { field: 'province' } })
+  }
+  return { ...p, version }
+}
+
+const splitValue = (r: MonthRow, split: Split): string | null =>
+  split === 'connection_class' ? r.connectionClass : split === 'isp' ? r.isp : r.band === 'unknown' ? null : r.band
+
+export interface AreaQuery {
+  level: Level
+  province?: string | undefined
+  code?: string | undefined
+  period: Period
+  split?: Split | undefined
+  rules: ReportRules
+  now?: number
+}
+
+/** Area rows of one level, each followed by its split rows; the engine behind every report endpoint. */
+export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<string, GroupResult>, province: ReturnType<typeof requireProvince> | null, ctx: TargetContext } {
+  const spec = LEVEL_SPECS[q.level]
+  if (spec.provinceRequired && q.province === undefined) {
+    throw new TocdoError('TOCDO_ERR_VALIDATION', `level=${q.level} needs province=<${spec.version} province code>`, { details: { field: 'province' } })
+  }
+  const province = q.province === undefined ? null : requireProvince(db, spec.version, q.province)
+  const filter: RollupFilter = province === null ? { column: null } : { column: spec.provinceColumn, code: province.code }
+  const monthRows = readMonthRows(db, filter, q.period)
+  const ctx = targetContext(db, periodYear(q.period, q.now), q.rules)
+
+  // Enrolled: active agents whose agency sits in the area now.
+  const enrolledRows = db.prepare(`SELECT coalesce(g.${spec.column}, '') AS area, g.connection_class AS cls, g.isp AS isp, count(*) AS n
+    FROM agent a JOIN agency g ON g.id = a.agency_id WHERE a.status = 'active'${province === null ? '' : ` AND g.${spec.provinceColumn} = ?`}
+    GROUP BY 1, 2, 3`).all(...(province === null ? [] : [province.code])) as Array<{ area: string, cls: string, isp: string, n: number }>
+  const enrolled = (area: string, split: Split | null, value: string | null): number => enrolledRows
+    .filter((e) => e.area === area && (split === 'connection_class' ? e.cls === value : split === 'isp' ? e.isp === value : true))
+    .reduce((s, e) => s + e.n, 0)
+
+  const byArea = new Map<string, MonthRow[]>()
+  for (const r of monthRows) {
+    const k = spec.rowKey(r)
+    const l = byArea.get(k)
+    if (l === undefined) byArea.set(k, [r])
+    else l.push(r)
+  }
+  let areas = spec.areas(db, province?.code ?? null)
+  if (q.code !== undefined) {
+    areas = areas.filter((a) => a.code === q.code)
+    if (areas.length === 0) throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `code=${q.code} is not a ${q.level.replace('_', ' ')} ${province === null ? '' : `of province ${province.code} `}in ${spec.version}`, { details: { field: 'code' } })
+  } else if (!spec.provinceRequired) {
+    // Whole-country levels list only the provinces the fleet reaches.
+    const live = new Set([...byArea.keys(), ...enrolledRows.map((e) => e.area)])
+    areas = areas.filter((a) => live.has(a.code))
+  }
+  const list = areas.map((a) => ({ ...a, key: a.code }))
+  // Agents whose legacy district could not be derived (ambiguous placement) still count for the province.
+  if (q.level === 'legacy_district' && q.code === undefined && (byArea.has('') || enrolledRows.some((e) => e.area === ''))) {
+    list.push({ code: '', name: 'Chưa xác định huyện cũ', fullName: 'Chưa xác định huyện cũ (placement ambiguous: the commune draws from several old districts)', key: '' })
+  }
+
+  const rows: AreaRow[] = []
+  const groups = new Map<string, GroupResult>()
+  for (const a of list) {
+    const areaRef: AreaRef = { level: q.level, version: spec.version, code: a.code, name: a.name, fullName: a.fullName }
+    const own = byArea.get(a.key) ?? []
+    const g = computeGroup(own, q.rules)
+    groups.set(a.key, g)
+    rows.push({ area: areaRef, split: null, coverage: { agentsEnrolled: enrolled(a.key, null, null), ...g.coverage }, figures: g.figures, targets: evaluateTargets(g.agents, ctx) })
+    if (q.split === undefined) continue
+    const bySplit = new Map<string, MonthRow[]>()
+    for (const r of own) {
+      const v = splitValue(r, q.split)
+      if (v === null) continue
+      const l = bySplit.get(v)
+      if (l === undefined) bySplit.set(v, [r])
+      else l.push(r)
+    }
+    if (q.split !== 'time_band') {
+      for (const e of enrolledRows) {
+        const v = q.split === 'connection_class' ? e.cls : e.isp
+        if (e.area === a.key && !bySplit.has(v)) bySplit.set(v, [])
+      }
+    }
+    for (const [value, part] of [...bySplit.entries()].sort(([x], [y]) => x.localeCompare(y))) {
+      const sg = computeGroup(part, q.rules)
+      rows.push({
+        area: areaRef,
+        split: { by: q.split, value },
+        coverage: { agentsEnrolled: enrolled(a.key, q.split === 'time_band' ? null : q.split, value), ...sg.coverage },
+        figures: sg.figures,
+        targets: evaluateTargets(sg.agents, ctx)
+      })
+    }
+  }
+  return { rows, groups, province, ctx }
+}
+
+export function areasReport (db: Db, q: AreaQuery): Record<string, unknown> & { rows: AreaRow[] } {
+  const { rows, province } = areaRows(db, q)
+  return {
+    report: 'areas',
+    level: q.level,
+    version: levelVersion(q.level),
+    province,
+    period: q.period,
+    split: q.split ?? null,
+    generatedAt: new Date(q.now ?? Date.now()).toISOString(),
+    rules: describeRules(q.rules),
+    notes: levelNotes(q.level),
+    rows
+  }
+}
+
+export function levelNotes (level: Level): string[] {
+  const notes = [
+    'Figures use valid speed results only; repeated tests by one agent within one clock hour count once (their median). Mean and median are reported separately, never one under the other\'s name.',
+    'Below the publication minimum a cell has value null, status insufficient_data, and shows n.'
+  ]
+  if (level === 'legacy_district' || level === 'legacy_province') {
+    notes.unshift('Legacy districts and provinces (2025-03) are analysis regions since the 1 July 2025 reform ("huyện cũ – vùng phân tích"), not administrative units. Each agent is placed in one legacy district through the old→new commune mapping; no area apportioning.')
+  }
+  return notes
+}
