@@ -41,7 +41,19 @@ export const CollectorConfig = Type.Object({
   ingestQueueMaxRows: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
   ingestQueueMaxAgeMs: Type.Integer({ minimum: 10, maximum: 600_000 }),
   /** Interval the sync reply asks agents to wait before the next sync, s. */
-  nextSyncS: Type.Integer({ minimum: 10, maximum: 86_400 })
+  nextSyncS: Type.Integer({ minimum: 10, maximum: 86_400 }),
+  /** IPv6 service prober (docs/ipv6-report.md): minutes between runs, ±10 % jitter; 0 = off. */
+  ipv6ProbeIntervalMin: Type.Integer({ minimum: 0, maximum: 10_080 }),
+  /** Recursive resolver for the prober: "host", "host:port" or "[v6]:port"; '' = the system's first resolver. */
+  ipv6ProbeResolver: Type.String({ maxLength: 100 }),
+  /** Per DNS query and per connection of the prober, ms. */
+  ipv6ProbeTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+  /** Agencies probed at once. */
+  ipv6ProbeConcurrency: Type.Integer({ minimum: 1, maximum: 64 }),
+  /** Open SMTP (port 25) to MX hosts over IPv6; many networks block outbound port 25. */
+  ipv6ProbeSmtp: Type.Boolean(),
+  /** Extra CA bundle (PEM file) trusted by the HTTPS-over-IPv6 check besides the system roots; '' = none. */
+  ipv6ProbeCaFile: Type.String({ maxLength: 500 })
 }, { additionalProperties: false })
 export type CollectorConfig = Static<typeof CollectorConfig>
 
@@ -66,7 +78,13 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   commitMaxRows: 2000,
   ingestQueueMaxRows: 20_000,
   ingestQueueMaxAgeMs: 5000,
-  nextSyncS: 300
+  nextSyncS: 300,
+  ipv6ProbeIntervalMin: 360,
+  ipv6ProbeResolver: '',
+  ipv6ProbeTimeoutMs: 5000,
+  ipv6ProbeConcurrency: 4,
+  ipv6ProbeSmtp: true,
+  ipv6ProbeCaFile: ''
 }
 
 const ENV_KEYS: Record<string, keyof CollectorConfig> = {
@@ -89,7 +107,13 @@ const ENV_KEYS: Record<string, keyof CollectorConfig> = {
   TOCDO_COMMIT_MAX_ROWS: 'commitMaxRows',
   TOCDO_INGEST_QUEUE_MAX_ROWS: 'ingestQueueMaxRows',
   TOCDO_INGEST_QUEUE_MAX_AGE_MS: 'ingestQueueMaxAgeMs',
-  TOCDO_NEXT_SYNC_S: 'nextSyncS'
+  TOCDO_NEXT_SYNC_S: 'nextSyncS',
+  TOCDO_IPV6_PROBE_INTERVAL_MIN: 'ipv6ProbeIntervalMin',
+  TOCDO_IPV6_PROBE_RESOLVER: 'ipv6ProbeResolver',
+  TOCDO_IPV6_PROBE_TIMEOUT_MS: 'ipv6ProbeTimeoutMs',
+  TOCDO_IPV6_PROBE_CONCURRENCY: 'ipv6ProbeConcurrency',
+  TOCDO_IPV6_PROBE_SMTP: 'ipv6ProbeSmtp',
+  TOCDO_IPV6_PROBE_CA_FILE: 'ipv6ProbeCaFile'
 }
 
 const validator = compileValidator(CollectorConfig)
