@@ -11,5 +11,6 @@ import * as m030 from './030-ipv6.js'
 export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
   { name: '001-initial', sql: m001.sql },
   { name: '010-fleet', sql: m010.sql },
+  { name: '020-report-rollups', sql: m020.sql },
   { name: '030-ipv6', sql: m030.sql }
 ]
