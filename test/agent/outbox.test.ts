@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Outbox } from '../../agent/outbox/outbox.js'
+import { acquireLock } from '../../agent/outbox/lock.js'
+import { skipRecord } from '../../agent/scheduler/skip-record.js'
+
+const dirs: string[] = []
+function tmp (): string { const d = mkdtempSync(join(tmpdir(), 'tocdo-outbox-')); dirs.push(d); return d }
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+
+const rec = (detail = 'x') => skipRecord({ code: 'TEST', detail, measuredAt: new Date(), durationMs: 0, clock: { offsetMs: null, sinceSyncS: null }, context: {} })
+
+describe('agent outbox', () => {
+  it('commits with WAL and synchronous=FULL and stamps each result with a monotonic seq', () => {
+    const ob = new Outbox(tmp())
+    expect(ob.db.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(ob.db.pragma('synchronous', { simple: true })).toBe(2)
+    const a = ob.add(rec()); const b = ob.add(rec())
+    expect(b).toBeGreaterThan(a)
+    const batch = ob.nextBatch(10, 1 << 20)
+    expect(batch.map((r) => JSON.parse(r.body).seq)).toEqual([a, b])
+    ob.close()
+  })
+
+  it('keeps results across a reopen (what a restart sees)', () => {
+    const dir = tmp()
+    const ob = new Outbox(dir); const r = rec(); ob.add(r); ob.close()
+    const again = new Outbox(dir)
+    expect(again.nextBatch(10, 1 << 20).map((x) => x.resultId)).toEqual([r.id])
+    again.close()
+  })
+
+  it('batches oldest first within the item and byte limits, always moving at least one row', () => {
+    const ob = new Outbox(tmp())
+    for (let i = 0; i < 30; i++) ob.add(rec('y'.repeat(500)))
+    expect(ob.nextBatch(10, 1 << 20)).toHaveLength(10)
+    const small = ob.nextBatch(500, 3000)
+    const joined = '[' + small.map((r) => r.body).join(',') + ']'
+    expect(Buffer.byteLength(joined)).toBeLessThanOrEqual(3000)
+    expect(small.length).toBeGreaterThan(0)
+    expect(ob.nextBatch(500, 10)).toHaveLength(1)
+    ob.close()
+  })
+
+  it('deletes only acknowledged rows: accepted/duplicate gone, conflict/rejected dead with reason, unmentioned pending', () => {
+    const ob = new Outbox(tmp())
+    const rs = [rec(), rec(), rec(), rec(), rec()]
+    for (const r of rs) ob.add(r)
+    const sent = ob.nextBatch(10, 1 << 20)
+    const out = ob.applyAcks(sent, [
+      { id: rs[0]!.id, status: 'accepted' },
+      { id: rs[1]!.id, status: 'duplicate' },
+      { id: rs[2]!.id, status: 'conflict' },
+      { id: rs[3]!.id, status: 'rejected', reason: 'must be number', field: '/download/mbps' },
+      { id: 'not-sent', status: 'accepted' }
+    ])
+    expect(out).toEqual({ deleted: 2, dead: 2, untouched: 1 })
+    expect(ob.nextBatch(10, 1 << 20).map((r) => r.resultId)).toEqual([rs[4]!.id])
+    const dead = ob.deadLetters()
+    expect(dead.map((d) => d.status).sort()).toEqual(['conflict', 'rejected'])
+    expect(dead.find((d) => d.status === 'rejected')).toMatchObject({ reason: 'must be number', field: '/download/mbps' })
+    expect(dead.find((d) => d.status === 'conflict')?.reason).toMatch(/kept another copy/)
+    expect(ob.stats()).toMatchObject({ pending: 1, dead: 2 })
+    ob.close()
+  })
+
+  it('expires rows older than 90 days into dead letters, counts them, and purges dead letters after 30 days', () => {
+    let now = Date.parse('2026-01-01T00:00:00Z')
+    const ob = new Outbox(tmp(), { now: () => now })
+    ob.add(rec())
+    now += 89 * 86_400_000
+    expect(ob.expire().expired).toBe(0)
+    ob.add(rec())
+    now += 2 * 86_400_000
+    expect(ob.expire()).toEqual({ expired: 1, purged: 0 })
+    expect(ob.counters().expired).toBe(1)
+    expect(ob.stats()).toMatchObject({ pending: 1, dead: 1 })
+    now += 31 * 86_400_000
+    expect(ob.expire().purged).toBe(1)
+    ob.close()
+  })
+
+  it('reports full at the row and byte caps and keeps what is stored', () => {
+    const ob = new Outbox(tmp(), { limits: { maxRows: 3, maxBytes: 1 << 30 } })
+    for (let i = 0; i < 3; i++) ob.add(rec())
+    expect(ob.capState()).toMatchObject({ full: true })
+    expect(ob.stats().pending).toBe(3)
+    const ob2 = new Outbox(tmp(), { limits: { maxBytes: 1000 } })
+    ob2.add(rec('z'.repeat(900)))
+    expect(ob2.capState()).toMatchObject({ full: true, reason: expect.stringMatching(/bytes/) })
+    ob.close(); ob2.close()
+  })
+
+  it('persists counters, usage and meta', () => {
+    const dir = tmp()
+    const ob = new Outbox(dir)
+    ob.bump('storageFull'); ob.bump('missedSlots', 3); ob.addUsage('2026-03', 5e6); ob.addUsage('2026-03', 7e6); ob.setMeta('k', 'v')
+    ob.close()
+    const again = new Outbox(dir)
+    expect(again.counters()).toMatchObject({ storageFull: 1, missedSlots: 3, skippedBudget: 0 })
+    expect(again.usage('2026-03')).toEqual({ bytes: 12e6, tests: 2 })
+    expect(again.getMeta('k')).toBe('v')
+    expect(again.integrityCheck()).toBe('ok')
+    again.close()
+  })
+
+  it('allows one flusher per data dir and takes over a lock left by a dead process', () => {
+    const dir = tmp()
+    const lock = acquireLock(dir)
+    expect(() => acquireLock(dir, process.pid + 1)).toThrow(/already running/)
+    lock.release()
+    const stale = acquireLock(dir, 2 ** 22 + 12345) // a pid that does not exist
+    expect(acquireLock(dir).release).toBeTypeOf('function')
+    stale.release()
+  })
+})
