@@ -1,5 +1,6 @@
 import type { Db } from '../storage/db.js'
 import { ONLINE_MAX_S, STALE_MAX_S, type AgentHealthState } from '../../shared/schemas/fleet.js'
+import { agentState } from '../fleet/health.js'
 
 export interface AgentHealthRow {
   id: string
@@ -11,7 +12,10 @@ export interface AgentHealthRow {
   legacyDistrictCode: string | null
   legacyDistrictName: string | null
   status: 'active' | 'revoked' | 'decommissioned'
+  /** From the last sync (heartbeat), as the admin API computes it (fleet-protocol.md §11). */
   state: AgentHealthState
+  lastSyncAt: string | null
+  /** Last authenticated request of any kind (sync or a results upload). */
   lastSeenAt: string | null
   agentVersion: string | null
   lastResultAt: string | null
@@ -31,15 +35,6 @@ export interface AgentHealthFilter {
   /** Province code in the given geography version ('2025-03' = former province, '2025-07' = current). */
   province?: { version: '2025-03' | '2025-07', code: string }
   agencyId?: string
-}
-
-/** fleet-protocol.md §11: online ≤ 900 s since the last sync, stale ≤ 3,600 s, offline beyond. */
-export function healthState (lastSeenAtMs: number | null, nowMs: number): AgentHealthState {
-  if (lastSeenAtMs === null) return 'never'
-  const ageS = (nowMs - lastSeenAtMs) / 1000
-  if (ageS <= ONLINE_MAX_S) return 'online'
-  if (ageS <= STALE_MAX_S) return 'stale'
-  return 'offline'
 }
 
 const iso = (ms: number | null): string | null => ms === null ? null : new Date(ms).toISOString()
@@ -62,7 +57,7 @@ export function agentHealthReport (db: Db, filter: AgentHealthFilter, now = Date
   }
   const rows = db.prepare(`SELECT a.id, a.name, a.agency_id AS agencyId, g.name AS agencyName, g.commune_code AS communeCode,
       c.name AS communeName, g.legacy_district_code AS legacyDistrictCode, d.name AS legacyDistrictName,
-      a.status, a.last_seen_at AS lastSeenAt, a.agent_version AS agentVersion,
+      a.status, a.last_sync_at AS lastSyncAt, a.last_seen_at AS lastSeenAt, a.agent_version AS agentVersion,
       (SELECT max(r.received_at) FROM result r WHERE r.agent_id = a.id) AS lastResultAt,
       (SELECT count(*) FROM result r WHERE r.agent_id = a.id AND r.received_at >= @day) AS results24h,
       (SELECT count(*) FROM result r WHERE r.agent_id = a.id AND r.received_at >= @week) AS results7d
@@ -70,13 +65,13 @@ export function agentHealthReport (db: Db, filter: AgentHealthFilter, now = Date
     LEFT JOIN geo_commune c ON c.version = '2025-07' AND c.code = g.commune_code
     LEFT JOIN geo_district d ON d.version = '2025-03' AND d.code = g.legacy_district_code
     ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
-    ORDER BY g.name, a.name, a.id`).all(params) as Array<Omit<AgentHealthRow, 'state' | 'lastSeenAt' | 'lastResultAt'> & { lastSeenAt: number | null, lastResultAt: number | null }>
+    ORDER BY g.name, a.name, a.id`).all(params) as Array<Omit<AgentHealthRow, 'state' | 'lastSyncAt' | 'lastSeenAt' | 'lastResultAt'> & { lastSyncAt: number | null, lastSeenAt: number | null, lastResultAt: number | null }>
 
   const counts: Record<AgentHealthState, number> = { online: 0, stale: 0, offline: 0, never: 0 }
   const agents = rows.map((r) => {
-    const state = healthState(r.lastSeenAt, now)
+    const state = agentState(r.lastSyncAt, now)
     if (r.status === 'active') counts[state]++
-    return { ...r, state, lastSeenAt: iso(r.lastSeenAt), lastResultAt: iso(r.lastResultAt) }
+    return { ...r, state, lastSyncAt: iso(r.lastSyncAt), lastSeenAt: iso(r.lastSeenAt), lastResultAt: iso(r.lastResultAt) }
   })
   return { generatedAt: new Date(now).toISOString(), thresholds: { onlineMaxS: ONLINE_MAX_S, staleMaxS: STALE_MAX_S }, counts, agents }
 }

@@ -41,7 +41,7 @@ export function agentTable (agents, { withAgency }) {
       withAgency ? h('td', {}, a.communeName ?? a.communeCode, a.legacyDistrictName ? h('div', { class: 'muted', text: `${a.legacyDistrictName} (${t('area.legacyDistrictTag')})` }) : null) : null,
       h('td', {}, h('span', { class: ['badge', `hs-${a.state}`], text: t(`health.${a.state}`) }),
         a.status !== 'active' ? h('span', { class: 'badge st-na', text: t(`agentStatus.${a.status}`) }) : null),
-      h('td', { title: a.lastSeenAt ? formatDateTime(a.lastSeenAt) : null, text: formatAgo(a.lastSeenAt) }),
+      h('td', { title: a.lastSyncAt ? formatDateTime(a.lastSyncAt) : null, text: formatAgo(a.lastSyncAt) }),
       h('td', { text: formatDateTime(a.lastResultAt) }),
       h('td', { class: 'num', text: formatNumber(a.results24h, 0) }),
       h('td', { class: 'num', text: formatNumber(a.results7d, 0) }),
