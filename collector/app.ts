@@ -9,6 +9,7 @@ import { errorHandler } from './plugins/error-handler.js'
 import { healthRoutes } from './routes/health.js'
 import { resultRoutes } from './routes/results.js'
 import { reportRoutes } from './routes/reports.js'
+import { ipv6Routes } from './routes/ipv6.js'
 import { dashboardPlugin } from './dashboard/plugin.js'
 import { speedtestRoutes } from './speedtest/routes.js'
 import { createAdmission } from './speedtest/admission.js'
@@ -45,6 +46,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)
   await fastify.register(reportRoutes)
+  await fastify.register(ipv6Routes, { config })
   await fastify.register(dashboardPlugin, { departmentName: config.departmentName, version: TOCDO_VERSION })
 }
 

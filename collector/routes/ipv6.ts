@@ -1,0 +1,127 @@
+import type { FastifyInstance } from 'fastify'
+import { readFileSync } from 'node:fs'
+import { getServers } from 'node:dns'
+import { Type, type Static } from '@sinclair/typebox'
+import type { Logger } from 'pino'
+import type { CollectorConfig } from '../config.js'
+import { API_PREFIX } from '../../shared/protocol.js'
+import { TocdoError } from '../../shared/errors.js'
+import { dnsQuery, parseServer } from '../ipv6/dns-client.js'
+import { httpsStatus, smtpProbe } from '../ipv6/net-probes.js'
+import type { ProbeContext } from '../ipv6/checks.js'
+import { runProbeCycle, startProbeScheduler } from '../ipv6/prober.js'
+import { ServiceStore } from '../ipv6/service-store.js'
+import { IPV6_REPORT_LEVELS, ipv6Report, type Ipv6ReportLevel } from '../ipv6/report.js'
+import { ipv6ReportCsv } from '../ipv6/csv.js'
+
+export const IPV6_PATHS = {
+  report: `${API_PREFIX}/reports/ipv6`,
+  services: `${API_PREFIX}/admin/agencies/:id/services`,
+  probe: `${API_PREFIX}/admin/ipv6/probe`
+} as const
+
+const HostName = Type.Union([Type.Null(), Type.String({ maxLength: 253, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\\.?$' })])
+export const AgencyServicesBody = Type.Object({
+  portalHost: HostName,
+  publicServiceHost: HostName,
+  mailDomain: HostName,
+  dnsZone: Type.Optional(HostName)
+}, { additionalProperties: false })
+type AgencyServicesBody = Static<typeof AgencyServicesBody>
+
+/** The prober's I/O, from the validated configuration. */
+export function probeContextFromConfig (config: Readonly<CollectorConfig>): ProbeContext {
+  const resolverText = config.ipv6ProbeResolver !== '' ? config.ipv6ProbeResolver : getServers()[0]
+  if (resolverText === undefined) throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', 'ipv6ProbeResolver is empty and the system has no resolver; set TOCDO_IPV6_PROBE_RESOLVER')
+  let ca: string | undefined
+  if (config.ipv6ProbeCaFile !== '') {
+    try {
+      ca = readFileSync(config.ipv6ProbeCaFile, 'utf8')
+    } catch (cause) {
+      throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `ipv6ProbeCaFile: cannot read ${config.ipv6ProbeCaFile}`, { cause })
+    }
+  }
+  return {
+    query: dnsQuery,
+    resolver: parseServer(resolverText),
+    timeoutMs: config.ipv6ProbeTimeoutMs,
+    dnsPort: 53,
+    httpsPort: 443,
+    smtpPort: 25,
+    smtp: config.ipv6ProbeSmtp,
+    ca,
+    addressPolicy: 'global',
+    heloName: 'tocdo-ipv6-prober.invalid',
+    https: httpsStatus,
+    smtpProbe,
+    nowS: () => Math.floor(Date.now() / 1000)
+  }
+}
+
+/**
+ * The IPv6 migration report, the agencies' service names (admin) and the scheduled service
+ * prober, which starts when the server is ready and stops when it closes.
+ */
+export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Readonly<CollectorConfig>, probe?: ProbeContext }): Promise<void> {
+  const { config } = opts
+  const services = new ServiceStore(fastify.db)
+  const log = fastify.log.child({ component: 'ipv6-prober' }) as unknown as Logger
+  let context: ProbeContext | null = opts.probe ?? null
+  const probeContext = (): ProbeContext => { context ??= probeContextFromConfig(config); return context }
+  const runCycle = async (): Promise<Awaited<ReturnType<typeof runProbeCycle>>> =>
+    await runProbeCycle(fastify.db, probeContext(), { concurrency: config.ipv6ProbeConcurrency, log })
+
+  if (config.ipv6ProbeIntervalMin > 0) {
+    let scheduler: ReturnType<typeof startProbeScheduler> | null = null
+    fastify.addHook('onReady', async () => {
+      probeContext() // a bad resolver or CA file fails the start, not the first run six hours later
+      scheduler = startProbeScheduler(runCycle, { intervalMs: config.ipv6ProbeIntervalMin * 60_000, log })
+    })
+    fastify.addHook('onClose', async () => { scheduler?.stop() })
+  }
+
+  fastify.get(IPV6_PATHS.report, {
+    schema: {
+      querystring: Type.Object({
+        level: Type.Union(IPV6_REPORT_LEVELS.map((l) => Type.Literal(l))),
+        province: Type.Optional(Type.String({ pattern: '^[0-9]{2}$' })),
+        period: Type.Optional(Type.String({ maxLength: 10 })),
+        format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')]))
+      }, { additionalProperties: false })
+    }
+  }, async (request, reply) => {
+    const q = request.query as { level: Ipv6ReportLevel, province?: string, period?: string, format?: 'json' | 'csv' }
+    const report = ipv6Report(fastify.db, { level: q.level, province: q.province, period: q.period })
+    if (q.format !== 'csv') return report
+    const file = `ipv6-${q.level}${q.province === undefined ? '' : `-${q.province}`}-${report.period.id}.csv`
+    return await reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file}"`).send(ipv6ReportCsv(report))
+  })
+
+  await fastify.register(async (admin) => {
+    admin.addHook('onRequest', fastify.requireAdmin)
+    const agencyOr404 = (id: string): void => {
+      if (fastify.agencies.agencyById(id) === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `agency ${id} does not exist`, { details: { field: 'id' } })
+    }
+    admin.put(IPV6_PATHS.services, {
+      schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }), body: AgencyServicesBody }
+    }, async (request) => {
+      const { id } = request.params as { id: string }
+      agencyOr404(id)
+      const body = request.body as AgencyServicesBody
+      const saved = services.set({ agencyId: id, portalHost: body.portalHost, publicServiceHost: body.publicServiceHost, mailDomain: body.mailDomain, dnsZone: body.dnsZone ?? null })
+      request.log.info({ agencyId: id, services: saved }, 'admin: agency services set')
+      return { ...saved, updatedAt: new Date(saved.updatedAt).toISOString() }
+    })
+    admin.get(IPV6_PATHS.services, {
+      schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }) }
+    }, async (request) => {
+      const { id } = request.params as { id: string }
+      agencyOr404(id)
+      const saved = services.get(id)
+      if (saved === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `agency ${id} has no services set; PUT them first`, { details: { field: 'id' } })
+      return { ...saved, updatedAt: new Date(saved.updatedAt).toISOString(), latestRun: services.latestRun(id) }
+    })
+    // Runs a cycle now (after setting an agency's services, or to check a fix) and waits for it.
+    admin.post(IPV6_PATHS.probe, async () => await runCycle())
+  })
+}
