@@ -29,12 +29,12 @@ describe('collector killed with SIGKILL mid-commit', () => {
 
     const acked = new Map<string, Set<string>>() // agentId → result ids acknowledged
     const sent: Array<{ agent: EnrollReply, batch: ResultRecord[] }> = []
-    let stop = false
+    const state = { stop: false }
     let errors = 0
     const loops = agents.map(async (agent) => {
       const mine = new Set<string>()
       acked.set(agent.agentId, mine)
-      while (!stop) {
+      while (!state.stop) {
         const batch = latencyBatch(100)
         sent.push({ agent, batch })
         try {
@@ -48,7 +48,7 @@ describe('collector killed with SIGKILL mid-commit', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500))
     first.proc.kill('SIGKILL')
     expect(await first.exited).toBe('SIGKILL')
-    stop = true
+    state.stop = true
     await Promise.all(loops)
     const ackedTotal = [...acked.values()].reduce((n, s) => n + s.size, 0)
     expect(ackedTotal).toBeGreaterThan(500)
