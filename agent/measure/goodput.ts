@@ -106,8 +106,17 @@ export function ooklaTrimmedMbps (samples: readonly Sample[]): number | null {
 
 export function throughputFigures (samples: readonly Sample[], bounds: WarmupBounds): ThroughputFigures {
   const empty: ThroughputFigures = {
-    goodputMbps: null, warmupEndS: null, windowS: 0, durationS: 0, bytes: 0, meanWholeMbps: null,
-    p90_1sMbps: null, trimmedMeanMbps: null, min1sMbps: null, cv1s: null, rates1sMbps: []
+    goodputMbps: null,
+    warmupEndS: null,
+    windowS: 0,
+    durationS: 0,
+    bytes: 0,
+    meanWholeMbps: null,
+    p90_1sMbps: null,
+    trimmedMeanMbps: null,
+    min1sMbps: null,
+    cv1s: null,
+    rates1sMbps: []
   }
   if (samples.length < 2) return { ...empty, bytes: samples[0]?.bytes ?? 0 }
   const first = samples[0] as Sample

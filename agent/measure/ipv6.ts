@@ -152,8 +152,19 @@ export async function ipv6Checks (opts: Ipv6Options): Promise<Ipv6Result> {
       check('forced_v6_download', null, 'not run: no working IPv6 connection')
     } else {
       const t = await runTransfer({
-        origin: url.origin, direction: 'download', streams: 4, maxStreams: 4, maxMs: opts.forcedDownloadMs ?? 5000, byteCap: 4 * 1024 ** 3,
-        staggerMs: 200, sampleIntervalMs: 100, clock, warmup: { minS: 1, maxS: 2 }, earlyStop: null, loadedProbeIntervalMs: null, family: 6,
+        origin: url.origin,
+        direction: 'download',
+        streams: 4,
+        maxStreams: 4,
+        maxMs: opts.forcedDownloadMs ?? 5000,
+        byteCap: 4 * 1024 ** 3,
+        staggerMs: 200,
+        sampleIntervalMs: 100,
+        clock,
+        warmup: { minS: 1, maxS: 2 },
+        earlyStop: null,
+        loadedProbeIntervalMs: null,
+        family: 6,
         ...(opts.signal === undefined ? {} : { signal: opts.signal })
       })
       const f = throughputFigures(t.samples, { ...DOWNLOAD_WARMUP, maxS: 2 })

@@ -2,7 +2,8 @@ import type { Client } from 'undici'
 import net, { isIP } from 'node:net'
 import tls from 'node:tls'
 import { lookup } from 'node:dns/promises'
-import { newConnectionClient, type ConnectionInfo } from './connector.js'
+import type { ConnectionInfo } from './connector.js'
+import { HttpPinger } from './http-pinger.js'
 import { PATHS } from '../../shared/protocol.js'
 import { interquartileMean, mean, meanAbsoluteDelta, median, min, percentile, rfc3550Jitter } from '../../shared/stats.js'
 import type { LatencyStats } from '../../shared/schemas/result.js'
@@ -48,18 +49,18 @@ export async function idleLatency ({ origin, count = 20, clock, random = Math.ra
   onConnect?: (info: ConnectionInfo) => void
   onPing?: (done: number, total: number) => void
 }): Promise<number[]> {
-  const client = newConnectionClient(origin, { ...(family === undefined ? {} : { family }), ...(onConnect === undefined ? {} : { onConnect }) })
+  const pinger = new HttpPinger(origin, { ...(family === undefined ? {} : { family }), ...(onConnect === undefined ? {} : { onConnect }) })
   try {
-    await httpPing(client, clock, signal)
+    await pinger.ping(clock, signal)
     const samples: number[] = []
     for (let i = 0; i < count; i++) {
-      samples.push(await httpPing(client, clock, signal))
+      samples.push(await pinger.ping(clock, signal))
       onPing?.(i + 1, count)
       if (i < count - 1) await clock.sleep(50 + random() * 100, signal)
     }
     return samples
   } finally {
-    await client.close().catch(() => {})
+    pinger.close()
   }
 }
 

@@ -1,7 +1,6 @@
 import { median } from '../../shared/stats.js'
 import type { ProbeClock } from './context.js'
-import { newConnectionClient } from './connector.js'
-import { httpPing } from './latency.js'
+import { HttpPinger } from './http-pinger.js'
 
 /**
  * Server choice (methodology.md §4 phase 1): a few HTTP pings to each candidate on a
@@ -18,17 +17,17 @@ export async function rankServers ({ servers, clock, pings = 3, family, signal }
   signal?: AbortSignal
 }): Promise<RankedServer[]> {
   const ranked = await Promise.all(servers.map(async (url): Promise<RankedServer> => {
-    const client = newConnectionClient(new URL(url).origin, { ...(family === undefined ? {} : { family }), timeoutMs: 5000 })
+    const pinger = new HttpPinger(new URL(url).origin, { ...(family === undefined ? {} : { family }), timeoutMs: 5000 })
     try {
       // The first ping opens the connection and is discarded.
-      await httpPing(client, clock, signal)
+      await pinger.ping(clock, signal)
       const rtts: number[] = []
-      for (let i = 0; i < pings; i++) rtts.push(await httpPing(client, clock, signal))
+      for (let i = 0; i < pings; i++) rtts.push(await pinger.ping(clock, signal))
       return { url, medianMs: Math.round((median(rtts) as number) * 1000) / 1000, error: null }
     } catch (err) {
       return { url, medianMs: null, error: err instanceof Error ? err.message : String(err) }
     } finally {
-      await client.destroy().catch(() => {})
+      pinger.close()
     }
   }))
   // Stable sort: equal medians keep the configured order; unreachable servers go last.

@@ -106,7 +106,10 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
     if (candidate.error !== null && servers.length > 1) { skipped.push({ url: origin, reason: `unreachable: ${candidate.error}`, retryAfterS: null }); continue }
     try {
       idle = await idleLatency({
-        origin, count: opts.pings ?? 20, clock, ...sig,
+        origin,
+        count: opts.pings ?? 20,
+        clock,
+        ...sig,
         ...(opts.family === undefined ? {} : { family: opts.family }),
         onConnect: (info) => { conn ??= info },
         onPing: (done, total) => opts.onProgress?.({ phase: 'latency', done, total, server: origin })
@@ -123,8 +126,16 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
     for (const dir of directions) {
       const bounds = dir === 'download' ? (opts.warmup?.download ?? DOWNLOAD_WARMUP) : (opts.warmup?.upload ?? UPLOAD_WARMUP)
       const t = await runTransfer({
-        origin, direction: dir, streams, maxStreams: opts.maxStreams ?? MAX_STREAMS, maxMs: opts.maxMsPerDirection ?? 15_000, byteCap,
-        staggerMs: opts.staggerMs ?? 200, sampleIntervalMs, clock, warmup: bounds,
+        origin,
+        direction: dir,
+        streams,
+        maxStreams: opts.maxStreams ?? MAX_STREAMS,
+        maxMs: opts.maxMsPerDirection ?? 15_000,
+        byteCap,
+        staggerMs: opts.staggerMs ?? 200,
+        sampleIntervalMs,
+        clock,
+        warmup: bounds,
         earlyStop: opts.earlyStop === undefined ? EARLY_STOP : opts.earlyStop,
         loadedProbeIntervalMs: opts.loadedProbeIntervalMs === undefined ? 250 : opts.loadedProbeIntervalMs,
         ...(opts.family === undefined ? {} : { family: opts.family }),

@@ -6,7 +6,7 @@ import { PATHS, TEST_ID_HEADER } from '../../shared/protocol.js'
 import { getUploadPayload, type ProbeClock } from './context.js'
 import { newConnectionClient, type ConnectionInfo } from './connector.js'
 import { startCpuMonitor, type CpuReading } from './cpu.js'
-import { httpPing } from './latency.js'
+import { HttpPinger } from './http-pinger.js'
 import { earlyStopDue, MAX_STREAMS, RAMP_STEP, rateOverSecondEndingAt, shouldAddStreams, type EarlyStopRule } from './ramp.js'
 import type { Sample, WarmupBounds } from './goodput.js'
 
@@ -230,7 +230,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
 
   // Loaded latency: GET /ping on a separate connection every 250 ms for the whole transfer;
   // the ones inside the warm-up are dropped afterwards, when the warm-up end is known.
-  const probeClient = opts.loadedProbeIntervalMs == null ? null : newConnectionClient(opts.origin, opts.family === undefined ? {} : { family: opts.family })
+  const probeClient = opts.loadedProbeIntervalMs == null ? null : new HttpPinger(opts.origin, { ...(opts.family === undefined ? {} : { family: opts.family }), headers })
   const probing = probeClient === null
     ? Promise.resolve()
     : (async () => {
@@ -238,7 +238,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
         while (!stopped) {
           const sentAt = clock.now()
           try {
-            const rtt = await httpPing(probeClient, clock, controller.signal, headers)
+            const rtt = await probeClient.ping(clock, controller.signal)
             if (!stopped) loadedProbes.push({ tMs: sentAt - t0, rttMs: rtt })
           } catch {
             if (!stopped) loadedProbeErrors++
@@ -288,7 +288,8 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
     controller.abort()
     await Promise.all([...streamPromises, probing, starting ?? Promise.resolve()])
     opts.signal?.removeEventListener('abort', onOuterAbort)
-    await Promise.all([...clients, progressClient, probeClient].map(async (c) => { await c?.destroy().catch(() => {}) }))
+    probeClient?.close()
+    await Promise.all([...clients, progressClient].map(async (c) => { await c?.destroy().catch(() => {}) }))
   }
 
   const last = samples[samples.length - 1] as Sample
