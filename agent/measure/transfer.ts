@@ -106,7 +106,8 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
   const errors: string[] = []
   let connection: ConnectionInfo | null = null
   let streamErrors = 0
-  let stopped = false
+  // An object, not a let: closures set it and loops read it.
+  const state = { stopped: false }
   let stopReason: StopReason = 'time_cap'
   let byteCapped = false
   let busy: TransferResult['busy'] = null
@@ -123,7 +124,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
   const headers = { [TEST_ID_HEADER]: testId }
 
   const clientTotal = (): number => perStream.reduce((a, b) => a + b, 0)
-  const stop = (reason: StopReason): void => { if (!stopped) { stopped = true; stopReason = reason } }
+  const stop = (reason: StopReason): void => { if (!state.stopped) { state.stopped = true; stopReason = reason } }
 
   const newClient = (): Client => {
     const c = newConnectionClient(opts.origin, {
@@ -136,7 +137,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
 
   async function downloadStream (index: number): Promise<void> {
     const client = newClient()
-    while (!stopped) {
+    while (!state.stopped) {
       const remaining = opts.byteCap - clientTotal()
       if (remaining <= 0) { byteCapped = true; stop('byte_cap'); return }
       const { body, statusCode, headers: h } = await client.request({
@@ -149,7 +150,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
       if (statusCode !== 200) { await body.dump(); throw new Error(`download stream ${index}: HTTP ${statusCode}`) }
       for await (const chunk of body as AsyncIterable<Buffer>) {
         perStream[index] = (perStream[index] ?? 0) + chunk.length
-        if (stopped) break
+        if (state.stopped) break
         if (clientTotal() >= opts.byteCap) { byteCapped = true; stop('byte_cap'); break }
       }
     }
@@ -164,7 +165,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
       read () {
         // 1 MiB writes, with the stream's back-pressure bounding what is queued
         // (methodology.md §5); the per-test cap counts bytes handed over by every stream.
-        if (stopped || uploadSent >= opts.byteCap) {
+        if (state.stopped || uploadSent >= opts.byteCap) {
           if (uploadSent >= opts.byteCap) byteCapped = true
           this.push(null)
           return
@@ -209,7 +210,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
         controller.abort()
         return
       }
-      if (stopped || controller.signal.aborted) return
+      if (state.stopped || controller.signal.aborted) return
       streamErrors++
       errors.push(err instanceof Error ? err.message : String(err))
     }))
@@ -219,7 +220,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
   let starting: Promise<void> | null = null
   const startPending = (): void => {
     starting ??= (async () => {
-      while (started < target && !stopped) {
+      while (started < target && !state.stopped) {
         startStream(started++)
         if (started < target) await clock.sleep(opts.staggerMs, controller.signal).catch(() => {})
       }
@@ -235,13 +236,13 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
     ? Promise.resolve()
     : (async () => {
         const period = opts.loadedProbeIntervalMs as number
-        while (!stopped) {
+        while (!state.stopped) {
           const sentAt = clock.now()
           try {
             const rtt = await probeClient.ping(clock, controller.signal)
-            if (!stopped) loadedProbes.push({ tMs: sentAt - t0, rttMs: rtt })
+            if (!state.stopped) loadedProbes.push({ tMs: sentAt - t0, rttMs: rtt })
           } catch {
-            if (!stopped) loadedProbeErrors++
+            if (!state.stopped) loadedProbeErrors++
           }
           const wait = period - (clock.now() - sentAt)
           if (wait > 0) await clock.sleep(wait, controller.signal).catch(() => {})
@@ -250,7 +251,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
 
   let nextRampMs = 2000
   try {
-    while (!stopped) {
+    while (!state.stopped) {
       await clock.sleep(opts.sampleIntervalMs, controller.signal).catch(() => {})
       if (controller.signal.aborted) { stop('aborted'); break }
       let s: Sample | null
@@ -282,7 +283,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
       else if (byteCapped && opts.direction === 'download') stop('byte_cap')
     }
   } finally {
-    stopped = true
+    state.stopped = true
     // Bytes after the last sample count for nothing, so every stream is cut at once: a
     // slow uplink could otherwise take many seconds to drain what is queued.
     controller.abort()
