@@ -16,13 +16,15 @@ import type { ItemAck } from '../../shared/schemas/result.js'
  */
 export const OUTBOX_FILE = 'outbox.sqlite'
 
-export const OUTBOX_LIMITS = {
+export interface OutboxLimits { maxRows: number, maxBytes: number, maxAgeMs: number, deadKeepMs: number }
+
+export const OUTBOX_LIMITS: Readonly<OutboxLimits> = {
   maxRows: 100_000,
   maxBytes: 50 * 1024 * 1024,
   maxAgeMs: 90 * 86_400_000,
   /** Dead letters are kept this long for inspection and export, then purged. */
   deadKeepMs: 30 * 86_400_000
-} as const
+}
 
 export type CounterName = 'skippedCrossTraffic' | 'skippedBudget' | 'storageFull' | 'missedSlots' | 'expired'
 export const COUNTER_NAMES: readonly CounterName[] = ['skippedCrossTraffic', 'skippedBudget', 'storageFull', 'missedSlots', 'expired']
@@ -64,10 +66,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 export class Outbox {
   readonly db: Database.Database
   readonly file: string
-  private readonly limits: typeof OUTBOX_LIMITS
+  private readonly limits: Readonly<OutboxLimits>
   private readonly now: () => number
 
-  constructor (dataDir: string, { now = Date.now, limits = OUTBOX_LIMITS }: { now?: () => number, limits?: Partial<typeof OUTBOX_LIMITS> } = {}) {
+  constructor (dataDir: string, { now = Date.now, limits = OUTBOX_LIMITS }: { now?: () => number, limits?: Partial<OutboxLimits> } = {}) {
     mkdirSync(dataDir, { recursive: true })
     this.file = join(dataDir, OUTBOX_FILE)
     this.now = now
