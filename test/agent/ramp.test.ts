@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { earlyStopDue, EARLY_STOP, shouldAddStreams, MAX_STREAMS } from '../../agent/measure/ramp.js'
+import { DOWNLOAD_WARMUP, type Sample } from '../../agent/measure/goodput.js'
+
+function series (durationS: number, rateMbps: (tS: number) => number): Sample[] {
+  const out: Sample[] = [{ tMs: 0, bytes: 0 }]
+  let bytes = 0
+  for (let t = 100; t <= durationS * 1000 + 1e-9; t += 100) {
+    bytes += (rateMbps((t - 50) / 1000) * 1e6 / 8) * 0.1
+    out.push({ tMs: t, bytes: Math.round(bytes) })
+  }
+  return out
+}
+
+describe('dynamic stream ramp (methodology.md §5)', () => {
+  const rising = series(4, (t) => 100 * (1 + t))
+  it('adds streams while the 1-s rate still rises by ≥ 10 %', () => {
+    expect(shouldAddStreams({ samples: rising, tMs: 3000, maxMs: 15_000, streams: 4 })).toBe(true)
+  })
+  it('does not add when the rate rose by less than 10 %', () => {
+    const flat = series(4, (t) => t < 2 ? 100 : 108)
+    expect(shouldAddStreams({ samples: flat, tMs: 3000, maxMs: 15_000, streams: 4 })).toBe(false)
+  })
+  it('never adds in the second half of the test, at the maximum, or before two whole seconds', () => {
+    const long = series(9, (t) => 100 * (1 + t))
+    expect(shouldAddStreams({ samples: long, tMs: 8000, maxMs: 15_000, streams: 4 })).toBe(false)
+    expect(shouldAddStreams({ samples: rising, tMs: 3000, maxMs: 15_000, streams: MAX_STREAMS })).toBe(false)
+    expect(shouldAddStreams({ samples: rising, tMs: 1500, maxMs: 15_000, streams: 4 })).toBe(false)
+  })
+  it('does not count a rise from nothing (a stalled first second)', () => {
+    const stalled = series(3, (t) => t < 1 ? 0 : 50)
+    expect(shouldAddStreams({ samples: stalled, tMs: 2000, maxMs: 15_000, streams: 2 })).toBe(false)
+  })
+})
+
+describe('early stop for fast stable links (methodology.md §7.5)', () => {
+  it('stops a stable 500 Mbps link once 5 s of steady window are measured', () => {
+    const s = series(6.5, () => 500)
+    // Warm-up clamps to 1 s; 5.5 s of window measured.
+    expect(earlyStopDue(s, DOWNLOAD_WARMUP)).toBe(true)
+    expect(earlyStopDue(series(5.5, () => 500), DOWNLOAD_WARMUP)).toBe(false)
+  })
+  it('does not stop below 200 Mbps', () => {
+    expect(earlyStopDue(series(8, () => 150), DOWNLOAD_WARMUP)).toBe(false)
+  })
+  it('does not stop while the last three 1-s rates vary by more than 5 %', () => {
+    const wobbly = series(8, (t) => t > 5 && Math.floor(t) % 2 === 0 ? 560 : 440)
+    expect(earlyStopDue(wobbly, DOWNLOAD_WARMUP)).toBe(false)
+  })
+  it('uses the rule it is given', () => {
+    expect(earlyStopDue(series(8, () => 150), DOWNLOAD_WARMUP, { ...EARLY_STOP, minMbps: 100 })).toBe(true)
+  })
+})
