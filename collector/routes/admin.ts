@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import { TocdoError } from '../../shared/errors.js'
 import {
   AgencyView, AgentRemoteConfig, AgentView, EnrolmentCodeView, ErrorReply, FLEET_PATHS, NewAgencyReply, NewAgencyRequest
@@ -12,6 +13,8 @@ const errors = { '4xx': ErrorReply }
 /** The admin API, behind the admin bearer token. Every action is logged with its target. */
 export async function adminRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('onRequest', fastify.requireAdmin)
+  // Strict TypeBox checks, no type coercion.
+  fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
   const { db, agencies } = fastify
 
   fastify.post(FLEET_PATHS.adminAgencies, {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import { EnrollReply, EnrollRequest, ErrorReply, FLEET_PATHS } from '../../shared/schemas/fleet.js'
 
 /**
@@ -6,6 +7,8 @@ import { EnrollReply, EnrollRequest, ErrorReply, FLEET_PATHS } from '../../share
  * bearer token (returned once; only its hash is kept), plus its agency and the config in force.
  */
 export async function enrollRoutes (fastify: FastifyInstance): Promise<void> {
+  // Strict TypeBox check, the same schema the agent uses: Fastify's Ajv would coerce types (false → 0).
+  fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
   fastify.post(FLEET_PATHS.enroll, {
     onRequest: async (request) => { fastify.fleet.enrolLimiter.hit(request.ip) },
     schema: { body: EnrollRequest, response: { 200: EnrollReply, '4xx': ErrorReply } }

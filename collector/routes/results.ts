@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import { BatchReply, ResultBatch } from '../../shared/schemas/result.js'
 import { PATHS } from '../../shared/protocol.js'
 import { decodeGzip } from '../plugins/gzip.js'
@@ -10,6 +11,8 @@ import { decodeGzip } from '../plugins/gzip.js'
  * sync call: group commit, per-agent rate limit, 422 for an unsupported schema major.
  */
 export async function resultRoutes (fastify: FastifyInstance): Promise<void> {
+  // Strict TypeBox check, the same schema the agent uses: Fastify's Ajv would coerce types (false → 0).
+  fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
   fastify.post(PATHS.results, {
     onRequest: [fastify.requireAgent, async (request) => { fastify.fleet.syncLimiter.hit(request.agent?.id ?? '') }],
     preParsing: decodeGzip,

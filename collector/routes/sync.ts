@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import { TocdoError } from '../../shared/errors.js'
 import { ErrorReply, FLEET_PATHS, SyncReply, SyncRequest } from '../../shared/schemas/fleet.js'
 import { decodeGzip } from '../plugins/gzip.js'
@@ -10,6 +11,8 @@ import { decodeGzip } from '../plugins/gzip.js'
  * agent's clock estimate, config when newer) is sent only after that commit.
  */
 export async function syncRoutes (fastify: FastifyInstance): Promise<void> {
+  // Strict TypeBox check, the same schema the agent uses: Fastify's Ajv would coerce types (false → 0).
+  fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
   fastify.post(FLEET_PATHS.sync, {
     onRequest: [fastify.requireAgent, async (request) => { fastify.fleet.syncLimiter.hit(request.agent?.id ?? '') }],
     preParsing: decodeGzip,
