@@ -4,7 +4,8 @@ import { agentState } from '../fleet/health.js'
 
 export interface AgentHealthRow {
   id: string
-  name: string
+  /** The first 8 characters of the id: what `tocdo-agent status` shows; hostnames stay behind the admin API. */
+  label: string
   agencyId: string
   agencyName: string
   communeCode: string
@@ -55,7 +56,7 @@ export function agentHealthReport (db: Db, filter: AgentHealthFilter, now = Date
     where.push('g.id = @agencyId')
     params.agencyId = filter.agencyId
   }
-  const rows = db.prepare(`SELECT a.id, a.name, a.agency_id AS agencyId, g.name AS agencyName, g.commune_code AS communeCode,
+  const rows = db.prepare(`SELECT a.id, substr(a.id, 1, 8) AS label, a.agency_id AS agencyId, g.name AS agencyName, g.commune_code AS communeCode,
       c.name AS communeName, g.legacy_district_code AS legacyDistrictCode, d.name AS legacyDistrictName,
       a.status, a.last_sync_at AS lastSyncAt, a.last_seen_at AS lastSeenAt, a.agent_version AS agentVersion,
       (SELECT max(r.received_at) FROM result r WHERE r.agent_id = a.id) AS lastResultAt,
@@ -65,7 +66,7 @@ export function agentHealthReport (db: Db, filter: AgentHealthFilter, now = Date
     LEFT JOIN geo_commune c ON c.version = '2025-07' AND c.code = g.commune_code
     LEFT JOIN geo_district d ON d.version = '2025-03' AND d.code = g.legacy_district_code
     ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
-    ORDER BY g.name, a.name, a.id`).all(params) as Array<Omit<AgentHealthRow, 'state' | 'lastSyncAt' | 'lastSeenAt' | 'lastResultAt'> & { lastSyncAt: number | null, lastSeenAt: number | null, lastResultAt: number | null }>
+    ORDER BY g.name, a.created_at, a.id`).all(params) as Array<Omit<AgentHealthRow, 'state' | 'lastSyncAt' | 'lastSeenAt' | 'lastResultAt'> & { lastSyncAt: number | null, lastSeenAt: number | null, lastResultAt: number | null }>
 
   const counts: Record<AgentHealthState, number> = { online: 0, stale: 0, offline: 0, never: 0 }
   const agents = rows.map((r) => {

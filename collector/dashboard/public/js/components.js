@@ -1,5 +1,5 @@
 import { h } from './dom.js'
-import { t, formatNumber, formatShare } from './i18n.js'
+import { t, getLang, formatNumber, formatShare } from './i18n.js'
 
 /** Unit of each figure in an area row (docs/reports-api.md). */
 export const FIGURE_UNITS = {
@@ -46,6 +46,8 @@ export function cellView (cell, unit, { compact = false } = {}) {
  */
 export function attainmentClass (ev) {
   const f = ev.figure
+  // A later-year horizon (e.g. 2030) is context, not this period's verdict: never coloured red.
+  if (ev.horizon === true) return f?.status === 'ok' && ev.met === true ? 'met' : 'na'
   if (f === null || f === undefined || f.status !== 'ok' || ev.met === null || ev.met === undefined) return 'na'
   if (ev.met === true) return 'met'
   const required = isShareStatistic(ev.statistic) ? ev.requiredShare : ev.thresholdMbps
@@ -77,12 +79,25 @@ export function targetCell (ev, footnotes) {
   const cls = attainmentClass(ev)
   const mark = footnotes.mark(ev)
   const unit = isShareStatistic(ev.statistic) ? 'share' : 'mbps'
-  return h('div', { class: ['target', `st-${cls}`], title: ev.why },
+  return h('div', { class: ['target', `st-${cls}`, ev.horizon && 'horizon'], title: whyText(ev) },
     h('div', { class: 'target-head' },
       h('span', { class: 'doc', text: `${ev.document} (${ev.year})` }),
       h('sup', {}, h('a', { href: `#fn-${mark}`, class: 'fn', text: `[${mark}]` }))),
     h('div', { class: 'target-rule', text: targetRule(ev) }),
-    h('div', { class: 'target-figure' }, cellView(ev.figure, unit), ' ', statusBadge(cls, { horizon: ev.horizon })))
+    h('div', { class: 'target-figure' }, cellView(ev.figure, unit), ' ',
+      ev.horizon ? h('span', { class: 'badge st-na horizon', text: t('status.horizon', { year: ev.year }) }) : statusBadge(cls)))
+}
+
+/**
+ * Why this target applies, in the page's language: built from the evaluation's fields, since
+ * the report's own `why` sentence is English.
+ */
+export function whyText (ev) {
+  const scope = ev.scope === 'provincial'
+    ? t('why.provincial', { code: ev.region?.code ?? '?' })
+    : ev.scope === 'national' ? t('why.national') : t('why.other')
+  const base = t('why.text', { scope, year: ev.year ?? '–', agents: ev.agents ?? '–', agencies: ev.agencies ?? '–' })
+  return ev.yearRule === 'latest_before' ? `${base} ${t('why.latestBefore')}` : base
 }
 
 /** Numbered notes saying which target each figure was held against, and why. */
@@ -104,7 +119,7 @@ export function createFootnotes () {
           ev.date ? ` (${ev.date})` : '',
           ev.section ? `, ${t('target.section')} ${ev.section}` : '',
           '. ', targetRule(ev), '. ',
-          ev.why ?? '',
+          getLang() === 'en' && ev.why ? ev.why : whyText(ev),
           ev.horizon ? ` ${t('target.horizonNote')}` : '',
           ev.status === 'unconfirmed' ? ` ${t('target.unconfirmed')}` : ''))))
     }

@@ -12,14 +12,19 @@ export function h (tag, attrs = {}, ...children) {
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value)
     else el.setAttribute(key, value === true ? '' : String(value))
   }
-  append(el, children)
+  appendAll(el, children)
   return el
 }
 
-function append (el, children) {
+export function append (el, ...children) {
+  appendAll(el, children)
+  return el
+}
+
+function appendAll (el, children) {
   for (const child of children) {
     if (child === undefined || child === null || child === false) continue
-    if (Array.isArray(child)) append(el, child)
+    if (Array.isArray(child)) appendAll(el, child)
     else el.append(child instanceof window.Node ? child : document.createTextNode(String(child)))
   }
 }

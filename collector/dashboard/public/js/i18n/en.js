@@ -89,11 +89,17 @@ export default {
   'target.section': 'section',
   'target.horizonNote': '(A later-year horizon, shown for reference only.)',
   'target.unconfirmed': '(Target not yet checked against the original document.)',
+  'why.national': 'National target',
+  'why.provincial': 'Target of the former province {code} (applies to agencies inside its pre-1 July 2025 boundary)',
+  'why.other': 'Regulation',
+  'why.text': '{scope}, year {year}; applies to {agents} agents of {agencies} agencies whose connection class and category match the target population.',
+  'why.latestBefore': 'The report period has no target of its own, so the latest earlier one is used.',
 
   'status.met': 'Met',
   'status.close': 'Close',
   'status.far': 'Not met',
   'status.na': 'Insufficient data',
+  'status.horizon': '{year} horizon, for reference',
   'legend.title': 'Colour key:',
   'legend.met': 'target met',
   'legend.close': 'not met, at 80 % of the requirement or more',
@@ -136,6 +142,7 @@ export default {
   'areas.legacyFields': 'This server only has the older district report: figures are per valid test, with no publication minimum applied.',
   'areas.noRows': 'No areas.',
   'areas.noTarget': 'No target applies',
+  'areas.targetsNa': '{n} targets: not enough data to judge',
   'areas.hiddenRows': '{n} areas without agents are hidden.',
 
   'charts.distribution': 'Download speed distribution',
@@ -252,7 +259,7 @@ export default {
   'export.csv': 'CSV',
   'export.xlsx': 'Excel (XLSX)',
 
-  'rules.note': 'Publication rules: at least {minSamples} representative samples for means and medians, at least {minAgents} agents for per-agent shares; below that the cell says "insufficient data" with its n. Representative sample: {window}.',
+  'rules.note': 'Publication rules: at least {minSamples} representative samples for means and medians, at least {minAgents} agents for per-agent shares; below that the cell says "insufficient data" with its n. Representative sample: per agent and clock hour (Vietnam time), the median of its valid tests in that hour.',
   'footer.generated': 'Page generated {at}',
   'footer.method': 'Method: mean and median are always reported separately; every figure carries its n and coverage.',
 

@@ -89,11 +89,17 @@ export default {
   'target.section': 'mục',
   'target.horizonNote': '(Mốc định hướng cho năm sau, chỉ để tham khảo.)',
   'target.unconfirmed': '(Chỉ tiêu chưa được đối chiếu văn bản gốc.)',
+  'why.national': 'Chỉ tiêu quốc gia',
+  'why.provincial': 'Chỉ tiêu của tỉnh cũ mã {code} (áp dụng cho các cơ quan thuộc địa giới tỉnh đó trước 01/07/2025)',
+  'why.other': 'Quy định',
+  'why.text': '{scope}, năm {year}; áp dụng cho {agents} máy đo của {agencies} cơ quan có loại kết nối và loại đơn vị khớp với đối tượng của chỉ tiêu.',
+  'why.latestBefore': 'Kỳ báo cáo chưa có chỉ tiêu riêng nên dùng chỉ tiêu gần nhất trước đó.',
 
   'status.met': 'Đạt',
   'status.close': 'Gần đạt',
   'status.far': 'Chưa đạt',
   'status.na': 'Chưa đủ dữ liệu',
+  'status.horizon': 'Mốc {year}, tham khảo',
   'legend.title': 'Chú giải màu:',
   'legend.met': 'đạt chỉ tiêu',
   'legend.close': 'chưa đạt, từ 80 % mức yêu cầu trở lên',
@@ -136,6 +142,7 @@ export default {
   'areas.legacyFields': 'Máy chủ này chỉ có báo cáo huyện dạng cũ: số liệu tính trên từng lần đo hợp lệ, chưa áp dụng ngưỡng mẫu tối thiểu.',
   'areas.noRows': 'Không có địa bàn nào.',
   'areas.noTarget': 'Không có chỉ tiêu áp dụng',
+  'areas.targetsNa': '{n} chỉ tiêu: chưa đủ dữ liệu để kết luận',
   'areas.hiddenRows': 'Đã ẩn {n} địa bàn chưa có máy đo.',
 
   'charts.distribution': 'Phân bố tốc độ tải xuống',
@@ -252,7 +259,7 @@ export default {
   'export.csv': 'CSV',
   'export.xlsx': 'Excel (XLSX)',
 
-  'rules.note': 'Quy tắc công bố: cần ít nhất {minSamples} mẫu đại diện cho trung bình và trung vị, ít nhất {minAgents} máy đo cho các tỷ lệ theo máy đo; dưới mức đó ghi "chưa đủ dữ liệu" kèm số mẫu n. Mẫu đại diện: {window}.',
+  'rules.note': 'Quy tắc công bố: cần ít nhất {minSamples} mẫu đại diện cho trung bình và trung vị, ít nhất {minAgents} máy đo cho các tỷ lệ theo máy đo; dưới mức đó ghi "chưa đủ dữ liệu" kèm số mẫu n. Mẫu đại diện: mỗi máy đo, mỗi giờ đồng hồ (giờ Việt Nam), một mẫu là trung vị các lần đo hợp lệ trong giờ đó.',
   'footer.generated': 'Trang tạo lúc {at}',
   'footer.method': 'Cách tính: trung bình và trung vị luôn ghi riêng; mỗi số liệu ghi kèm n và độ phủ.',
 

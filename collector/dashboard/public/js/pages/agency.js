@@ -1,4 +1,4 @@
-import { h } from '../dom.js'
+import { h, append } from '../dom.js'
 import { t, formatNumber, formatDateTime } from '../i18n.js'
 import { getJson } from '../api.js'
 import { cellView, createFootnotes, coverageText, legend, problem, targetCell, FIGURE_UNITS } from '../components.js'
@@ -14,19 +14,19 @@ export async function render (ctx) {
   ])
   if (ctx.stale()) return
   const name = report.ok ? report.data.agency.name : health.ok && health.data.agents[0] !== undefined ? health.data.agents[0].agencyName : id
-  view.append(h('header', { class: 'page-head' },
+  append(view, h('header', { class: 'page-head' },
     h('h1', { id: 'page-title', text: name }),
     h('p', { class: 'area-line', text: t('page.agency') })))
 
-  view.append(h('h2', { text: t('agency.agents') }))
-  if (!health.ok) view.append(problem(health))
-  else view.append(agentTable(health.data.agents, { withAgency: false }))
+  append(view, h('h2', { text: t('agency.agents') }))
+  if (!health.ok) append(view, problem(health))
+  else append(view, agentTable(health.data.agents, { withAgency: false }))
 
-  if (!report.ok) { view.append(h('h2', { text: t('agency.report') }), problem(report)); return }
+  if (!report.ok) { append(view, h('h2', { text: t('agency.report') }), problem(report)); return }
   const r = report.data
   const a = r.agency
   const footnotes = createFootnotes()
-  view.append(
+  append(view,
     h('dl', { class: 'facts' },
       fact(t('agency.category'), t(`category.${a.category}`)),
       fact(t('col.connectionClass'), t(`class.${a.connectionClass}`)),

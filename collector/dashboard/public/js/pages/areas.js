@@ -1,7 +1,7 @@
-import { h } from '../dom.js'
-import { t } from '../i18n.js'
+import { h, append } from '../dom.js'
+import { t, getLang } from '../i18n.js'
 import { getJson } from '../api.js'
-import { cellView, createFootnotes, coverageText, legend, problem, targetCell, exportLinks, FIGURE_UNITS } from '../components.js'
+import { attainmentClass, cellView, createFootnotes, coverageText, legend, problem, targetCell, exportLinks, FIGURE_UNITS } from '../components.js'
 import { pageHeading, periodLine, rulesNote, areaLevel } from './common.js'
 
 const COLUMNS = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian', 'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080']
@@ -10,8 +10,8 @@ const SPLITS = [null, 'connection_class', 'isp', 'time_band']
 export async function render (ctx) {
   const { state, view } = ctx
   const level = areaLevel(state)
-  view.append(pageHeading(ctx, 'areas'))
-  view.append(h('div', { class: 'page-controls' },
+  append(view, pageHeading(ctx, 'areas'))
+  append(view, h('div', { class: 'page-controls' },
     h('label', {}, t('controls.split'), ' ',
       h('select', { id: 'split-picker', onchange: (e) => { window.location.hash = ctx.link({ split: e.target.value === '' ? null : e.target.value }) } },
         SPLITS.map((s) => h('option', { value: s ?? '', selected: state.split === s, text: t(`split.${s ?? 'none'}`) })))),
@@ -28,19 +28,20 @@ export async function render (ctx) {
     if (fallback.ok) { res = fallback; report = fromDistrictReport(fallback.data) }
   }
   if (ctx.stale()) return
-  if (report === null) { view.append(problem(res)); return }
+  if (report === null) { append(view, problem(res)); return }
 
   const footnotes = createFootnotes()
   const rows = report.rows ?? []
   const shown = rows.filter((r) => level !== 'commune' || state.showEmpty || (r.coverage?.agentsEnrolled ?? 0) > 0 || (r.coverage?.results ?? 0) > 0)
-  view.append(
+  append(view,
     periodLine(report.period),
     level === 'legacy_district' ? h('p', { class: 'legacy-note', text: t('areas.legacyNote') }) : null,
     report.legacyFields ? h('p', { class: 'notice warn', text: t('areas.legacyFields') }) : null,
     legend(),
     table(level, shown, footnotes, state.split),
     shown.length < rows.length ? h('p', { class: 'hidden-rows', text: t('areas.hiddenRows', { n: rows.length - shown.length }) }) : null,
-    (report.notes ?? []).map((n) => h('p', { class: 'note', text: n })),
+    // The report's own notes are in English; the Vietnamese page carries its own wording above.
+    getLang() === 'en' ? (report.notes ?? []).map((n) => h('p', { class: 'note', text: n })) : null,
     exportLinks(report.legacyFields ? '/api/v1/reports/districts' : '/api/v1/reports/areas',
       report.legacyFields ? { province: state.province } : { level, province: state.province, period: state.period, ...(state.split ? { split: state.split } : {}) }),
     rulesNote(report.rules),
@@ -61,14 +62,23 @@ function table (level, rows, footnotes, split) {
       : rows.map((row) => h('tr', { class: row.split ? 'split-row' : 'area-row', dataset: { area: row.area.code, split: row.split?.value ?? '' } },
         h('th', { scope: 'row' },
           row.split ? '' : h('span', { class: 'area-name', text: row.area.name }),
-          row.split ? '' : h('span', { class: 'area-code', text: ` ${row.area.code}` }),
-          !row.split && level === 'legacy_district' ? h('span', { class: 'tag', text: t('area.legacyDistrictTag') }) : null),
+          row.split ? '' : h('span', { class: 'area-code', text: ` ${row.area.code}` })),
         split ? h('td', { class: 'split-value', text: row.split ? splitValue(row.split) : t('split.all') }) : null,
         h('td', { class: 'coverage-cell', text: coverageText(row.coverage) }),
         COLUMNS.map((k) => h('td', { class: `fig fig-${k}` }, cellView(row.figures?.[k], FIGURE_UNITS[k], { compact: true }))),
-        h('td', { class: 'targets-cell' }, (row.targets ?? []).length === 0
-          ? h('span', { class: 'muted', text: t('areas.noTarget') })
-          : row.targets.map((ev) => targetCell(ev, footnotes))))))))
+        h('td', { class: 'targets-cell' }, targetsView(row.targets ?? [], footnotes)))))))
+}
+
+/** Every target with its verdict; when none can be judged yet, one line instead of a stack of grey boxes. */
+function targetsView (targets, footnotes) {
+  if (targets.length === 0) return h('span', { class: 'muted', text: t('areas.noTarget') })
+  if (targets.every((ev) => attainmentClass(ev) === 'na')) {
+    return h('div', { class: 'target st-na' },
+      h('span', {}, t('areas.targetsNa', { n: targets.length }), ' '),
+      targets.map((ev) => h('sup', {}, h('a', { href: `#fn-${footnotes.mark(ev)}`, class: 'fn', title: `${ev.document} (${ev.year})`, text: `[${footnotes.mark(ev)}]` }))),
+      ' ', h('span', { class: 'n', text: t('cell.nOfMin', { n: targets[0].figure?.n ?? 0, min: targets[0].figure?.minN ?? '' }) }))
+  }
+  return targets.map((ev) => targetCell(ev, footnotes))
 }
 
 function splitValue (split) {

@@ -1,4 +1,4 @@
-import { h } from '../dom.js'
+import { h, append } from '../dom.js'
 import { t, formatNumber, formatShare, formatMonth, locale } from '../i18n.js'
 import { getJson } from '../api.js'
 import { problem } from '../components.js'
@@ -9,9 +9,9 @@ const INK = { mean: '#1f4e79', median: '#b35900', target: '#7a1f1f', bars: '#4a7
 
 export async function render (ctx) {
   const { state, view } = ctx
-  view.append(pageHeading(ctx, 'charts'))
+  append(view, pageHeading(ctx, 'charts'))
   if (typeof window.Chart !== 'function') {
-    view.append(h('div', { class: 'notice error', text: t('charts.noLibrary') }))
+    append(view, h('div', { class: 'notice error', text: t('charts.noLibrary') }))
     return
   }
   const level = provinceLevel(state)
@@ -23,21 +23,21 @@ export async function render (ctx) {
 
   const distSection = h('section', { class: 'chart-section', id: 'distribution' }, h('h2', { text: t('charts.distribution') }))
   const trendSection = h('section', { class: 'chart-section', id: 'trend' }, h('h2', { text: t('charts.trend') }))
-  view.append(distSection, trendSection)
+  append(view, distSection, trendSection)
 
-  if (!dist.ok) distSection.append(problem(dist))
+  if (!dist.ok) append(distSection, problem(dist))
   else distribution(ctx, distSection, dist.data)
-  if (!trend.ok) trendSection.append(problem(trend))
+  if (!trend.ok) append(trendSection, problem(trend))
   else trendChart(ctx, trendSection, trend.data)
 }
 
 function distribution (ctx, section, d) {
   const bins = d.bins ?? []
-  section.append(periodLine(d.period),
+  append(section, periodLine(d.period),
     h('p', { class: 'chart-caption', text: t('charts.distributionCaption', { n: formatNumber(d.n, 0) }) }))
-  if (d.n === 0 || bins.length === 0) { section.append(h('p', { class: 'empty', text: t('charts.noData') })); return }
+  if (d.n === 0 || bins.length === 0) { append(section, h('p', { class: 'empty', text: t('charts.noData') })); return }
   const canvas = h('canvas', { role: 'img', 'aria-label': t('charts.distribution') })
-  section.append(h('div', { class: 'chart-box' }, canvas))
+  append(section, h('div', { class: 'chart-box' }, canvas))
   const labels = bins.map((b) => b.toMbps === null ? `≥ ${formatNumber(b.fromMbps, 0)}` : `${formatNumber(b.fromMbps, 0)}–${formatNumber(b.toMbps, 0)}`)
   const targets = d.targets ?? []
   ctx.addChart(new window.Chart(canvas, {
@@ -59,9 +59,9 @@ function distribution (ctx, section, d) {
     },
     plugins: [thresholdLines(bins, targets)]
   }))
-  section.append(h('ul', { class: 'chart-targets' }, targets.map((tg) =>
+  append(section, h('ul', { class: 'chart-targets' }, targets.map((tg) =>
     h('li', {}, h('span', { class: 'swatch target-line' }), ' ', t('charts.targetLine', { id: tg.targetId, threshold: formatNumber(tg.thresholdMbps, 0) })))))
-  section.append(binTable(labels, bins))
+  append(section, binTable(labels, bins))
 }
 
 /** A data table under each chart, so the figures print and read without the picture. */
@@ -110,13 +110,13 @@ function thresholdLines (bins, targets) {
 function trendChart (ctx, section, d) {
   const series = (d.series ?? []).find((s) => s.split === null) ?? d.series?.[0]
   const points = series?.points ?? []
-  if (points.length === 0) { section.append(h('p', { class: 'empty', text: t('charts.noData') })); return }
+  if (points.length === 0) { append(section, h('p', { class: 'empty', text: t('charts.noData') })); return }
   const value = (c) => c?.status === 'ok' ? c.value : null
   const mean = points.map((p) => value(p.figures?.downloadMean))
   const median = points.map((p) => value(p.figures?.downloadMedian))
-  section.append(h('p', { class: 'chart-caption', text: t('charts.trendCaption', { min: d.rules?.minRepresentativeSamples ?? '' }) }))
+  append(section, h('p', { class: 'chart-caption', text: t('charts.trendCaption', { min: d.rules?.minRepresentativeSamples ?? '' }) }))
   const canvas = h('canvas', { role: 'img', 'aria-label': t('charts.trend') })
-  section.append(h('div', { class: 'chart-box' }, canvas))
+  append(section, h('div', { class: 'chart-box' }, canvas))
   const targets = uniqueThresholds(d)
   ctx.addChart(new window.Chart(canvas, {
     type: 'line',
@@ -136,7 +136,7 @@ function trendChart (ctx, section, d) {
       scales: { y: { beginAtZero: true, title: { display: true, text: t('unit.mbps') } } }
     }
   }))
-  section.append(h('details', { class: 'chart-data' }, h('summary', { text: t('charts.dataTable') }),
+  append(section, h('details', { class: 'chart-data' }, h('summary', { text: t('charts.dataTable') }),
     h('table', { class: 'data compact' },
       h('thead', {}, h('tr', {}, h('th', { text: t('charts.month') }), h('th', { text: t('figure.downloadMean') }), h('th', { text: t('figure.downloadMedian') }), h('th', { text: t('col.coverage') }))),
       h('tbody', {}, points.map((p, i) => h('tr', {},

@@ -37,5 +37,5 @@ export function provinceLevel (state) {
 
 export function rulesNote (rules) {
   if (rules === null || rules === undefined) return null
-  return h('p', { class: 'rules-note', text: t('rules.note', { minSamples: rules.minRepresentativeSamples, minAgents: rules.minAgents, window: rules.representativeWindow ?? '' }) })
+  return h('p', { class: 'rules-note', text: t('rules.note', { minSamples: rules.minRepresentativeSamples, minAgents: rules.minAgents }) })
 }

@@ -1,4 +1,4 @@
-import { h } from '../dom.js'
+import { h, append } from '../dom.js'
 import { t, formatNumber, formatDateTime, formatAgo } from '../i18n.js'
 import { getJson } from '../api.js'
 import { problem } from '../components.js'
@@ -8,12 +8,12 @@ export const STATES = ['online', 'stale', 'offline', 'never']
 
 export async function render (ctx) {
   const { state, view } = ctx
-  view.append(pageHeading(ctx, 'health'))
+  append(view, pageHeading(ctx, 'health'))
   const res = await getJson('/api/v1/reports/agent-health', { province: state.province, version: state.version })
   if (ctx.stale()) return
-  if (!res.ok) { view.append(problem(res)); return }
+  if (!res.ok) { append(view, problem(res)); return }
   const r = res.data
-  view.append(
+  append(view,
     h('section', { class: 'cards health-cards' }, STATES.map((s) => h('div', { class: ['card', `hs-${s}`], dataset: { state: s } },
       h('div', { class: 'card-label', text: t(`health.${s}`) }),
       h('div', { class: 'big', text: formatNumber(r.counts[s], 0) }),
@@ -37,7 +37,7 @@ export function agentTable (agents, { withAgency }) {
       h('th', { text: t('col.version') }))),
     h('tbody', {}, agents.map((a) => h('tr', { dataset: { agent: a.id, state: a.state } },
       withAgency ? h('th', { scope: 'row' }, h('a', { href: `#/agency/${encodeURIComponent(a.agencyId)}`, text: a.agencyName })) : null,
-      h('td', { text: a.name }),
+      h('td', { class: 'mono', title: a.id, text: a.label }),
       withAgency ? h('td', {}, a.communeName ?? a.communeCode, a.legacyDistrictName ? h('div', { class: 'muted', text: `${a.legacyDistrictName} (${t('area.legacyDistrictTag')})` }) : null) : null,
       h('td', {}, h('span', { class: ['badge', `hs-${a.state}`], text: t(`health.${a.state}`) }),
         a.status !== 'active' ? h('span', { class: 'badge st-na', text: t(`agentStatus.${a.status}`) }) : null),

@@ -1,4 +1,4 @@
-import { h } from '../dom.js'
+import { h, append } from '../dom.js'
 import { t, formatShare, formatNumber, formatDateTime } from '../i18n.js'
 import { getJson } from '../api.js'
 import { problem } from '../components.js'
@@ -9,21 +9,24 @@ const LEVELS = ['ready_plus', 'ready', 'partial', 'none', 'unknown']
 
 export async function render (ctx) {
   const { state, view } = ctx
-  view.append(pageHeading(ctx, 'ipv6'))
-  const base = { province: state.province, ...(/^\d{4}-\d{2}$/.test(state.period) ? { period: state.period } : {}) }
+  append(view, pageHeading(ctx, 'ipv6'))
+  const period = /^\d{4}-\d{2}$/.test(state.period) ? { period: state.period } : {}
+  // The agency level takes current (2025-07) province codes only; a former province's
+  // agencies are picked out by their legacy placement.
+  const legacy = state.version === '2025-03'
   const [areas, agencies] = await Promise.all([
-    getJson('/api/v1/reports/ipv6', { level: areaLevel(state), ...base }),
-    getJson('/api/v1/reports/ipv6', { level: 'agency', ...base })
+    getJson('/api/v1/reports/ipv6', { level: areaLevel(state), province: state.province, ...period }),
+    getJson('/api/v1/reports/ipv6', { level: 'agency', ...(legacy ? {} : { province: state.province }), ...period })
   ])
   if (ctx.stale()) return
-  if (!areas.ok) { view.append(problem(areas)); return }
+  if (!areas.ok) { append(view, problem(areas)); return }
   const r = areas.data
-  view.append(
+  append(view,
     h('p', { class: 'period-line', text: `${t('controls.period')}: ${r.period?.id ?? ''}` }),
     levelLegend(),
     areaTable(r.areas ?? [], areaLevel(state)),
     h('h2', { text: t('ipv6.agencies') }),
-    agencies.ok ? agencyTable(agencies.data.agencies ?? []) : problem(agencies),
+    agencies.ok ? agencyTable((agencies.data.agencies ?? []).filter((a) => !legacy || a.legacyProvinceCode === state.province)) : problem(agencies),
     h('section', { class: 'footnotes' }, h('h3', { text: t('ipv6.definitions') }),
       h('ul', {}, LEVELS.map((l) => h('li', {}, h('strong', { text: t(`ipv6.level.${l}`) }), ': ', t(`ipv6.levelHelp.${l}`))),
         h('li', {}, t('ipv6.coloursHelp')))))
@@ -68,7 +71,7 @@ function areaRow (r, level) {
 function targetView (tg) {
   const cls = tg.met === true ? 'met' : tg.met === false ? 'far' : 'na'
   return h('div', { class: ['target', `st-${cls}`], title: tg.note ?? '' },
-    h('span', { class: 'doc', text: `${tg.document} (${tg.year})` }), ' ',
+    h('span', { class: 'doc', text: tg.year === null || tg.year === undefined ? tg.document : `${tg.document} (${tg.year})` }), ' ',
     tg.measuredShare === null ? t('ipv6.notMeasured') : `${formatShare(tg.measuredShare)} / ${formatShare(tg.requiredShare)}`, ' ',
     h('span', { class: ['badge', `st-${cls}`], text: t(`status.${cls}`) }))
 }

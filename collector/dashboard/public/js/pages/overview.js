@@ -1,4 +1,4 @@
-import { h } from '../dom.js'
+import { h, append } from '../dom.js'
 import { t, formatNumber } from '../i18n.js'
 import { getJson } from '../api.js'
 import { cellView, createFootnotes, coverageText, legend, problem, targetCell, targetRule, exportLinks, isShareStatistic, FIGURE_UNITS } from '../components.js'
@@ -8,15 +8,15 @@ const HEADLINE = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian'
 
 export async function render (ctx) {
   const { state, view } = ctx
-  view.append(pageHeading(ctx, 'overview'))
+  append(view, pageHeading(ctx, 'overview'))
   const res = await getJson('/api/v1/reports/overview', { province: state.province, version: state.version, period: state.period })
   if (ctx.stale()) return
-  if (!res.ok) { view.append(problem(res)); return }
+  if (!res.ok) { append(view, problem(res)); return }
   const r = res.data
   const footnotes = createFootnotes()
   const total = r.total
 
-  view.append(
+  append(view,
     periodLine(r.period),
     h('p', {
       class: 'coverage',
