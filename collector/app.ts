@@ -9,6 +9,9 @@ import { errorHandler } from './plugins/error-handler.js'
 import { healthRoutes } from './routes/health.js'
 import { resultRoutes } from './routes/results.js'
 import { reportRoutes } from './routes/reports.js'
+import { geoRoutes } from './routes/geo.js'
+import openapiPlugin from './plugins/openapi.js'
+import rollupPlugin from './aggregation/plugin.js'
 import { ipv6Routes } from './routes/ipv6.js'
 import { dashboardPlugin } from './dashboard/plugin.js'
 import { speedtestRoutes } from './speedtest/routes.js'
@@ -23,6 +26,8 @@ import { ndt7Plugin } from './speedtest/ndt7.js'
 async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<CollectorConfig>, dbFile?: string }): Promise<void> {
   const { config } = opts
   fastify.setErrorHandler(errorHandler)
+  // Before any route, so the OpenAPI document at /docs sees them all.
+  await fastify.register(openapiPlugin, { version: TOCDO_VERSION })
 
   const admission = createAdmission({ maxConcurrent: config.maxConcurrentTests })
   fastify.addHook('onClose', async () => { admission.close() })
@@ -45,7 +50,9 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(fleetPlugin, { config })
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)
+  await fastify.register(rollupPlugin)
   await fastify.register(reportRoutes)
+  await fastify.register(geoRoutes)
   await fastify.register(ipv6Routes, { config })
   await fastify.register(dashboardPlugin, { departmentName: config.departmentName, version: TOCDO_VERSION })
 }

@@ -172,7 +172,7 @@ export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<
   return { rows, groups, province, ctx }
 }
 
-export function areasReport (db: Db, q: AreaQuery): Record<string, unknown> & { rows: AreaRow[] } {
+export function areasReport (db: Db, q: AreaQuery): Record<string, unknown> & { rows: AreaRow[], notes: string[] } {
   const { rows, province } = areaRows(db, q)
   return {
     report: 'areas',

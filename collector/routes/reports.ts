@@ -1,18 +1,155 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { Type } from '@sinclair/typebox'
 import { PATHS } from '../../shared/protocol.js'
 import { districtReport } from '../reports/district-report.js'
+import { areasReport, type Level, type Split } from '../reports/areas-report.js'
+import { overviewReport } from '../reports/overview.js'
+import { trendReport } from '../reports/trend.js'
+import { distributionReport } from '../reports/distribution.js'
+import { agencyReport } from '../reports/agency-report.js'
+import { parsePeriod } from '../reports/period.js'
+import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
+import { areaTable, type Table } from '../exports/table.js'
+import { toCsv } from '../exports/csv.js'
+import { toXlsx } from '../exports/xlsx.js'
+import {
+  AreaCodeParam, AreasReportSchema, DistrictReportSchema, EndParam, ErrorSchema, FormatParam, LevelParam, LooseReportSchema,
+  PeriodParam, ProvinceParam, SplitParam
+} from '../reports/schemas.js'
 
-export async function reportRoutes (fastify: FastifyInstance): Promise<void> {
+export interface ReportRoutesOptions { rules?: Partial<ReportRules> }
+
+const errors = { 400: ErrorSchema, 404: ErrorSchema }
+const LEVEL_TITLE: Record<Level, string> = { legacy_district: 'Theo huyện cũ', legacy_province: 'Theo tỉnh cũ', commune: 'Theo xã, phường', province: 'Theo tỉnh' }
+
+/** Sends a table as CSV (UTF-8 with BOM) or XLSX, with a file name that says what it holds. */
+export async function sendTable (reply: FastifyReply, format: 'csv' | 'xlsx', tables: Table[], fileBase: string): Promise<Buffer> {
+  const name = fileBase.replace(/[^A-Za-z0-9._-]/g, '_')
+  if (format === 'csv') {
+    void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`)
+    return toCsv(tables[0] as Table)
+  }
+  void reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', `attachment; filename="${name}.xlsx"`)
+  return await toXlsx(tables)
+}
+
+/**
+ * The report API (docs/reports-api.md). Read-only over the rollups; the rules in force
+ * (publication minimums) come from the plugin options and are printed in every reply.
+ */
+export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutesOptions = {}): Promise<void> {
+  const rules: ReportRules = { ...DEFAULT_REPORT_RULES, ...opts.rules }
+
   fastify.get(PATHS.districtReport, {
     schema: {
-      querystring: {
-        type: 'object',
-        properties: { province: { type: 'string', pattern: '^[0-9]{2}$', description: 'Pre-reform (2025-03) province code, e.g. 62 for Kon Tum' } },
-        required: ['province']
-      }
+      tags: ['reports'],
+      summary: 'Per legacy district of a pre-reform province (issue 2 contract, extended)',
+      querystring: Type.Object({ province: ProvinceParam, period: Type.Optional(PeriodParam), end: Type.Optional(EndParam), format: Type.Optional(FormatParam) }),
+      response: { 200: DistrictReportSchema, ...errors }
+    }
+  }, async (request, reply) => {
+    const q = request.query as { province: string, period?: string, end?: string, format?: 'json' | 'csv' | 'xlsx' }
+    const period = parsePeriod(q.period, q.end, 'all')
+    const report = districtReport(fastify.db, q.province, new Date(), { period, rules })
+    if (q.format === undefined || q.format === 'json') return report
+    const rows = report.districts.map((d) => ({ area: { level: 'legacy_district' as const, version: '2025-03' as const, code: d.districtCode, name: d.districtName, fullName: d.districtName }, split: null, coverage: d.coverage, figures: d.figures, targets: d.targetEvaluations }))
+    return await sendTable(reply, q.format, [areaTable(`Huyện cũ – ${report.province.name}`, rows, [['Ghi chú', report.note]])], `tocdo-districts-${q.province}-${period.to ?? 'all'}`)
+  })
+
+  fastify.get('/api/v1/reports/areas', {
+    schema: {
+      tags: ['reports'],
+      summary: 'Figures per area (legacy district, legacy province, commune, province), optionally split',
+      querystring: Type.Object({
+        level: LevelParam,
+        province: Type.Optional(ProvinceParam),
+        code: Type.Optional(AreaCodeParam),
+        period: Type.Optional(PeriodParam),
+        end: Type.Optional(EndParam),
+        split: Type.Optional(SplitParam),
+        format: Type.Optional(FormatParam)
+      }),
+      response: { 200: AreasReportSchema, ...errors }
+    }
+  }, async (request, reply) => {
+    const q = request.query as { level: Level, province?: string, code?: string, period?: string, end?: string, split?: Split, format?: 'json' | 'csv' | 'xlsx' }
+    const period = parsePeriod(q.period, q.end, 'rolling12')
+    const report = areasReport(fastify.db, { level: q.level, province: q.province, code: q.code, period, split: q.split, rules })
+    if (q.format === undefined || q.format === 'json') return report
+    const title = `${LEVEL_TITLE[q.level]}${q.province === undefined ? '' : ` ${q.province}`}`
+    const notes: Array<[string, string]> = [
+      ['Kỳ báo cáo', period.kind === 'all' ? 'toàn bộ dữ liệu' : `${period.from ?? ''} – ${period.to ?? ''}`],
+      ['Ngưỡng công bố', `≥ ${rules.minRepresentativeSamples} mẫu đại diện cho số liệu kiểu i-Speed; ≥ ${rules.minAgents} thiết bị đo cho số liệu liên thiết bị; ≥ ${rules.minBusyHourSamplesPerAgent} mẫu giờ hành chính mỗi thiết bị cho chỉ số 80/80`],
+      ...report.notes.map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n])
+    ]
+    return await sendTable(reply, q.format, [areaTable(title, report.rows, notes)], `tocdo-${q.level}-${q.province ?? 'all'}-${period.to ?? 'all'}${q.split === undefined ? '' : `-${q.split}`}`)
+  })
+
+  fastify.get('/api/v1/reports/overview', {
+    schema: {
+      tags: ['reports'],
+      summary: 'Province overview: totals with targets, by connection class, lagging sub-areas, 12-month medians',
+      querystring: Type.Object({
+        province: ProvinceParam,
+        version: Type.Optional(Type.Union([Type.Literal('2025-07'), Type.Literal('2025-03')], { default: '2025-07' })),
+        period: Type.Optional(PeriodParam),
+        end: Type.Optional(EndParam)
+      }),
+      response: { 200: LooseReportSchema('overview'), ...errors }
     }
   }, async (request) => {
-    const { province } = request.query as { province: string }
-    return districtReport(fastify.db, province)
+    const q = request.query as { province: string, version?: '2025-07' | '2025-03', period?: string, end?: string }
+    return overviewReport(fastify.db, { province: q.province, version: q.version ?? '2025-07', period: parsePeriod(q.period, q.end, 'rolling12'), rules })
+  })
+
+  fastify.get('/api/v1/reports/trend', {
+    schema: {
+      tags: ['reports'],
+      summary: 'Monthly series of one area for charts',
+      querystring: Type.Object({
+        level: LevelParam,
+        code: AreaCodeParam,
+        months: Type.Optional(Type.Integer({ minimum: 1, maximum: 36, default: 12 })),
+        end: Type.Optional(EndParam),
+        split: Type.Optional(SplitParam)
+      }),
+      response: { 200: LooseReportSchema('trend'), ...errors }
+    }
+  }, async (request) => {
+    const q = request.query as { level: Level, code: string, months?: number, end?: string, split?: Split }
+    return trendReport(fastify.db, { level: q.level, code: q.code, months: q.months ?? 12, end: q.end, split: q.split, rules })
+  })
+
+  fastify.get('/api/v1/reports/distribution', {
+    schema: {
+      tags: ['reports'],
+      summary: 'Histogram of representative samples of one area, with the targets that apply',
+      querystring: Type.Object({
+        level: LevelParam,
+        code: AreaCodeParam,
+        period: Type.Optional(PeriodParam),
+        end: Type.Optional(EndParam),
+        metric: Type.Optional(Type.Union([Type.Literal('download'), Type.Literal('upload')], { default: 'download' })),
+        connection_class: Type.Optional(Type.Union(['fixed', '4g', '5g', 'leased_line'].map((c) => Type.Literal(c))))
+      }),
+      response: { 200: LooseReportSchema('distribution'), ...errors }
+    }
+  }, async (request) => {
+    const q = request.query as { level: Level, code: string, period?: string, end?: string, metric?: 'download' | 'upload', connection_class?: string }
+    return distributionReport(fastify.db, { level: q.level, code: q.code, period: parsePeriod(q.period, q.end, 'rolling12'), metric: q.metric ?? 'download', connectionClass: q.connection_class, rules })
+  })
+
+  fastify.get('/api/v1/reports/agencies/:id', {
+    schema: {
+      tags: ['reports'],
+      summary: 'One agency: placement, agents, recent results, targets, QCVN 34 / 126 indicative checks',
+      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+      querystring: Type.Object({ period: Type.Optional(PeriodParam), end: Type.Optional(EndParam) }),
+      response: { 200: LooseReportSchema('agency'), ...errors }
+    }
+  }, async (request) => {
+    const { id } = request.params as { id: string }
+    const q = request.query as { period?: string, end?: string }
+    return agencyReport(fastify.db, id, { period: parsePeriod(q.period, q.end, 'rolling12'), rules })
   })
 }

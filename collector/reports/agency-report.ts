@@ -1,0 +1,155 @@
+import type { Db } from '../storage/db.js'
+import { TocdoError } from '../../shared/errors.js'
+import { round, roundOrNull } from '../../shared/units.js'
+import type { Agency } from '../storage/agency-store.js'
+import { computeGroup, evaluateTargets } from './figures.js'
+import { readMonthRows, type MonthRow } from './rollup-reader.js'
+import { periodYear, type Period } from './period.js'
+import { describeRules, type ReportRules } from './rules.js'
+import { targetContext } from './context.js'
+
+const RECENT = 20
+
+interface Place { code: string, name: string, version: string }
+
+function place (db: Db, table: string, version: string, code: string | null): Place | null {
+  if (code === null || code === '') return null
+  const r = db.prepare(`SELECT code, name FROM ${table} WHERE version = ? AND code = ?`).get(version, code) as { code: string, name: string } | undefined
+  return r === undefined ? { code, name: '', version } : { ...r, version }
+}
+
+function sums (rows: readonly MonthRow[]): { tests: number, down: number, testsUp: number, up: number, testsIdle: number, idle: number, ge30: number } {
+  const s = { tests: 0, down: 0, testsUp: 0, up: 0, testsIdle: 0, idle: 0, ge30: 0 }
+  for (const r of rows) {
+    s.tests += r.nValid
+    s.down += r.sumTestDown
+    s.testsUp += r.nTestUp
+    s.up += r.sumTestUp
+    s.testsIdle += r.nTestIdle
+    s.idle += r.sumTestIdle
+    s.ge30 += r.nTestDownGe30
+  }
+  return s
+}
+
+/**
+ * QCVN 34:2022: Pd >= 0.8 x Vd and Pu >= 0.8 x Vu, Pd the arithmetic mean of per-test speeds,
+ * over >= 1,000 tests per direction at varied hours. One agent against our own servers is not
+ * the regulation's procedure, so the check is always labelled indicative, with its test count.
+ */
+function qcvn34 (agency: Agency, agentId: string, all: readonly MonthRow[], rules: ReportRules): Record<string, unknown> {
+  const applies = agency.connectionClass === 'fixed' && agency.planDownMbps !== null
+  const s = sums(all)
+  const meanDown = s.tests === 0 ? null : s.down / s.tests
+  const meanUp = s.testsUp === 0 ? null : s.up / s.testsUp
+  const reqDown = agency.planDownMbps === null ? null : 0.8 * agency.planDownMbps
+  const reqUp = agency.planUpMbps === null ? null : 0.8 * agency.planUpMbps
+  let pass: boolean | null = null
+  if (applies && meanDown !== null && reqDown !== null) {
+    pass = meanDown >= reqDown && (reqUp === null || (meanUp !== null && meanUp >= reqUp))
+  }
+  const why = !applies
+    ? (agency.connectionClass !== 'fixed' ? `QCVN 34:2022 covers fixed broadband (FTTH/xPON, cable); this line is ${agency.connectionClass}` : 'the plan (declared) download speed is not recorded for this agency; enter it to check QCVN 34')
+    : `QCVN 34:2022: mean of per-test speeds >= 0.8 x plan (${agency.planDownMbps ?? '?'}/${agency.planUpMbps ?? '?'} Mbps)${reqUp === null ? '; upload plan unknown, download only' : ''}; ` +
+      (s.tests >= rules.qcvn34MinTests ? `${s.tests} tests (>= ${rules.qcvn34MinTests})` : `only ${s.tests} of the ${rules.qcvn34MinTests} tests the regulation needs`) +
+      '; indicative: one agent against tocdo servers, not the regulation\'s procedure'
+  return {
+    agentId,
+    applies,
+    planDownMbps: agency.planDownMbps,
+    planUpMbps: agency.planUpMbps,
+    tests: s.tests,
+    testsUp: s.testsUp,
+    enoughTests: s.tests >= rules.qcvn34MinTests && (reqUp === null || s.testsUp >= rules.qcvn34MinTests),
+    meanDownMbps: roundOrNull(meanDown, 2),
+    meanUpMbps: roundOrNull(meanUp, 2),
+    requiredDownMbps: reqDown,
+    requiredUpMbps: reqUp,
+    pass,
+    indicative: true,
+    why
+  }
+}
+
+/** QCVN 126:2021 (5G): mean DL >= 100, mean UL >= 30, >= 95 % of tests DL >= 30, mean latency <= 50 ms. */
+function qcvn126 (agency: Agency, agentId: string, all: readonly MonthRow[]): Record<string, unknown> {
+  const applies = agency.connectionClass === '5g'
+  const s = sums(all)
+  const meanDown = s.tests === 0 ? null : s.down / s.tests
+  const meanUp = s.testsUp === 0 ? null : s.up / s.testsUp
+  const share30 = s.tests === 0 ? null : s.ge30 / s.tests
+  const latency = s.testsIdle === 0 ? null : s.idle / s.testsIdle
+  const pass = !applies || meanDown === null || meanUp === null || share30 === null || latency === null
+    ? null
+    : meanDown >= 100 && meanUp >= 30 && share30 >= 0.95 && latency <= 50
+  return {
+    agentId,
+    applies,
+    tests: s.tests,
+    meanDownMbps: roundOrNull(meanDown, 2),
+    meanUpMbps: roundOrNull(meanUp, 2),
+    shareDownAtLeast30: share30 === null ? null : round(share30, 4),
+    meanLatencyMs: roundOrNull(latency, 2),
+    pass,
+    indicative: true,
+    why: applies
+      ? `QCVN 126:2021: mean DL >= 100, UL >= 30 Mbps, >= 95 % of tests DL >= 30 Mbps, mean latency <= 50 ms over >= 1,500 samples in indoor, outdoor-fixed and outdoor-mobile conditions; ${s.tests} tests from one fixed place, so indicative; failed-access rate is not measured`
+      : `QCVN 126:2021 covers 5G; this line is ${agency.connectionClass}`
+  }
+}
+
+export function agencyReport (db: Db, agencyId: string, q: { period: Period, rules: ReportRules, now?: number }): Record<string, unknown> {
+  const agency = db.prepare(`SELECT id, name, category, connection_class AS connectionClass, isp, plan_down_mbps AS planDownMbps,
+    plan_up_mbps AS planUpMbps, commune_code AS communeCode, province_code AS provinceCode, legacy_commune_code AS legacyCommuneCode,
+    legacy_district_code AS legacyDistrictCode, legacy_province_code AS legacyProvinceCode, placement_note AS placementNote, created_at AS createdAt
+    FROM agency WHERE id = ?`).get(agencyId) as Agency | undefined
+  if (agency === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `no agency with id ${agencyId}`, { details: { field: 'id' } })
+  const agents = db.prepare(`SELECT id, name, status, last_seen_at AS lastSeenAt, agent_version AS agentVersion FROM agent
+    WHERE agency_id = ? ORDER BY created_at, id`).all(agencyId) as Array<{ id: string, name: string, status: string, lastSeenAt: number | null, agentVersion: string | null }>
+  const inPeriod = readMonthRows(db, { column: 'agency_id', code: agencyId }, q.period)
+  const allTime = q.period.kind === 'all' ? inPeriod : readMonthRows(db, { column: 'agency_id', code: agencyId }, { kind: 'all', from: null, to: null, months: null })
+  const ctx = targetContext(db, periodYear(q.period, q.now), q.rules)
+  const group = computeGroup(inPeriod, q.rules)
+
+  const recent = db.prepare(`SELECT agent_id AS agentId, result_id AS resultId, kind, status, measured_at_corr AS measuredAt, download_mbps AS downloadMbps,
+    upload_mbps AS uploadMbps, idle_latency_ms AS idleLatencyMs, valid, flags, confidence FROM result WHERE agent_id = ? ORDER BY result_id DESC LIMIT ${RECENT}`)
+  const recentResults = agents.flatMap((a) => recent.all(a.id) as Array<Record<string, unknown> & { measuredAt: number, flags: string, valid: number }>)
+    .sort((x, y) => y.measuredAt - x.measuredAt)
+    .slice(0, RECENT)
+    .map((r) => ({ ...r, measuredAt: new Date(r.measuredAt).toISOString(), valid: r.valid === 1, flags: r.flags === '' ? [] : r.flags.split(',') }))
+
+  return {
+    report: 'agency',
+    agency: {
+      id: agency.id,
+      name: agency.name,
+      category: agency.category,
+      connectionClass: agency.connectionClass,
+      isp: agency.isp,
+      planDownMbps: agency.planDownMbps,
+      planUpMbps: agency.planUpMbps,
+      placement: {
+        commune: place(db, 'geo_commune', '2025-07', agency.communeCode),
+        province: place(db, 'geo_province', '2025-07', agency.provinceCode),
+        legacyCommune: place(db, 'geo_commune', '2025-03', agency.legacyCommuneCode),
+        legacyDistrict: place(db, 'geo_district', '2025-03', agency.legacyDistrictCode),
+        legacyProvince: place(db, 'geo_province', '2025-03', agency.legacyProvinceCode),
+        note: agency.placementNote
+      }
+    },
+    period: q.period,
+    generatedAt: new Date(q.now ?? Date.now()).toISOString(),
+    rules: describeRules(q.rules),
+    coverage: { agentsEnrolled: agents.filter((a) => a.status === 'active').length, ...group.coverage },
+    figures: group.figures,
+    // One line's own figures have no publication minimum (fleet-protocol.md §15 step 1); n is shown beside each.
+    agents: agents.map((a) => {
+      const g = computeGroup(inPeriod.filter((r) => r.agentId === a.id), { ...q.rules, minRepresentativeSamples: 1, minAgents: 1 })
+      return { ...a, lastSeenAt: a.lastSeenAt === null ? null : new Date(a.lastSeenAt).toISOString(), coverage: g.coverage, figures: g.figures }
+    }),
+    recentResults,
+    targets: evaluateTargets(group.agents, ctx),
+    qcvn34: agents.map((a) => qcvn34(agency, a.id, allTime.filter((r) => r.agentId === a.id), q.rules)),
+    qcvn126: agents.map((a) => qcvn126(agency, a.id, allTime.filter((r) => r.agentId === a.id)))
+  }
+}

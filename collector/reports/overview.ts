@@ -1,0 +1,52 @@
+import type { Db } from '../storage/db.js'
+import { areaRows, levelNotes, type AreaRow } from './areas-report.js'
+import { addMonths } from '../aggregation/time-bands.js'
+import { computeGroup, type Cell } from './figures.js'
+import { readMonthRows } from './rollup-reader.js'
+import { monthRange, type Period } from './period.js'
+import { describeRules, type ReportRules } from './rules.js'
+
+export interface OverviewQuery { province: string, version: '2025-07' | '2025-03', period: Period, rules: ReportRules, now?: number }
+
+/**
+ * The province overview: the province row (with its targets), the same split by connection
+ * class, the sub-areas whose published target figure is not met, and the last 12 months'
+ * median for a sparkline. Current provinces list communes; former provinces list legacy districts.
+ */
+export function overviewReport (db: Db, q: OverviewQuery): Record<string, unknown> {
+  const topLevel = q.version === '2025-07' ? 'province' : 'legacy_province'
+  const subLevel = q.version === '2025-07' ? 'commune' : 'legacy_district'
+  const top = areaRows(db, { level: topLevel, province: q.province, code: q.province, period: q.period, split: 'connection_class', rules: q.rules, now: q.now })
+  const total = top.rows.find((r) => r.split === null) as AreaRow
+  const sub = areaRows(db, { level: subLevel, province: q.province, period: q.period, rules: q.rules, now: q.now })
+  const lagging = sub.rows.flatMap((r) => r.targets
+    .filter((t) => t.met === false && !t.horizon)
+    .map((t) => ({ area: r.area, targetId: t.targetId, document: t.document, statistic: t.statistic, figure: t.figure, thresholdMbps: t.thresholdMbps, requiredShare: t.requiredShare })))
+
+  const end = q.period.to ?? addMonths(new Date(q.now ?? Date.now()).toISOString().slice(0, 7), 0)
+  const months = monthRange(addMonths(end, -11), end)
+  const column = q.version === '2025-07' ? 'province_code' : 'legacy_province_code'
+  const monthRows = readMonthRows(db, { column, code: q.province }, { kind: 'rolling12', from: months[0] ?? end, to: end, months })
+  const series = months.map((month) => {
+    const g = computeGroup(monthRows.filter((r) => r.month === month), q.rules)
+    return { month, downloadMedian: g.figures.downloadMedian as Cell, downloadMean: g.figures.downloadMean as Cell, agentsReporting: g.coverage.agentsReporting }
+  })
+  return {
+    report: 'overview',
+    province: top.province,
+    period: q.period,
+    generatedAt: new Date(q.now ?? Date.now()).toISOString(),
+    rules: describeRules(q.rules),
+    notes: levelNotes(topLevel),
+    total,
+    byConnectionClass: top.rows.filter((r) => r.split !== null),
+    targets: total.targets,
+    lagging,
+    agencies: { enrolled: enrolledAgencies(db, column, q.province), reporting: total.coverage.agencies },
+    months: series
+  }
+}
+
+function enrolledAgencies (db: Db, column: string, code: string): number {
+  return db.prepare(`SELECT count(DISTINCT g.id) FROM agency g JOIN agent a ON a.agency_id = g.id AND a.status = 'active' WHERE g.${column} = ?`).pluck().get(code) as number
+}

@@ -1,0 +1,117 @@
+import { Type, type TProperties, type TSchema } from '@sinclair/typebox'
+
+/**
+ * OpenAPI shapes of the report replies (docs/reports-api.md). Every object allows additional
+ * properties so the serializer never drops a field a report adds; the listed ones are the contract.
+ */
+const Obj = (props: TProperties, description?: string): TSchema => Type.Object(props, { additionalProperties: true, ...(description === undefined ? {} : { description }) })
+const N = <T extends TSchema>(s: T): TSchema => Type.Union([s, Type.Null()])
+
+export const CellSchema = Obj({
+  value: N(Type.Number()),
+  n: Type.Integer(),
+  minN: Type.Integer(),
+  basis: Type.Union(['representative_samples', 'agents', 'agencies', 'tests'].map((b) => Type.Literal(b))),
+  status: Type.Union(['ok', 'insufficient_data', 'no_data'].map((b) => Type.Literal(b)))
+}, 'A published figure: value null below the minimum n (status insufficient_data); n always shown')
+
+export const CoverageSchema = Obj({
+  agentsEnrolled: Type.Integer(),
+  agentsReporting: Type.Integer(),
+  agencies: Type.Integer(),
+  results: Type.Integer(),
+  speedTests: Type.Integer(),
+  validTests: Type.Integer(),
+  skipped: Type.Integer(),
+  representativeSamples: Type.Integer()
+})
+
+export const FiguresSchema = Obj(Object.fromEntries(['downloadMean', 'downloadMedian', 'downloadP20', 'uploadMean', 'uploadMedian',
+  'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080'].map((k) => [k, CellSchema])))
+
+export const TargetEvaluationSchema = Obj({
+  targetId: Type.String(),
+  document: Type.String(),
+  issuer: N(Type.String()),
+  date: N(Type.String()),
+  scope: Type.String(),
+  region: N(Obj({ version: Type.String(), code: Type.String() })),
+  year: Type.Integer(),
+  yearRule: Type.String(),
+  horizon: Type.Boolean(),
+  statistic: Type.String(),
+  thresholdMbps: Type.Number(),
+  requiredShare: N(Type.Number()),
+  why: Type.String(),
+  agents: Type.Integer(),
+  agencies: Type.Integer(),
+  figure: CellSchema,
+  shareOfAgentsMeeting: CellSchema,
+  shareOfAgenciesMeeting: CellSchema,
+  shareOfSamplesMeeting: CellSchema,
+  attainment: Obj({ atLeast100: N(Type.Integer()), from80to100: N(Type.Integer()), below80: N(Type.Integer()), n: Type.Integer(), status: Type.String() }),
+  met: N(Type.Boolean())
+})
+
+export const AreaSchema = Obj({ level: Type.String(), version: Type.String(), code: Type.String(), name: Type.String(), fullName: Type.String() })
+
+export const AreaRowSchema = Obj({
+  area: AreaSchema,
+  split: N(Obj({ by: Type.String(), value: Type.String() })),
+  coverage: CoverageSchema,
+  figures: FiguresSchema,
+  targets: Type.Array(TargetEvaluationSchema)
+})
+
+export const PeriodSchema = Obj({ kind: Type.String(), from: N(Type.String()), to: N(Type.String()), months: N(Type.Array(Type.String())) })
+
+export const AreasReportSchema = Obj({
+  report: Type.Literal('areas'),
+  level: Type.String(),
+  version: Type.String(),
+  province: N(Obj({ code: Type.String(), name: Type.String(), version: Type.String() })),
+  period: PeriodSchema,
+  split: N(Type.String()),
+  generatedAt: Type.String(),
+  rules: Obj({}),
+  notes: Type.Array(Type.String()),
+  rows: Type.Array(AreaRowSchema)
+})
+
+export const DistrictReportSchema = Obj({
+  province: Obj({ code: Type.String(), name: Type.String(), version: Type.String() }),
+  generatedAt: Type.String(),
+  note: Type.String(),
+  period: PeriodSchema,
+  rules: Obj({}),
+  districts: Type.Array(Obj({
+    districtCode: Type.String(),
+    districtName: Type.String(),
+    agents: Type.Integer(),
+    results: Type.Integer(),
+    validResults: Type.Integer(),
+    downloadMeanMbps: N(Type.Number()),
+    downloadMedianMbps: N(Type.Number()),
+    uploadMeanMbps: N(Type.Number()),
+    uploadMedianMbps: N(Type.Number()),
+    idleLatencyMedianMs: N(Type.Number()),
+    targetMetShare: N(Type.Number()),
+    targets: Type.Array(Obj({ id: Type.String(), thresholdMbps: Type.Number(), document: Type.String(), year: Type.Integer(), why: Type.String() })),
+    coverage: CoverageSchema,
+    figures: FiguresSchema,
+    targetEvaluations: Type.Array(TargetEvaluationSchema)
+  }))
+})
+
+export const LooseReportSchema = (name: string): TSchema => Obj({ report: Type.Literal(name) }, `See docs/reports-api.md, ${name}`)
+
+export const ErrorSchema = Obj({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) })
+
+// Query strings
+export const LevelParam = Type.Union(['legacy_district', 'legacy_province', 'commune', 'province'].map((l) => Type.Literal(l)), { description: 'legacy_* use 2025-03 codes; commune/province use 2025-07 codes' })
+export const SplitParam = Type.Union(['connection_class', 'isp', 'time_band'].map((l) => Type.Literal(l)))
+export const FormatParam = Type.Union(['json', 'csv', 'xlsx'].map((l) => Type.Literal(l)), { default: 'json' })
+export const ProvinceParam = Type.String({ pattern: '^[0-9]{2}$', description: 'Province code in the level\'s geography version, e.g. 62 (Kon Tum, 2025-03) or 51 (Quảng Ngãi, 2025-07)' })
+export const AreaCodeParam = Type.String({ pattern: '^[0-9]{2,5}$', description: 'Area code at the level: 2-digit province, 3-digit old district, 5-digit commune' })
+export const PeriodParam = Type.String({ pattern: '^([0-9]{4}-(0[1-9]|1[0-2])|rolling12|all)$', description: 'YYYY-MM (one ICT month), rolling12 (12 months to end) or all' })
+export const EndParam = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'last month of rolling12, YYYY-MM; default this month (ICT)' })
