@@ -78,7 +78,9 @@ export function createAgent (deps: AgentDeps): Agent {
     configVersion: () => remote?.version ?? null,
     applyConfig: (c) => { saveRemoteConfig(dataDir, c); remote = c; scheduler.replan() },
     startedMono,
-    intervalMs: settings.syncIntervalS * 1000
+    intervalMs: settings.syncIntervalS * 1000,
+    backoffBaseMs: settings.backoffBaseS * 1000,
+    backoffCapMs: settings.backoffCapS * 1000
   })
 
   const connectionClass = settings.connectionClass ?? deps.agency?.connectionClass ?? null

@@ -33,6 +33,9 @@ export const AgentConfig = Type.Object({
   startupDelayMaxS: Type.Number({ minimum: 0, maximum: 3600 }),
   /** Normal interval between syncs, seconds (jittered ±10 %; the collector's nextSyncS wins when given). */
   syncIntervalS: Type.Number({ minimum: 1, maximum: 86_400 }),
+  /** Sync retry back-off: uniform(base, min(cap, base × 2^n)) (fleet-protocol.md §10), seconds. */
+  backoffBaseS: Type.Number({ minimum: 0.05, maximum: 3600 }),
+  backoffCapS: Type.Number({ minimum: 0.05, maximum: 86_400 }),
   /** Quiet-line gate before full tests: window of one look, longest wait, thresholds. */
   gateWindowS: Type.Number({ minimum: 0.05, maximum: 60 }),
   gateMaxWaitS: Type.Number({ minimum: 0, maximum: 600 }),
@@ -59,6 +62,8 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   intervalMinutes: 240,
   startupDelayMaxS: 60,
   syncIntervalS: 300,
+  backoffBaseS: 30,
+  backoffCapS: 1800,
   gateWindowS: 5,
   gateMaxWaitS: 30,
   gateMaxBytesPerS: 25_000,
@@ -82,6 +87,8 @@ const ENV: Record<string, keyof AgentConfig> = {
   TOCDO_AGENT_INTERVAL_MINUTES: 'intervalMinutes',
   TOCDO_AGENT_STARTUP_DELAY_MAX_S: 'startupDelayMaxS',
   TOCDO_AGENT_SYNC_INTERVAL_S: 'syncIntervalS',
+  TOCDO_AGENT_BACKOFF_BASE_S: 'backoffBaseS',
+  TOCDO_AGENT_BACKOFF_CAP_S: 'backoffCapS',
   TOCDO_AGENT_GATE_WINDOW_S: 'gateWindowS',
   TOCDO_AGENT_GATE_MAX_WAIT_S: 'gateMaxWaitS',
   TOCDO_AGENT_GATE_MAX_BYTES_PER_S: 'gateMaxBytesPerS',

@@ -4,7 +4,7 @@ import type { AgentRemoteConfig, Heartbeat, SyncReply, SyncRequest } from '../..
 import { TOCDO_VERSION } from '../../shared/version.js'
 import type { FleetOutcome } from '../delivery/fleet-client.js'
 import type { Outbox, PendingRow } from '../outbox/outbox.js'
-import { backoffDelayMs, parseRetryAfterMs } from './backoff.js'
+import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelayMs, parseRetryAfterMs } from './backoff.js'
 import type { ClockEstimator } from './clock-estimator.js'
 import { checkRemoteConfig } from './remote-config.js'
 
@@ -35,6 +35,8 @@ export interface SyncEngineDeps {
   intervalMs?: number
   maxItems?: number
   maxBytes?: number
+  backoffBaseMs?: number
+  backoffCapMs?: number
 }
 
 export interface SyncStep {
@@ -48,17 +50,20 @@ export interface SyncStep {
 const HOUR_MS = 3_600_000
 const MIN_BATCH = 10
 const MAX_400_REPEATS = 3
+/** Successful syncs at a reduced batch size before trying twice as many again. */
+const GROW_AFTER_OK = 20
 
 export class SyncEngine {
   state: FleetState
   upgradeRequiredSince: number | null
   private failures = 0
   private batchLimit: number
+  private okSinceShrink = 0
   private bad400: { key: string, count: number } | null = null
-  private readonly d: SyncEngineDeps & { intervalMs: number, maxItems: number, maxBytes: number }
+  private readonly d: SyncEngineDeps & { intervalMs: number, maxItems: number, maxBytes: number, backoffBaseMs: number, backoffCapMs: number }
 
   constructor (deps: SyncEngineDeps) {
-    this.d = { intervalMs: 300_000, maxItems: MAX_BATCH_ITEMS, maxBytes: MAX_BATCH_BYTES, ...deps }
+    this.d = { intervalMs: 300_000, maxItems: MAX_BATCH_ITEMS, maxBytes: MAX_BATCH_BYTES, backoffBaseMs: BACKOFF_BASE_MS, backoffCapMs: BACKOFF_CAP_MS, ...deps }
     this.batchLimit = this.d.maxItems
     const saved = deps.outbox.getMeta('fleetState')
     this.state = saved === 'revoked' || saved === 'decommissioned' ? saved : 'active'
@@ -77,7 +82,7 @@ export class SyncEngine {
   private backoff (retryAfterMs: number | null = null): number {
     const n = this.failures
     this.failures++
-    return Math.max(retryAfterMs ?? 0, backoffDelayMs(n, this.d.random))
+    return Math.max(retryAfterMs ?? 0, backoffDelayMs(n, this.d.random, this.d.backoffBaseMs, this.d.backoffCapMs))
   }
 
   private normalDelay (nextSyncS?: number): number {
@@ -154,7 +159,7 @@ export class SyncEngine {
       }
       case 401:
         // Never delete the identity: a 401 may be a collector misconfiguration (SIMET).
-        return step(Math.max(30_000, this.backoff()), 'keep identity, retry')
+        return step(Math.max(this.d.backoffBaseMs, this.backoff()), 'keep identity, retry')
       case 403:
         this.setState('revoked')
         this.failures = 0
@@ -165,6 +170,7 @@ export class SyncEngine {
       case 413:
         if (rows.length > MIN_BATCH) {
           this.batchLimit = Math.max(MIN_BATCH, Math.floor(rows.length / 2))
+          this.okSinceShrink = 0
           return step(1000, `batch halved to ${this.batchLimit}`)
         }
         return step(this.backoff(), 'back off')
@@ -192,7 +198,11 @@ export class SyncEngine {
     const applied = outbox.applyAcks(rows, reply.acks.items)
     outbox.setMeta('lastSyncAt', new Date(this.d.clock.wall()).toISOString())
     if (reply.config !== null && reply.config !== undefined) this.takeConfig(reply.config)
-    if (rows.length > 0) this.batchLimit = Math.min(this.d.maxItems, this.batchLimit * 2)
+    // After a 413 the smaller batch stays for a while: growing back at once would hit the limit again.
+    if (rows.length > 0 && this.batchLimit < this.d.maxItems && ++this.okSinceShrink >= GROW_AFTER_OK) {
+      this.batchLimit = Math.min(this.d.maxItems, this.batchLimit * 2)
+      this.okSinceShrink = 0
+    }
     log.info({ sent: rows.length, ...applied, acks: { accepted: reply.acks.accepted, duplicate: reply.acks.duplicate, conflict: reply.acks.conflict, rejected: reply.acks.rejected }, rttMs: Math.round(rtt), clock: this.d.estimator.get() }, 'synced')
     // A full batch means more are waiting: drain in quick succession rather than every 5 min.
     const more = rows.length > 0 && applied.untouched < rows.length && outbox.stats().pending > 0 && this.state === 'active'
