@@ -48,8 +48,17 @@ function v6 (state: Ipv6Result['state'], { preferred = null }: { preferred?: boo
   const globalAddress = state !== 'none'
   const connect6 = state === 'works' ? true : state === 'broken' ? false : null
   return {
-    state, globalAddress, aaaa: globalAddress, connect6, connect4: true, ping6MedianMs: null, ping4MedianMs: null,
-    mainTestFamily: null, forcedV6Mbps: null, failures: [], autoSelectFamily: true,
+    state,
+    globalAddress,
+    aaaa: globalAddress,
+    connect6,
+    connect4: true,
+    ping6MedianMs: null,
+    ping4MedianMs: null,
+    mainTestFamily: null,
+    forcedV6Mbps: null,
+    failures: [],
+    autoSelectFamily: true,
     checks: [
       { name: 'addr', ok: globalAddress, detail: '' },
       { name: 'connect6', ok: connect6, detail: '' },
