@@ -155,6 +155,7 @@ export default {
   'charts.countAxis': 'Samples',
   'charts.targetLine': 'Target {id}: {threshold} Mb/s',
   'charts.dataTable': 'Data table',
+  'charts.horizon': '(later-year horizon, for reference)',
   'charts.month': 'Month',
   'charts.noData': 'No data in this period yet.',
   'charts.noLibrary': 'The chart library could not be loaded from the server.',

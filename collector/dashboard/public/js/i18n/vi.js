@@ -155,6 +155,7 @@ export default {
   'charts.countAxis': 'Số mẫu',
   'charts.targetLine': 'Chỉ tiêu {id}: {threshold} Mb/s',
   'charts.dataTable': 'Bảng số liệu',
+  'charts.horizon': '(mốc định hướng năm sau, tham khảo)',
   'charts.month': 'Tháng',
   'charts.noData': 'Chưa có dữ liệu trong kỳ này.',
   'charts.noLibrary': 'Không tải được thư viện biểu đồ từ máy chủ.',

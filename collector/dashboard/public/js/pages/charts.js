@@ -28,7 +28,7 @@ export async function render (ctx) {
   if (!dist.ok) append(distSection, problem(dist))
   else distribution(ctx, distSection, dist.data)
   if (!trend.ok) append(trendSection, problem(trend))
-  else trendChart(ctx, trendSection, trend.data)
+  else trendChart(ctx, trendSection, trend.data, dist.ok ? groupThresholds(dist.data.targets ?? []).filter((g) => !g.horizon) : [])
 }
 
 function distribution (ctx, section, d) {
@@ -39,7 +39,7 @@ function distribution (ctx, section, d) {
   const canvas = h('canvas', { role: 'img', 'aria-label': t('charts.distribution') })
   append(section, h('div', { class: 'chart-box' }, canvas))
   const labels = bins.map((b) => b.toMbps === null ? `≥ ${formatNumber(b.fromMbps, 0)}` : `${formatNumber(b.fromMbps, 0)}–${formatNumber(b.toMbps, 0)}`)
-  const targets = d.targets ?? []
+  const targets = groupThresholds(d.targets ?? [])
   ctx.addChart(new window.Chart(canvas, {
     type: 'bar',
     data: { labels, datasets: [{ label: t('charts.samples'), data: bins.map((b) => b.count), backgroundColor: INK.bars }] },
@@ -60,7 +60,9 @@ function distribution (ctx, section, d) {
     plugins: [thresholdLines(bins, targets)]
   }))
   append(section, h('ul', { class: 'chart-targets' }, targets.map((tg) =>
-    h('li', {}, h('span', { class: 'swatch target-line' }), ' ', t('charts.targetLine', { id: tg.targetId, threshold: formatNumber(tg.thresholdMbps, 0) })))))
+    h('li', {}, h('span', { class: ['swatch', 'target-line', tg.horizon && 'horizon'] }), ' ',
+      t('charts.targetLine', { id: tg.label, threshold: formatNumber(tg.thresholdMbps, 0) }),
+      tg.horizon ? ` ${t('charts.horizon')}` : ''))))
   append(section, binTable(labels, bins))
 }
 
@@ -92,8 +94,8 @@ function thresholdLines (bins, targets) {
         const x = bar.x - half + frac * bar.width
         g.save()
         g.strokeStyle = INK.target
-        g.lineWidth = 2
-        g.setLineDash([6, 4])
+        g.lineWidth = tg.horizon ? 1 : 2
+        g.setLineDash(tg.horizon ? [2, 4] : [6, 4])
         g.beginPath()
         g.moveTo(x, chartArea.top)
         g.lineTo(x, chartArea.bottom)
@@ -107,7 +109,7 @@ function thresholdLines (bins, targets) {
   }
 }
 
-function trendChart (ctx, section, d) {
+function trendChart (ctx, section, d, targets) {
   const series = (d.series ?? []).find((s) => s.split === null) ?? d.series?.[0]
   const points = series?.points ?? []
   if (points.length === 0) { append(section, h('p', { class: 'empty', text: t('charts.noData') })); return }
@@ -117,7 +119,6 @@ function trendChart (ctx, section, d) {
   append(section, h('p', { class: 'chart-caption', text: t('charts.trendCaption', { min: d.rules?.minRepresentativeSamples ?? '' }) }))
   const canvas = h('canvas', { role: 'img', 'aria-label': t('charts.trend') })
   append(section, h('div', { class: 'chart-box' }, canvas))
-  const targets = uniqueThresholds(d)
   ctx.addChart(new window.Chart(canvas, {
     type: 'line',
     data: {
@@ -151,18 +152,19 @@ function cellStatus (c) {
   return `${t('cell.insufficient')} (n = ${formatNumber(c.n, 0)})`
 }
 
-/** Thresholds of mean-type targets found in the trend's rows, one line each. */
-function uniqueThresholds (d) {
-  const seen = new Map()
-  for (const s of d.series ?? []) {
-    for (const p of s.points ?? []) {
-      for (const ev of p.targets ?? []) {
-        if (typeof ev.thresholdMbps === 'number' && !seen.has(ev.thresholdMbps)) seen.set(ev.thresholdMbps, { thresholdMbps: ev.thresholdMbps, label: ev.document ?? ev.targetId })
-      }
-    }
+/**
+ * One line per threshold: several documents often set the same figure (QĐ 36 and the
+ * province's plan restating it), and a horizon target (2030) is drawn apart from this year's.
+ */
+function groupThresholds (targets) {
+  const byKey = new Map()
+  for (const tg of targets) {
+    if (typeof tg.thresholdMbps !== 'number') continue
+    const key = `${tg.thresholdMbps}:${tg.horizon === true}`
+    const g = byKey.get(key) ?? { thresholdMbps: tg.thresholdMbps, horizon: tg.horizon === true, docs: [] }
+    const doc = tg.document ?? tg.targetId
+    if (!g.docs.includes(doc)) g.docs.push(doc)
+    byKey.set(key, g)
   }
-  for (const tg of d.targets ?? []) {
-    if (typeof tg.thresholdMbps === 'number' && !seen.has(tg.thresholdMbps)) seen.set(tg.thresholdMbps, { thresholdMbps: tg.thresholdMbps, label: tg.document ?? tg.targetId })
-  }
-  return [...seen.values()]
+  return [...byKey.values()].map((g) => ({ ...g, label: g.docs.join(', ') })).sort((a, b) => a.thresholdMbps - b.thresholdMbps)
 }

@@ -20,7 +20,7 @@ export async function render (ctx) {
     periodLine(r.period),
     h('p', {
       class: 'coverage',
-      text: `${t('coverage.title')}: ${coverageText(total?.coverage)}` +
+      text: `${t('coverage.title')}: ${coverageText(total?.coverage)}.` +
       (r.agencies ? ` ${t('coverage.agencies', { reporting: formatNumber(r.agencies.reporting, 0), enrolled: formatNumber(r.agencies.enrolled, 0) })}` : '')
     }),
     h('section', { class: 'cards', 'aria-label': t('overview.figures') },
