@@ -8,6 +8,7 @@ import { median } from '../../shared/stats.js'
  */
 export const MAX_RTT_MS = 1000
 const KEEP = 5
+const STEP_MS = 5 * 60_000
 
 export class ClockEstimator {
   private samples: number[] = []
@@ -23,7 +24,10 @@ export class ClockEstimator {
    */
   add (sendWallMs: number, rttMs: number, serverTimeMs: number): boolean {
     if (!Number.isFinite(serverTimeMs) || rttMs < 0 || rttMs > MAX_RTT_MS) return false
-    this.samples.push(serverTimeMs - (sendWallMs + rttMs / 2))
+    const sample = serverTimeMs - (sendWallMs + rttMs / 2)
+    // A jump this large is a wall-clock step, not noise: the older samples describe another clock.
+    if (this.samples.length > 0 && Math.abs(sample - (median(this.samples) as number)) > STEP_MS) this.samples = []
+    this.samples.push(sample)
     if (this.samples.length > KEEP) this.samples.shift()
     this.lastAcceptedMono = this.mono()
     return true

@@ -27,6 +27,9 @@ describe('clock offset estimate', () => {
     mono = 5000
     e.add(0, 0, 100)
     expect(e.get().sinceSyncS).toBe(0)
+    // A wall-clock step (here a day back) replaces the estimate at once instead of waiting for the median to turn.
+    e.add(0, 0, 86_400_000)
+    expect(e.get().offsetMs).toBe(86_400_000)
     e.reset()
     expect(e.get()).toEqual({ offsetMs: null, sinceSyncS: null })
   })
