@@ -186,12 +186,24 @@ describe('dashboard in headless Chromium', () => {
     await page.close()
   })
 
-  const PAGES: Array<{ name: string, hash: () => string, apis: () => string[] }> = [
+  const PAGES: Array<{ name: string, hash: () => string, apis: () => string[], check?: (page: Page) => Promise<void> }> = [
     { name: 'overview', hash: () => '#/overview?v=2025-03&p=62', apis: () => ['/api/v1/reports/overview?province=62&version=2025-03'] },
     { name: 'overview-current', hash: () => '#/overview?v=2025-07&p=51', apis: () => ['/api/v1/reports/overview?province=51&version=2025-07'] },
     { name: 'charts', hash: () => '#/charts?v=2025-03&p=62', apis: () => ['/api/v1/reports/distribution?level=legacy_province&code=62', '/api/v1/reports/trend?level=legacy_province&code=62'] },
     { name: 'ipv6', hash: () => '#/ipv6?v=2025-03&p=62', apis: () => ['/api/v1/reports/ipv6?level=legacy_district&province=62'] },
-    { name: 'agency', hash: () => `#/agency/${seeded.agency608}?v=2025-03&p=62`, apis: () => [`/api/v1/reports/agencies/${seeded.agency608}`] }
+    {
+      name: 'agency',
+      hash: () => `#/agency/${seeded.agency608}?v=2025-03&p=62`,
+      apis: () => [`/api/v1/reports/agencies/${seeded.agency608}`],
+      // Its one agent: 64 tests at 150 Mb/s against a 300 Mb/s plan, so QCVN 34 asks 0.8 × 300 = 240.
+      check: async (page) => {
+        await expect(page.locator('#page-title').textContent()).resolves.toBe('Điểm bưu điện văn hoá 1 (TP. Kon Tum)')
+        await expect(page.locator('#health-table tbody tr').count()).resolves.toBe(1)
+        await expect(page.locator('#qcvn34 tbody td').nth(1).textContent()).resolves.toBe('150')
+        await expect(page.locator('#qcvn34 tbody td').nth(2).textContent()).resolves.toBe('240')
+        await expect(page.locator('#recent-results tbody tr').count()).resolves.toBe(20)
+      }
+    }
   ]
 
   for (const p of PAGES) {
@@ -203,6 +215,7 @@ describe('dashboard in headless Chromium', () => {
       await expect(page.locator('#page-title').count()).resolves.toBe(1)
       if (missing.length > 0) await expect(page.locator('[data-state="unavailable"]').count()).resolves.toBeGreaterThan(0)
       await expect(page.locator('[data-state="error"]').count()).resolves.toBe(0)
+      if (missing.length === 0 && p.check !== undefined) await p.check(page)
       await page.screenshot({ path: `${SHOTS}/dashboard-${p.name}.png`, fullPage: true })
       expect(unexpected(problems, missing)).toEqual([])
       await page.close()

@@ -64,7 +64,7 @@ function agentFigures (agents) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
     h('thead', {}, h('tr', {}, h('th', { text: t('col.agent') }), h('th', { text: t('col.coverage') }), keys.map((k) => h('th', { text: t(`figure.${k}`) })))),
     h('tbody', {}, agents.map((ag) => h('tr', {},
-      h('th', { scope: 'row', text: ag.name }),
+      h('th', { scope: 'row', class: 'mono', title: ag.id, text: ag.id.slice(0, 8) }),
       h('td', { class: 'coverage-cell', text: coverageText(ag.coverage) }),
       keys.map((k) => h('td', {}, cellView(ag.figures?.[k], FIGURE_UNITS[k], { compact: true }))))))))
 }
@@ -81,8 +81,10 @@ function qcvnTable (rows, rules) {
     h('table', { class: 'data', id: 'qcvn34' },
       h('thead', {}, h('tr', {}, ['col.agent', 'qcvn.tests', 'qcvn.meanDown', 'qcvn.requiredDown', 'qcvn.meanUp', 'qcvn.requiredUp', 'qcvn.verdict'].map((k) => h('th', { text: t(k) })))),
       h('tbody', {}, rows.map((q) => h('tr', { title: q.why ?? '' },
-        h('th', { scope: 'row', text: q.agentId.slice(0, 8) }),
-        h('td', { text: formatNumber(q.tests, 0) }),
+        h('th', { scope: 'row', class: 'mono', text: q.agentId.slice(0, 8) }),
+        h('td', {}, formatNumber(q.tests, 0), q.tests < (rules?.qcvn34MinTests ?? 1000)
+          ? h('div', { class: 'muted', text: t('qcvn.fewTests', { min: formatNumber(rules?.qcvn34MinTests ?? 1000, 0) }) })
+          : null),
         h('td', { text: formatNumber(q.meanDownMbps, 1) }),
         h('td', { text: formatNumber(q.requiredDownMbps, 1) }),
         h('td', { text: formatNumber(q.meanUpMbps, 1) }),
@@ -94,7 +96,7 @@ function qcvn126Table (rows) {
   return h('table', { class: 'data' },
     h('thead', {}, h('tr', {}, ['col.agent', 'qcvn.tests', 'qcvn.meanDown', 'qcvn.meanUp', 'qcvn.share30', 'qcvn.meanLatency', 'qcvn.verdict'].map((k) => h('th', { text: t(k) })))),
     h('tbody', {}, rows.filter((q) => q.applies).map((q) => h('tr', { title: q.why ?? '' },
-      h('th', { scope: 'row', text: q.agentId.slice(0, 8) }),
+      h('th', { scope: 'row', class: 'mono', text: q.agentId.slice(0, 8) }),
       h('td', { text: formatNumber(q.tests, 0) }),
       h('td', { text: formatNumber(q.meanDownMbps, 1) }),
       h('td', { text: formatNumber(q.meanUpMbps, 1) }),
@@ -109,8 +111,8 @@ function recentTable (rows) {
     h('thead', {}, h('tr', {}, ['agency.measuredAt', 'agency.kind', 'agency.status', 'figure.download', 'figure.upload', 'figure.idleLatency', 'agency.valid', 'agency.flags'].map((k) => h('th', { text: t(k) })))),
     h('tbody', {}, rows.map((x) => h('tr', {},
       h('td', { text: formatDateTime(x.measuredAt) }),
-      h('td', { text: x.kind }),
-      h('td', { text: x.status }),
+      h('td', { text: t(`kind.${x.kind}`) }),
+      h('td', { text: t(`resultStatus.${x.status}`) }),
       h('td', { class: 'num', text: formatNumber(x.downloadMbps, 1) }),
       h('td', { class: 'num', text: formatNumber(x.uploadMbps, 1) }),
       h('td', { class: 'num', text: formatNumber(x.idleLatencyMs, 1) }),
