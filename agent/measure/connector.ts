@@ -34,6 +34,8 @@ export function newConnectionClient (origin: string, opts: ConnectOptions & { ti
     timeout: opts.timeoutMs ?? 10_000
   })
   const connect: buildConnector.connector = (options, callback) => {
+    const mismatch = familyMismatch(options.hostname, opts.family)
+    if (mismatch !== null) { callback(mismatch, null); return }
     base(options, (...args) => {
       const [err, socket] = args
       if (err === null && opts.onConnect !== undefined) {
@@ -49,4 +51,15 @@ export function newConnectionClient (origin: string, opts: ConnectOptions & { ti
     bodyTimeout: 15_000,
     connect
   })
+}
+
+/**
+ * A forced family cannot reach a literal of the other family; Node would connect to the
+ * literal anyway, silently using the wrong family. Refuse instead (methodology.md §10).
+ */
+export function familyMismatch (hostname: string, family: 4 | 6 | undefined): Error | null {
+  if (family === undefined) return null
+  const literal = isIP(hostname.replace(/^\[|\]$/g, ''))
+  if (literal === 0 || literal === family) return null
+  return Object.assign(new Error(`${hostname} is an IPv${literal} address; it cannot be reached over forced IPv${family}`), { code: 'EAFNOSUPPORT' })
 }

@@ -2,7 +2,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { PATHS } from '../../shared/protocol.js'
 import type { ProbeClock } from './context.js'
-import type { ConnectionInfo } from './connector.js'
+import { familyMismatch, type ConnectionInfo } from './connector.js'
 
 /**
  * HTTP pings on one keep-alive connection, written and parsed at the socket. A general
@@ -29,6 +29,8 @@ export class HttpPinger {
     const host = u.hostname.replace(/^\[|\]$/g, '')
     const port = Number(u.port === '' ? (https ? 443 : 80) : u.port)
     const family = this.#opts.family
+    const mismatch = familyMismatch(host, family)
+    if (mismatch !== null) throw mismatch
     const base = { host, port, noDelay: true, ...(family === undefined ? {} : { family, autoSelectFamily: false }) }
     const sock: net.Socket = https ? tls.connect({ ...base, ...(net.isIP(host) === 0 ? { servername: host } : {}), ALPNProtocols: ['http/1.1'] }) : net.connect(base)
     await new Promise<void>((resolve, reject) => {
