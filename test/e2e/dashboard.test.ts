@@ -151,6 +151,7 @@ describe('dashboard in headless Chromium', () => {
     await expect(glei.locator('.fig-downloadMean .n').textContent()).resolves.toBe('n = 10 < 300')
     await expect(glei.locator('.fig-downloadMedian .v').textContent()).resolves.toBe('chưa đủ dữ liệu')
     await page.screenshot({ path: `${SHOTS}/dashboard-areas.png`, fullPage: true })
+    await page.screenshot({ path: `${SHOTS}/dashboard-areas-top.png` })
 
     // English switch: the heading and the cells change, and the choice survives a reload.
     await page.click('#lang-switch')

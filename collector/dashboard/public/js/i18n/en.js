@@ -142,6 +142,7 @@ export default {
   'areas.legacyFields': 'This server only has the older district report: figures are per valid test, with no publication minimum applied.',
   'areas.noRows': 'No areas.',
   'areas.noTarget': 'No target applies',
+  'areas.horizonItem': '{year} horizon of {doc} (reference)',
   'areas.targetsNa': '{n} targets: not enough data to judge',
   'areas.hiddenRows': '{n} areas without agents are hidden.',
 

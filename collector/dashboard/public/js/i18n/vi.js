@@ -142,6 +142,7 @@ export default {
   'areas.legacyFields': 'Máy chủ này chỉ có báo cáo huyện dạng cũ: số liệu tính trên từng lần đo hợp lệ, chưa áp dụng ngưỡng mẫu tối thiểu.',
   'areas.noRows': 'Không có địa bàn nào.',
   'areas.noTarget': 'Không có chỉ tiêu áp dụng',
+  'areas.horizonItem': 'Mốc {year} theo {doc} (tham khảo)',
   'areas.targetsNa': '{n} chỉ tiêu: chưa đủ dữ liệu để kết luận',
   'areas.hiddenRows': 'Đã ẩn {n} địa bàn chưa có máy đo.',
 

@@ -1,7 +1,7 @@
 import { h, append } from '../dom.js'
 import { t, getLang } from '../i18n.js'
 import { getJson } from '../api.js'
-import { attainmentClass, cellView, createFootnotes, coverageText, legend, problem, targetCell, exportLinks, FIGURE_UNITS } from '../components.js'
+import { attainmentClass, isShareStatistic, cellView, createFootnotes, coverageText, legend, problem, targetCell, exportLinks, FIGURE_UNITS } from '../components.js'
 import { pageHeading, periodLine, rulesNote, areaLevel } from './common.js'
 
 const COLUMNS = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian', 'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080']
@@ -75,10 +75,23 @@ function targetsView (targets, footnotes) {
   if (targets.every((ev) => attainmentClass(ev) === 'na')) {
     return h('div', { class: 'target st-na' },
       h('span', {}, t('areas.targetsNa', { n: targets.length }), ' '),
-      targets.map((ev) => h('sup', {}, h('a', { href: `#fn-${footnotes.mark(ev)}`, class: 'fn', title: `${ev.document} (${ev.year})`, text: `[${footnotes.mark(ev)}]` }))),
+      targets.map((ev) => ({ ev, n: footnotes.mark(ev) })).sort((a, b) => a.n - b.n)
+        .map(({ ev, n }) => h('sup', {}, h('a', { href: `#fn-${n}`, class: 'fn', title: `${ev.document} (${ev.year})`, text: `[${n}]` }))),
       ' ', h('span', { class: 'n', text: t('cell.nOfMin', { n: targets[0].figure?.n ?? 0, min: targets[0].figure?.minN ?? '' }) }))
   }
-  return targets.map((ev) => targetCell(ev, footnotes))
+  const current = targets.filter((ev) => ev.horizon !== true)
+  const horizon = targets.filter((ev) => ev.horizon === true)
+  return [
+    current.map((ev) => targetCell(ev, footnotes)),
+    // Later-year horizons (2030) are context for this period: one compact line, never a verdict.
+    horizon.length === 0
+      ? null
+      : h('div', { class: 'target horizon st-na' }, horizon.map((ev, i) => [
+        i === 0 ? '' : '; ',
+        t('areas.horizonItem', { doc: ev.document, year: ev.year }), ': ',
+        cellView(ev.figure, isShareStatistic(ev.statistic) ? 'share' : 'mbps', { compact: true }),
+        h('sup', {}, h('a', { href: `#fn-${footnotes.mark(ev)}`, class: 'fn', text: `[${footnotes.mark(ev)}]` }))]))
+  ]
 }
 
 function splitValue (split) {
