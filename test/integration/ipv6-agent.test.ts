@@ -5,6 +5,7 @@ import { runSpeedTest } from '../../agent/measure/speed-test.js'
 import { systemClock } from '../../agent/measure/context.js'
 import { startLoopbackServer, type LoopbackServer } from '../../agent/measure/loopback-server.js'
 import { createLink, netnsSupport, type Link } from '../helpers/netns.js'
+import { startTempCollector } from '../helpers/temp-collector.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
 
 const check = (r: ResultRecord, name: string) => r.ipv6!.checks!.find((c) => c.name === name)
@@ -38,6 +39,21 @@ describe('IPv6 over ::1', () => {
     const over6 = await runSpeedTest({ server: `http://[::1]:${port}`, clock: systemClock, pings: 5, maxMsPerDirection: 2500, directions: ['download'], ipv6: true })
     expect(over6.server).toMatchObject({ family: 6, clientAddress: '::1' })
     expect(over6.ipv6!.mainTestFamily).toBe(6)
+  })
+
+  it('the collector test server on "::" (the --speedtest-only default) serves both families', async () => {
+    const c = await startTempCollector({ host: '::', speedtestOnly: true })
+    try {
+      const port = new URL(c.url.replace('[::]', 'localhost')).port
+      for (const [host, family] of [['127.0.0.1', 4], ['[::1]', 6]] as const) {
+        const r = await runSpeedTest({ server: `http://${host}:${port}`, clock: systemClock, pings: 5, maxMsPerDirection: 2500, ipv6: true })
+        expect(r.status).toBe('ok')
+        expect(r.upload!.mbps).toBeGreaterThan(0)
+        expect(r.ipv6!.mainTestFamily).toBe(family)
+      }
+    } finally {
+      await c.close()
+    }
   })
 
   it('never falls back: a test forced to IPv6 against an IPv4-only address fails and says why', async () => {
