@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import Database from 'better-sqlite3'
+import { join } from 'node:path'
+import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
+import { latencyBatch, latencyRecord } from '../../bench/ingest/records.js'
+import type { EnrollReply } from '../../shared/schemas/fleet.js'
+
+const ADMIN = 'group-commit-admin-token-0123456789'
+
+/**
+ * Group commit: concurrent requests share transactions, each is answered only once its
+ * items are committed (visible to another connection), and a failed commit fails every
+ * request of its group with nothing of them stored.
+ */
+describe('group commit', () => {
+  let c: TempCollector
+  const agents: EnrollReply[] = []
+  beforeAll(async () => {
+    c = await startTempCollector({ adminToken: ADMIN, commitIntervalMs: 40, syncRateLimitMax: 10_000, enrolRateLimitPerMin: 1000 })
+    for (let i = 0; i < 8; i++) agents.push(await enrolledAgent(c.url, ADMIN, `gc-${i}`))
+  })
+  afterAll(async () => { await c?.close() })
+
+  it('commits concurrent requests together and answers each after its commit', async () => {
+    const reader = new Database(join(c.dataDir, 'collector.sqlite'), { readonly: true })
+    try {
+      const has = reader.prepare('SELECT count(*) FROM result WHERE agent_id = ? AND result_id = ?').pluck()
+      const before = { ...c.app.fleet.committer.stats }
+      const replies = await Promise.all(agents.flatMap((a) => [0, 1, 2].map(async () => {
+        const batch = latencyBatch(20)
+        const r = await sync(c.url, a.token, syncBody(a.agentId, batch))
+        // At the moment the reply arrives the rows are committed: another connection sees them.
+        const visible = batch.every((rec) => has.get(a.agentId, rec.id) === 1)
+        return { status: r.status, accepted: r.body.acks.accepted, visible }
+      })))
+      expect(replies.every((r) => r.status === 200 && r.accepted === 20 && r.visible)).toBe(true)
+      const stats = c.app.fleet.committer.stats
+      expect(stats.jobs - before.jobs).toBe(24)
+      expect(stats.commits - before.commits).toBeLessThan(24)
+      expect(stats.maxGroupJobs).toBeGreaterThan(1)
+    } finally { reader.close() }
+  })
+
+  it('fails every request of a group whose commit fails, storing nothing of any of them', async () => {
+    const poison = latencyRecord()
+    c.app.db.exec(`CREATE TRIGGER poison BEFORE INSERT ON result WHEN NEW.result_id = '${poison.id}' BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
+    try {
+      const [a, b] = agents as [EnrollReply, EnrollReply]
+      const innocent = latencyBatch(10)
+      const [r1, r2] = await Promise.all([
+        sync(c.url, a.token, syncBody(a.agentId, [latencyRecord(), poison])),
+        sync(c.url, b.token, syncBody(b.agentId, innocent))
+      ])
+      expect(r1.status).toBe(500)
+      expect(r2.status).toBe(500) // same group: rolled back with it, so not acknowledged
+      const count = c.app.db.prepare('SELECT count(*) FROM result WHERE agent_id = ? AND result_id IN (' + innocent.map(() => '?').join(',') + ')').pluck()
+      expect(count.get(b.agentId, ...innocent.map((r) => r.id))).toBe(0)
+    } finally { c.app.db.exec('DROP TRIGGER poison') }
+    // The writer goes on: the innocent batch resent is accepted.
+    const [, b] = agents as [EnrollReply, EnrollReply]
+    const again = await sync(c.url, b.token, syncBody(b.agentId, latencyBatch(3)))
+    expect(again.body.acks.accepted).toBe(3)
+  })
+})
