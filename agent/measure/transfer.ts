@@ -304,7 +304,8 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
     byteCapped,
     stopReason,
     countedAt: opts.direction === 'download' ? 'client' : 'server',
-    totalBytes: opts.direction === 'download' ? clientTotal() : last.bytes,
+    // What the samples counted: bytes read after the last sample belong to no interval.
+    totalBytes: last.bytes,
     testId,
     busy,
     loadedProbes,
