@@ -5,7 +5,7 @@ import type { AgentConfig } from './config.js'
 import { postSync } from './delivery/fleet-client.js'
 import type { ProbeClock } from './measure/context.js'
 import { acquireLock } from './outbox/lock.js'
-import { Outbox } from './outbox/outbox.js'
+import { Outbox, type OutboxLimits } from './outbox/outbox.js'
 import { budgetDecision, estimateTestBytes } from './scheduler/budget.js'
 import { quietLineGate, type GateDeps } from './scheduler/gate.js'
 import { localDaysLeftInMonth, localMonth } from './scheduler/local-time.js'
@@ -34,6 +34,7 @@ export interface AgentDeps {
   tasks?: TaskRegistry
   post?: SyncEngineDeps['post']
   gate?: Partial<GateDeps>
+  outboxLimits?: Partial<OutboxLimits>
 }
 
 export interface Agent {
@@ -56,7 +57,7 @@ export function createAgent (deps: AgentDeps): Agent {
   const wall = (): number => clock.wall().getTime()
   const lock = acquireLock(dataDir)
   let outbox: Outbox
-  try { outbox = new Outbox(dataDir, { now: wall }) } catch (err) { lock.release(); throw err }
+  try { outbox = new Outbox(dataDir, { now: wall, ...(deps.outboxLimits === undefined ? {} : { limits: deps.outboxLimits }) }) } catch (err) { lock.release(); throw err }
 
   const saved = loadRemoteConfig(dataDir)
   if (saved.problem !== null) log.error({ problem: saved.problem }, 'stored remote config ignored; using the built-in default until the collector sends one')

@@ -1,6 +1,6 @@
 import type { ResultRecord } from '../shared/schemas/result.js'
 import type { ProbeClock } from './measure/context.js'
-import { runSpeedTest } from './measure/speed-test.js'
+import { runIpv6Check, runLatencyCheck, runSpeedTest } from './measure/index.js'
 import type { TaskKind } from './scheduler/scheduler.js'
 
 /**
@@ -33,7 +33,8 @@ const speed: TaskSpec = {
   kind: 'speed',
   heavy: true,
   run: async (ctx) => await runSpeedTest({
-    server: ctx.servers[0] as string,
+    // Several servers are ranked by ping by the engine; one is used as is.
+    ...(ctx.servers.length > 1 ? { servers: ctx.servers } : { server: ctx.servers[0] as string }),
     clock: ctx.clock,
     expectedMbps: ctx.expectedMbps,
     pings: ctx.pings,
@@ -45,6 +46,20 @@ const speed: TaskSpec = {
   })
 }
 
+/** TCP-connect RTT to the test servers over IPv4 and IPv6: a few kB, every 15 min. */
+const latency: TaskSpec = {
+  kind: 'latency',
+  heavy: false,
+  run: async (ctx) => await runLatencyCheck({ servers: ctx.servers, clock: ctx.clock, clockInfo: ctx.clockInfo, context: ctx.context, signal: ctx.signal })
+}
+
+/** The IPv6 sub-tests, hourly; the forced-IPv6 download stays with the full test's budget, not here. */
+const ipv6: TaskSpec = {
+  kind: 'ipv6',
+  heavy: false,
+  run: async (ctx) => await runIpv6Check({ server: ctx.servers[0] as string, clock: ctx.clock, forcedDownload: false, clockInfo: ctx.clockInfo, context: ctx.context, signal: ctx.signal })
+}
+
 export function defaultTasks (): TaskRegistry {
-  return { speed }
+  return { speed, latency, ipv6 }
 }

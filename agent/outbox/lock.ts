@@ -4,6 +4,9 @@ import { TocdoError } from '../../shared/errors.js'
 
 export const LOCK_FILE = 'agent.lock'
 
+/** Locks this process holds: a file naming our own pid is ours only if it is in here (else a previous life with the same pid, e.g. pid 1 in a container). */
+const held = new Set<string>()
+
 function alive (pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false
   try { process.kill(pid, 0); return true } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM' }
@@ -22,10 +25,12 @@ export function acquireLock (dataDir: string, pid = process.pid): { release: () 
       writeSync(fd, String(pid))
       closeSync(fd)
       let released = false
+      held.add(file)
       return {
         release: () => {
           if (released) return
           released = true
+          held.delete(file)
           try { if (readFileSync(file, 'utf8').trim() === String(pid)) unlinkSync(file) } catch {}
         }
       }
@@ -33,7 +38,7 @@ export function acquireLock (dataDir: string, pid = process.pid): { release: () 
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       let owner = NaN
       try { owner = Number(readFileSync(file, 'utf8').trim()) } catch {}
-      if (alive(owner) && owner !== pid) {
+      if (owner === pid ? held.has(file) : alive(owner)) {
         throw new TocdoError('TOCDO_ERR_CONFLICT', `another tocdo agent (pid ${owner}) is already running with data dir ${dataDir}; stop it first, or give this one its own --data-dir`)
       }
       try { unlinkSync(file) } catch {}
