@@ -1,4 +1,3 @@
-import type { Client } from 'undici'
 import net, { isIP } from 'node:net'
 import tls from 'node:tls'
 import { lookup } from 'node:dns/promises'
@@ -22,16 +21,6 @@ export function latencyStats (samplesMs: readonly number[]): LatencyStats {
     jitterRfc3550Ms: r(rfc3550Jitter(samplesMs)),
     samplesMs: samplesMs.map((v) => Math.round(v * 1000) / 1000)
   }
-}
-
-/** One HTTP ping on an open connection: request sent to response fully read, ms. */
-export async function httpPing (client: Client, clock: ProbeClock, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<number> {
-  const t = clock.now()
-  const { statusCode, body } = await client.request({ path: PATHS.ping, method: 'GET', headers: { ...headers, 'accept-encoding': 'identity' }, ...(signal === undefined ? {} : { signal }) })
-  await body.dump()
-  const rtt = clock.now() - t
-  if (statusCode !== 204 && statusCode !== 200) throw new Error(`ping: HTTP ${statusCode}`)
-  return rtt
 }
 
 /**
