@@ -46,8 +46,9 @@ export function registerTest (program: Command): void {
     .addOption(new Option('--family <n>', 'force every connection to IPv4 or IPv6 (no fallback)').choices(['4', '6']))
     .option('--streams <n>', 'initial stream count (default: from --plan-down, else 4)')
     .option('--no-early-stop', 'never stop early on a fast stable link')
+    .option('--no-ramp', 'keep the stream count fixed (with --streams 1: the single-stream subtest)')
     .addOption(new Option('--direction <d>', 'which directions to measure').choices(['both', 'download', 'upload']).default('both'))
-    .action(async (flags: TestFlags & { earlyStop?: boolean }) => {
+    .action(async (flags: TestFlags & { earlyStop?: boolean, ramp?: boolean }) => {
       const config = configFrom(flags)
       const servers = serversOf(config)
       if (servers.length === 0) throw new Error('no test server: pass --server URL (or --collector URL)')
@@ -72,6 +73,7 @@ export function registerTest (program: Command): void {
             ceiling: cal === null ? null : { downloadMbps: cal.loopbackDownloadMbps, uploadMbps: cal.loopbackUploadMbps },
             directions: flags.direction === 'download' ? ['download'] : flags.direction === 'upload' ? ['upload'] : ['download', 'upload'],
             ...(flags.streams === undefined ? {} : { streams: positiveInt(flags.streams, '--streams') }),
+            ...(flags.ramp === false ? { maxStreams: flags.streams === undefined ? 1 : positiveInt(flags.streams, '--streams') } : {}),
             ...(flags.family === undefined ? {} : { family: Number(flags.family) as 4 | 6 }),
             ...(flags.earlyStop === false ? { earlyStop: null } : {}),
             ...(flags.ipv6Download === true ? { ipv6: 'download' as const } : flags.ipv6 === true ? { ipv6: true } : {}),
