@@ -53,7 +53,8 @@ export interface Agent {
 export function createAgent (deps: AgentDeps): Agent {
   const { settings, clock, log, dataDir } = deps
   const random = deps.random ?? Math.random
-  const tasks = deps.tasks ?? defaultTasks()
+  const registry = deps.tasks ?? defaultTasks()
+  const tasks: TaskRegistry = Object.fromEntries(Object.entries(registry).filter(([k]) => (settings.tasks as string[]).includes(k)))
   const wall = (): number => clock.wall().getTime()
   const lock = acquireLock(dataDir)
   let outbox: Outbox
@@ -99,7 +100,8 @@ export function createAgent (deps: AgentDeps): Agent {
   let currentSignal: AbortSignal = new AbortController().signal
 
   async function execute (event: SlotEvent, { explicit = false }: { explicit?: boolean } = {}): Promise<ResultRecord | null> {
-    const spec = tasks[event.kind]
+    // An explicit request (run --once) may run a kind the schedule leaves out.
+    const spec = (explicit ? registry : tasks)[event.kind]
     if (spec === undefined) return null
     if (engine.state === 'decommissioned') return null
     const cap = outbox.capState()

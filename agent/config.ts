@@ -33,6 +33,8 @@ export const AgentConfig = Type.Object({
   startupDelayMaxS: Type.Number({ minimum: 0, maximum: 3600 }),
   /** Normal interval between syncs, seconds (jittered ±10 %; the collector's nextSyncS wins when given). */
   syncIntervalS: Type.Number({ minimum: 1, maximum: 86_400 }),
+  /** Scheduled task kinds this agent runs (default all); an empty list only delivers what is stored. */
+  tasks: Type.Array(Type.Union([Type.Literal('speed'), Type.Literal('latency'), Type.Literal('ipv6')]), { maxItems: 3, uniqueItems: true }),
   /** Sync retry back-off: uniform(base, min(cap, base × 2^n)) (fleet-protocol.md §10), seconds. */
   backoffBaseS: Type.Number({ minimum: 0.05, maximum: 3600 }),
   backoffCapS: Type.Number({ minimum: 0.05, maximum: 86_400 }),
@@ -62,6 +64,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   intervalMinutes: 240,
   startupDelayMaxS: 60,
   syncIntervalS: 300,
+  tasks: ['speed', 'latency', 'ipv6'],
   backoffBaseS: 30,
   backoffCapS: 1800,
   gateWindowS: 5,
@@ -87,6 +90,7 @@ const ENV: Record<string, keyof AgentConfig> = {
   TOCDO_AGENT_INTERVAL_MINUTES: 'intervalMinutes',
   TOCDO_AGENT_STARTUP_DELAY_MAX_S: 'startupDelayMaxS',
   TOCDO_AGENT_SYNC_INTERVAL_S: 'syncIntervalS',
+  TOCDO_AGENT_TASKS: 'tasks',
   TOCDO_AGENT_BACKOFF_BASE_S: 'backoffBaseS',
   TOCDO_AGENT_BACKOFF_CAP_S: 'backoffCapS',
   TOCDO_AGENT_GATE_WINDOW_S: 'gateWindowS',
@@ -100,7 +104,7 @@ const ENV: Record<string, keyof AgentConfig> = {
 const validator = compileValidator(AgentConfig)
 
 function fromEnvString (key: keyof AgentConfig, raw: string): unknown {
-  if (key === 'servers') return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  if (key === 'servers' || key === 'tasks') return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
   const sample = DEFAULT_AGENT_CONFIG[key]
   const numeric = ['planDownMbps', 'planUpMbps', 'pings', 'maxSecondsPerDirection', 'byteCapMB', 'intervalMinutes', 'monthlyBudgetMB']
   if (numeric.includes(key) || typeof sample === 'number') return raw.trim() === '' ? raw : Number(raw)

@@ -1,5 +1,8 @@
 import type { Command } from 'commander'
+import { existsSync } from 'node:fs'
 import os from 'node:os'
+import { join } from 'node:path'
+import { OUTBOX_FILE, Outbox } from '../outbox/outbox.js'
 import { TocdoError } from '../../shared/errors.js'
 import { ENROLMENT_CODE_PATTERN } from '../../shared/schemas/fleet.js'
 import { TOCDO_VERSION } from '../../shared/version.js'
@@ -44,6 +47,12 @@ export function registerEnroll (program: Command): void {
       }
       const { agentId, token, agency, config } = reply.body
       saveIdentity(settings.dataDir, { agentId, token, collector, enrolledAt: new Date().toISOString(), agency })
+      if (existsSync(join(settings.dataDir, OUTBOX_FILE))) {
+        // A new identity starts active; results still stored from the old one are kept and sent under it.
+        const outbox = new Outbox(settings.dataDir)
+        for (const key of ['fleetState', 'upgradeRequiredSince', 'configRejected']) outbox.deleteMeta(key)
+        outbox.close()
+      }
       const check = checkRemoteConfig(config)
       if (check.ok) saveRemoteConfig(settings.dataDir, check.config)
       process.stdout.write([

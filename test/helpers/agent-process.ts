@@ -59,8 +59,13 @@ export async function runAgent (args: string[], opts: Parameters<typeof spawnAge
   return { code, output: a.output() }
 }
 
-/** Settings that make a real agent fast enough for tests: no start-up wait, short back-off. */
+/**
+ * Settings that make a real agent fast enough for tests: no start-up wait, short back-off,
+ * and no scheduled measurements (tests that count results must not see a latency check
+ * that happened to fall due); `run --once` still measures.
+ */
 export const FAST_AGENT_ENV: Record<string, string> = {
+  TOCDO_AGENT_TASKS: '',
   TOCDO_AGENT_STARTUP_DELAY_MAX_S: '0',
   TOCDO_AGENT_BACKOFF_BASE_S: '0.2',
   TOCDO_AGENT_BACKOFF_CAP_S: '1',
