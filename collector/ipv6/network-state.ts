@@ -17,17 +17,15 @@ export interface NetworkState {
   windowTo: string | null
 }
 
-/** What one stored result says about IPv6; the columns the report reads from `result.raw`. */
-export interface Ipv6Evidence {
-  measuredAt: number
+/** The parts of a result record that say something about IPv6. */
+export interface Ipv6Source {
   kind: string
-  /** The record's `ipv6` block (JSON text), if any. */
-  ipv6: string | null
+  ipv6: Ipv6Block | null
   serverFamily: number | null
   forcedFamily: number | null
 }
 
-interface Ipv6Block {
+export interface Ipv6Block {
   state?: string
   globalAddress?: boolean
   connect6?: boolean | null
@@ -36,27 +34,28 @@ interface Ipv6Block {
   checks?: Array<{ name: string, ok: boolean | null }>
 }
 
+/** What one result says: each true, false or null (says nothing). */
+export interface Observation { at: number, capable: boolean | null, connected: boolean | null, preferred: boolean | null }
+
 const SUCCESS_CHECKS = new Set(['connect6', 'reach_literal', 'reach_name', 'forced_v6_download', 'pmtu'])
 
 /** One result → capable / connected / preferred, each true, false or null (says nothing). */
-export function readEvidence (e: Ipv6Evidence): { capable: boolean | null, connected: boolean | null, preferred: boolean | null } {
+export function readEvidence (e: Ipv6Source): Omit<Observation, 'at'> {
   let capable: boolean | null = null
   let connected: boolean | null = null
   let preferred: boolean | null = null
-  if (e.ipv6 !== null) {
-    const b = JSON.parse(e.ipv6) as Ipv6Block | null
-    if (b !== null) {
-      capable = typeof b.globalAddress === 'boolean' ? b.globalAddress : null
-      const checks = b.checks ?? []
-      const attempted = checks.filter((c) => SUCCESS_CHECKS.has(c.name) && c.ok !== null)
-      if (b.connect6 === true || b.state === 'works' || attempted.some((c) => c.ok === true)) connected = true
-      // No global address at all is a failed attempt: the agency network cannot use IPv6.
-      else if (b.connect6 === false || b.state === 'broken' || b.state === 'none' || attempted.length > 0) connected = false
-      const pref = checks.find((c) => c.name === 'preferred')
-      if (typeof b.preferred === 'boolean') preferred = b.preferred
-      else if (pref !== undefined && pref.ok !== null) preferred = pref.ok
-      else if (b.mainTestFamily === 6 || b.mainTestFamily === 4) preferred = b.mainTestFamily === 6
-    }
+  const b = e.ipv6
+  if (b !== null) {
+    capable = typeof b.globalAddress === 'boolean' ? b.globalAddress : null
+    const checks = b.checks ?? []
+    const attempted = checks.filter((c) => SUCCESS_CHECKS.has(c.name) && c.ok !== null)
+    if (b.connect6 === true || b.state === 'works' || attempted.some((c) => c.ok === true)) connected = true
+    // No global address at all is a failed attempt: the agency network cannot use IPv6.
+    else if (b.connect6 === false || b.state === 'broken' || b.state === 'none' || attempted.length > 0) connected = false
+    const pref = checks.find((c) => c.name === 'preferred')
+    if (typeof b.preferred === 'boolean') preferred = b.preferred
+    else if (pref !== undefined && pref.ok !== null) preferred = pref.ok
+    else if (b.mainTestFamily === 6 || b.mainTestFamily === 4) preferred = b.mainTestFamily === 6
   }
   // A speed test the OS was free to route and that ran over IPv6 is both a working IPv6
   // connection and a preference for it (APNIC "IPv6-preferred").
@@ -67,10 +66,9 @@ export function readEvidence (e: Ipv6Evidence): { capable: boolean | null, conne
   return { capable, connected, preferred }
 }
 
-/** Evaluates the evidence within `windowMs` before the latest piece of it. */
-export function evaluateNetwork (evidence: readonly Ipv6Evidence[], windowMs: number): NetworkState {
-  const read = evidence.map((e) => ({ at: e.measuredAt, ...readEvidence(e) }))
-    .filter((r) => r.capable !== null || r.connected !== null || r.preferred !== null)
+/** Evaluates the observations within `windowMs` before the latest one. */
+export function evaluateNetwork (observations: readonly Observation[], windowMs: number): NetworkState {
+  const read = observations.filter((r) => r.capable !== null || r.connected !== null || r.preferred !== null)
   if (read.length === 0) return { capable: null, works: 'unknown', preferred: null, results: 0, windowFrom: null, windowTo: null }
   const last = Math.max(...read.map((r) => r.at))
   const inWindow = read.filter((r) => r.at > last - windowMs)

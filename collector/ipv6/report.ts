@@ -2,7 +2,8 @@ import type { Db } from '../storage/db.js'
 import { TocdoError } from '../../shared/errors.js'
 import { loadTargetEntries, type TargetEntry } from '../targets/targets.js'
 import { CHECK_NAMES, type CheckName, type Colour } from './checks.js'
-import { evaluateNetwork, type Ipv6Evidence, type NetworkState } from './network-state.js'
+import { ipv6EvidenceCurrent, rebuildIpv6Evidence } from './evidence.js'
+import { evaluateNetwork, type NetworkState, type Observation } from './network-state.js'
 import { parsePeriod, previousPeriod, type Period } from './period.js'
 import { LEVELS, readinessLevel, worstColour, type Level, type ServiceColours } from './readiness.js'
 
@@ -112,21 +113,21 @@ function serviceCells (db: Db, period: Period): Map<string, Record<CheckName, Se
 }
 
 function networkStates (db: Db, period: Period, windowMs: number): Map<string, NetworkState> {
-  // Only the results inside each agency's window are parsed: the latest IPv6-bearing result first.
-  const rows = db.prepare(`WITH r AS (
-      SELECT agency_id, measured_at_corr AS at, kind, raw FROM result
-      WHERE measured_at_corr >= ? AND measured_at_corr < ? AND (kind = 'ipv6' OR (kind = 'speed' AND (family = 6 OR json_type(raw, '$.ipv6') = 'object')))
-    ), last AS (SELECT agency_id, max(at) AS t FROM r GROUP BY agency_id)
-    SELECT r.agency_id AS agencyId, r.at AS measuredAt, r.kind, json_extract(r.raw, '$.ipv6') AS ipv6,
-      json_extract(r.raw, '$.server.family') AS serverFamily, json_extract(r.raw, '$.download.forcedFamily') AS forcedFamily
-    FROM r JOIN last ON last.agency_id = r.agency_id AND r.at > last.t - ?`).all(period.from, period.to, windowMs) as Array<Ipv6Evidence & { agencyId: string }>
-  const byAgency = new Map<string, Ipv6Evidence[]>()
+  // Per agency, the observations in the window before its last one inside the period
+  // (ipv6_evidence is kept by the ingest listener, collector/ipv6/evidence.ts).
+  const rows = db.prepare(`WITH last AS (
+      SELECT agency_id, max(measured_at) AS t FROM ipv6_evidence WHERE measured_at >= ? AND measured_at < ? GROUP BY agency_id)
+    SELECT e.agency_id AS agencyId, e.measured_at AS at, e.capable, e.connected, e.preferred
+    FROM last JOIN ipv6_evidence e ON e.agency_id = last.agency_id AND e.measured_at > last.t - ? AND e.measured_at <= last.t`)
+    .all(period.from, period.to, windowMs) as Array<{ agencyId: string, at: number, capable: number | null, connected: number | null, preferred: number | null }>
+  const bool = (v: number | null): boolean | null => v === null ? null : v === 1
+  const byAgency = new Map<string, Observation[]>()
   for (const r of rows) {
     const list = byAgency.get(r.agencyId) ?? []
-    list.push(r)
+    list.push({ at: r.at, capable: bool(r.capable), connected: bool(r.connected), preferred: bool(r.preferred) })
     byAgency.set(r.agencyId, list)
   }
-  return new Map([...byAgency].map(([id, ev]) => [id, evaluateNetwork(ev, windowMs)]))
+  return new Map([...byAgency].map(([id, obs]) => [id, evaluateNetwork(obs, windowMs)]))
 }
 
 function agencyRows (db: Db, agencies: readonly AgencyBase[], period: Period, windowMs: number): AgencyRow[] {
@@ -234,6 +235,9 @@ export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
     }
     provinceInfo = { ...p, version }
   }
+  // Normally built at start and kept by the ingest listener; a database seeded without the
+  // collector (a bench, a copy) gets it built here once rather than reporting every network unknown.
+  if (!ipv6EvidenceCurrent(db)) rebuildIpv6Evidence(db)
   const agencies = agenciesOf(db, level, province)
   const current = agencyRows(db, agencies, period, windowMs)
   const report: Ipv6Report = {

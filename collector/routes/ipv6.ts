@@ -13,6 +13,7 @@ import { runProbeCycle, startProbeScheduler } from '../ipv6/prober.js'
 import { ServiceStore } from '../ipv6/service-store.js'
 import { IPV6_REPORT_LEVELS, ipv6Report, type Ipv6ReportLevel } from '../ipv6/report.js'
 import { ipv6ReportCsv } from '../ipv6/csv.js'
+import { attachIpv6Evidence } from '../ipv6/evidence.js'
 
 export const IPV6_PATHS = {
   report: `${API_PREFIX}/reports/ipv6`,
@@ -64,6 +65,8 @@ export function probeContextFromConfig (config: Readonly<CollectorConfig>): Prob
  */
 export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Readonly<CollectorConfig>, probe?: ProbeContext }): Promise<void> {
   const { config } = opts
+  const { rebuilt } = attachIpv6Evidence(fastify.db, fastify.ingestor)
+  if (rebuilt !== null) fastify.log.info(rebuilt, 'IPv6 evidence rebuilt from the result table')
   const services = new ServiceStore(fastify.db)
   const log = fastify.log.child({ component: 'ipv6-prober' }) as unknown as Logger
   let context: ProbeContext | null = opts.probe ?? null

@@ -14,6 +14,7 @@ import { ServiceStore } from '../../collector/ipv6/service-store.js'
 import type { CheckName, CheckResult, Colour } from '../../collector/ipv6/checks.js'
 import { ipv6Report, type AreaRow } from '../../collector/ipv6/report.js'
 import { ipv6ReportCsv } from '../../collector/ipv6/csv.js'
+import { attachIpv6Evidence, rebuildIpv6Evidence } from '../../collector/ipv6/evidence.js'
 
 const ulid = monotonicFactory()
 const H = 3_600_000
@@ -85,6 +86,7 @@ beforeAll(() => {
   loadTargets(db, seedsDir())
   const agencies = new AgencyStore(db)
   const ingestor = new Ingestor(db)
+  attachIpv6Evidence(db, ingestor) // as the collector does: evidence is written inside each ingest transaction
   const services = new ServiceStore(db)
   const commune = (district: string): string => db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 1").pluck().get(district) as string
   const make = (name: string, legacyCommune: string): Agency => {
@@ -238,6 +240,16 @@ describe('ipv6Report per province and commune', () => {
   it('rejects a bad period and an unknown province, naming the field', () => {
     expect(() => ipv6Report(db, { level: 'province', period: '2026-13' })).toThrow(/period=2026-13/)
     expect(() => ipv6Report(db, { level: 'legacy_district', province: '99' })).toThrow(expect.objectContaining({ code: 'TOCDO_ERR_UNKNOWN_AREA' }))
+  })
+})
+
+describe('IPv6 evidence table', () => {
+  it('the ingest listener and a rebuild from the result table give the same rows', () => {
+    const all = (): unknown[] => db.prepare('SELECT * FROM ipv6_evidence ORDER BY agent_id, result_id').all()
+    const live = all()
+    expect(live).toHaveLength(8) // every result above says something about IPv6
+    expect(rebuildIpv6Evidence(db)).toEqual({ results: 8, evidence: 8 })
+    expect(all()).toEqual(live)
   })
 })
 
