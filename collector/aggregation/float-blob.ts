@@ -79,3 +79,92 @@ export function medianOf (values: readonly number[]): number | null {
   if (values.length === 0) return null
   return percentileSorted(Float64Array.from(values).sort(), 50)
 }
+
+function swapAt (a: Float64Array, i: number, j: number): void {
+  const t = a[i] as number
+  a[i] = a[j] as number
+  a[j] = t
+}
+
+/**
+ * Floyd–Rivest selection: reorders `a[left..right]` so that a[k] is the k-th smallest, smaller
+ * ones before it and larger ones after. Linear on average: reports take two percentiles of
+ * millions of samples without sorting them.
+ */
+export function selectKth (a: Float64Array, k: number, left = 0, right = a.length - 1): void {
+  while (right > left) {
+    if (right - left > 600) {
+      const n = right - left + 1
+      const m = k - left + 1
+      const z = Math.log(n)
+      const s = 0.5 * Math.exp(2 * z / 3)
+      const sd = 0.5 * Math.sqrt(z * s * (n - s) / n) * (m - n / 2 < 0 ? -1 : 1)
+      selectKth(a, k, Math.max(left, Math.floor(k - m * s / n + sd)), Math.min(right, Math.floor(k + (n - m) * s / n + sd)))
+    }
+    const t = a[k] as number
+    let i = left
+    let j = right
+    swapAt(a, left, k)
+    if ((a[right] as number) > t) swapAt(a, left, right)
+    while (i < j) {
+      swapAt(a, i, j)
+      i++
+      j--
+      while ((a[i] as number) < t) i++
+      while ((a[j] as number) > t) j--
+    }
+    if (a[left] === t) swapAt(a, left, j)
+    else { j++; swapAt(a, j, right) }
+    if (j <= k) left = j + 1
+    if (k <= j) right = j - 1
+  }
+}
+
+/**
+ * Type-7 percentiles (as shared/stats.ts) of an unsorted array, by selection; `a` is reordered.
+ * Same results as sorting and reading off the ranks.
+ */
+export function percentilesInPlace (a: Float64Array, ps: readonly number[]): Array<number | null> {
+  const n = a.length
+  if (n === 0) return ps.map(() => null)
+  return ps.map((p) => {
+    const rank = (p / 100) * (n - 1)
+    const lo = Math.floor(rank)
+    selectKth(a, lo)
+    const x = a[lo] as number
+    if (rank === lo) return x
+    // After selection everything right of lo is >= a[lo]; the next order statistic is their minimum.
+    let y = Infinity
+    for (let i = lo + 1; i < n; i++) if ((a[i] as number) < y) y = a[i] as number
+    return x + (y - x) * (rank - lo)
+  })
+}
+
+/** Concatenates without sorting. */
+export function concat (parts: readonly Float64Array[]): Float64Array {
+  let n = 0
+  for (const p of parts) n += p.length
+  const out = new Float64Array(n)
+  let at = 0
+  for (const p of parts) { out.set(p, at); at += p.length }
+  return out
+}
+
+/** How many values across sorted parts are >= v (or > v when strict). */
+export function countAtLeast (sortedParts: readonly Float64Array[], v: number, strict = false): number {
+  let c = 0
+  for (const p of sortedParts) c += p.length - (strict ? upperBound(p, v) : lowerBound(p, v))
+  return c
+}
+
+/** Index of the first element > v. */
+export function upperBound (sorted: Float64Array, v: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((sorted[mid] as number) <= v) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}

@@ -109,7 +109,8 @@ export class RollupWriter {
       g.rows.push(r)
     }
     const months = new Map<number, MonthState>()
-    for (const g of groups.values()) this.#applyGroup(g, months)
+    const monthIds = new Map<string, number>()
+    for (const g of groups.values()) this.#applyGroup(g, months, monthIds)
     for (const m of months.values()) {
       if (!m.dirty) continue
       this.#monthUpdate.run(m.nResults, m.nSpeed, m.nValid, m.nSkip, m.sumTestDown, m.nTestUp, m.sumTestUp, m.nTestIdle,
@@ -143,13 +144,22 @@ export class RollupWriter {
     return m
   }
 
-  #applyGroup (g: { agentId: string, hour: number, band: TimeBand, month: string, rows: RollupInput[] }, cache: Map<number, MonthState>): void {
+  #applyGroup (g: { agentId: string, hour: number, band: TimeBand, month: string, rows: RollupInput[] }, cache: Map<number, MonthState>, monthIds: Map<string, number>): void {
     const hourRow = this.#hourGet.get(g.agentId, g.hour, g.band) as { monthId: number, tests: Buffer } | undefined
     // The hour row remembers which month row holds its sample, so a late test lands beside the
     // earlier ones even if the agency's attributes changed since.
     const first = g.rows[0] as RollupInput
-    const monthId = hourRow?.monthId ?? this.#monthUpsert.get(first.agentId, g.month, g.band, first.connectionClass, first.isp,
-      first.agencyId, first.communeCode, first.provinceCode, first.legacyDistrictCode ?? '', first.legacyProvinceCode ?? '') as number
+    const attrs = [first.agentId, g.month, g.band, first.connectionClass, first.isp, first.agencyId, first.communeCode, first.provinceCode,
+      first.legacyDistrictCode ?? '', first.legacyProvinceCode ?? '']
+    let monthId = hourRow?.monthId
+    if (monthId === undefined) {
+      const key = attrs.join('\u0000')
+      monthId = monthIds.get(key)
+      if (monthId === undefined) {
+        monthId = this.#monthUpsert.get(...attrs) as number
+        monthIds.set(key, monthId)
+      }
+    }
     const m = this.#month(monthId, cache)
     m.dirty = true
 

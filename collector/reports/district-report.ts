@@ -1,6 +1,6 @@
 import type { Db } from '../storage/db.js'
 import { roundOrNull as round } from '../../shared/units.js'
-import { lowerBound } from '../aggregation/float-blob.js'
+import { countAtLeast } from '../aggregation/float-blob.js'
 import type { AppliedTarget } from '../targets/targets.js'
 import { areaRows, levelNotes } from './areas-report.js'
 import { assignTargets, type AreaFigures, type Coverage, type TargetEvaluation } from './figures.js'
@@ -63,8 +63,8 @@ export function districtReport (db: Db, provinceCode: string, now = new Date(),
       const thr = e.thresholdMbps as number
       applied.set(e.id, { id: e.id, thresholdMbps: thr, document: e.source.document, year: e.year, why: t.why })
       for (const a of t.agents) {
-        judged += a.down.length
-        met += a.down.length - lowerBound(a.down, thr)
+        judged += a.n
+        met += countAtLeast(a.parts, thr)
       }
     }
     districts.push({

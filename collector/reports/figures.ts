@@ -1,4 +1,4 @@
-import { mergeAll, percentileSorted, sumOf, lowerBound } from '../aggregation/float-blob.js'
+import { concat, countAtLeast, percentilesInPlace, sumOf } from '../aggregation/float-blob.js'
 import { round } from '../../shared/units.js'
 import { targetWhy, targetsForLine, type SelectedTarget, type TargetEntry } from '../targets/targets.js'
 import type { MonthRow } from './rollup-reader.js'
@@ -30,8 +30,12 @@ export interface AgentAggregate {
   agencyId: string
   connectionClass: string
   legacyProvinceCode: string
-  down: Float64Array // sorted representative samples
-  officeDown: Float64Array
+  /** The agent's representative download samples, as the sorted per-month parts they are stored in. */
+  parts: Float64Array[]
+  /** Sample count and sum over all parts. */
+  n: number
+  sum: number
+  officeN: number
   meanDown: number | null
   medianDown: number | null
   officeP20: number | null
@@ -90,7 +94,6 @@ export interface GroupResult {
   figures: AreaFigures
   raw: RawFigures
   agents: AgentAggregate[]
-  pooledDown: Float64Array
 }
 
 const meanOf = (s: Float64Array): number | null => (s.length === 0 ? null : sumOf(s) / s.length)
@@ -114,54 +117,66 @@ export function computeGroup (rows: readonly MonthRow[], rules: ReportRules): Gr
   const agents: AgentAggregate[] = []
   const ups: Float64Array[] = []
   const idles: Float64Array[] = []
+  const downs: Float64Array[] = []
   for (const [agentId, list] of byAgent) {
     if (list.some((r) => r.nResults > 0)) cov.agentsReporting++
     // The latest month's attributes describe the line (class and former province), should they have changed.
     const latest = list.reduce((a, b) => (b.month > a.month ? b : a))
-    const down = mergeAll(list.map((r) => r.repDown))
-    const officeDown = mergeAll(list.filter((r) => r.band === 'office').map((r) => r.repDown))
-    for (const r of list) { ups.push(r.repUp); idles.push(r.repIdle) }
+    const parts = list.map((r) => r.repDown).filter((p) => p.length > 0)
+    const office = concat(list.filter((r) => r.band === 'office').map((r) => r.repDown))
+    for (const r of list) { ups.push(r.repUp); idles.push(r.repIdle); downs.push(r.repDown) }
+    const all = concat(parts)
+    const sum = sumOf(all)
+    const [median] = percentilesInPlace(all, [50])
+    const [officeP20, officeMedian] = percentilesInPlace(office, [20, 50])
     agents.push({
       agentId,
       agencyId: latest.agencyId,
       connectionClass: latest.connectionClass,
       legacyProvinceCode: latest.legacyProvinceCode,
-      down,
-      officeDown,
-      meanDown: meanOf(down),
-      medianDown: percentileSorted(down, 50),
-      officeP20: percentileSorted(officeDown, 20),
-      officeMedian: percentileSorted(officeDown, 50)
+      parts,
+      n: all.length,
+      sum,
+      officeN: office.length,
+      meanDown: all.length === 0 ? null : sum / all.length,
+      medianDown: median ?? null,
+      officeP20: officeP20 ?? null,
+      officeMedian: officeMedian ?? null
     })
   }
   cov.agencies = agencies.size
-  const pooledDown = mergeAll(agents.map((a) => a.down))
-  const pooledUp = mergeAll(ups)
-  const pooledIdle = mergeAll(idles)
-  const medians = Float64Array.from(agents.filter((a) => a.medianDown !== null).map((a) => a.medianDown as number)).sort()
-  const busy = Float64Array.from(agents.filter((a) => a.officeDown.length >= rules.minBusyHourSamplesPerAgent).map((a) => a.officeP20 as number)).sort()
+  // Pooled figures by selection on one copy per metric: no sort of millions of samples.
+  const pooledDown = concat(downs)
+  const pooledUp = concat(ups)
+  const pooledIdle = concat(idles)
+  const downMean = meanOf(pooledDown)
+  const [downP20, downMedian] = percentilesInPlace(pooledDown, [20, 50])
+  const upMean = meanOf(pooledUp)
+  const [upMedian] = percentilesInPlace(pooledUp, [50])
+  const [idleMedian] = percentilesInPlace(pooledIdle, [50])
+  const medians = Float64Array.from(agents.filter((a) => a.medianDown !== null).map((a) => a.medianDown as number))
+  const busy = Float64Array.from(agents.filter((a) => a.officeN >= rules.minBusyHourSamplesPerAgent).map((a) => a.officeP20 as number))
   const S = rules.minRepresentativeSamples
   const raw: RawFigures = {
-    downloadMean: meanOf(pooledDown),
-    downloadMedian: percentileSorted(pooledDown, 50),
-    uploadMean: meanOf(pooledUp),
-    uploadMedian: percentileSorted(pooledUp, 50),
-    idleLatencyMedian: percentileSorted(pooledIdle, 50)
+    downloadMean: downMean,
+    downloadMedian: downMedian ?? null,
+    uploadMean: upMean,
+    uploadMedian: upMedian ?? null,
+    idleLatencyMedian: idleMedian ?? null
   }
   return {
     coverage: cov,
     raw,
     agents,
-    pooledDown,
     figures: {
       downloadMean: cell(raw.downloadMean, pooledDown.length, S, 'representative_samples'),
       downloadMedian: cell(raw.downloadMedian, pooledDown.length, S, 'representative_samples'),
-      downloadP20: cell(percentileSorted(pooledDown, 20), pooledDown.length, S, 'representative_samples'),
+      downloadP20: cell(downP20 ?? null, pooledDown.length, S, 'representative_samples'),
       uploadMean: cell(raw.uploadMean, pooledUp.length, S, 'representative_samples'),
       uploadMedian: cell(raw.uploadMedian, pooledUp.length, S, 'representative_samples'),
       idleLatencyMedianMs: cell(raw.idleLatencyMedian, pooledIdle.length, S, 'representative_samples'),
-      agentMedianOfMedians: cell(percentileSorted(medians, 50), medians.length, rules.minAgents, 'agents'),
-      busyHour8080: cell(percentileSorted(busy, 20), busy.length, rules.minAgents, 'agents')
+      agentMedianOfMedians: cell(percentilesInPlace(medians, [50])[0] ?? null, medians.length, rules.minAgents, 'agents'),
+      busyHour8080: cell(percentilesInPlace(busy, [20])[0] ?? null, busy.length, rules.minAgents, 'agents')
     }
   }
 }
@@ -222,12 +237,15 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
   const agencyMeans = [...byAgency.values()].map((l) => l.reduce((x, y) => x + y, 0) / l.length)
   const agencyShare = agencyMeans.length === 0 ? null : agencyMeans.filter(meets).length / agencyMeans.length
 
-  const pooled = mergeAll(agents.map((a) => a.down))
-  const atOrAbove = pooled.length - lowerBound(pooled, thr)
-  const aboveCount = strict ? pooled.length - upperBound(pooled, thr) : atOrAbove
-  const sampleShare = pooled.length === 0 ? null : aboveCount / pooled.length
+  let samples = 0
+  let meeting = 0
+  for (const a of agents) {
+    samples += a.n
+    meeting += countAtLeast(a.parts, thr, strict)
+  }
+  const sampleShare = samples === 0 ? null : meeting / samples
 
-  const busy = agents.filter((a) => a.officeDown.length >= rules.minBusyHourSamplesPerAgent && a.officeMedian !== null)
+  const busy = agents.filter((a) => a.officeN >= rules.minBusyHourSamplesPerAgent && a.officeMedian !== null)
   const ratio = busy.map((a) => (a.officeMedian as number) / thr)
   const attOk = busy.length >= rules.minAgents
   const attainment = {
@@ -249,8 +267,10 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
   } else if (t.statistic === 'ispeed_province_download_at_least') {
     // i-Speed figures are over representative samples; 2024 provincial figures were published by
     // the median method (domain.md §5), so the target is judged on the median, mean beside it.
-    figure = cell(percentileSorted(pooled, 50), pooled.length, rules.minRepresentativeSamples, 'representative_samples')
-    figureMean = cell(meanOf(pooled), pooled.length, rules.minRepresentativeSamples, 'representative_samples')
+    const pooled = concat(agents.flatMap((a) => a.parts))
+    const mean = meanOf(pooled)
+    figure = cell(percentilesInPlace(pooled, [50])[0] ?? null, pooled.length, rules.minRepresentativeSamples, 'representative_samples')
+    figureMean = cell(mean, pooled.length, rules.minRepresentativeSamples, 'representative_samples')
     if (figure.value !== null) met = figure.value >= thr
   } else {
     figure = shareOfAgentsMeeting
@@ -278,21 +298,10 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
     ...(figureMean === undefined ? {} : { figureMean }),
     shareOfAgentsMeeting,
     shareOfAgenciesMeeting: cell(agencyShare, agencyMeans.length, rules.minAgents, 'agencies', 4),
-    shareOfSamplesMeeting: cell(sampleShare, pooled.length, rules.minRepresentativeSamples, 'representative_samples', 4),
+    shareOfSamplesMeeting: cell(sampleShare, samples, rules.minRepresentativeSamples, 'representative_samples', 4),
     attainment,
     met
   }
-}
-
-function upperBound (sorted: Float64Array, v: number): number {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if ((sorted[mid] as number) <= v) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 export function evaluateTargets (agents: readonly AgentAggregate[], ctx: TargetContext): TargetEvaluation[] {

@@ -34,19 +34,53 @@ export type RollupFilter =
   | { column: 'legacy_province_code' | 'province_code' | 'agency_id', code: string }
   | { column: null }
 
-const COLUMNS = `agent_id AS agentId, agency_id AS agencyId, month, band, connection_class AS connectionClass, isp,
-  commune_code AS communeCode, province_code AS provinceCode, legacy_district_code AS legacyDistrictCode,
-  legacy_province_code AS legacyProvinceCode, n_results AS nResults, n_speed AS nSpeed, n_valid AS nValid, n_skip AS nSkip,
-  sum_test_down AS sumTestDown, n_test_up AS nTestUp, sum_test_up AS sumTestUp, n_test_idle AS nTestIdle,
-  sum_test_idle AS sumTestIdle, n_test_down_ge30 AS nTestDownGe30, rep_down AS repDown, rep_up AS repUp, rep_idle AS repIdle`
+const COLUMNS = `agent_id, agency_id, month, band, connection_class, isp, commune_code, province_code, legacy_district_code,
+  legacy_province_code, n_results, n_speed, n_valid, n_skip, sum_test_down, n_test_up, sum_test_up, n_test_idle, sum_test_idle,
+  n_test_down_ge30, rep_down, rep_up, rep_idle`
 
-/** Reads the month rollups of one province (either geography) or of everything, for a period. Never the raw table. */
+type RawRow = [string, string, string, TimeBand, string, string, string, string, string, string, number, number, number, number,
+  number, number, number, number, number, number, Buffer, Buffer, Buffer]
+
+/**
+ * Reads the month rollups of one province (either geography), one agency or everything, for a
+ * period. Never the raw table. Rows come back as arrays (cheaper than objects across tens of
+ * thousands of rows) and the sample blobs are copied straight into typed arrays.
+ */
 export function readMonthRows (db: Db, filter: RollupFilter, period: Period): MonthRow[] {
   const where: string[] = []
   const args: string[] = []
   if (filter.column !== null) { where.push(`${filter.column} = ?`); args.push(filter.code) }
   if (period.from !== null && period.to !== null) { where.push('month BETWEEN ? AND ?'); args.push(period.from, period.to) }
   const sql = `SELECT ${COLUMNS} FROM rollup_agent_month${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''}`
-  const rows = db.prepare(sql).all(...args) as Array<Omit<MonthRow, 'repDown' | 'repUp' | 'repIdle'> & { repDown: Buffer, repUp: Buffer, repIdle: Buffer }>
-  return rows.map((r) => ({ ...r, repDown: decode(r.repDown), repUp: decode(r.repUp), repIdle: decode(r.repIdle) }))
+  const rows = db.prepare(sql).raw(true).all(...args) as RawRow[]
+  const out = new Array<MonthRow>(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as RawRow
+    out[i] = {
+      agentId: r[0],
+      agencyId: r[1],
+      month: r[2],
+      band: r[3],
+      connectionClass: r[4],
+      isp: r[5],
+      communeCode: r[6],
+      provinceCode: r[7],
+      legacyDistrictCode: r[8],
+      legacyProvinceCode: r[9],
+      nResults: r[10],
+      nSpeed: r[11],
+      nValid: r[12],
+      nSkip: r[13],
+      sumTestDown: r[14],
+      nTestUp: r[15],
+      sumTestUp: r[16],
+      nTestIdle: r[17],
+      sumTestIdle: r[18],
+      nTestDownGe30: r[19],
+      repDown: decode(r[20]),
+      repUp: decode(r[21]),
+      repIdle: decode(r[22])
+    }
+  }
+  return out
 }

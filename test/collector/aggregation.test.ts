@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { hourStart, ictMonth, timeBand } from '../../collector/aggregation/time-bands.js'
+import { percentilesInPlace, insertSorted, removeSorted } from '../../collector/aggregation/float-blob.js'
+import { rebuildRollups } from '../../collector/aggregation/rollup.js'
+import { CLOCK_FLAGS } from '../../collector/ingest/clock.js'
+import { percentile } from '../../shared/stats.js'
+import { record, seededDb, type Fixture, type Sample } from './report-fixtures.js'
+
+const at = (ict: string): number => Date.parse(`${ict.replace(' ', 'T')}:00+07:00`)
+
+describe('time bands (ICT)', () => {
+  it('office hours on working days, evening, other, and untrusted clocks', () => {
+    // 2026-10-05 is a Monday, 2026-10-10 a Saturday.
+    expect(timeBand(at('2026-10-05 08:00'), 0)).toBe('office')
+    expect(timeBand(at('2026-10-05 11:29'), 0)).toBe('office')
+    expect(timeBand(at('2026-10-05 11:30'), 0)).toBe('other')
+    expect(timeBand(at('2026-10-05 13:30'), 0)).toBe('office')
+    expect(timeBand(at('2026-10-05 17:00'), 0)).toBe('other')
+    expect(timeBand(at('2026-10-05 19:00'), 0)).toBe('evening')
+    expect(timeBand(at('2026-10-05 22:59'), 0)).toBe('evening')
+    expect(timeBand(at('2026-10-05 23:00'), 0)).toBe('other')
+    expect(timeBand(at('2026-10-10 09:00'), 0)).toBe('other')
+    expect(timeBand(at('2026-10-10 20:00'), 0)).toBe('evening')
+    expect(timeBand(at('2026-10-05 09:00'), CLOCK_FLAGS.CLOCK_UNKNOWN)).toBe('unknown')
+    expect(timeBand(at('2026-10-05 09:00'), CLOCK_FLAGS.CLOCK_SKEW)).toBe('unknown')
+    // A late delivery says nothing about the clock.
+    expect(timeBand(at('2026-10-05 09:00'), CLOCK_FLAGS.LATE)).toBe('office')
+  })
+
+  it('months and hours follow Vietnam time', () => {
+    expect(ictMonth(Date.parse('2026-10-31T16:59:59Z'))).toBe('2026-10')
+    expect(ictMonth(Date.parse('2026-10-31T17:00:00Z'))).toBe('2026-11') // 00:00 ICT on 1 November
+    expect(hourStart(at('2026-10-05 09:59'))).toBe(at('2026-10-05 09:00'))
+  })
+})
+
+describe('sample arrays', () => {
+  it('selection gives the same type-7 percentiles as sorting', () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 0, max: 50 }).map((x) => x * 7.5), { minLength: 1, maxLength: 3000 }),
+      fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 4 }),
+      (values, ps) => {
+        const got = percentilesInPlace(Float64Array.from(values), ps)
+        expect(got).toEqual(ps.map((p) => percentile(values, p)))
+      }))
+  })
+
+  it('insert and remove keep order; removing an absent value is an error, not a silent miss', () => {
+    let a: Float64Array = new Float64Array(0)
+    for (const v of [5, 1, 3, 3, 9]) a = insertSorted(a, v)
+    expect([...a]).toEqual([1, 3, 3, 5, 9])
+    expect([...removeSorted(a, 3)]).toEqual([1, 3, 5, 9])
+    expect(() => removeSorted(a, 4)).toThrow(/rollup inconsistency/)
+  })
+})
+
+describe('rollups kept by the ingest listener', () => {
+  let f: Fixture | undefined
+  afterEach(() => { f?.close(); f = undefined })
+
+  const snapshot = (fx: Fixture): unknown => ({
+    months: fx.db.prepare(`SELECT agent_id, month, band, connection_class, isp, agency_id, commune_code, province_code, legacy_district_code,
+      legacy_province_code, n_results, n_speed, n_valid, n_skip, round(sum_test_down, 6) AS sd, n_test_up, round(sum_test_up, 6) AS su, n_test_idle,
+      round(sum_test_idle, 6) AS si, n_test_down_ge30, hex(rep_down) AS d, hex(rep_up) AS u, hex(rep_idle) AS i
+      FROM rollup_agent_month ORDER BY agent_id, month, band`).all(),
+    hours: fx.db.prepare(`SELECT h.agent_id, h.hour_start, h.band, m.month, length(h.tests) AS bytes FROM rollup_agent_hour h
+      JOIN rollup_agent_month m ON m.id = h.month_id ORDER BY 1, 2, 3`).all()
+  })
+
+  it('incremental updates, in any batch order and with resends, equal a rebuild from the result table', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
+      const fx = seededDb()
+      try {
+        let s = seed
+        const rnd = (): number => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 }
+        const A = fx.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+        const agents = [fx.agent(A, 'a1'), fx.agent(A, 'a2')]
+        const samples: Array<{ agent: number, s: Sample }> = []
+        for (let i = 0; i < 40; i++) {
+          const minute = Math.floor(rnd() * 5 * 24 * 60)
+          const d = new Date(Date.parse('2026-10-29T00:00:00+07:00') + minute * 60_000 + 7 * 3_600_000)
+          const atText = d.toISOString().slice(0, 16).replace('T', ' ')
+          const r = rnd()
+          samples.push({
+            agent: rnd() < 0.5 ? 0 : 1,
+            s: r < 0.1
+              ? { at: atText, kind: 'skip' }
+              : { at: atText, down: Math.round(rnd() * 500), up: rnd() < 0.2 ? null : Math.round(rnd() * 200), idle: Math.round(rnd() * 40), flags: r < 0.2 ? ['cross_traffic'] : [], offsetMs: rnd() < 0.1 ? null : 5 }
+          })
+        }
+        const records = samples.map((x) => ({ agent: x.agent, r: record(x.s) }))
+        // Deliver in shuffled batches, then resend a few (duplicates must not count twice).
+        const shuffled = [...records].sort(() => rnd() - 0.5)
+        for (let i = 0; i < shuffled.length; i += 7) {
+          for (const k of [0, 1]) {
+            const part = shuffled.slice(i, i + 7).filter((x) => x.agent === k).map((x) => x.r)
+            if (part.length > 0) fx.ingestor.ingest(agents[k]!, A, part, Date.parse('2026-11-05T00:00:00Z'))
+          }
+        }
+        const resend = records.filter((x) => x.agent === 0).slice(0, 3).map((x) => x.r)
+        if (resend.length > 0) expect(fx.ingestor.ingest(agents[0]!, A, resend, Date.parse('2026-11-05T00:00:00Z')).duplicate).toBe(resend.length)
+        const incremental = snapshot(fx)
+        rebuildRollups(fx.db)
+        expect(snapshot(fx)).toEqual(incremental)
+        const total = fx.db.prepare('SELECT sum(n_results) FROM rollup_agent_month').pluck().get()
+        expect(total).toBe(samples.length)
+      } finally {
+        fx.close()
+      }
+    }), { numRuns: 15 })
+  })
+
+  it('a failing ingest transaction leaves no rollup behind', () => {
+    f = seededDb()
+    const A = f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+    const a1 = f.agent(A, 'a1')
+    f.ingestor.onAccepted(() => { throw new Error('disk full') })
+    expect(() => { f!.ingest(a1, A, [{ at: '2026-10-05 09:00', down: 100, up: 50, idle: 10 }]) }).toThrow('disk full')
+    expect(f.db.prepare('SELECT count(*) FROM result').pluck().get()).toBe(0)
+    expect(f.db.prepare('SELECT count(*) FROM rollup_agent_month').pluck().get()).toBe(0)
+    expect(f.db.prepare('SELECT count(*) FROM rollup_agent_hour').pluck().get()).toBe(0)
+  })
+
+  it('a collector opening a database whose rollups predate them rebuilds once', () => {
+    f = seededDb({ rollups: false })
+    const A = f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+    f.ingest(f.agent(A, 'a1'), A, [{ at: '2026-10-05 09:00', down: 100 }, { at: '2026-10-05 09:20', down: 300 }])
+    expect(f.db.prepare('SELECT count(*) FROM rollup_agent_month').pluck().get()).toBe(0)
+    expect(rebuildRollups(f.db).rows).toBe(2)
+    const m = f.db.prepare('SELECT n_valid, rep_down FROM rollup_agent_month').get() as { n_valid: number, rep_down: Buffer }
+    expect(m.n_valid).toBe(2)
+    expect(m.rep_down.readDoubleLE(0)).toBe(200) // one representative sample: the hour's median
+  })
+})
