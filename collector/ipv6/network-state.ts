@@ -57,11 +57,11 @@ export function readEvidence (e: Ipv6Source): Omit<Observation, 'at'> {
     else if (pref !== undefined && pref.ok !== null) preferred = pref.ok
     else if (b.mainTestFamily === 6 || b.mainTestFamily === 4) preferred = b.mainTestFamily === 6
   }
-  // A speed test the OS was free to route and that ran over IPv6 is both a working IPv6
-  // connection and a preference for it (APNIC "IPv6-preferred").
-  if (e.kind === 'speed' && e.serverFamily === 6 && e.forcedFamily !== 6) {
+  // A speed test that ran over IPv6 is a working IPv6 connection; when the OS was free to
+  // choose the family (not forced), it is also a preference for IPv6 (APNIC "IPv6-preferred").
+  if (e.kind === 'speed' && e.serverFamily === 6) {
     connected = true
-    preferred ??= true
+    if (e.forcedFamily !== 6) preferred ??= true
   }
   return { capable, connected, preferred }
 }
