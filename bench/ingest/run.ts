@@ -13,7 +13,7 @@
  *   npx tsx bench/ingest/run.ts [--agents 1000] [--batch 100] [--results 300000] [--inflight 32] [--load 0.5]
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,7 +35,9 @@ const { values: flags } = parseArgs({
     results: { type: 'string', default: '300000' },
     inflight: { type: 'string', default: '32' },
     load: { type: 'string', default: '0.5' },
-    'latency-seconds': { type: 'string', default: '10' }
+    'latency-seconds': { type: 'string', default: '10' },
+    /** Write a V8 CPU profile of the collector process into this directory. */
+    profile: { type: 'string' }
   }
 })
 const AGENTS = Number(flags.agents)
@@ -107,8 +109,16 @@ function rawInsertRate (sample: ResultRecord[]): number {
   } finally { rmSync(dir, { recursive: true, force: true }) }
 }
 
-async function startCollector (dataDir: string): Promise<{ url: string, stop: () => Promise<void> }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'collector/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
+/** CPU seconds (user + system) the process has used: robust to other load on the machine. */
+function cpuSeconds (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+  // utime and stime are fields 14 and 15 of stat, i.e. 12 and 13 after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+async function startCollector (dataDir: string): Promise<{ url: string, pid: number, stop: () => Promise<void> }> {
+  const prof = flags.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', flags.profile]
+  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', 'collector/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
     cwd: ROOT,
     env: { ...process.env, TOCDO_ADMIN_TOKEN: ADMIN, TOCDO_SYNC_RATE_LIMIT_MAX: '1000000', TOCDO_ENROL_RATE_LIMIT_PER_MIN: '1000000' },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -124,7 +134,7 @@ async function startCollector (dataDir: string): Promise<{ url: string, stop: ()
       if (m?.[1] !== undefined) { clearTimeout(timer); resolve(m[1]) }
     })
   })
-  return { url, stop: async () => { proc.kill('SIGTERM'); await exited } }
+  return { url, pid: proc.pid ?? 0, stop: async () => { proc.kill('SIGTERM'); await exited } }
 }
 
 async function post<T> (dispatcher: Agent, url: string, token: string, body: string | Buffer, gz: boolean): Promise<{ status: number, json: T }> {
@@ -172,6 +182,7 @@ async function main (): Promise<void> {
     const lat: number[] = []
     let accepted = 0
     let next = 0
+    const cpu0 = cpuSeconds(collector.pid)
     const t0 = performance.now()
     await Promise.all(Array.from({ length: INFLIGHT }, async () => {
       while (next < bodies.length) {
@@ -184,9 +195,11 @@ async function main (): Promise<void> {
       }
     }))
     const secs = (performance.now() - t0) / 1000
+    const cpuPerResultUs = 1e6 * (cpuSeconds(collector.pid) - cpu0) / accepted
     const rate = accepted / secs
     lat.sort((x, y) => x - y)
     console.log(`HTTP ingest, ${INFLIGHT} requests in flight: ${fmt(rate)} results/s sustained (${fmt(accepted)} in ${fmt(secs, 1)} s) = ${fmt(100 * rate / raw, 1)} % of the raw insert rate; ack latency p50 ${fmt(percentile(lat, 50) ?? NaN, 1)} ms, p99 ${fmt(percentile(lat, 99) ?? NaN, 1)} ms`)
+    console.log(`collector CPU per result: ${fmt(cpuPerResultUs, 1)} µs (all threads) → ${fmt(1e6 / cpuPerResultUs)} results/s per fully available core; load average during the run: ${(await import('node:os')).loadavg()[0]?.toFixed(1) ?? '?'}`)
 
     // 3. Latency: every agent syncing open-loop, the aggregate offering LOAD × capacity.
     const targetRps = LOAD * rate / BATCH
