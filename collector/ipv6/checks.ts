@@ -44,12 +44,27 @@ export class ResolverUnavailableError extends Error {
   }
 }
 
+/**
+ * A question to the recursive resolver. A timeout on one name is an answer about that name
+ * (its servers are broken or lame: the public cannot resolve it either) and comes back as
+ * rcode 'TIMEOUT'; a resolver that cannot be reached at all makes the run say nothing.
+ */
 export async function resolve (ctx: ProbeContext, name: string, type: dnsPacket.RecordType, dnssec = false): Promise<DnsReply> {
   try {
     return await ctx.query(ctx.resolver, name, type, { timeoutMs: ctx.timeoutMs, dnssec, checkingDisabled: dnssec, recursion: true })
   } catch (err) {
+    if (err instanceof DnsQueryError && err.code === 'timeout') return { rcode: 'TIMEOUT', aa: false, ad: false, transport: 'udp', answers: [], authorities: [] }
     if (err instanceof DnsQueryError) throw new ResolverUnavailableError(`resolver ${ctx.resolver.address} port ${ctx.resolver.port}: ${err.message}`, { cause: err })
     throw err
+  }
+}
+
+/** Asks the resolver for the root's SOA: any reply at all means it is up. */
+export async function assertResolverUp (ctx: ProbeContext): Promise<void> {
+  try {
+    await ctx.query(ctx.resolver, '.', 'SOA', { timeoutMs: ctx.timeoutMs, recursion: true })
+  } catch (err) {
+    throw new ResolverUnavailableError(`resolver ${ctx.resolver.address} port ${ctx.resolver.port} does not answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
 }
 

@@ -101,14 +101,15 @@ export function publicKey (key: DnskeyData): { key: KeyObject, hash: string | nu
         dsaEncoding: 'ieee-p1363'
       }
     }
-    case 8: case 10: {
+    case 5: case 7: case 8: case 10: {
       // RFC 3110: exponent length in one byte, or 0 and then two bytes.
       const long = k[0] === 0
       const expLen = long ? k.readUInt16BE(1) : k[0] as number
       const start = long ? 3 : 1
       return {
         key: createPublicKey({ key: { kty: 'RSA', e: b64url(k.subarray(start, start + expLen)), n: b64url(k.subarray(start + expLen)) }, format: 'jwk' }),
-        hash: key.algorithm === 8 ? 'sha256' : 'sha512'
+        // 5 and 7 are RSA/SHA-1 (deprecated by RFC 8624 but still met in the wild)
+        hash: key.algorithm === 8 ? 'sha256' : key.algorithm === 10 ? 'sha512' : 'sha1'
       }
     }
     case 15:

@@ -1,7 +1,7 @@
 import { ulid } from 'ulidx'
 import type { Logger } from 'pino'
 import type { Db } from '../storage/db.js'
-import { checkHttpsV6, checkMxV6, checkNsV6, checkWebAaaa, findZone, ResolverUnavailableError, type CheckResult, type ProbeContext } from './checks.js'
+import { assertResolverUp, checkHttpsV6, checkMxV6, checkNsV6, checkWebAaaa, findZone, ResolverUnavailableError, type CheckResult, type ProbeContext } from './checks.js'
 import { checkDnssec } from './dnssec-check.js'
 import { ServiceStore, type AgencyServices } from './service-store.js'
 
@@ -10,6 +10,8 @@ import { ServiceStore, type AgencyServices } from './service-store.js'
  * place, not from every agent). One run per agency stores every check with its evidence.
  */
 export async function probeAgency (ctx: ProbeContext, services: AgencyServices): Promise<CheckResult[]> {
+  // Checked first, so a resolver outage is not recorded as every agency's names timing out.
+  await assertResolverUp(ctx)
   const webHosts: Array<[string | null, string]> = [[services.portalHost, 'portal host'], [services.publicServiceHost, 'public-service host']]
   const configured = webHosts.filter(([h]) => h !== null)
   const targets = configured.length > 0 ? configured : [[null, 'portal or public-service host'] as [null, string]]

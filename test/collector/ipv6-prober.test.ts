@@ -7,7 +7,9 @@ import { dnsQuery } from '../../collector/ipv6/dns-client.js'
 import { httpsStatus, smtpProbe } from '../../collector/ipv6/net-probes.js'
 import { checkHttpsV6, checkMxV6, checkNsV6, checkWebAaaa, findZone, isGlobalUnicast, type ProbeContext } from '../../collector/ipv6/checks.js'
 import { checkDnssec } from '../../collector/ipv6/dnssec-check.js'
-import { probeAgency } from '../../collector/ipv6/prober.js'
+import { probeAgency, runProbeCycle } from '../../collector/ipv6/prober.js'
+import { ServiceStore } from '../../collector/ipv6/service-store.js'
+import { openDatabase, type Db } from '../../collector/storage/db.js'
 import { dsMatches, keyTag } from '../../collector/ipv6/dnssec.js'
 import { dsFor, makeZoneKey, signRrset, startDnsServer, type DnsTestServer, type Rr } from '../helpers/dns-server.js'
 import { selfSignedCert } from '../helpers/tls-cert.js'
@@ -68,7 +70,7 @@ let smtpRefusing: Awaited<ReturnType<typeof startSmtpServer>>
 const cert = selfSignedCert({ names: ['www.good.test', 'dichvucong.good.test', 'v6only.good.test', 'www.yellow.test'] })
 
 beforeAll(async () => {
-  dns = await startDnsServer({ records, zones: ['good.test', 'red.test', 'yellow.test', 'silent.test', 'nomail.test', 'nullmx.test', 'expired.test', 'mismatch.test'], lame: ['yellow.test'], silent: ['silent.test'] })
+  dns = await startDnsServer({ records, zones: ['good.test', 'red.test', 'yellow.test', 'silent.test', 'nomail.test', 'nullmx.test', 'expired.test', 'mismatch.test'], lame: ['yellow.test'], silent: ['silent.test'], dropNames: ['www.timeout.test'] })
   // www.yellow.test answers 503 over IPv6 and 200 over IPv4: published, but broken over IPv6.
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const overV6 = req.socket.remoteAddress === '::1'
@@ -116,6 +118,8 @@ describe('web_aaaa', () => {
     expect(red.colour).toBe('red')
     expect(red.reason).toMatch(/no AAAA/)
     expect((await checkWebAaaa(ctx(), 'nothere.red.test', 'portal')).reason).toMatch(/NXDOMAIN/)
+    // a name the resolver cannot resolve in time has no usable address either
+    expect(await checkWebAaaa(ctx(), 'www.timeout.test', 'portal')).toMatchObject({ colour: 'red', reason: 'www.timeout.test: TIMEOUT' })
     expect((await checkWebAaaa(ctx(), null, 'portal host')).colour).toBe('gray')
   })
 
@@ -265,6 +269,37 @@ describe('a whole agency', () => {
   it('an agency with nothing configured is gray everywhere', async () => {
     const results = await probeAgency(ctx(), { agencyId: 'x', portalHost: null, publicServiceHost: null, mailDomain: null, dnsZone: null, updatedAt: 0 })
     expect(new Set(results.map((r) => r.colour))).toEqual(new Set(['gray']))
+  })
+})
+
+describe('a probe cycle over the database', () => {
+  function dbWithAgency (): { db: Db, store: ServiceStore } {
+    const db = openDatabase(':memory:')
+    db.prepare(`INSERT INTO agency (id, name, category, connection_class, isp, commune_code, province_code, created_at)
+      VALUES ('ag1', 'Sở KH&CN', 'organisation', 'fixed', 'VNPT', '23290', '51', 0)`).run()
+    const store = new ServiceStore(db)
+    store.set({ agencyId: 'ag1', portalHost: 'www.good.test', publicServiceHost: null, mailDomain: 'good.test', dnsZone: 'good.test' })
+    return { db, store }
+  }
+
+  it('stores every check of a run with its evidence and time', async () => {
+    const { db, store } = dbWithAgency()
+    const outcome = await runProbeCycle(db, ctx(), { concurrency: 2, now: () => 1_700_000_000_000 })
+    expect(outcome).toEqual({ probed: 1, failed: [] })
+    const run = store.latestRun('ag1')
+    expect(run.map((c) => `${c.check}:${c.colour}`).sort()).toEqual(['dnssec:green', 'https_v6:green', 'mx_v6:green', 'ns_v6:green', 'web_aaaa:green'])
+    expect(run[0]?.checkedAt).toBe(1_700_000_000_000)
+    expect(run.find((c) => c.check === 'https_v6')?.evidence).toMatchObject({ ipv6: [{ address: '::1', status: 200 }] })
+    db.close()
+  })
+
+  it('stores nothing when the resolver is down, and says why', async () => {
+    const { db, store } = dbWithAgency()
+    const outcome = await runProbeCycle(db, ctx({ resolver: { address: '::1', port: await closedPort() }, timeoutMs: 200 }), { concurrency: 1 })
+    expect(outcome.probed).toBe(0)
+    expect(outcome.failed).toEqual([{ agencyId: 'ag1', error: expect.stringMatching(/does not answer/) }])
+    expect(store.latestRun('ag1')).toEqual([])
+    db.close()
   })
 })
 

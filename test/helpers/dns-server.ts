@@ -20,6 +20,8 @@ export interface DnsFixture {
   lame?: string[]
   /** Zones whose authoritative queries are dropped: a black hole. */
   silent?: string[]
+  /** Names whose queries are dropped whatever the RD bit: the resolver times out on them. */
+  dropNames?: string[]
   /** Answer every UDP query with TC set, forcing TCP. */
   truncateUdp?: boolean
 }
@@ -35,6 +37,7 @@ function answer (fixture: DnsFixture, query: dnsPacket.DecodedPacket, transport:
   if (q === undefined) return { ...base, flags: 1 } // FORMERR
   const name = lower(q.name)
   const rd = (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED
+  if (fixture.dropNames?.includes(name) === true) return null
   const zone = fixture.zones.filter((z) => inZone(name, z)).sort((a, b) => b.length - a.length)[0]
   if (rd === 0 && zone !== undefined) {
     if (fixture.silent?.includes(zone) === true) return null
