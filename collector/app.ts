@@ -10,6 +10,7 @@ import { healthRoutes } from './routes/health.js'
 import { resultRoutes } from './routes/results.js'
 import { reportRoutes } from './routes/reports.js'
 import { geoRoutes } from './routes/geo.js'
+import { exportRoutes } from './routes/exports.js'
 import openapiPlugin from './plugins/openapi.js'
 import rollupPlugin from './aggregation/plugin.js'
 import { ipv6Routes } from './routes/ipv6.js'
@@ -53,6 +54,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(rollupPlugin)
   await fastify.register(reportRoutes)
   await fastify.register(geoRoutes)
+  await fastify.register(exportRoutes)
   await fastify.register(ipv6Routes, { config })
   await fastify.register(dashboardPlugin, { departmentName: config.departmentName, version: TOCDO_VERSION })
 }

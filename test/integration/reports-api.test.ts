@@ -102,6 +102,18 @@ describe('reports API over HTTP', () => {
     expect(wb.worksheets[0]!.rowCount).toBe(11) // heading + 10 old districts of Kon Tum
   })
 
+  it('the province workbook has one sheet per report', async () => {
+    const x = await get('/api/v1/exports/province.xlsx?province=62&version=2025-03&period=2026-10')
+    expect(x.status).toBe(200)
+    expect(x.type).toContain('spreadsheetml')
+    const wb = new ExcelJS.Workbook()
+    await wb.xlsx.load(x.buf as unknown as ExcelJS.Buffer)
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['Tổng hợp theo loại kết nối', 'Theo nhà mạng', 'Theo khung giờ', 'Theo huyện cũ', 'Ghi chú'])
+    // Province row plus the fixed-line split; the VNPT row; office band only.
+    expect(wb.getWorksheet('Tổng hợp theo loại kết nối')!.rowCount).toBe(3)
+    expect(wb.getWorksheet('Theo khung giờ')!.getRow(3).getCell(6).value).toBe('Giờ hành chính')
+  })
+
   it('overview, trend, distribution and the agency page', async () => {
     const o = (await get('/api/v1/reports/overview?province=62&version=2025-03&period=2026-10')).json()
     expect(o.total.area).toMatchObject({ level: 'legacy_province', code: '62' })
