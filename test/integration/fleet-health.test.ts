@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { call, enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
+import type { AgentView, EnrollReply } from '../../shared/schemas/fleet.js'
+
+const ADMIN = 'health-admin-token-0123456789'
+
+/**
+ * Health states as the admin API reports them: online ≤ 900 s since the last sync, stale
+ * ≤ 3,600 s, offline beyond, never before a first sync; the heartbeat's queue and clock
+ * figures are the last ones received.
+ */
+describe('agent health from heartbeats', () => {
+  let c: TempCollector
+  const agents: EnrollReply[] = []
+  beforeAll(async () => {
+    c = await startTempCollector({ adminToken: ADMIN })
+    for (let i = 0; i < 5; i++) agents.push(await enrolledAgent(c.url, ADMIN, `h-${i}`))
+    for (const a of agents.slice(0, 4)) {
+      expect((await sync(c.url, a.token, syncBody(a.agentId, [], { queue: { pending: 42, oldestAgeS: 7200, dead: 2, bytes: 1000 }, clock: { offsetMs: 1500, sinceSyncS: 30 } }))).status).toBe(200)
+    }
+  })
+  afterAll(async () => { await c?.close() })
+
+  it('classifies by the age of the last sync', async () => {
+    const now = Date.now()
+    const [online, edge, stale, offline, never] = agents as [EnrollReply, EnrollReply, EnrollReply, EnrollReply, EnrollReply]
+    const set = c.app.db.prepare('UPDATE agent SET last_sync_at = ? WHERE id = ?')
+    set.run(now - 899_000, edge.agentId)
+    set.run(now - 3_599_000, stale.agentId)
+    set.run(now - 3_601_000, offline.agentId)
+    const r = await call<{ agents: AgentView[] }>(`${c.url}/api/v1/admin/agents`, { token: ADMIN })
+    const state = (id: string): AgentView | undefined => r.body.agents.find((a) => a.id === id)
+    expect(state(online.agentId)).toMatchObject({ state: 'online', queuePending: 42, queueOldestAgeS: 7200, queueDead: 2, clockOffsetMs: 1500 })
+    expect(state(edge.agentId)?.state).toBe('online')
+    expect(state(stale.agentId)?.state).toBe('stale')
+    expect(state(offline.agentId)?.state).toBe('offline')
+    expect(state(never.agentId)).toMatchObject({ state: 'never', lastSeenAt: null, queuePending: null })
+  })
+})
