@@ -15,6 +15,7 @@ import { ClockEstimator } from './sync/clock-estimator.js'
 import { builtinConfig, defaultBudgetMB, fromRemote, loadRemoteConfig, saveRemoteConfig, type EffectiveConfig } from './sync/remote-config.js'
 import { SyncEngine, type FleetState, type SyncEngineDeps, type SyncStep } from './sync/sync-engine.js'
 import { defaultTasks, type TaskContext, type TaskRegistry } from './tasks.js'
+import { readCalibration } from './measure/calibration.js'
 
 /**
  * Wires one running agent: lock, outbox, remote config, clock estimator, sync engine, task
@@ -35,6 +36,8 @@ export interface AgentDeps {
   post?: SyncEngineDeps['post']
   gate?: Partial<GateDeps>
   outboxLimits?: Partial<OutboxLimits>
+  /** This machine's calibrated ceiling; defaults to the one `enroll`/`calibrate` stored in dataDir. */
+  ceiling?: () => Promise<{ downloadMbps: number, uploadMbps: number } | null>
 }
 
 export interface Agent {
@@ -52,6 +55,11 @@ export interface Agent {
 
 export function createAgent (deps: AgentDeps): Agent {
   const { settings, clock, log, dataDir } = deps
+  const calibrated = deps.ceiling ?? (async () => {
+    const c = await readCalibration(dataDir)
+    if (c === null) log.warn('no calibration stored: client_limited can use only the CPU rules; run `tocdo-agent calibrate`')
+    return c === null ? null : { downloadMbps: c.loopbackDownloadMbps, uploadMbps: c.loopbackUploadMbps }
+  })
   const random = deps.random ?? Math.random
   const registry = deps.tasks ?? defaultTasks()
   const tasks: TaskRegistry = Object.fromEntries(Object.entries(registry).filter(([k]) => (settings.tasks as string[]).includes(k)))
@@ -152,6 +160,7 @@ export function createAgent (deps: AgentDeps): Agent {
       }
     }
     const cfg = config()
+    const ceiling = spec.heavy ? await calibrated() : null
     const ctx: TaskContext = {
       servers: servers(),
       clock,
@@ -161,6 +170,7 @@ export function createAgent (deps: AgentDeps): Agent {
       byteCapPerDirection: settings.byteCapMB * 1e6,
       pings: settings.pings,
       expectedMbps: planDownMbps,
+      ceiling,
       signal: currentSignal
     }
     log.info({ kind: event.kind, server: ctx.servers[0] }, 'task starting')

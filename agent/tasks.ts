@@ -18,6 +18,8 @@ export interface TaskContext {
   byteCapPerDirection: number
   pings: number
   expectedMbps: number | null
+  /** This machine's calibrated loopback ceiling, for client_limited (null when unknown). */
+  ceiling: { downloadMbps: number, uploadMbps: number } | null
   signal: AbortSignal
 }
 
@@ -42,6 +44,7 @@ const speed: TaskSpec = {
     byteCapPerDirection: ctx.byteCapPerDirection,
     context: ctx.context,
     clockInfo: ctx.clockInfo,
+    ceiling: ctx.ceiling,
     signal: ctx.signal
   })
 }

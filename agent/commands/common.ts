@@ -1,8 +1,5 @@
 import { Command, Option } from 'commander'
 import { loadAgentConfig, type AgentConfig } from '../config.js'
-import { runSpeedTest } from '../measure/speed-test.js'
-import { systemClock } from '../measure/context.js'
-import type { ResultRecord } from '../../shared/schemas/result.js'
 
 export interface CommonFlags {
   config?: string
@@ -35,19 +32,6 @@ export function configFrom (flags: CommonFlags): Readonly<AgentConfig> {
   })
 }
 
-export async function measureOnce (config: Readonly<AgentConfig>, server: string, onProgress?: Parameters<typeof runSpeedTest>[0]['onProgress']): Promise<ResultRecord> {
-  return await runSpeedTest({
-    server,
-    clock: systemClock,
-    expectedMbps: config.planDownMbps,
-    pings: config.pings,
-    maxMsPerDirection: config.maxSecondsPerDirection * 1000,
-    byteCapPerDirection: config.byteCapMB * 1e6,
-    context: { connectionClass: config.connectionClass, planDownMbps: config.planDownMbps, planUpMbps: config.planUpMbps },
-    ...(onProgress === undefined ? {} : { onProgress })
-  })
-}
-
 export function serversOf (config: Readonly<AgentConfig>): string[] {
   if (config.servers.length > 0) return [...config.servers]
   if (config.collector !== null) return [config.collector]
@@ -66,4 +50,3 @@ export function withCommon (cmd: Command): Command {
     .option('--plan-down <mbps>', 'plan download speed, Mbps (picks the initial stream count)')
     .addOption(new Option('--log-level <level>').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
 }
-

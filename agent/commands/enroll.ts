@@ -10,6 +10,9 @@ import { postEnroll } from '../delivery/fleet-client.js'
 import { identityPath, loadIdentity, saveIdentity } from '../identity.js'
 import { checkRemoteConfig, saveRemoteConfig } from '../sync/remote-config.js'
 import { settingsFrom } from './run.js'
+import { calibrate } from '../measure/calibrate.js'
+import { writeCalibration } from '../measure/calibration.js'
+import { systemClock } from '../measure/context.js'
 
 /** Codes are printed in groups for people (ABCD-EFGH-…); the wire form is 16 upper-case base32 characters. */
 export function normaliseCode (code: string): string {
@@ -29,7 +32,8 @@ export function registerEnroll (program: Command): void {
     .option('--data-dir <dir>', 'agent data directory (identity, outbox, remote config)')
     .option('--config <file>', 'JSON config file')
     .option('--force', 'replace an existing identity in the data dir')
-    .action(async (flags: { collector: string, code: string, dataDir?: string, config?: string, force?: boolean }) => {
+    .option('--no-calibrate', 'skip measuring this machine\'s loopback ceiling (run `tocdo-agent calibrate` later)')
+    .action(async (flags: { collector: string, code: string, dataDir?: string, config?: string, force?: boolean, calibrate: boolean }) => {
       const settings = settingsFrom({ collector: flags.collector, ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }), ...(flags.config === undefined ? {} : { config: flags.config }) })
       const collector = settings.collector as string
       const existing = loadIdentity(settings.dataDir)
@@ -55,11 +59,20 @@ export function registerEnroll (program: Command): void {
       }
       const check = checkRemoteConfig(config)
       if (check.ok) saveRemoteConfig(settings.dataDir, check.config)
+      // Calibrate at install time (methodology.md §12), so client_limited can compare results
+      // with what this machine moves through the same code path.
+      let calibration = 'skipped (--no-calibrate); run tocdo-agent calibrate'
+      if (flags.calibrate) {
+        const c = await calibrate({ clock: systemClock })
+        await writeCalibration(settings.dataDir, c)
+        calibration = `loopback ceiling ${Math.round(c.loopbackDownloadMbps)} / ${Math.round(c.loopbackUploadMbps)} Mbps down/up`
+      }
       process.stdout.write([
         `enrolled: agent ${agentId}`,
         `  agency     ${agency.name} (commune ${agency.communeCode}, province ${agency.provinceCode})`,
         `  line       ${agency.connectionClass}, ${agency.isp}, plan ${agency.planDownMbps ?? '?'}/${agency.planUpMbps ?? '?'} Mbps`,
         `  identity   ${identityPath(settings.dataDir)} (mode 0600; keep it private)`,
+        `  calibrated ${calibration}`,
         `  config     ${check.ok ? `version ${check.config.version}` : `refused (${check.reason}); the built-in default applies`}`,
         'next: tocdo-agent run (or install the service: docs/agent.md)'
       ].join('\n') + '\n')

@@ -49,6 +49,10 @@ describe('agent with the collector down for a while, then back', () => {
     expect(statSync(join(agentDir, 'identity.json')).mode & 0o777).toBe(0o600)
     expect(enrolled.output).toContain(identity.agentId)
     expect(enrolled.output).not.toContain(identity.token)
+    // Enrolment is the install step: it also stores this machine's loopback ceiling.
+    expect(enrolled.output).toMatch(/calibrated loopback ceiling \d+ \/ \d+ Mbps/)
+    const calibration = JSON.parse(readFileSync(join(agentDir, 'calibration.json'), 'utf8')) as { loopbackDownloadMbps: number }
+    expect(calibration.loopbackDownloadMbps).toBeGreaterThan(0)
     const reused = await runAgent(['enroll', '--collector', c.url, '--code', enrolment.code, '--data-dir', agentDir])
     expect(reused.output).toMatch(/already enrolled/)
 
