@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gzipSync } from 'node:zlib'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
-import { addAgency, call, enrol, enrolledAgent, sync, syncBody, validConfig } from '../helpers/fleet-client.js'
+import { addAgency, call, enrol, enrolledAgent, sampleAgency, sync, syncBody, validConfig } from '../helpers/fleet-client.js'
 import { latencyBatch, latencyRecord } from '../../bench/ingest/records.js'
 import type { AgentView, EnrollReply } from '../../shared/schemas/fleet.js'
 
@@ -38,6 +38,20 @@ describe('fleet API', () => {
     const stored = c.app.db.prepare('SELECT token_hash FROM agent WHERE id = ?').pluck().get(first.body.agentId) as Buffer
     expect(stored.length).toBe(32)
     expect(JSON.stringify(c.app.db.prepare('SELECT * FROM agent').all())).not.toContain(first.body.token)
+  })
+
+  it('stores an ambiguous legacy placement with its candidates; refuses an unknown or unresolved new commune', async () => {
+    // 20014 (2025-07) draws from old communes in three districts.
+    const { agency } = await addAgency(c.url, ADMIN, { communeCode: '20014', scheme: '2025-07' })
+    expect(agency.legacyDistrictCode).toBeNull()
+    expect(agency.placementCandidates.length).toBe(3)
+    const listed = await call<{ agencies: Array<{ id: string, placementCandidates: string[] }> }>(url('/api/v1/admin/agencies'), { token: ADMIN })
+    expect(listed.body.agencies.find((a) => a.id === agency.id)?.placementCandidates).toEqual(agency.placementCandidates)
+    const unknown = await call<{ field: string }>(url('/api/v1/admin/agencies'), { method: 'POST', token: ADMIN, body: { ...sampleAgency(), communeCode: '99999', scheme: '2025-07' } })
+    expect([unknown.status, unknown.body.field]).toEqual([404, 'communeCode'])
+    // Old commune 00007 was split between two new communes: the new one must be given.
+    const split = await call<{ field: string, message: string }>(url('/api/v1/admin/agencies'), { method: 'POST', token: ADMIN, body: { ...sampleAgency(), communeCode: '00007', scheme: '2025-03' } })
+    expect([split.status, split.body.field]).toEqual([400, 'newCommuneCode'])
   })
 
   it('refuses an expired code and an unknown one', async () => {
