@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { enableMonthCache } from '../reports/month-cache.js'
 import { RollupWriter, markRollupsCurrent, rebuildRollups, rollupsCurrent, type RollupInput } from './rollup.js'
 
 /**
@@ -18,6 +19,7 @@ export default fp(async (fastify) => {
       markRollupsCurrent(db)
     }
   }
+  enableMonthCache(db)
   const writer = new RollupWriter(db)
   fastify.ingestor.onAccepted((rows) => { writer.apply(rows as unknown as RollupInput[]) })
 }, { name: 'report-rollups', dependencies: ['db'] })

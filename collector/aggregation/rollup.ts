@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3'
 import type { Db } from '../storage/db.js'
 import { decode, encode, insertSorted, medianOf, removeSorted } from './float-blob.js'
 import { hourStart, ictMonth, timeBand, type TimeBand } from './time-bands.js'
+import { monthsChanged } from '../reports/month-cache.js'
 
 /** Bump when the rollup definition changes; the collector then rebuilds once at start. */
 export const ROLLUP_VERSION = 1
@@ -72,6 +73,7 @@ const num = (v: number | null | undefined): number | null => (typeof v === 'numb
  * the new one. Month rows touched by several groups are written once.
  */
 export class RollupWriter {
+  readonly #db: Db
   readonly #monthUpsert: Database.Statement
   readonly #monthById: Database.Statement
   readonly #monthUpdate: Database.Statement
@@ -79,6 +81,7 @@ export class RollupWriter {
   readonly #hourPut: Database.Statement
 
   constructor (db: Db) {
+    this.#db = db
     this.#monthUpsert = db.prepare(`INSERT INTO rollup_agent_month (agent_id, month, band, connection_class, isp, agency_id,
         commune_code, province_code, legacy_district_code, legacy_province_code)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -111,6 +114,9 @@ export class RollupWriter {
     const months = new Map<number, MonthState>()
     const monthIds = new Map<string, number>()
     for (const g of groups.values()) this.#applyGroup(g, months, monthIds)
+    // Reports cache decoded month rows; the months this batch touched are stale from now on
+    // (and if the transaction rolls back, dropping them cost only a re-read).
+    monthsChanged(this.#db, new Set([...groups.values()].map((g) => g.month)))
     for (const m of months.values()) {
       if (!m.dirty) continue
       this.#monthUpdate.run(m.nResults, m.nSpeed, m.nValid, m.nSkip, m.sumTestDown, m.nTestUp, m.sumTestUp, m.nTestIdle,

@@ -2,6 +2,7 @@ import type { Db } from '../storage/db.js'
 import { decode } from '../aggregation/float-blob.js'
 import type { TimeBand } from '../aggregation/time-bands.js'
 import type { Period } from './period.js'
+import { monthCacheOf } from './month-cache.js'
 
 /** One rollup_agent_month row with its samples decoded. */
 export interface MonthRow {
@@ -47,6 +48,25 @@ type RawRow = [string, string, string, TimeBand, string, string, string, string,
  * thousands of rows) and the sample blobs are copied straight into typed arrays.
  */
 export function readMonthRows (db: Db, filter: RollupFilter, period: Period): MonthRow[] {
+  const cache = monthCacheOf<MonthRow>(db)
+  if (cache === undefined || period.months === null || filter.column === 'agency_id') return query(db, filter, period)
+  cache.checkForeignWrites(db)
+  const out: MonthRow[] = []
+  for (const month of period.months) {
+    const key = `${filter.column ?? '*'}|${filter.column === null ? '' : filter.code}|${month}`
+    let rows = cache.get(key)
+    if (rows === undefined) {
+      rows = query(db, filter, { kind: 'month', from: month, to: month, months: [month] })
+      let bytes = 200 * rows.length
+      for (const r of rows) bytes += r.repDown.byteLength + r.repUp.byteLength + r.repIdle.byteLength
+      cache.set(key, month, rows, bytes)
+    }
+    for (const r of rows) out.push(r)
+  }
+  return out
+}
+
+function query (db: Db, filter: RollupFilter, period: Period): MonthRow[] {
   const where: string[] = []
   const args: string[] = []
   if (filter.column !== null) { where.push(`${filter.column} = ?`); args.push(filter.code) }
