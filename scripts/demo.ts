@@ -61,7 +61,7 @@ async function main (): Promise<void> {
   await waitHealthy(url)
 
   const creds = JSON.parse(readFileSync(join(dataDir, 'demo-agent.json'), 'utf8')) as { token: string, agentId: string, legacyProvinceCode: string }
-  const agentArgs = ['--collector', url, '--token', creds.token, '--agent-id', creds.agentId, '--log-level', 'warn']
+  const agentArgs = ['--collector', url, '--token', creds.token, '--agent-id', creds.agentId, '--data-dir', join(dataDir, 'agent'), '--log-level', 'warn']
 
   console.log('tocdo demo: the local agent is measuring now (idle latency, download, upload; about 40 s)…')
   const once = start('agent/cli.js', ['run', '--once', ...agentArgs])

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { TocdoError } from '../../shared/errors.js'
 
@@ -18,6 +18,8 @@ function alive (pid: number): boolean {
  * longer exists (kill -9, power loss) is taken over.
  */
 export function acquireLock (dataDir: string, pid = process.pid): { release: () => void } {
+  // The lock is the first thing an agent touches in a fresh data dir (the demo, a first `run`).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const file = join(dataDir, LOCK_FILE)
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

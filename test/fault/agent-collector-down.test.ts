@@ -89,7 +89,9 @@ describe('agent with the collector down for a while, then back', () => {
     db.close()
     expect(stored.length).toBe(produced.length)
     expect(new Set(stored)).toEqual(new Set(produced))
-    // Drained in ≤ 500-result batches.
+    // Drained in ≤ 500-result batches. Rows become visible a moment before the collector's
+    // reply reaches the agent, so wait for the agent's own log of the last batch.
+    await agent.waitForLog((l) => l.msg === 'synced' && l.sent === 101)
     const synced = agent.logs().filter((l) => l.msg === 'synced' && (l.sent as number) > 0)
     expect(synced.map((l) => l.sent)).toEqual([500, 500, 101])
 
