@@ -102,7 +102,7 @@ function setUp (d: Db): Line[] {
   return lines
 }
 
-function load (d: Db, lines: readonly Line[]): number {
+async function load (d: Db, lines: readonly Line[]): Promise<number> {
   const insert = d.prepare(`INSERT INTO result (agent_id, result_id, seq, kind, schema_version, status, measured_at, measured_at_corr, received_at,
     clock_flags, family, download_mbps, upload_mbps, idle_latency_ms, flags, confidence, valid, agency_id, connection_class, isp, commune_code,
     province_code, legacy_district_code, legacy_province_code, payload_sha256, raw)
@@ -168,6 +168,7 @@ function load (d: Db, lines: readonly Line[]): number {
         } as RollupInput)
         if (batch.length >= 50_000) {
           flush()
+          await yieldToSignals()
           if (total >= next) {
             next += progressEvery
             const rate = total / ((performance.now() - started) / 1000)
@@ -181,10 +182,14 @@ function load (d: Db, lines: readonly Line[]): number {
   return total
 }
 
-function time (fn: () => unknown, runs = RUNS): number[] {
+// Signals are handled on the event loop: yielding between runs and batches lets Ctrl-C clean up.
+const yieldToSignals = async (): Promise<void> => { await new Promise((resolve) => setImmediate(resolve)) }
+
+async function time (fn: () => unknown, runs = RUNS): Promise<number[]> {
   fn() // warm the page cache and the statement cache
   const out: number[] = []
   for (let i = 0; i < runs; i++) {
+    await yieldToSignals()
     const t = performance.now()
     fn()
     out.push(performance.now() - t)
@@ -230,7 +235,7 @@ async function main (): Promise<void> {
   markRollupsCurrent(db)
   const lines = setUp(db)
   const t0 = performance.now()
-  const loaded = load(db, lines)
+  const loaded = await load(db, lines)
   const loadS = (performance.now() - t0) / 1000
   db.pragma('wal_checkpoint(TRUNCATE)')
   db.exec('ANALYZE')
@@ -248,17 +253,17 @@ async function main (): Promise<void> {
   const rolling = parsePeriod('rolling12', END_MONTH, 'all')
   const mFrom = monthStartMs(END_MONTH)
   const results: Array<[string, number[]]> = []
-  results.push([`district report, rollups, ${END_MONTH}`, time(() => districtReport(db as Db, P, now, { period: month }))])
-  results.push(['district report, rollups, rolling 12 months', time(() => districtReport(db as Db, P, now, { period: rolling }))])
-  results.push(['  of which reading the rollup rows, rolling 12 (cold)', time(() => readMonthRows(db as Db, { column: 'legacy_province_code', code: P }, rolling))])
+  results.push([`district report, rollups, ${END_MONTH}`, await time(() => districtReport(db as Db, P, now, { period: month }))])
+  results.push(['district report, rollups, rolling 12 months', await time(() => districtReport(db as Db, P, now, { period: rolling }))])
+  results.push(['  of which reading the rollup rows, rolling 12 (cold)', await time(() => readMonthRows(db as Db, { column: 'legacy_province_code', code: P }, rolling))])
   enableMonthCache(db)
-  results.push(['district report, rolling 12, month cache warm', time(() => districtReport(db as Db, P, now, { period: rolling }))])
-  results.push([`same figures from the raw table, ${END_MONTH}`, time(() => districtFromRaw(db as Db, P, mFrom, T1), RAW_RUNS)])
-  results.push(['same figures from the raw table, rolling 12', time(() => districtFromRaw(db as Db, P, T0, T1), RAW_RUNS)])
+  results.push(['district report, rolling 12, month cache warm', await time(() => districtReport(db as Db, P, now, { period: rolling }))])
+  results.push([`same figures from the raw table, ${END_MONTH}`, await time(() => districtFromRaw(db as Db, P, mFrom, T1), RAW_RUNS)])
+  results.push(['same figures from the raw table, rolling 12', await time(() => districtFromRaw(db as Db, P, T0, T1), RAW_RUNS)])
   const groupBy = (from: number): unknown => (db as Db).prepare(`SELECT legacy_district_code, count(*), sum(valid), avg(CASE WHEN valid = 1 THEN download_mbps END)
     FROM result WHERE legacy_province_code = ? AND measured_at_corr >= ? AND measured_at_corr < ? AND kind = 'speed' GROUP BY 1`).all(P, from, T1)
-  results.push([`plain GROUP BY (count, mean) over raw, ${END_MONTH}`, time(() => groupBy(mFrom), RAW_RUNS)])
-  results.push(['plain GROUP BY (count, mean) over raw, rolling 12', time(() => groupBy(T0), RAW_RUNS)])
+  results.push([`plain GROUP BY (count, mean) over raw, ${END_MONTH}`, await time(() => groupBy(mFrom), RAW_RUNS)])
+  results.push(['plain GROUP BY (count, mean) over raw, rolling 12', await time(() => groupBy(T0), RAW_RUNS)])
 
   // Cross-check: the rollup path and the raw path agree on the monthly means.
   const fromRollup = districtReport(db, P, now, { period: month })
@@ -275,7 +280,7 @@ async function main (): Promise<void> {
     const mod = await import('../../collector/ipv6/report.js') as { ipv6Report?: (d: Db, o: { level: string, province?: string, period?: string, now?: number }) => unknown }
     if (typeof mod.ipv6Report === 'function') {
       const fn = mod.ipv6Report
-      results.push([`IPv6 migration report (legacy districts), ${END_MONTH}`, time(() => fn(db as Db, { level: 'legacy_district', province: P, period: END_MONTH, now: now.getTime() }))])
+      results.push([`IPv6 migration report (legacy districts), ${END_MONTH}`, await time(() => fn(db as Db, { level: 'legacy_district', province: P, period: END_MONTH, now: now.getTime() }))])
     } else ipv6Note = 'IPv6 report: collector/ipv6/report.ts exports no ipv6Report; not timed'
   } catch (err) {
     ipv6Note = `IPv6 report not timed: ${(err as Error).message}`
