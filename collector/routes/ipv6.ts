@@ -12,7 +12,8 @@ import type { ProbeContext } from '../ipv6/checks.js'
 import { runProbeCycle, startProbeScheduler } from '../ipv6/prober.js'
 import { ServiceStore } from '../ipv6/service-store.js'
 import { IPV6_REPORT_LEVELS, ipv6Report, type Ipv6ReportLevel } from '../ipv6/report.js'
-import { ipv6ReportCsv } from '../ipv6/csv.js'
+import { ipv6Table } from '../ipv6/table.js'
+import { sendTable } from './reports.js'
 import { attachIpv6Evidence } from '../ipv6/evidence.js'
 
 export const IPV6_PATHS = {
@@ -89,15 +90,14 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
         level: Type.Union(IPV6_REPORT_LEVELS.map((l) => Type.Literal(l))),
         province: Type.Optional(Type.String({ pattern: '^[0-9]{2}$' })),
         period: Type.Optional(Type.String({ maxLength: 10 })),
-        format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')]))
+        format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('xlsx')]))
       }, { additionalProperties: false })
     }
   }, async (request, reply) => {
-    const q = request.query as { level: Ipv6ReportLevel, province?: string, period?: string, format?: 'json' | 'csv' }
+    const q = request.query as { level: Ipv6ReportLevel, province?: string, period?: string, format?: 'json' | 'csv' | 'xlsx' }
     const report = ipv6Report(fastify.db, { level: q.level, province: q.province, period: q.period })
-    if (q.format !== 'csv') return report
-    const file = `ipv6-${q.level}${q.province === undefined ? '' : `-${q.province}`}-${report.period.id}.csv`
-    return await reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file}"`).send(ipv6ReportCsv(report))
+    if (q.format === undefined || q.format === 'json') return report
+    return await sendTable(reply, q.format, [ipv6Table(report)], `tocdo-ipv6-${q.level}${q.province === undefined ? '' : `-${q.province}`}-${report.period.id}`)
   })
 
   await fastify.register(async (admin) => {

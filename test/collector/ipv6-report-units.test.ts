@@ -3,7 +3,7 @@ import { evaluateNetwork, readEvidence, type Observation } from '../../collector
 import { parsePeriod, previousPeriod } from '../../collector/ipv6/period.js'
 import { readinessLevel, worstColour } from '../../collector/ipv6/readiness.js'
 import { startProbeScheduler, type CycleOutcome } from '../../collector/ipv6/prober.js'
-import { csvCell, toCsv } from '../../collector/ipv6/csv.js'
+import { safeText } from '../../collector/ipv6/table.js'
 import { evidenceOf } from '../../collector/ipv6/evidence.js'
 
 const H = 3_600_000
@@ -127,13 +127,12 @@ describe('probe scheduler', () => {
   })
 })
 
-describe('CSV cells', () => {
-  it('quotes separators and neutralises formulas in text, not in numbers', () => {
-    expect(csvCell('Sở KH&CN, Kon Tum')).toBe('"Sở KH&CN, Kon Tum"')
-    expect(csvCell('say "hi"')).toBe('"say ""hi"""')
-    expect(csvCell('=HYPERLINK("x")')).toBe('"\'=HYPERLINK(""x"")"')
-    expect(csvCell(-0.5)).toBe('-0.5')
-    expect(csvCell(null)).toBe('')
-    expect(toCsv(['a'], [[1]])).toBe('\uFEFFa\r\n1\r\n')
+describe('spreadsheet cells', () => {
+  it('text Excel would run as a formula gets an apostrophe; other text is untouched', () => {
+    expect(safeText('=HYPERLINK("http://x")')).toBe('\'=HYPERLINK("http://x")')
+    expect(safeText('+84 260')).toBe('\'+84 260')
+    expect(safeText('@sum')).toBe('\'@sum')
+    expect(safeText('Sở KH&CN Kon Tum')).toBe('Sở KH&CN Kon Tum')
+    expect(safeText(null)).toBeNull()
   })
 })

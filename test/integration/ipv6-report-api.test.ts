@@ -94,15 +94,20 @@ describe('probe run and report over HTTP', () => {
     expect(got.json().latestRun).toHaveLength(7)
   })
 
-  it('serves the area report as CSV with a BOM', async () => {
+  it('serves the area report as CSV with a BOM, and as XLSX', async () => {
     const res = await call('/api/v1/reports/ipv6?level=legacy_district&province=62&format=csv')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/csv; charset=utf-8/)
-    expect(res.headers.get('content-disposition')).toMatch(/ipv6-legacy_district-62-\d{4}-\d{2}\.csv/)
+    expect(res.headers.get('content-disposition')).toMatch(/tocdo-ipv6-legacy_district-62-\d{4}-\d{2}\.csv/)
     // fetch's text() would drop the BOM: check the bytes
     expect(res.bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]))
-    expect(res.text.startsWith('\uFEFFperiod,level,code,name')).toBe(true)
-    expect(res.text).toMatch(/\r\n\d{4}-\d{2},legacy_district,608,/)
+    expect(res.text.startsWith('\uFEFFKỳ,Cấp,Mã,Tên')).toBe(true)
+    // one agency, level none (100 %), ready 0 %, no previous period, every check red
+    expect(res.text).toMatch(/\r\n\d{4}-\d{2},Huyện cũ \(vùng phân tích\),608,[^,]+,1,0,0,0,0,0,0,1,100,0,0,0,,,0,1,0,1,0,1,0,1,0,1,0,/)
+    const xlsx = await call('/api/v1/reports/ipv6?level=province&format=xlsx')
+    expect(xlsx.status).toBe(200)
+    expect(xlsx.headers.get('content-type')).toMatch(/spreadsheetml/)
+    expect(xlsx.bytes.subarray(0, 2).toString('latin1')).toBe('PK')
   })
 
   it('names the field of a bad query', async () => {

@@ -13,7 +13,8 @@ import { RESULT_SCHEMA_VERSION, type Ipv6Result, type ResultRecord } from '../..
 import { ServiceStore } from '../../collector/ipv6/service-store.js'
 import type { CheckName, CheckResult, Colour } from '../../collector/ipv6/checks.js'
 import { ipv6Report, type AreaRow } from '../../collector/ipv6/report.js'
-import { ipv6ReportCsv } from '../../collector/ipv6/csv.js'
+import { ipv6Table } from '../../collector/ipv6/table.js'
+import { toCsv } from '../../collector/exports/csv.js'
 import { attachIpv6Evidence, rebuildIpv6Evidence } from '../../collector/ipv6/evidence.js'
 
 const ulid = monotonicFactory()
@@ -253,14 +254,17 @@ describe('IPv6 evidence table', () => {
   })
 })
 
-describe('CSV', () => {
-  it('UTF-8 with a BOM, one line per area, Vietnamese names intact', () => {
-    const csv = ipv6ReportCsv(ipv6Report(db, { level: 'legacy_district', province: '62', period: '2026-10' }))
-    expect(csv.startsWith('\uFEFFperiod,level,code,name,')).toBe(true)
+describe('CSV (collector/exports, Vietnamese headings)', () => {
+  it('UTF-8 with a BOM, one line per area, names and targets intact', () => {
+    const csv = toCsv(ipv6Table(ipv6Report(db, { level: 'legacy_district', province: '62', period: '2026-10' }))).toString('utf8')
+    expect(csv.startsWith('\uFEFFKỳ,Cấp,Mã,Tên,Số cơ quan,')).toBe(true)
+    expect(csv).toContain('Kế hoạch 2391/KH-UBND (2025) – đạt (%) / yêu cầu 100 %')
     const lines = csv.trimEnd().split('\r\n')
     expect(lines).toHaveLength(3)
-    expect(lines[1]).toMatch(/^2026-10,legacy_district,608,/)
-    const agencies = ipv6ReportCsv(ipv6Report(db, { level: 'agency', province: '51', period: '2026-10' }))
+    // 608: 3 agencies; ready_plus 1 (33.3 %), ready 1, partial 1, none 0, unknown 0; ready share 66.7 %, September 33.3 %
+    expect(lines[1]).toMatch(/^2026-10,Huyện cũ \(vùng phân tích\),608,[^,]+,3,1,33\.3,1,33\.3,1,33\.3,0,0,0,0,66\.7,33\.3,33\.3,1,/)
+    const agencies = toCsv(ipv6Table(ipv6Report(db, { level: 'agency', province: '51', period: '2026-10' }))).toString('utf8')
     expect(agencies).toContain('A4 UBND xã Đắk Glei')
+    expect(agencies).toContain('Chưa kiểm tra') // A5 was never probed
   })
 })
