@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import type { Db } from '../storage/db.js'
 import { decode, encode, insertSorted, medianOf, removeSorted } from './float-blob.js'
 import { hourStart, ictMonth, timeBand, type TimeBand } from './time-bands.js'
-import { monthsChanged } from '../reports/month-cache.js'
+import { monthsChanged, rollupsReplaced } from '../reports/month-cache.js'
 
 /** Bump when the rollup definition changes; the collector then rebuilds once at start. */
 export const ROLLUP_VERSION = 1
@@ -252,6 +252,7 @@ export function rebuildRollups (db: Db, { batch = 20_000, now = Date.now() } = {
       after = [last.agentId, last.resultId]
     }
     markRollupsCurrent(db, now)
+    rollupsReplaced(db)
   }).immediate()
   return { rows }
 }

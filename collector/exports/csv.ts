@@ -1,9 +1,13 @@
 import type { Table } from './table.js'
 
-/** RFC 4180 quoting: a field with a comma, quote or line break is quoted, quotes doubled. */
+/**
+ * RFC 4180 quoting: a field with a comma, quote or line break is quoted, quotes doubled. Text that
+ * Excel would run as a formula (=, +, -, @, tab, CR first: agency and ISP names are typed by
+ * people) gets a leading apostrophe (OWASP CSV injection); numbers stay numbers.
+ */
 function field (v: string | number | null): string {
   if (v === null) return ''
-  const s = String(v)
+  const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v)
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 

@@ -75,6 +75,11 @@ export function monthCacheOf<T> (db: Db): MonthRowCache<T> | undefined {
   return caches.get(db) as MonthRowCache<T> | undefined
 }
 
+/** Called when the rollup tables are rebuilt as a whole: months may have disappeared, not only changed. */
+export function rollupsReplaced (db: Db): void {
+  caches.get(db)?.clear()
+}
+
 /** Called by the rollup writer with the months a batch touched, inside the ingest transaction. */
 export function monthsChanged (db: Db, months: Iterable<string>): void {
   caches.get(db)?.invalidateMonths(months)

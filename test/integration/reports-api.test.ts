@@ -4,6 +4,8 @@ import ExcelJS from 'exceljs'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { placeAgent } from '../../collector/geo/placement.js'
 import { record } from '../collector/report-fixtures.js'
+import { openDatabase } from '../../collector/storage/db.js'
+import { join } from 'node:path'
 
 /*
  * The report API on a real collector (port 0): results arrive through POST /api/v1/results,
@@ -93,6 +95,14 @@ describe('reports API over HTTP', () => {
     expect(lines[0]).toContain('Tải xuống trung bình (Mbps)')
     expect(lines[0]).toContain('Số mẫu đại diện')
     expect(lines.find((l) => l.includes(',608,'))).toContain('Không đủ dữ liệu')
+    // An ISP name typed as a formula is exported as text. (Written through a second connection, as
+    // another process would: the report cache notices it through data_version.)
+    const other = openDatabase(join(c.dataDir, 'collector.sqlite'))
+    other.prepare("UPDATE rollup_agent_month SET isp = '=HYPERLINK(\"http://x\")'").run()
+    const split = await get('/api/v1/reports/areas?level=legacy_district&province=62&code=608&period=2026-10&split=isp&format=csv')
+    expect(split.text).toContain('"\'=HYPERLINK(""http://x"")"')
+    other.prepare("UPDATE rollup_agent_month SET isp = 'VNPT'").run()
+    other.close()
     const x = await get('/api/v1/reports/areas?level=legacy_district&province=62&period=2026-10&format=xlsx')
     expect(x.type).toContain('spreadsheetml')
     const wb = new ExcelJS.Workbook()
