@@ -130,13 +130,15 @@ async function load (d: Db, lines: readonly Line[]): Promise<number> {
   const progressEvery = Math.max(1, Math.floor(ROWS / 20))
   let next = progressEvery
   const started = performance.now()
-  for (const l of lines) {
+  // Day by day across the whole fleet, as results arrive in production: a month's rollup rows are
+  // created during that month, so they sit together in the table as they would on a real collector.
+  const state = lines.map(() => ({ phase: rnd() * 4 * 3_600_000, quality: 0.5 + rnd() * 0.55, ipv6Works: rnd() < 0.6, seq: 0 }))
+  for (let day = 0; day < DAYS; day++) {
     if (total + batch.length >= ROWS) break
-    const phase = rnd() * 4 * 3_600_000
-    const quality = 0.5 + rnd() * 0.55 // this line's typical share of its plan
-    const ipv6Works = rnd() < 0.6
-    let seq = 0
-    for (let day = 0; day < DAYS; day++) {
+    for (let li = 0; li < lines.length; li++) {
+      const l = lines[li] as Line
+      const { phase, quality, ipv6Works } = state[li] as { phase: number, quality: number, ipv6Works: boolean, seq: number }
+      const st = state[li] as { seq: number }
       for (let s = 0; s <= SPEED_SLOTS; s++) {
         if (total + batch.length >= ROWS) break
         const ipv6 = s === SPEED_SLOTS
@@ -146,7 +148,7 @@ async function load (d: Db, lines: readonly Line[]): Promise<number> {
         const valid = !ipv6 && !skip && rnd() < 0.95 ? 1 : 0
         batch.push({
           agentId: l.agentId,
-          resultId: t.toString(36).padStart(9, '0') + (seq++).toString(36).padStart(5, '0'),
+          resultId: t.toString(36).padStart(9, '0') + (st.seq++).toString(36).padStart(5, '0'),
           kind: ipv6 ? 'ipv6' : skip ? 'skip' : 'speed',
           status: skip ? 'skipped' : 'ok',
           valid,
