@@ -9,7 +9,8 @@
  * deterministic (no timestamps, source order kept) so a rebuild that changes nothing
  * leaves `git diff` empty.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { foldDiacritics } from '../collector/geo/names.js'
@@ -257,21 +258,53 @@ export function buildSeeds (sourceDir: string, outDir: string): BuildSummary {
   }
 }
 
+/**
+ * `--check`: rebuilds the seeds twice into temporary folders and fails unless both builds
+ * equal the committed files byte for byte, so the committed seeds provably come from the
+ * reference data and the build is deterministic. CI runs it.
+ */
+function checkSeeds (source: string, committed: string): void {
+  if (!existsSync(source)) throw new Error(`reference data not found at ${source}; pass --source <dir>`)
+  const dirs = [mkdtempSync(join(tmpdir(), 'tocdo-seeds-')), mkdtempSync(join(tmpdir(), 'tocdo-seeds-'))]
+  try {
+    for (const dir of dirs) buildSeeds(source, dir)
+    const files = readdirSync(committed).sort()
+    const built = readdirSync(dirs[0] as string).sort()
+    if (JSON.stringify(files) !== JSON.stringify(built)) throw new Error(`seed files differ: committed ${files.join(', ')}; built ${built.join(', ')}`)
+    for (const f of files) {
+      const want = readFileSync(join(committed, f))
+      for (const dir of dirs) {
+        if (!readFileSync(join(dir, f)).equals(want)) throw new Error(`seeds/admin-units/${f} differs from a fresh build; run npm run seeds:build and commit the result`)
+      }
+    }
+    process.stdout.write(`seeds: ${files.length} files rebuilt twice, identical to the committed ones\n`)
+  } finally {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 function main (argv: string[]): void {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
   let source = resolve(root, '../shared/data/admin-units')
+  let check = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--source') {
       const v = argv[++i]
       if (v === undefined) throw new Error('--source needs a directory')
       source = resolve(v)
+    } else if (arg === '--check') {
+      check = true
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npx tsx scripts/build-seeds.ts [--source <dir>]\n')
+      process.stdout.write('usage: npx tsx scripts/build-seeds.ts [--source <dir>] [--check]\n')
       return
     } else {
-      throw new Error(`unknown argument ${String(arg)} (usage: npx tsx scripts/build-seeds.ts [--source <dir>])`)
+      throw new Error(`unknown argument ${String(arg)} (usage: npx tsx scripts/build-seeds.ts [--source <dir>] [--check])`)
     }
+  }
+  if (check) {
+    checkSeeds(source, join(root, 'seeds', 'admin-units'))
+    return
   }
   const s = buildSeeds(source, join(root, 'seeds', 'admin-units'))
   process.stdout.write([

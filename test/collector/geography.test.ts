@@ -1,17 +1,13 @@
 import { describe, it, expect, beforeAll } from 'vitest'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openDatabase, type Db } from '../../collector/storage/db.js'
 import { loadGeography, loadTargets } from '../../collector/geo/load-geography.js'
 import { placeAgent } from '../../collector/geo/placement.js'
 import { isTocdoError } from '../../shared/errors.js'
-import { buildSeeds } from '../../scripts/build-seeds.js'
 
 const SEEDS = resolve(dirname(fileURLToPath(import.meta.url)), '../../seeds')
-// The reference data lives beside the repository, not in it (scripts/build-seeds.ts).
-const SOURCE = resolve(SEEDS, '../../shared/data/admin-units')
 
 const count = (db: Db, sql: string, ...args: string[]): number => db.prepare(sql).pluck().get(...args) as number
 
@@ -192,28 +188,6 @@ describe('geography seeds', () => {
     expect(loadTargets(db, SEEDS)).toEqual(first)
     expect(db.prepare('SELECT * FROM target ORDER BY id').all()).toEqual(rows)
     expect(rows).toHaveLength(first.targets + first.rules)
-  })
-})
-
-describe('scripts/build-seeds.ts', () => {
-  it.skipIf(!existsSync(SOURCE))('rebuilds the committed seeds byte for byte, twice', () => {
-    const dirs = [mkdtempSync(join(tmpdir(), 'tocdo-seeds-')), mkdtempSync(join(tmpdir(), 'tocdo-seeds-'))]
-    try {
-      for (const dir of dirs) {
-        const summary = buildSeeds(SOURCE, dir)
-        expect(summary).toMatchObject({ districts2025_03: 696, communes2025_07: 3321, codeFixesApplied: 2 })
-        expect(summary.oldIdsNotCommunes).toHaveLength(17)
-      }
-      const committed = join(SEEDS, 'admin-units')
-      const files = readdirSync(committed).sort()
-      expect(files).toEqual(readdirSync(dirs[0] as string).sort())
-      for (const f of files) {
-        const want = readFileSync(join(committed, f))
-        for (const dir of dirs) expect(readFileSync(join(dir, f)).equals(want), f).toBe(true)
-      }
-    } finally {
-      for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-    }
   })
 })
 
