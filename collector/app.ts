@@ -52,9 +52,10 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)
   await fastify.register(rollupPlugin)
-  await fastify.register(reportRoutes)
+  const reportRules = { minRepresentativeSamples: config.reportMinRepresentativeSamples, minAgents: config.reportMinAgents, minBusyHourSamplesPerAgent: config.reportMinBusyHourSamplesPerAgent }
+  await fastify.register(reportRoutes, { rules: reportRules })
   await fastify.register(geoRoutes)
-  await fastify.register(exportRoutes)
+  await fastify.register(exportRoutes, { rules: reportRules })
   await fastify.register(ipv6Routes, { config })
   await fastify.register(dashboardPlugin, { departmentName: config.departmentName, version: TOCDO_VERSION })
 }

@@ -53,7 +53,13 @@ export const CollectorConfig = Type.Object({
   /** Open SMTP (port 25) to MX hosts over IPv6; many networks block outbound port 25. */
   ipv6ProbeSmtp: Type.Boolean(),
   /** Extra CA bundle (PEM file) trusted by the HTTPS-over-IPv6 check besides the system roots; '' = none. */
-  ipv6ProbeCaFile: Type.String({ maxLength: 500 })
+  ipv6ProbeCaFile: Type.String({ maxLength: 500 }),
+  /** Reports publish an i-Speed-style figure (mean, median, P20 of representative samples) from this many samples (docs/reports.md §2). */
+  reportMinRepresentativeSamples: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  /** Reports publish a cross-agent figure (median of medians, 80/80, target shares) from this many agents. */
+  reportMinAgents: Type.Integer({ minimum: 1, maximum: 100_000 }),
+  /** An agent enters the busy-hour 80/80 figure with this many office-hours samples. */
+  reportMinBusyHourSamplesPerAgent: Type.Integer({ minimum: 1, maximum: 100_000 })
 }, { additionalProperties: false })
 export type CollectorConfig = Static<typeof CollectorConfig>
 
@@ -84,7 +90,10 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   ipv6ProbeTimeoutMs: 5000,
   ipv6ProbeConcurrency: 4,
   ipv6ProbeSmtp: true,
-  ipv6ProbeCaFile: ''
+  ipv6ProbeCaFile: '',
+  reportMinRepresentativeSamples: 300,
+  reportMinAgents: 5,
+  reportMinBusyHourSamplesPerAgent: 20
 }
 
 const ENV_KEYS: Record<string, keyof CollectorConfig> = {
@@ -113,7 +122,10 @@ const ENV_KEYS: Record<string, keyof CollectorConfig> = {
   TOCDO_IPV6_PROBE_TIMEOUT_MS: 'ipv6ProbeTimeoutMs',
   TOCDO_IPV6_PROBE_CONCURRENCY: 'ipv6ProbeConcurrency',
   TOCDO_IPV6_PROBE_SMTP: 'ipv6ProbeSmtp',
-  TOCDO_IPV6_PROBE_CA_FILE: 'ipv6ProbeCaFile'
+  TOCDO_IPV6_PROBE_CA_FILE: 'ipv6ProbeCaFile',
+  TOCDO_REPORT_MIN_REPRESENTATIVE_SAMPLES: 'reportMinRepresentativeSamples',
+  TOCDO_REPORT_MIN_AGENTS: 'reportMinAgents',
+  TOCDO_REPORT_MIN_BUSY_HOUR_SAMPLES_PER_AGENT: 'reportMinBusyHourSamplesPerAgent'
 }
 
 const validator = compileValidator(CollectorConfig)

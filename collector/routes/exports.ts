@@ -34,7 +34,11 @@ export async function exportRoutes (fastify: FastifyInstance, opts: { rules?: Pa
     const sub: Level = legacy ? 'legacy_district' : 'commune'
     const sheet = (title: string, level: Level, split: Split | undefined, code?: string): Table => {
       const r = areasReport(fastify.db, { level, province: q.province, code, period, split, rules })
-      return areaTable(title, r.rows, [['Kỳ báo cáo', period.kind === 'all' ? 'toàn bộ dữ liệu' : `${period.from ?? ''} – ${period.to ?? ''}`], ...r.notes.map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n])])
+      return areaTable(title, r.rows, [
+        ['Kỳ báo cáo', period.kind === 'all' ? 'toàn bộ dữ liệu' : `${period.from ?? ''} – ${period.to ?? ''}`],
+        ['Ngưỡng công bố', `≥ ${rules.minRepresentativeSamples} mẫu đại diện cho số liệu kiểu i-Speed; ≥ ${rules.minAgents} thiết bị đo cho số liệu liên thiết bị; ≥ ${rules.minBusyHourSamplesPerAgent} mẫu giờ hành chính mỗi thiết bị cho chỉ số 80/80`],
+        ...r.notes.map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n])
+      ])
     }
     const tables = [
       sheet('Tổng hợp theo loại kết nối', top, 'connection_class', q.province),

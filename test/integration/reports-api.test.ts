@@ -6,6 +6,7 @@ import { placeAgent } from '../../collector/geo/placement.js'
 import { record } from '../collector/report-fixtures.js'
 import { openDatabase } from '../../collector/storage/db.js'
 import { join } from 'node:path'
+import { loadCollectorConfig } from '../../collector/config.js'
 
 /*
  * The report API on a real collector (port 0): results arrive through POST /api/v1/results,
@@ -73,6 +74,46 @@ describe('reports API over HTTP', () => {
     expect(split.rows.map((x: any) => x.split?.value ?? null)).toEqual([null, 'office'])
     const none = (await get('/api/v1/reports/areas?level=legacy_district&province=62&code=608&period=2026-09')).json()
     expect(none.rows[0].coverage.results).toBe(0)
+  })
+
+  it('publishes a figure the default minimums withhold when the deployment configures lower ones', async () => {
+    expect(loadCollectorConfig({ env: { TOCDO_REPORT_MIN_REPRESENTATIVE_SAMPLES: '2', TOCDO_REPORT_MIN_AGENTS: '1', TOCDO_REPORT_MIN_BUSY_HOUR_SAMPLES_PER_AGENT: '1' } }))
+      .toMatchObject({ reportMinRepresentativeSamples: 2, reportMinAgents: 1, reportMinBusyHourSamplesPerAgent: 1 })
+    expect(() => loadCollectorConfig({ env: { TOCDO_REPORT_MIN_AGENTS: '0' } })).toThrow(/reportMinAgents \(from environment variable TOCDO_REPORT_MIN_AGENTS\)/)
+    const low = await startTempCollector({ reportMinRepresentativeSamples: 2, reportMinAgents: 1, reportMinBusyHourSamplesPerAgent: 1 })
+    try {
+      const place = placeAgent(low.app.db, { communeCode: '23281', scheme: '2025-03' })
+      const agency = low.app.agencies.createAgency({
+        name: 'UBND phường Kon Tum (thử nghiệm)', category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 300, planUpMbps: 300,
+        communeCode: place.communeCode as string, provinceCode: place.provinceCode as string, legacyCommuneCode: place.legacyCommuneCode,
+        legacyDistrictCode: place.legacyDistrictCode, legacyProvinceCode: place.legacyProvinceCode, placementNote: place.note
+      })
+      const { token } = low.app.agencies.createAgent(agency.id, 'agent 1')
+      const results = [record({ at: '2026-10-05 09:05', down: 200, up: 100, idle: 10 }), record({ at: '2026-10-06 14:00', down: 300, up: 150, idle: 9 })]
+      const post = await request(`${low.url}/api/v1/results`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ results }) })
+      expect(post.statusCode).toBe(200)
+      await post.body.dump()
+      const path = '/api/v1/reports/areas?level=legacy_district&province=62&code=608&period=2026-10'
+      const r = await request(`${low.url}${path}`)
+      const configured = await r.body.json() as any
+      expect(configured.rules).toMatchObject({ minRepresentativeSamples: 2, minAgents: 1, minBusyHourSamplesPerAgent: 1 })
+      expect(configured.rows[0].figures.downloadMean).toEqual({ value: 250, n: 2, minN: 2, basis: 'representative_samples', status: 'ok' })
+      expect(configured.rows[0].figures.agentMedianOfMedians).toMatchObject({ value: 250, n: 1, minN: 1, status: 'ok' })
+      const byDefault = (await get(path)).json()
+      expect(byDefault.rows[0].figures.downloadMean).toMatchObject({ value: null, minN: 300, status: 'insufficient_data' })
+      // The export route gets the same rules: its CSV prints the figure, not "insufficient data".
+      const csv = await request(`${low.url}${path}&format=csv`)
+      const text = await csv.body.text()
+      expect(text.split('\r\n').find((l) => l.includes(',608,'))).not.toContain('Không đủ dữ liệu')
+      const wb = await request(`${low.url}/api/v1/exports/province.xlsx?province=62&version=2025-03&period=2026-10`)
+      expect(wb.statusCode).toBe(200)
+      const book = new ExcelJS.Workbook()
+      await book.xlsx.load(Buffer.from(await wb.body.arrayBuffer()) as unknown as ExcelJS.Buffer)
+      const notes = JSON.stringify(book.getWorksheet('Ghi chú')!.getSheetValues())
+      expect(notes).toContain('≥ 2 mẫu đại diện')
+    } finally {
+      await low.close()
+    }
   })
 
   it('answers bad parameters with the field and the fix', async () => {
