@@ -84,9 +84,18 @@ describe('reports API over HTTP', () => {
     try {
       const place = placeAgent(low.app.db, { communeCode: '23281', scheme: '2025-03' })
       const agency = low.app.agencies.createAgency({
-        name: 'UBND phường Kon Tum (thử nghiệm)', category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 300, planUpMbps: 300,
-        communeCode: place.communeCode as string, provinceCode: place.provinceCode as string, legacyCommuneCode: place.legacyCommuneCode,
-        legacyDistrictCode: place.legacyDistrictCode, legacyProvinceCode: place.legacyProvinceCode, placementNote: place.note
+        name: 'UBND phường Kon Tum (thử nghiệm)',
+        category: 'organisation',
+        connectionClass: 'fixed',
+        isp: 'VNPT',
+        planDownMbps: 300,
+        planUpMbps: 300,
+        communeCode: place.communeCode as string,
+        provinceCode: place.provinceCode as string,
+        legacyCommuneCode: place.legacyCommuneCode,
+        legacyDistrictCode: place.legacyDistrictCode,
+        legacyProvinceCode: place.legacyProvinceCode,
+        placementNote: place.note
       })
       const { token } = low.app.agencies.createAgent(agency.id, 'agent 1')
       const results = [record({ at: '2026-10-05 09:05', down: 200, up: 100, idle: 10 }), record({ at: '2026-10-06 14:00', down: 300, up: 150, idle: 9 })]
