@@ -15,7 +15,8 @@ export interface CommonFlags {
 
 export const num = (v: string | undefined): number | undefined => v === undefined ? undefined : Number(v)
 
-export function configFrom (flags: CommonFlags): Readonly<AgentConfig> {
+/** Settings from the config file, environment and these flags (plus --data-dir where a command has it). */
+export function configFrom (flags: CommonFlags & { dataDir?: string }): Readonly<AgentConfig> {
   return loadAgentConfig({
     file: flags.config,
     env: process.env,
@@ -27,7 +28,8 @@ export function configFrom (flags: CommonFlags): Readonly<AgentConfig> {
       pings: num(flags.pings),
       maxSecondsPerDirection: num(flags.maxSeconds),
       planDownMbps: num(flags.planDown),
-      logLevel: flags.logLevel
+      logLevel: flags.logLevel,
+      dataDir: flags.dataDir
     }
   })
 }

@@ -1,33 +1,17 @@
 import type { Command } from 'commander'
 import pino from 'pino'
 import { TocdoError } from '../../shared/errors.js'
-import { loadAgentConfig, type AgentConfig } from '../config.js'
+import type { AgentConfig } from '../config.js'
 import { createAgent } from '../agent.js'
 import { loadIdentity } from '../identity.js'
 import { systemClock } from '../measure/context.js'
 import { formatSummary } from '../summary.js'
-import { num, withCommon, type CommonFlags } from './common.js'
+import { configFrom, withCommon, type CommonFlags } from './common.js'
 
 export interface RunFlags extends CommonFlags { dataDir?: string, once?: boolean }
 
 /** Settings for commands that own a data dir: the common flags plus --data-dir. */
-export function settingsFrom (flags: RunFlags): Readonly<AgentConfig> {
-  return loadAgentConfig({
-    file: flags.config,
-    env: process.env,
-    flags: {
-      collector: flags.collector,
-      token: flags.token,
-      agentId: flags.agentId,
-      servers: flags.server,
-      pings: num(flags.pings),
-      maxSecondsPerDirection: num(flags.maxSeconds),
-      planDownMbps: num(flags.planDown),
-      logLevel: flags.logLevel,
-      dataDir: flags.dataDir
-    }
-  })
-}
+export const settingsFrom = (flags: RunFlags): Readonly<AgentConfig> => configFrom(flags)
 
 /**
  * `tocdo-agent run`: the daemon. Identity from `enroll` (or --collector/--token/--agent-id
