@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AgencyStore } from './storage/agency-store.js'
 import type { Db } from './storage/db.js'
-import { placeAgent } from './geo/placement.js'
+import { createPlacedAgency } from './fleet/admin.js'
 
 export const DEMO_AGENCY_NAME = 'Sở Khoa học và Công nghệ tỉnh Kon Tum (demo)'
 
@@ -21,25 +21,16 @@ export function ensureDemoAgent (db: Db, agencies: AgencyStore, dataDir: string)
     const agent = agencies.agentByToken(saved.token)
     if (agent !== undefined && agent.status === 'active') return saved
   }
-  let agency = agencies.agencyByName(DEMO_AGENCY_NAME)
-  if (agency === undefined) {
-    const place = placeAgent(db, { communeCode: '23281', scheme: '2025-03' })
-    if (place.communeCode === null || place.provinceCode === null) throw new Error(`demo placement is ambiguous: ${place.note}`)
-    agency = agencies.createAgency({
-      name: DEMO_AGENCY_NAME,
-      category: 'organisation',
-      connectionClass: 'fixed',
-      isp: 'demo (loopback)',
-      planDownMbps: 1000,
-      planUpMbps: 1000,
-      communeCode: place.communeCode,
-      provinceCode: place.provinceCode,
-      legacyCommuneCode: place.legacyCommuneCode,
-      legacyDistrictCode: place.legacyDistrictCode,
-      legacyProvinceCode: place.legacyProvinceCode,
-      placementNote: place.note
-    })
-  }
+  const agency = agencies.agencyByName(DEMO_AGENCY_NAME) ?? createPlacedAgency(db, agencies, {
+    name: DEMO_AGENCY_NAME,
+    category: 'organisation',
+    connectionClass: 'fixed',
+    isp: 'demo (loopback)',
+    planDownMbps: 1000,
+    planUpMbps: 1000,
+    communeCode: '23281',
+    scheme: '2025-03'
+  }).agency
   const { agent, token } = agencies.createAgent(agency.id, 'local demo agent')
   const creds: DemoCredentials = { agentId: agent.id, token, agencyId: agency.id, legacyProvinceCode: agency.legacyProvinceCode ?? '62' }
   writeFileSync(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 })

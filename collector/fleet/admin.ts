@@ -50,11 +50,10 @@ export function agentView (a: AgentDetail, now: number): AgentView {
 }
 
 /**
- * Creates an agency placed in both geographies and issues its first enrolment code. An
- * ambiguous legacy placement is stored with its candidates and reported; only an unknown
- * (or unresolvable) new commune refuses the agency.
+ * Places an agency in both geographies and stores it, with the candidate districts when the
+ * legacy district is ambiguous. An ambiguous (or unresolvable) new commune refuses it.
  */
-export function addAgency (db: Db, agencies: AgencyStore, enrolment: Enrolment, req: NewAgencyRequest, now = Date.now()): NewAgencyReply {
+export function createPlacedAgency (db: Db, agencies: AgencyStore, req: NewAgencyRequest, now = Date.now()): { agency: Agency, candidates: string[] } {
   const place = placeAgent(db, {
     communeCode: req.communeCode,
     scheme: req.scheme,
@@ -65,22 +64,28 @@ export function addAgency (db: Db, agencies: AgencyStore, enrolment: Enrolment, 
     throw new TocdoError('TOCDO_ERR_VALIDATION', `${place.note} (newCommuneCode: one of ${place.ambiguous?.candidates.join(', ') ?? '?'})`, { details: { field: 'newCommuneCode' } })
   }
   const candidates = place.ambiguous?.candidates ?? []
+  const agency = agencies.createAgency({
+    name: req.name,
+    category: req.category,
+    connectionClass: req.connectionClass,
+    isp: req.isp,
+    planDownMbps: req.planDownMbps,
+    planUpMbps: req.planUpMbps,
+    communeCode: place.communeCode,
+    provinceCode: place.provinceCode,
+    legacyCommuneCode: place.legacyCommuneCode,
+    legacyDistrictCode: place.legacyDistrictCode,
+    legacyProvinceCode: place.legacyProvinceCode,
+    placementNote: place.note
+  }, now)
+  agencies.setPlacementCandidates(agency.id, candidates)
+  return { agency, candidates }
+}
+
+/** Creates an agency placed in both geographies and issues its first enrolment code, in one transaction. */
+export function addAgency (db: Db, agencies: AgencyStore, enrolment: Enrolment, req: NewAgencyRequest, now = Date.now()): NewAgencyReply {
   return db.transaction(() => {
-    const agency = agencies.createAgency({
-      name: req.name,
-      category: req.category,
-      connectionClass: req.connectionClass,
-      isp: req.isp,
-      planDownMbps: req.planDownMbps,
-      planUpMbps: req.planUpMbps,
-      communeCode: place.communeCode as string,
-      provinceCode: place.provinceCode as string,
-      legacyCommuneCode: place.legacyCommuneCode,
-      legacyDistrictCode: place.legacyDistrictCode,
-      legacyProvinceCode: place.legacyProvinceCode,
-      placementNote: place.note
-    }, now)
-    agencies.setPlacementCandidates(agency.id, candidates)
+    const { agency, candidates } = createPlacedAgency(db, agencies, req, now)
     const code = enrolment.issue(agency.id, now)
     return { agency: agencyView(agency, candidates), enrolment: { code: code.code, expiresAt: new Date(code.expiresAt).toISOString() } }
   })()

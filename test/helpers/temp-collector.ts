@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { loadCollectorConfig, type CollectorConfig } from '../../collector/config.js'
 import { buildCollector } from '../../collector/server.js'
+import { createPlacedAgency } from '../../collector/fleet/admin.js'
+import type { NewAgencyRequest } from '../../shared/schemas/fleet.js'
 
 export interface TempCollector {
   app: FastifyInstance
@@ -27,4 +29,11 @@ export async function startTempCollector (overrides: Partial<CollectorConfig> = 
       rmSync(dataDir, { recursive: true, force: true })
     }
   }
+}
+
+/** An agency placed through the same code as the admin API, with one agent and its token. */
+export function addAgencyWithAgent (c: TempCollector, req: NewAgencyRequest): { agencyId: string, agentId: string, token: string } {
+  const { agency } = createPlacedAgency(c.app.db, c.app.agencies, req)
+  const { agent, token } = c.app.agencies.createAgent(agency.id, `${req.name} agent`)
+  return { agencyId: agency.id, agentId: agent.id, token }
 }

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { addAgencyWithAgent, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { runSpeedTest } from '../../agent/measure/speed-test.js'
 import { systemClock } from '../../agent/measure/context.js'
 import { postResults } from '../../agent/delivery/post-results.js'
-import { placeAgent } from '../../collector/geo/placement.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
 
 /**
@@ -19,22 +18,16 @@ describe('agent → collector → district report', () => {
   beforeAll(async () => {
     c = await startTempCollector()
     // Kon Tum city, old commune Quang Trung (23281) in district 608.
-    const place = placeAgent(c.app.db, { communeCode: '23281', scheme: '2025-03' })
-    const agency = c.app.agencies.createAgency({
+    token = addAgencyWithAgent(c, {
       name: 'UBND phường Kon Tum (test)',
       category: 'organisation',
       connectionClass: 'fixed',
       isp: 'VNPT',
       planDownMbps: 300,
       planUpMbps: 300,
-      communeCode: place.communeCode as string,
-      provinceCode: place.provinceCode as string,
-      legacyCommuneCode: place.legacyCommuneCode,
-      legacyDistrictCode: place.legacyDistrictCode,
-      legacyProvinceCode: place.legacyProvinceCode,
-      placementNote: place.note
-    })
-    token = c.app.agencies.createAgent(agency.id, 'test agent').token
+      communeCode: '23281',
+      scheme: '2025-03'
+    }).token
     record = await runSpeedTest({ server: c.url, clock: systemClock, pings: 20, maxMsPerDirection: 3000, streams: 2 })
   })
 
