@@ -1,8 +1,10 @@
+import type Database from 'better-sqlite3'
 import type { Db } from '../storage/db.js'
 import { decode } from '../aggregation/float-blob.js'
-import type { TimeBand } from '../aggregation/time-bands.js'
+import { ictMonth, type TimeBand } from '../aggregation/time-bands.js'
 import type { Period } from './period.js'
 import { monthCacheOf } from './month-cache.js'
+import { decodePack, encodePack } from './month-pack.js'
 
 /** One rollup_agent_month row with its samples decoded. */
 export interface MonthRow {
@@ -44,27 +46,75 @@ type RawRow = [string, string, string, TimeBand, string, string, string, string,
 
 /**
  * Reads the month rollups of one province (either geography), one agency or everything, for a
- * period. Never the raw table. Rows come back as arrays (cheaper than objects across tens of
- * thousands of rows) and the sample blobs are copied straight into typed arrays.
+ * period. Never the raw table. A province's closed months come from their packs
+ * (month-pack.ts), built from the rows by the first report that needs them; the current month,
+ * agencies and `period=all` read the rows. Decoded months stay in the in-memory cache when the
+ * collector turned it on.
  */
-export function readMonthRows (db: Db, filter: RollupFilter, period: Period): MonthRow[] {
+export function readMonthRows (db: Db, filter: RollupFilter, period: Period, now = Date.now()): MonthRow[] {
+  if (period.months === null || filter.column === null || filter.column === 'agency_id') return query(db, filter, period)
   const cache = monthCacheOf<MonthRow>(db)
-  if (cache === undefined || period.months === null || filter.column === 'agency_id') return query(db, filter, period)
-  cache.checkForeignWrites(db)
+  cache?.checkForeignWrites(db)
+  const open = ictMonth(now)
   const out: MonthRow[] = []
   for (const month of period.months) {
-    const key = `${filter.column ?? '*'}|${filter.column === null ? '' : filter.code}|${month}`
-    let rows = cache.get(key)
+    const key = `${filter.column}|${filter.code}|${month}`
+    let rows = cache?.get(key)
     if (rows === undefined) {
-      rows = query(db, filter, { kind: 'month', from: month, to: month, months: [month] })
-      let bytes = 200 * rows.length
-      for (const r of rows) bytes += r.repDown.byteLength + r.repUp.byteLength + r.repIdle.byteLength
-      cache.set(key, month, rows, bytes)
+      rows = month < open ? packedMonth(db, filter.column, filter.code, month) : query(db, filter, { kind: 'month', from: month, to: month, months: [month] })
+      if (cache !== undefined) {
+        let bytes = 200 * rows.length
+        for (const r of rows) bytes += r.repDown.byteLength + r.repUp.byteLength + r.repIdle.byteLength
+        cache.set(key, month, rows, bytes)
+      }
     }
     for (const r of rows) out.push(r)
   }
   return out
 }
+
+/**
+ * A closed month of one province from its pack; without one, from the rows, storing the pack in
+ * the same write transaction so no rollup change can slip in between the read and the write
+ * (the triggers of migration 021 then drop it on the next change). When the pack cannot be
+ * stored (inside a caller's transaction, or the database is busy or read-only) the rows are
+ * served as read.
+ */
+function packedMonth (db: Db, scope: 'legacy_province_code' | 'province_code', code: string, month: string): MonthRow[] {
+  const blob = packGet(db).get(month, scope, code) as Buffer | undefined
+  if (blob !== undefined) {
+    const rows = decodePack(blob, month)
+    if (rows !== null) return rows
+  }
+  const read = (): MonthRow[] => query(db, { column: scope, code }, { kind: 'month', from: month, to: month, months: [month] })
+  if (db.inTransaction || db.readonly) return read()
+  try {
+    return db.transaction(() => {
+      const rows = read()
+      packPut(db).run(month, scope, code, encodePack(rows), Date.now())
+      return rows
+    }).immediate()
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('SQLITE_') === true) return read()
+    throw err
+  }
+}
+
+const statements = new WeakMap<Db, { get: Database.Statement, put: Database.Statement }>()
+function packStatements (db: Db): { get: Database.Statement, put: Database.Statement } {
+  let s = statements.get(db)
+  if (s === undefined) {
+    s = {
+      get: db.prepare('SELECT pack FROM rollup_month_pack WHERE month = ? AND scope = ? AND code = ?').pluck(),
+      put: db.prepare(`INSERT INTO rollup_month_pack (month, scope, code, pack, built_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (month, scope, code) DO UPDATE SET pack = excluded.pack, built_at = excluded.built_at`)
+    }
+    statements.set(db, s)
+  }
+  return s
+}
+const packGet = (db: Db): Database.Statement => packStatements(db).get
+const packPut = (db: Db): Database.Statement => packStatements(db).put
 
 function query (db: Db, filter: RollupFilter, period: Period): MonthRow[] {
   const where: string[] = []

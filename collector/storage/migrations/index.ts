@@ -1,5 +1,6 @@
 import * as m001 from './001-initial.js'
 import * as m020 from './020-report-rollups.js'
+import * as m021 from './021-rollup-month-packs.js'
 import * as m010 from './010-fleet.js'
 import * as m030 from './030-ipv6.js'
 import * as m031 from './031-ipv6-evidence.js'
@@ -13,6 +14,7 @@ export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
   { name: '001-initial', sql: m001.sql },
   { name: '010-fleet', sql: m010.sql },
   { name: '020-report-rollups', sql: m020.sql },
+  { name: '021-rollup-month-packs', sql: m021.sql },
   { name: '030-ipv6', sql: m030.sql },
   { name: '031-ipv6-evidence', sql: m031.sql }
 ]

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { districtReport } from '../../collector/reports/district-report.js'
+import { areasReport } from '../../collector/reports/areas-report.js'
+import { parsePeriod } from '../../collector/reports/period.js'
+import { readMonthRows } from '../../collector/reports/rollup-reader.js'
+import { decodePack, encodePack } from '../../collector/reports/month-pack.js'
+import { rebuildRollups } from '../../collector/aggregation/rollup.js'
+import type { ReportRules } from '../../collector/reports/rules.js'
+import { seededDb, type Fixture } from './report-fixtures.js'
+
+/*
+ * Month packs (migration 021): a closed month of a province is read from one blob built from its
+ * rollup rows by the first report, and dropped by any change to that month's rows.
+ */
+const RULES: ReportRules = { minRepresentativeSamples: 3, minAgents: 2, minBusyHourSamplesPerAgent: 1, qcvn34MinTests: 1000 }
+const NOW = new Date('2026-11-02T03:00:00Z')
+const ROLLING = parsePeriod('rolling12', '2026-10', 'all')
+
+let f: Fixture | undefined
+afterEach(() => { f?.close(); f = undefined })
+
+function fleet (): { fx: Fixture, late: () => void } {
+  const fx = seededDb()
+  const A = fx.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+  const B = fx.agency('B', '23281', { category: 'public_access_point', connectionClass: '4g', isp: 'Viettel' })
+  const a1 = fx.agent(A, 'A1')
+  const b1 = fx.agent(B, 'B1')
+  fx.ingest(a1, A, [
+    { at: '2026-09-07 09:10', down: 500, up: 200, idle: 10 }, // Monday office
+    { at: '2026-09-07 09:40', down: 700, up: 220, idle: 14 }, // same hour: one sample, median 600
+    { at: '2026-09-07 20:00', down: 900, up: 300 }, // evening, no latency
+    { at: '2026-10-05 14:00', down: 800, up: 400, idle: 9 },
+    { at: '2026-10-10 10:00', down: 650, up: 250, idle: 11, offsetMs: null }, // untrusted clock: band unknown
+    { at: '2026-10-07 09:00', kind: 'skip' }
+  ])
+  fx.ingest(b1, B, [
+    { at: '2026-09-08 10:00', down: 40, up: 10, idle: 40 },
+    { at: '2026-10-06 10:00', down: 60, up: 15, idle: 35 },
+    { at: '2026-10-06 21:00', down: 30, idle: 50 }
+  ])
+  return { fx, late: () => { fx.ingest(b1, B, [{ at: '2026-09-08 10:30', down: 80, up: 20, idle: 30 }]) } }
+}
+
+const packs = (fx: Fixture): Array<{ month: string, scope: string, code: string }> =>
+  fx.db.prepare('SELECT month, scope, code FROM rollup_month_pack ORDER BY month, scope, code').all() as Array<{ month: string, scope: string, code: string }>
+
+describe('rollup month packs', () => {
+  it('encode/decode keeps every row, attribute and sample exactly', () => {
+    const { fx } = fleet()
+    f = fx
+    const rows = readMonthRows(fx.db, { column: 'legacy_province_code', code: '62' }, ROLLING, Date.parse('2025-11-15T00:00:00Z')) // no month of it closed yet: rows
+    expect(rows.length).toBeGreaterThan(4)
+    expect(packs(fx)).toEqual([])
+    const byMonth = (m: string): typeof rows => rows.filter((r) => r.month === m)
+    for (const m of ['2026-09', '2026-10']) {
+      const back = decodePack(encodePack(byMonth(m)), m)
+      expect(back).toEqual(byMonth(m))
+    }
+    const b = encodePack(byMonth('2026-10'))
+    b.write('{"v":9', 4, 'utf8') // another layout version is not read
+    expect(decodePack(b, '2026-10')).toBeNull()
+  })
+
+  it('the first report of a closed month stores its pack; later reports read it and give the same figures', () => {
+    const { fx } = fleet()
+    f = fx
+    const fromRows = districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
+    expect(packs(fx)).toEqual(ROLLING.months!.map((month) => ({ month, scope: 'legacy_province_code', code: '62' })))
+    const fromPacks = districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
+    expect(fromPacks).toEqual(fromRows)
+    const d = fromPacks.districts.find((x) => x.districtCode === '608')!
+    // A1: 600, 900, 800, 650; B1: 40, 60, 30 -> 7 samples, median 600
+    expect(d.coverage.representativeSamples).toBe(7)
+    expect(d.downloadMedianMbps).toBe(600)
+    // The current geography's province (Quảng Ngãi 51) packs separately.
+    const current = areasReport(fx.db, { level: 'province', province: '51', code: '51', period: ROLLING, rules: RULES, now: NOW.getTime() })
+    expect(current.rows[0]!.coverage.representativeSamples).toBe(7)
+    expect(packs(fx).filter((p) => p.scope === 'province_code').length).toBe(12)
+    // The open month is never packed: it changes with every batch.
+    districtReport(fx.db, '62', NOW, { period: parsePeriod('2026-11', undefined, 'all'), rules: RULES })
+    expect(packs(fx).some((p) => p.month === '2026-11')).toBe(false)
+  })
+
+  it('a late result drops the packs of its month, in its own transaction, and the next report counts it', () => {
+    const { fx, late } = fleet()
+    f = fx
+    districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
+    late()
+    expect(packs(fx).some((p) => p.month === '2026-09')).toBe(false)
+    expect(packs(fx).some((p) => p.month === '2026-10')).toBe(true)
+    const d = districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES }).districts.find((x) => x.districtCode === '608')!
+    expect(d.coverage.representativeSamples).toBe(7) // B1's 10:00 hour now has two tests: still one sample, median 60
+    expect(d.figures.downloadMean.value).toBe(Math.round((600 + 900 + 800 + 650 + 60 + 60 + 30) / 7 * 100) / 100)
+  })
+
+  it('a rebuild and a write through another connection drop packs too', async () => {
+    const { fx } = fleet()
+    f = fx
+    districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
+    expect(packs(fx).length).toBe(12)
+    rebuildRollups(fx.db)
+    expect(packs(fx).filter((p) => p.month === '2026-09' || p.month === '2026-10')).toEqual([])
+    districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
+    const { openDatabase } = await import('../../collector/storage/db.js')
+    const { join } = await import('node:path')
+    const other = openDatabase(join(fx.dir, 'collector.sqlite'))
+    other.prepare("UPDATE rollup_agent_month SET isp = 'FPT' WHERE month = '2026-10'").run()
+    other.close()
+    expect(packs(fx).some((p) => p.month === '2026-10')).toBe(false)
+    const split = areasReport(fx.db, { level: 'legacy_district', province: '62', code: '608', period: ROLLING, split: 'isp', rules: RULES, now: NOW.getTime() })
+    expect(split.rows.filter((r) => r.split !== null).map((r) => r.split?.value)).toContain('FPT')
+  })
+})
