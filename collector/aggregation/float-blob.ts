@@ -127,17 +127,23 @@ export function selectKth (a: Float64Array, k: number, left = 0, right = a.lengt
 export function percentilesInPlace (a: Float64Array, ps: readonly number[]): Array<number | null> {
   const n = a.length
   if (n === 0) return ps.map(() => null)
-  return ps.map((p) => {
+  // Ascending ranks: after selecting one, everything left of it is smaller, so the next
+  // selection only has to partition what lies to its right.
+  const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p)
+  const out = new Array<number | null>(ps.length)
+  let left = 0
+  for (const { p, i } of order) {
     const rank = (p / 100) * (n - 1)
     const lo = Math.floor(rank)
-    selectKth(a, lo)
+    if (lo >= left) { selectKth(a, lo, left); left = lo }
     const x = a[lo] as number
-    if (rank === lo) return x
+    if (rank === lo) { out[i] = x; continue }
     // After selection everything right of lo is >= a[lo]; the next order statistic is their minimum.
     let y = Infinity
-    for (let i = lo + 1; i < n; i++) if ((a[i] as number) < y) y = a[i] as number
-    return x + (y - x) * (rank - lo)
-  })
+    for (let j = lo + 1; j < n; j++) if ((a[j] as number) < y) y = a[j] as number
+    out[i] = x + (y - x) * (rank - lo)
+  }
+  return out
 }
 
 /** Concatenates without sorting. */

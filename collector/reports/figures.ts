@@ -114,18 +114,40 @@ export function computeGroup (rows: readonly MonthRow[], rules: ReportRules): Gr
     if (list === undefined) byAgent.set(r.agentId, [r])
     else list.push(r)
   }
+  // Pooled arrays are allocated once and filled agent by agent; each agent's own figures are
+  // selected in place on its slice (selection only reorders, and the pooled percentiles below do
+  // not depend on order), so no sample is copied twice.
+  let nUp = 0
+  let nIdle = 0
+  for (const r of rows) { nUp += r.repUp.length; nIdle += r.repIdle.length }
+  const pooledDown = new Float64Array(cov.representativeSamples)
+  const pooledUp = new Float64Array(nUp)
+  const pooledIdle = new Float64Array(nIdle)
+  let atDown = 0
+  let atUp = 0
+  let atIdle = 0
   const agents: AgentAggregate[] = []
-  const ups: Float64Array[] = []
-  const idles: Float64Array[] = []
-  const downs: Float64Array[] = []
   for (const [agentId, list] of byAgent) {
-    if (list.some((r) => r.nResults > 0)) cov.agentsReporting++
+    let reporting = false
     // The latest month's attributes describe the line (class and former province), should they have changed.
-    const latest = list.reduce((a, b) => (b.month > a.month ? b : a))
-    const parts = list.map((r) => r.repDown).filter((p) => p.length > 0)
-    const office = concat(list.filter((r) => r.band === 'office').map((r) => r.repDown))
-    for (const r of list) { ups.push(r.repUp); idles.push(r.repIdle); downs.push(r.repDown) }
-    const all = concat(parts)
+    let latest = list[0] as MonthRow
+    const parts: Float64Array[] = []
+    const officeParts: Float64Array[] = []
+    const start = atDown
+    for (const r of list) {
+      if (r.nResults > 0) reporting = true
+      if (r.month > latest.month) latest = r
+      if (r.repDown.length > 0) {
+        parts.push(r.repDown)
+        if (r.band === 'office') officeParts.push(r.repDown)
+        pooledDown.set(r.repDown, atDown); atDown += r.repDown.length
+      }
+      pooledUp.set(r.repUp, atUp); atUp += r.repUp.length
+      pooledIdle.set(r.repIdle, atIdle); atIdle += r.repIdle.length
+    }
+    if (reporting) cov.agentsReporting++
+    const all = pooledDown.subarray(start, atDown)
+    const office = concat(officeParts)
     const sum = sumOf(all)
     const [median] = percentilesInPlace(all, [50])
     const [officeP20, officeMedian] = percentilesInPlace(office, [20, 50])
@@ -145,10 +167,7 @@ export function computeGroup (rows: readonly MonthRow[], rules: ReportRules): Gr
     })
   }
   cov.agencies = agencies.size
-  // Pooled figures by selection on one copy per metric: no sort of millions of samples.
-  const pooledDown = concat(downs)
-  const pooledUp = concat(ups)
-  const pooledIdle = concat(idles)
+  // Pooled figures by selection: no sort of millions of samples.
   const downMean = meanOf(pooledDown)
   const [downP20, downMedian] = percentilesInPlace(pooledDown, [20, 50])
   const upMean = meanOf(pooledUp)

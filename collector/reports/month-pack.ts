@@ -59,9 +59,15 @@ export function decodePack (blob: Buffer, month: string): MonthRow[] | null {
   const header = JSON.parse(blob.toString('utf8', 4, 4 + hlen)) as { v: number, rows: number, strings: string[] }
   if (header.v !== VERSION) return null
   const start = Math.ceil((4 + hlen) / 8) * 8
-  // One aligned copy; every row's samples are views into it (reports treat them as read-only).
-  const nums = new Float64Array((blob.byteLength - start) / 8)
-  new Uint8Array(nums.buffer).set(blob.subarray(start))
+  // Every row's samples are views into one array (reports treat them as read-only); the blob is
+  // used in place when SQLite's copy happens to be 8-byte aligned, else copied once.
+  const count = (blob.byteLength - start) / 8
+  let nums: Float64Array
+  if ((blob.byteOffset + start) % 8 === 0) nums = new Float64Array(blob.buffer, blob.byteOffset + start, count)
+  else {
+    nums = new Float64Array(count)
+    new Uint8Array(nums.buffer).set(blob.subarray(start))
+  }
   const s = header.strings
   const str = (i: number): string => s[nums[i] as number] as string
   const out = new Array<MonthRow>(header.rows)
