@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises'
 import type { Db } from '../storage/db.js'
 import type { Ingestor, IngestOutcome, PreparedBatch } from './ingest.js'
 import { TocdoError } from '../../shared/errors.js'
+import { WalCheckpointer } from './wal-checkpointer.js'
 
 export interface GroupCommitOptions {
   /** Commit what is queued at most this long after the first item arrived, ms. */
@@ -53,10 +54,13 @@ export class GroupCommitter {
   readonly stats = { commits: 0, rows: 0, jobs: 0, maxGroupJobs: 0, busyRefusals: 0 }
 
   readonly #walFile: string | null
+  /** WAL checkpoints on a worker thread, off the commit path. */
+  readonly #checkpointer: WalCheckpointer | null
 
   constructor (db: Db, ingestor: Ingestor, opts: GroupCommitOptions) {
     this.#db = db
     this.#walFile = db.memory ? null : `${db.name}-wal`
+    this.#checkpointer = db.memory ? null : new WalCheckpointer(db)
     this.#ingestor = ingestor
     this.#opts = { now: Date.now, random: Math.random, ...opts }
   }
@@ -139,5 +143,6 @@ export class GroupCommitter {
   close (): void {
     this.flush()
     this.#closed = true
+    this.#checkpointer?.stop()
   }
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { Db } from '../storage/db.js'
 import type { Agency, AgentRow } from '../storage/agency-store.js'
 import { DISQUALIFYING_FLAGS, RESULT_SCHEMA_MAJOR, ResultRecord, type ItemAck } from '../../shared/schemas/result.js'
@@ -204,7 +204,8 @@ export class Ingestor {
       provinceCode: agency.provinceCode,
       legacyDistrictCode: agency.legacyDistrictCode,
       legacyProvinceCode: agency.legacyProvinceCode,
-      payloadSha256: createHash('sha256').update(raw).digest(),
+      // One-shot hash (no Hash object per record).
+      payloadSha256: hash('sha256', raw, 'buffer'),
       raw
     }
   }
