@@ -76,7 +76,7 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   demo: false,
   departmentName: '', // the dashboard then asks for TOCDO_DEPARTMENT_NAME instead of guessing
   adminToken: '',
-  publicUrl: 'http://localhost:8080',
+  publicUrl: 'http://localhost:8080', // follows --port unless set explicitly
   enrolRateLimitPerMin: 10,
   syncRateLimitMax: 30,
   syncRateLimitWindowS: 600,
@@ -154,6 +154,11 @@ export function loadCollectorConfig ({ env = {}, overrides = {} }: {
   }
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) { merged[key] = value; origin[key] = `option --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}` }
+  }
+  // Agents are told to measure against publicUrl (the default remote config's test server),
+  // so without an explicit one it must follow the port this collector listens on.
+  if (origin.publicUrl === undefined && typeof merged.port === 'number' && merged.port !== 0) {
+    merged.publicUrl = `http://localhost:${merged.port}`
   }
   if (!validator.check(merged)) {
     const problems = validator.errors(merged, 20).map((e) => {

@@ -10,6 +10,11 @@ describe('loadCollectorConfig()', () => {
     expect(Object.isFrozen(c)).toBe(true)
   })
 
+  it('derives the public URL agents are sent to from the port, unless it is set', () => {
+    expect(loadCollectorConfig({ overrides: { port: 18400 } }).publicUrl).toBe('http://localhost:18400')
+    expect(loadCollectorConfig({ env: { TOCDO_PUBLIC_URL: 'https://tocdo.example.gov.vn' }, overrides: { port: 18400 } }).publicUrl).toBe('https://tocdo.example.gov.vn')
+  })
+
   it('names the setting and where it came from when a value is wrong', () => {
     expect(() => loadCollectorConfig({ env: { TOCDO_PORT: 'eighty' } }))
       .toThrow(/port \(from environment variable TOCDO_PORT\).*"eighty"|port \(from environment variable TOCDO_PORT\)/)
