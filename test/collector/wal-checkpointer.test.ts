@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WalCheckpointer } from '../../collector/ingest/wal-checkpointer.js'
+
+const dirs: string[] = []
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+
+function fresh (): { db: Database.Database, file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tocdo-ckpt-'))
+  dirs.push(dir)
+  const file = join(dir, 'c.sqlite')
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)')
+  return { db, file }
+}
+
+const fill = (db: Database.Database): void => {
+  const insert = db.prepare('INSERT INTO t (body) VALUES (?)')
+  db.transaction(() => { for (let i = 0; i < 2000; i++) insert.run('x'.repeat(1000)) })()
+}
+
+async function until (cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe('WalCheckpointer', () => {
+  it('copies committed pages into the database file from its worker, with automatic checkpoints off on the writer', async () => {
+    const { db, file } = fresh()
+    const cp = new WalCheckpointer(db, { intervalMs: 20 })
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0)
+    const before = statSync(file).size
+    fill(db)
+    // Nothing on the writer's connection checkpoints now; only the worker can grow the main file.
+    await until(() => statSync(file).size > before + 1_000_000)
+    expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(2000)
+    cp.stop()
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000)
+    db.close()
+  })
+
+  it('hands checkpoints back to the connection when stopped', () => {
+    const { db } = fresh()
+    const cp = new WalCheckpointer(db, { intervalMs: 60_000 })
+    cp.stop()
+    cp.stop()
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000)
+    fill(db)
+    db.close()
+  })
+})
