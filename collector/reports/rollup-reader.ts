@@ -47,21 +47,24 @@ type RawRow = [string, string, string, TimeBand, string, string, string, string,
 /**
  * Reads the month rollups of one province (either geography), one agency or everything, for a
  * period. Never the raw table. A province's closed months come from their packs
- * (month-pack.ts), built from the rows by the first report that needs them; the current month,
- * agencies and `period=all` read the rows. Decoded months stay in the in-memory cache when the
+ * (month-pack.ts), built from the rows by the first report that needs them; the open month, the
+ * whole country, agencies and `period=all` read the rows. Decoded months stay in the in-memory cache when the
  * collector turned it on.
  */
 export function readMonthRows (db: Db, filter: RollupFilter, period: Period, now = Date.now()): MonthRow[] {
-  if (period.months === null || filter.column === null || filter.column === 'agency_id') return query(db, filter, period)
+  if (period.months === null || filter.column === 'agency_id') return query(db, filter, period)
   const cache = monthCacheOf<MonthRow>(db)
   cache?.checkForeignWrites(db)
   const open = ictMonth(now)
   const out: MonthRow[] = []
   for (const month of period.months) {
-    const key = `${filter.column}|${filter.code}|${month}`
+    const key = filter.column === null ? `*||${month}` : `${filter.column}|${filter.code}|${month}`
     let rows = cache?.get(key)
     if (rows === undefined) {
-      rows = month < open ? packedMonth(db, filter.column, filter.code, month) : query(db, filter, { kind: 'month', from: month, to: month, months: [month] })
+      // The whole country (levels without a province) is read from the rows; it is not packed.
+      rows = month < open && filter.column !== null
+        ? packedMonth(db, filter.column, filter.code, month)
+        : query(db, filter, { kind: 'month', from: month, to: month, months: [month] })
       if (cache !== undefined) {
         let bytes = 200 * rows.length
         for (const r of rows) bytes += r.repDown.byteLength + r.repUp.byteLength + r.repIdle.byteLength
