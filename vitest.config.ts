@@ -5,6 +5,9 @@ export default defineConfig({
     // Network tests bind real loopback servers and spawn real processes; one file at a
     // time per worker keeps port-0 servers and child processes from starving the 2 cores.
     pool: 'forks',
+    // On CI also write a JSON report, from which .ci/run prints a plain "N passed, N failed" line.
+    reporters: process.env.CI === 'true' ? ['default', 'json'] : ['default'],
+    outputFile: { json: 'test-results/vitest.json' },
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
