@@ -10,7 +10,9 @@ export async function buildCollector (config: Readonly<CollectorConfig>, { dbFil
   const fastify = Fastify({
     logger: logger ?? {
       level: config.logLevel,
-      redact: ['req.headers.authorization', '*.token']
+      redact: ['req.headers.authorization', '*.token'],
+      // Readable lines for a person at a terminal; JSON lines for files and log collectors.
+      ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {})
     },
     bodyLimit: config.bodyLimitBytes,
     // Speed tests hold a connection for up to ~15 s per direction; agents reuse connections.
