@@ -33,7 +33,8 @@ export function percentile (values: readonly number[], p: number): number | null
   return percentileOfSorted(s, p)
 }
 
-export function percentileOfSorted (s: readonly number[], p: number): number | null {
+/** Type-7 percentile of an ascending series (plain array or typed array). */
+export function percentileOfSorted (s: ArrayLike<number>, p: number): number | null {
   if (s.length === 0) return null
   const rank = (p / 100) * (s.length - 1)
   const lo = Math.floor(rank)

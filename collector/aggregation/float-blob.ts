@@ -1,3 +1,5 @@
+import { percentileOfSorted } from '../../shared/stats.js'
+
 /**
  * Sorted float64 arrays stored as SQLite blobs (little-endian, as Float64Array lays them out
  * on every platform Node supports). Reading one back is a copy, not a parse, which keeps
@@ -46,16 +48,8 @@ export function removeSorted (sorted: Float64Array, v: number): Float64Array {
   return out
 }
 
-/** Type-7 percentile of an ascending array (same definition as shared/stats.ts). */
-export function percentileSorted (s: Float64Array, p: number): number | null {
-  if (s.length === 0) return null
-  const rank = (p / 100) * (s.length - 1)
-  const lo = Math.floor(rank)
-  const hi = Math.ceil(rank)
-  const a = s[lo] as number
-  const b = s[hi] as number
-  return a + (b - a) * (rank - lo)
-}
+/** Type-7 percentile of an ascending array: the shared definition, so rollups and raw figures agree. */
+export const percentileSorted: (s: Float64Array, p: number) => number | null = percentileOfSorted
 
 export function sumOf (values: Float64Array): number {
   let s = 0
