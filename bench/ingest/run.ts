@@ -21,7 +21,7 @@ import { gzipSync } from 'node:zlib'
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'undici'
 import { openDatabase } from '../../collector/storage/db.js'
-import { Ingestor } from '../../collector/ingest/ingest.js'
+import { INSERT_RESULT_SQL, Ingestor } from '../../collector/ingest/ingest.js'
 import type { Agency, AgentRow } from '../../collector/storage/agency-store.js'
 import { percentile } from '../../shared/stats.js'
 import { latencyRecord } from './records.js'
@@ -90,14 +90,7 @@ function rawInsertRate (sample: ResultRecord[]): number {
       createdAt: 0
     }
     const batch = ingestor.prepare(agent, agency, sample)
-    const insert = db.prepare(`INSERT INTO result (agent_id, result_id, seq, kind, schema_version, status, measured_at,
-      measured_at_corr, received_at, clock_flags, family, download_mbps, upload_mbps, idle_latency_ms,
-      loaded_latency_down_ms, loaded_latency_up_ms, flags, confidence, valid, agency_id, connection_class, isp,
-      commune_code, province_code, legacy_district_code, legacy_province_code, payload_sha256, raw)
-      VALUES (@agentId, @resultId, @seq, @kind, @schemaVersion, @status, @measuredAt, @measuredAtCorr, @receivedAt,
-      @clockFlags, @family, @downloadMbps, @uploadMbps, @idleLatencyMs, @loadedDownMs, @loadedUpMs, @flags, @confidence,
-      @valid, @agencyId, @connectionClass, @isp, @communeCode, @provinceCode, @legacyDistrictCode, @legacyProvinceCode,
-      @payloadSha256, @raw) ON CONFLICT (agent_id, result_id) DO NOTHING`)
+    const insert = db.prepare(INSERT_RESULT_SQL)
     const rows = batch.rows.map((r) => r.params)
     const t0 = performance.now()
     for (let i = 0; i < rows.length; i += 2000) {

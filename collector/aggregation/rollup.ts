@@ -26,8 +26,12 @@ export interface RollupInput {
   legacyProvinceCode: string | null
 }
 
-interface MonthState {
-  id: number
+/**
+ * The per agent × month × band figures that rollup_agent_month keeps: coverage counters,
+ * per-test sums for the QCVN checks, and the representative samples (sorted). The writer
+ * here and the report reader share this one shape.
+ */
+export interface MonthCounters {
   nResults: number
   nSpeed: number
   nValid: number
@@ -41,6 +45,10 @@ interface MonthState {
   repDown: Float64Array
   repUp: Float64Array
   repIdle: Float64Array
+}
+
+interface MonthState extends MonthCounters {
+  id: number
   dirty: boolean
 }
 

@@ -52,6 +52,17 @@ const MAX_FUTURE_MS = 86_400_000
  * database; `storeAll` inserts any number of prepared batches in one transaction (the
  * group commit), so an item is acknowledged only once that transaction has committed.
  */
+/** The one insert of a result row; bench/ingest times the same statement as its raw reference. */
+export const INSERT_RESULT_SQL = `INSERT INTO result (agent_id, result_id, seq, kind, schema_version, status, measured_at,
+      measured_at_corr, received_at, clock_flags, family, download_mbps, upload_mbps, idle_latency_ms,
+      loaded_latency_down_ms, loaded_latency_up_ms, flags, confidence, valid, agency_id, connection_class, isp,
+      commune_code, province_code, legacy_district_code, legacy_province_code, payload_sha256, raw)
+      VALUES (@agentId, @resultId, @seq, @kind, @schemaVersion, @status, @measuredAt, @measuredAtCorr, @receivedAt,
+      @clockFlags, @family, @downloadMbps, @uploadMbps, @idleLatencyMs, @loadedDownMs, @loadedUpMs, @flags, @confidence,
+      @valid, @agencyId, @connectionClass, @isp, @communeCode, @provinceCode, @legacyDistrictCode, @legacyProvinceCode,
+      @payloadSha256, @raw)
+      ON CONFLICT (agent_id, result_id) DO NOTHING`
+
 export class Ingestor {
   readonly #db: Db
   readonly #listeners: Array<(rows: StoredRow[]) => void> = []
@@ -60,15 +71,7 @@ export class Ingestor {
 
   constructor (db: Db) {
     this.#db = db
-    this.#insert = db.prepare(`INSERT INTO result (agent_id, result_id, seq, kind, schema_version, status, measured_at,
-      measured_at_corr, received_at, clock_flags, family, download_mbps, upload_mbps, idle_latency_ms,
-      loaded_latency_down_ms, loaded_latency_up_ms, flags, confidence, valid, agency_id, connection_class, isp,
-      commune_code, province_code, legacy_district_code, legacy_province_code, payload_sha256, raw)
-      VALUES (@agentId, @resultId, @seq, @kind, @schemaVersion, @status, @measuredAt, @measuredAtCorr, @receivedAt,
-      @clockFlags, @family, @downloadMbps, @uploadMbps, @idleLatencyMs, @loadedDownMs, @loadedUpMs, @flags, @confidence,
-      @valid, @agencyId, @connectionClass, @isp, @communeCode, @provinceCode, @legacyDistrictCode, @legacyProvinceCode,
-      @payloadSha256, @raw)
-      ON CONFLICT (agent_id, result_id) DO NOTHING`)
+    this.#insert = db.prepare(INSERT_RESULT_SQL)
     this.#existingHash = db.prepare('SELECT payload_sha256 FROM result WHERE agent_id = ? AND result_id = ?').pluck()
   }
 

@@ -1,13 +1,14 @@
 import type Database from 'better-sqlite3'
 import type { Db } from '../storage/db.js'
 import { decode } from '../aggregation/float-blob.js'
+import type { MonthCounters } from '../aggregation/rollup.js'
 import { ictMonth, type TimeBand } from '../aggregation/time-bands.js'
 import type { Period } from './period.js'
 import { monthCacheOf } from './month-cache.js'
 import { decodePack, encodePack } from './month-pack.js'
 
 /** One rollup_agent_month row with its samples decoded. */
-export interface MonthRow {
+export interface MonthRow extends MonthCounters {
   agentId: string
   agencyId: string
   month: string
@@ -18,19 +19,6 @@ export interface MonthRow {
   provinceCode: string
   legacyDistrictCode: string
   legacyProvinceCode: string
-  nResults: number
-  nSpeed: number
-  nValid: number
-  nSkip: number
-  sumTestDown: number
-  nTestUp: number
-  sumTestUp: number
-  nTestIdle: number
-  sumTestIdle: number
-  nTestDownGe30: number
-  repDown: Float64Array
-  repUp: Float64Array
-  repIdle: Float64Array
 }
 
 export type RollupFilter =

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import ExcelJS from 'exceljs'
-import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
-import { placeAgent } from '../../collector/geo/placement.js'
+import { addAgencyWithAgent, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { record } from '../collector/report-fixtures.js'
 import { openDatabase } from '../../collector/storage/db.js'
 import { join } from 'node:path'
@@ -24,23 +23,18 @@ describe('reports API over HTTP', () => {
 
   beforeAll(async () => {
     c = await startTempCollector()
-    const place = placeAgent(c.app.db, { communeCode: '23281', scheme: '2025-03' }) // Kon Tum city, district 608
-    const agency = c.app.agencies.createAgency({
+    // Kon Tum city, district 608
+    const { agencyId: id, token } = addAgencyWithAgent(c, {
       name: 'UBND phường Kon Tum (thử nghiệm)',
       category: 'organisation',
       connectionClass: 'fixed',
       isp: 'VNPT',
       planDownMbps: 300,
       planUpMbps: 300,
-      communeCode: place.communeCode as string,
-      provinceCode: place.provinceCode as string,
-      legacyCommuneCode: place.legacyCommuneCode,
-      legacyDistrictCode: place.legacyDistrictCode,
-      legacyProvinceCode: place.legacyProvinceCode,
-      placementNote: place.note
+      communeCode: '23281',
+      scheme: '2025-03'
     })
-    agencyId = agency.id
-    const { token } = c.app.agencies.createAgent(agency.id, 'agent 1')
+    agencyId = id
     // Oct 2026: two tests in the 09:00 hour (one sample, median 250) and one at 14:00 (300).
     const results = [
       record({ at: '2026-10-05 09:05', down: 200, up: 100, idle: 10 }),
@@ -82,22 +76,16 @@ describe('reports API over HTTP', () => {
     expect(() => loadCollectorConfig({ env: { TOCDO_REPORT_MIN_AGENTS: '0' } })).toThrow(/reportMinAgents \(from environment variable TOCDO_REPORT_MIN_AGENTS\)/)
     const low = await startTempCollector({ reportMinRepresentativeSamples: 2, reportMinAgents: 1, reportMinBusyHourSamplesPerAgent: 1 })
     try {
-      const place = placeAgent(low.app.db, { communeCode: '23281', scheme: '2025-03' })
-      const agency = low.app.agencies.createAgency({
+      const { token } = addAgencyWithAgent(low, {
         name: 'UBND phường Kon Tum (thử nghiệm)',
         category: 'organisation',
         connectionClass: 'fixed',
         isp: 'VNPT',
         planDownMbps: 300,
         planUpMbps: 300,
-        communeCode: place.communeCode as string,
-        provinceCode: place.provinceCode as string,
-        legacyCommuneCode: place.legacyCommuneCode,
-        legacyDistrictCode: place.legacyDistrictCode,
-        legacyProvinceCode: place.legacyProvinceCode,
-        placementNote: place.note
+        communeCode: '23281',
+        scheme: '2025-03'
       })
-      const { token } = low.app.agencies.createAgent(agency.id, 'agent 1')
       const results = [record({ at: '2026-10-05 09:05', down: 200, up: 100, idle: 10 }), record({ at: '2026-10-06 14:00', down: 300, up: 150, idle: 9 })]
       const post = await request(`${low.url}/api/v1/results`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ results }) })
       expect(post.statusCode).toBe(200)
