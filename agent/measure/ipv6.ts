@@ -4,7 +4,7 @@ import { PATHS } from '../../shared/protocol.js'
 import type { Ipv6Check, Ipv6Result } from '../../shared/schemas/result.js'
 import { median } from '../../shared/stats.js'
 import type { ProbeClock } from './context.js'
-import { newConnectionClient } from './connector.js'
+import { Http1Connection } from './http1.js'
 import { DOWNLOAD_WARMUP, throughputFigures } from './goodput.js'
 import { idleLatency } from './latency.js'
 import { errorCode, messageOf } from './record.js'
@@ -62,15 +62,15 @@ function dnsFailureClass (err: unknown): string {
 
 /** The family the server saw this agent's connection arrive on, when the OS picks it. */
 export async function serverSeenFamily (origin: string, family?: 4 | 6): Promise<{ family: 4 | 6 | null, address: string | null }> {
-  const client = newConnectionClient(origin, { ...(family === undefined ? {} : { family }), timeoutMs: 5000 })
+  const conn = await Http1Connection.open(origin, { ...(family === undefined ? {} : { family }), timeoutMs: 5000 })
   try {
-    const { statusCode, body } = await client.request({ path: PATHS.info, method: 'GET' })
-    if (statusCode !== 200) { await body.dump(); return { family: null, address: null } }
-    const info = await body.json() as { client?: { family?: unknown, address?: unknown } }
+    const res = await conn.request({ method: 'GET', path: PATHS.info, collect: true })
+    if (res.status !== 200) return { family: null, address: null }
+    const info = JSON.parse(res.body.toString('utf8')) as { client?: { family?: unknown, address?: unknown } }
     const f = info.client?.family
     return { family: f === 4 || f === 6 ? f : null, address: typeof info.client?.address === 'string' ? info.client.address.slice(0, 64) : null }
   } finally {
-    await client.destroy().catch(() => {})
+    conn.close()
   }
 }
 

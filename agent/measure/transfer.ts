@@ -1,10 +1,9 @@
-import type { Client } from 'undici'
-import { Readable } from 'node:stream'
 import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { PATHS, TEST_ID_HEADER } from '../../shared/protocol.js'
 import { getUploadPayload, type ProbeClock } from './context.js'
-import { newConnectionClient, type ConnectionInfo } from './connector.js'
+import type { ConnectionInfo } from './connector.js'
+import { Http1Connection, type Http1Response } from './http1.js'
 import { startCpuMonitor, type CpuReading } from './cpu.js'
 import { HttpPinger } from './http-pinger.js'
 import { earlyStopDue, MAX_STREAMS, RAMP_STEP, rateOverSecondEndingAt, shouldAddStreams, type EarlyStopRule } from './ramp.js'
@@ -69,9 +68,8 @@ export class ServerBusyError extends Error {
   constructor (readonly retryAfterS: number | null) { super(`server busy (HTTP 503, Retry-After ${retryAfterS ?? 'absent'})`) }
 }
 
-export function retryAfterOf (headers: Record<string, string | string[] | undefined>): number | null {
-  const v = headers['retry-after']
-  const raw = Array.isArray(v) ? v[0] : v
+/** Seconds from a Retry-After value: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterOf (raw: string | undefined): number | null {
   if (raw === undefined) return null
   const s = Number(raw)
   if (Number.isFinite(s) && s >= 0) return s
@@ -84,7 +82,7 @@ const DOWNLOAD_REQUEST_BYTES = 2 * 1024 ** 3
 const WRITE_BYTES = 1024 * 1024
 
 /**
- * Runs one direction over separate TCP connections (one undici Client each) and samples the
+ * Runs one direction over separate TCP connections (one Http1Connection each) and samples the
  * receiver-side byte count every `sampleIntervalMs` on the monotonic clock. Download bytes
  * are counted as the agent reads them; upload bytes as the server reports receiving them,
  * never as written to the socket (bytes in the send buffer are not delivered yet: ndt7-js
@@ -100,7 +98,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
   const onOuterAbort = (): void => { controller.abort() }
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true })
   const maxStreams = Math.max(opts.streams, opts.maxStreams ?? MAX_STREAMS)
-  const clients: Client[] = []
+  const conns: Http1Connection[] = []
   const perStream: number[] = []
   const perStreamCum: number[][] = []
   const errors: string[] = []
@@ -126,73 +124,85 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
   const clientTotal = (): number => perStream.reduce((a, b) => a + b, 0)
   const stop = (reason: StopReason): void => { if (!state.stopped) { state.stopped = true; stopReason = reason } }
 
-  const newClient = (): Client => {
-    const c = newConnectionClient(opts.origin, {
+  const connect = async (): Promise<Http1Connection> => {
+    const c = await Http1Connection.open(opts.origin, {
       ...(opts.family === undefined ? {} : { family: opts.family }),
       onConnect: (info) => { connection ??= info }
     })
-    clients.push(c)
+    conns.push(c)
+    // The transfer may have ended while this stream was still connecting.
+    if (state.stopped) c.close()
     return c
+  }
+  const refusal = async (res: Http1Response, what: string): Promise<never> => {
+    if (res.status === 503) throw new ServerBusyError(retryAfterOf(res.headers.get('retry-after')))
+    throw new Error(`${what}: HTTP ${res.status} ${res.body.toString('utf8', 0, 200)}`.trimEnd())
   }
 
   async function downloadStream (index: number): Promise<void> {
-    const client = newClient()
+    const conn = await connect()
+    const count = (bytes: Buffer): void => {
+      perStream[index] = (perStream[index] ?? 0) + bytes.length
+      if (!state.stopped && clientTotal() >= opts.byteCap) {
+        byteCapped = true
+        stop('byte_cap')
+        // Stop reading now; the sampler still takes its last sample before the transfer ends.
+        for (const c of conns) c.close()
+      }
+    }
     while (!state.stopped) {
       const remaining = opts.byteCap - clientTotal()
       if (remaining <= 0) { byteCapped = true; stop('byte_cap'); return }
-      const { body, statusCode, headers: h } = await client.request({
-        path: `${PATHS.download}?bytes=${Math.min(remaining, DOWNLOAD_REQUEST_BYTES)}`,
+      let ok = false
+      const res = await conn.request({
         method: 'GET',
-        headers: { ...headers, 'accept-encoding': 'identity' },
+        path: `${PATHS.download}?bytes=${Math.min(remaining, DOWNLOAD_REQUEST_BYTES)}`,
+        headers: { ...headers, 'Accept-Encoding': 'identity' },
+        // Only a 200's body is payload.
+        onHead: (h) => { ok = h.status === 200 },
+        onBody: (b) => { if (ok) count(b) },
         signal: controller.signal
       })
-      if (statusCode === 503) { await body.dump(); throw new ServerBusyError(retryAfterOf(h)) }
-      if (statusCode !== 200) { await body.dump(); throw new Error(`download stream ${index}: HTTP ${statusCode}`) }
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        perStream[index] = (perStream[index] ?? 0) + chunk.length
-        if (state.stopped) break
-        if (clientTotal() >= opts.byteCap) { byteCapped = true; stop('byte_cap'); break }
-      }
+      if (!ok) await refusal(res, `download stream ${index}`)
     }
   }
 
   async function uploadStream (index: number): Promise<void> {
-    const client = newClient()
+    const conn = await connect()
     const payload = getUploadPayload()
     let offset = (index * 997 * 1024) % payload.length
-    const body = new Readable({
-      highWaterMark: WRITE_BYTES,
-      read () {
-        // 1 MiB writes, with the stream's back-pressure bounding what is queued
-        // (methodology.md §5); the per-test cap counts bytes handed over by every stream.
-        if (state.stopped || uploadSent >= opts.byteCap) {
-          if (uploadSent >= opts.byteCap) byteCapped = true
-          this.push(null)
-          return
+    const res = await conn.request({
+      method: 'POST',
+      path: PATHS.upload,
+      headers: { ...headers, 'Content-Type': 'application/octet-stream' },
+      collect: true,
+      signal: controller.signal,
+      // 1 MiB writes, with the socket's back-pressure bounding what is queued
+      // (methodology.md §5); the per-test cap counts bytes handed over by every stream.
+      body: async (write, done) => {
+        while (!state.stopped && !done.aborted) {
+          if (uploadSent >= opts.byteCap) { byteCapped = true; return }
+          const n = Math.min(WRITE_BYTES, payload.length - offset, opts.byteCap - uploadSent)
+          const view = payload.subarray(offset, offset + n)
+          offset = (offset + n) % payload.length
+          uploadSent += n
+          perStream[index] = (perStream[index] ?? 0) + n
+          await write.chunk(view)
         }
-        const n = Math.min(WRITE_BYTES, payload.length - offset, opts.byteCap - uploadSent)
-        this.push(payload.subarray(offset, offset + n))
-        offset = (offset + n) % payload.length
-        uploadSent += n
-        perStream[index] = (perStream[index] ?? 0) + n
       }
     })
-    const { body: reply, statusCode, headers: h } = await client.request({
-      path: PATHS.upload, method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body, signal: controller.signal
-    })
-    const text = await reply.text()
-    if (statusCode === 503) throw new ServerBusyError(retryAfterOf(h))
-    if (statusCode !== 200) throw new Error(`upload stream ${index}: HTTP ${statusCode} ${text.slice(0, 200)}`)
+    if (res.status !== 200) await refusal(res, `upload stream ${index}`)
   }
 
   // Server-side upload counts, polled on a connection of their own.
-  const progressClient = opts.direction === 'upload' ? newConnectionClient(opts.origin, opts.family === undefined ? {} : { family: opts.family }) : null
+  let progressConn: Http1Connection | null = null
   async function pollServerBytes (): Promise<Sample | null> {
-    if (progressClient === null) return null
+    if (progressConn?.usable !== true) progressConn = await connect()
+    const conn = progressConn
     const sent = clock.now()
-    const { body, statusCode } = await progressClient.request({ path: `${PATHS.uploadProgress}?test=${testId}`, method: 'GET', signal: controller.signal })
-    const json = await body.json() as { bytes: number }
-    if (statusCode !== 200) return null
+    const res = await conn.request({ method: 'GET', path: `${PATHS.uploadProgress}?test=${testId}`, collect: true, signal: controller.signal })
+    if (res.status !== 200) return null
+    const json = JSON.parse(res.body.toString('utf8')) as { bytes: number }
     // The count was read somewhere inside the round trip; its midpoint is the best
     // estimate of when, without a clock shared with the server.
     return { tMs: (sent + clock.now()) / 2 - t0, bytes: json.bytes }
@@ -290,7 +300,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
     await Promise.all([...streamPromises, probing, starting ?? Promise.resolve()])
     opts.signal?.removeEventListener('abort', onOuterAbort)
     probeClient?.close()
-    await Promise.all([...clients, progressClient].map(async (c) => { await c?.destroy().catch(() => {}) }))
+    for (const c of conns) c.close()
   }
 
   const last = samples[samples.length - 1] as Sample
