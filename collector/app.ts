@@ -19,6 +19,7 @@ import { speedtestRoutes } from './speedtest/routes.js'
 import { createAdmission } from './speedtest/admission.js'
 import { getPayload } from './speedtest/payload.js'
 import { ndt7Plugin } from './speedtest/ndt7.js'
+import { pingFastPath } from './speedtest/ping-fast-path.js'
 
 /**
  * The whole collector on one screen. In speed-test-only mode there is no database: the
@@ -32,6 +33,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
 
   const admission = createAdmission({ maxConcurrent: config.maxConcurrentTests })
   fastify.addHook('onClose', async () => { admission.close() })
+  await fastify.register(pingFastPath)
   await fastify.register(speedtestRoutes, { payload: getPayload(), admission, busyRetryAfterS: config.busyRetryAfterS, version: TOCDO_VERSION })
   // Standard ndt7 clients (M-Lab's) send no tocdo test id, so each connection is a test of its own.
   await fastify.register(ndt7Plugin, {

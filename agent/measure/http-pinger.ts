@@ -5,13 +5,16 @@ import { Http1Connection } from './http1.js'
 
 /**
  * HTTP pings (`GET /ping`) on one keep-alive connection. The time runs from the moment the
- * request is handed to the socket to the moment the whole reply has been parsed, on the
+ * request is handed to the socket to the return of the read that completed the reply, on the
  * measurement connection rather than a general HTTP client: latency probes should carry as
  * little of the agent's own time as possible (a general client's queueing and parsing added
  * about 0.6 ms per ping when we measured it).
  */
 export class HttpPinger {
   #conn: Http1Connection | null = null
+  /** The clock of the latest ping's caller; the connection reads it at each socket read. */
+  #clockNow: () => number = () => performance.now()
+  readonly #now = (): number => this.#clockNow()
   readonly #origin: string
   readonly #opts: { family?: 4 | 6, timeoutMs: number, onConnect?: (info: ConnectionInfo) => void, headers: Record<string, string> }
 
@@ -23,20 +26,20 @@ export class HttpPinger {
   async #connection (): Promise<Http1Connection> {
     if (this.#conn?.usable === true) return this.#conn
     const { family, timeoutMs, onConnect } = this.#opts
-    this.#conn = await Http1Connection.open(this.#origin, { timeoutMs, ...(family === undefined ? {} : { family }), ...(onConnect === undefined ? {} : { onConnect }) })
+    this.#conn = await Http1Connection.open(this.#origin, { timeoutMs, now: this.#now, ...(family === undefined ? {} : { family }), ...(onConnect === undefined ? {} : { onConnect }) })
     return this.#conn
   }
 
   /** Opens the connection (not timed). */
   async open (): Promise<void> { await this.#connection() }
 
-  /** One ping: request written to whole reply parsed, ms. Reconnects (untimed) if the server closed the connection. */
+  /** One ping, ms: request handed to the socket to the read that completed the reply. Reconnects (untimed) if the server closed the connection. */
   async ping (clock: ProbeClock, signal?: AbortSignal): Promise<number> {
+    this.#clockNow = clock.now
     const conn = await this.#connection()
-    const t0 = clock.now()
-    const res = await conn.request({ method: 'GET', path: PATHS.ping, headers: this.#opts.headers, now: clock.now, ...(signal === undefined ? {} : { signal }) })
+    const res = await conn.request({ method: 'GET', path: PATHS.ping, headers: this.#opts.headers, ...(signal === undefined ? {} : { signal }) })
     if (res.status !== 200 && res.status !== 204) throw new Error(`ping: HTTP ${res.status}`)
-    return res.endedAt - t0
+    return res.endedAt - res.sentAt
   }
 
   close (): void { this.#conn?.close(); this.#conn = null }

@@ -18,6 +18,8 @@ export interface Http1ConnectOptions {
   /** Connect timeout, and the longest a request may wait without a byte moving, ms. */
   timeoutMs?: number
   onConnect?: (info: ConnectionInfo) => void
+  /** Monotonic clock for `sentAt` and `endedAt`, ms; default `performance.now`. */
+  now?: () => number
 }
 
 export interface Http1Request {
@@ -36,13 +38,16 @@ export interface Http1Request {
   /** Keep the response body (small responses only). */
   collect?: boolean
   signal?: AbortSignal
-  /** Clock for `endedAt`; default `performance.now`. */
-  now?: () => number
 }
 
 export interface Http1Response extends ResponseHead {
   body: Buffer
-  /** When the last byte of the response was parsed, on `now`. */
+  /** When the request head was handed to the socket, on the connection's clock. */
+  sentAt: number
+  /**
+   * When the read that completed the response returned, on the connection's clock: taken
+   * before any parsing, so a ping's time holds as little of the agent's own work as possible.
+   */
   endedAt: number
 }
 
@@ -59,14 +64,17 @@ export class Http1Connection {
   readonly #sock: net.Socket
   readonly #host: string
   readonly #timeoutMs: number
+  readonly #now: () => number
+  #readAt = 0
   #reader: ResponseReader | null = null
   #fail: ((err: Error) => void) | null = null
   #closed: Error | null = null
 
-  private constructor (sock: net.Socket, host: string, timeoutMs: number) {
+  private constructor (sock: net.Socket, host: string, timeoutMs: number, now: () => number) {
     this.#sock = sock
     this.#host = host
     this.#timeoutMs = timeoutMs
+    this.#now = now
     const ra = sock.remoteAddress
     this.info = { localAddress: sock.localAddress ?? null, remoteAddress: ra ?? null, family: familyOf(ra) }
     sock.on('timeout', () => { sock.destroy(Object.assign(new Error(`no data from ${host} for ${timeoutMs} ms`), { code: 'ETIMEDOUT' })) })
@@ -102,7 +110,7 @@ export class Http1Connection {
       sock.once(https ? 'secureConnect' : 'connect', () => { clearTimeout(timer); sock.removeListener('error', failed); resolve() })
       sock.once('error', failed)
     })
-    const conn = new Http1Connection(sock, u.host, timeoutMs)
+    const conn = new Http1Connection(sock, u.host, timeoutMs, opts.now ?? (() => performance.now()))
     deliver = (bytes) => { conn.#onBytes(bytes) }
     opts.onConnect?.(conn.info)
     return conn
@@ -115,39 +123,41 @@ export class Http1Connection {
     if (this.#reader !== null) throw new Error('a request is already in flight on this connection')
     if (!this.usable) throw this.#closed ?? new Error('connection is closed')
     if (req.signal?.aborted === true) throw abortError()
-    const now = req.now ?? (() => performance.now())
     const sock = this.#sock
     const parts: Buffer[] = []
     let head: ResponseHead | null = null
-    const done = new AbortController()
+    const done = req.body === undefined ? null : new AbortController()
+    let sentAt = 0
     let bodySent = req.body === undefined
     return await new Promise<Http1Response>((resolve, reject) => {
-      const settle = (err: Error | null, endedAt = 0): void => {
+      const settle = (err: Error | null): void => {
         this.#reader = null
         this.#fail = null
         sock.setTimeout(0)
         req.signal?.removeEventListener('abort', onAbort)
-        done.abort()
+        done?.abort()
         // A reply before the whole body was sent (a 503, say) leaves the request unfinished.
         if (!bodySent) sock.destroy()
         if (err !== null || head === null) { reject(err ?? new Error('response without a head')); return }
         if (/(^|,)\s*close\s*$/i.test(head.headers.get('connection') ?? '')) sock.end()
-        resolve({ ...head, body: parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts), endedAt })
+        resolve({ ...head, body: parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts), sentAt, endedAt: this.#readAt })
       }
       const onAbort = (): void => { sock.destroy(); settle(abortError()) }
       this.#fail = (err) => { settle(err) }
       this.#reader = new ResponseReader({
         onHead: (h) => { head = h; req.onHead?.(h) },
         onBody: req.collect === true ? (b) => { parts.push(Buffer.from(b)) } : req.onBody,
-        onEnd: () => { settle(null, now()) }
+        onEnd: () => { settle(null) }
       })
       req.signal?.addEventListener('abort', onAbort, { once: true })
-      sock.setTimeout(this.#timeoutMs)
       const lines = [`${req.method} ${req.path} HTTP/1.1`, `Host: ${this.#host}`]
       for (const [k, v] of Object.entries(req.headers ?? {})) lines.push(`${k}: ${v}`)
-      if (req.body !== undefined) lines.push('Transfer-Encoding: chunked')
-      sock.write(`${lines.join('\r\n')}\r\n\r\n`)
-      if (req.body !== undefined) {
+      if (done !== null) lines.push('Transfer-Encoding: chunked')
+      const headText = `${lines.join('\r\n')}\r\n\r\n`
+      sentAt = this.#now()
+      sock.write(headText)
+      sock.setTimeout(this.#timeoutMs)
+      if (done !== null && req.body !== undefined) {
         req.body(chunkWriter(sock, done.signal), done.signal).then(
           () => { if (!done.signal.aborted) { bodySent = true; sock.write('0\r\n\r\n') } },
           (err: unknown) => { if (!done.signal.aborted) { sock.destroy(); settle(err instanceof Error ? err : new Error(String(err))) } }
@@ -159,6 +169,7 @@ export class Http1Connection {
   close (): void { this.#sock.destroy() }
 
   #onBytes (bytes: Buffer): void {
+    this.#readAt = this.#now()
     const reader = this.#reader
     if (reader === null) {
       // Nothing was asked: bytes here mean the server and agent disagree on framing.
