@@ -20,6 +20,8 @@ export interface Http1ConnectOptions {
   onConnect?: (info: ConnectionInfo) => void
   /** Monotonic clock for `sentAt` and `endedAt`, ms; default `performance.now`. */
   now?: () => number
+  /** Certificates to trust for https besides the system's (a test server with a private CA). */
+  ca?: string | Buffer
 }
 
 export interface Http1Request {
@@ -95,15 +97,18 @@ export class Http1Connection {
     if (mismatch !== null) throw mismatch
     const timeoutMs = opts.timeoutMs ?? 10_000
     const base = { host, port, noDelay: true, ...(opts.family === undefined ? {} : { family: opts.family, autoSelectFamily: false }) }
-    // The reader is attached once the connection object exists; reads before that cannot
-    // happen because nothing has been requested yet.
+    // Bytes are delivered to the connection object once it exists; before that nothing has
+    // been requested, so a server has nothing to send.
     let deliver: (bytes: Buffer) => void = () => {}
-    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES)
-    const sock: net.Socket = https
-      ? tls.connect({ ...base, ...(net.isIP(host) === 0 ? { servername: host } : {}), ALPNProtocols: ['http/1.1'] })
-      : net.connect({ ...base, onread: { buffer: readBuffer, callback: (n) => { deliver(readBuffer.subarray(0, n)); return true } } })
-    // TLS sockets take no `onread`; their reads are decrypted into fresh buffers anyway.
-    if (https) sock.on('data', (d: Buffer) => { deliver(d) })
+    let sock: net.Socket
+    if (https) {
+      // TLS sockets take no `onread`; their reads are decrypted into fresh buffers anyway.
+      sock = tls.connect({ ...base, ...(net.isIP(host) === 0 ? { servername: host } : {}), ALPNProtocols: ['http/1.1'], ...(opts.ca === undefined ? {} : { ca: [...tls.rootCertificates, opts.ca.toString()] }) })
+      sock.on('data', (d: Buffer) => { deliver(d) })
+    } else {
+      const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES)
+      sock = net.connect({ ...base, onread: { buffer: readBuffer, callback: (n) => { deliver(readBuffer.subarray(0, n)); return true } } })
+    }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { sock.destroy(); reject(Object.assign(new Error(`connect to ${u.host} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })) }, timeoutMs)
       const failed = (err: Error): void => { clearTimeout(timer); reject(err) }

@@ -32,9 +32,13 @@ export async function pingFastPath (fastify: FastifyInstance): Promise<void> {
   function serve (socket: Socket): void {
     owned.add(socket)
     let pending: Buffer | null = null
+    // A head sent a byte at a time is cut off like Node's own headersTimeout does.
+    let headSince = 0
     const idle = (): void => { socket.destroy() }
     const onError = (): void => { socket.destroy() }
     const onData = (d: Buffer): void => {
+      if (pending === null) headSince = performance.now()
+      else if (performance.now() - headSince > server.headersTimeout) { socket.destroy(); return }
       let buf = pending === null ? d : Buffer.concat([pending, d])
       pending = null
       while (buf.length > 0) {
@@ -67,7 +71,7 @@ export async function pingFastPath (fastify: FastifyInstance): Promise<void> {
       socket.resume()
     }
     socket.on('data', onData)
-    socket.setTimeout(server.keepAliveTimeout, idle)
+    socket.setTimeout(server.keepAliveTimeout)
     socket.on('timeout', idle)
     socket.once('close', () => { owned.delete(socket) })
     socket.on('error', onError)

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import http from 'node:http'
+import https from 'node:https'
 import net, { type AddressInfo } from 'node:net'
 import { randomFillSync } from 'node:crypto'
 import { ResponseReader, ResponseFramingError, type ResponseHead } from '../../agent/measure/response-reader.js'
 import { Http1Connection } from '../../agent/measure/http1.js'
+import { selfSignedCert } from '../helpers/tls-cert.js'
 
 interface Parsed { heads: ResponseHead[], body: Buffer, ends: number, consumed: number }
 
@@ -188,6 +190,22 @@ describe('measurement connection against real loopback servers', () => {
     const ac = new AbortController()
     setTimeout(() => { ac.abort() }, 50)
     await expect(conn.request({ method: 'GET', path: '/', signal: ac.signal })).rejects.toThrow(/aborted/)
+  })
+
+  it('speaks HTTP/1.1 over TLS, trusting a private CA only when given it', async () => {
+    const cert = selfSignedCert({ names: ['127.0.0.1'] })
+    const server = https.createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
+      if (req.url === '/chunked') { res.write(payload.subarray(0, 10)); res.end(payload.subarray(10)) } else res.end(payload)
+    })
+    const origin = (await listen(server)).replace('http:', 'https:')
+    await expect(Http1Connection.open(origin)).rejects.toThrow(/self[- ]signed|unable to verify/i)
+    const conn = await Http1Connection.open(origin, { ca: cert.cert })
+    let counted = 0
+    for (const path of ['/sized', '/chunked']) {
+      expect((await conn.request({ method: 'GET', path, onBody: (b) => { counted += b.length } })).status).toBe(200)
+    }
+    expect(counted).toBe(2 * payload.length)
+    conn.close()
   })
 
   it('refuses a forced family that cannot reach the address, without connecting', async () => {
