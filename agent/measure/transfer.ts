@@ -77,6 +77,12 @@ export function retryAfterOf (raw: string | undefined): number | null {
   return Number.isFinite(at) ? Math.max(0, (at - Date.now()) / 1000) : null
 }
 
+/** A stream's request was refused: 503 means the server is full, anything else is an error. */
+function refusal (res: Http1Response, what: string): never {
+  if (res.status === 503) throw new ServerBusyError(retryAfterOf(res.headers.get('retry-after')))
+  throw new Error(`${what}: HTTP ${res.status} ${res.body.toString('utf8', 0, 200)}`.trimEnd())
+}
+
 /** One download request asks for this much at most; a stream asks again when it runs out. */
 const DOWNLOAD_REQUEST_BYTES = 2 * 1024 ** 3
 const WRITE_BYTES = 1024 * 1024
@@ -134,10 +140,6 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
     if (state.stopped) c.close()
     return c
   }
-  const refusal = async (res: Http1Response, what: string): Promise<never> => {
-    if (res.status === 503) throw new ServerBusyError(retryAfterOf(res.headers.get('retry-after')))
-    throw new Error(`${what}: HTTP ${res.status} ${res.body.toString('utf8', 0, 200)}`.trimEnd())
-  }
 
   async function downloadStream (index: number): Promise<void> {
     const conn = await connect()
@@ -163,7 +165,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
         onBody: (b) => { if (ok) count(b) },
         signal: controller.signal
       })
-      if (!ok) await refusal(res, `download stream ${index}`)
+      if (!ok) refusal(res, `download stream ${index}`)
     }
   }
 
@@ -191,7 +193,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
         }
       }
     })
-    if (res.status !== 200) await refusal(res, `upload stream ${index}`)
+    if (res.status !== 200) refusal(res, `upload stream ${index}`)
   }
 
   // Server-side upload counts, polled on a connection of their own.
