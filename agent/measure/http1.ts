@@ -20,7 +20,10 @@ export interface Http1ConnectOptions {
   onConnect?: (info: ConnectionInfo) => void
   /** Monotonic clock for `sentAt` and `endedAt`, ms; default `performance.now`. */
   now?: () => number
-  /** Certificates to trust for https besides the system's (a test server with a private CA). */
+  /**
+   * Certificates to trust for https besides the system's and `NODE_EXTRA_CA_CERTS` (for a
+   * caller that holds a private CA itself; the agent's own commands use the environment).
+   */
   ca?: string | Buffer
 }
 

@@ -3,9 +3,16 @@ import http from 'node:http'
 import https from 'node:https'
 import net, { type AddressInfo } from 'node:net'
 import { randomFillSync } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { ResponseReader, ResponseFramingError, type ResponseHead } from '../../agent/measure/response-reader.js'
 import { Http1Connection } from '../../agent/measure/http1.js'
 import { selfSignedCert } from '../helpers/tls-cert.js'
+
+const execFileP = promisify(execFile)
 
 interface Parsed { heads: ResponseHead[], body: Buffer, ends: number, consumed: number }
 
@@ -206,6 +213,12 @@ describe('measurement connection against real loopback servers', () => {
     }
     expect(counted).toBe(2 * payload.length)
     conn.close()
+    // What the agent's docs tell an agency with a private CA to do: NODE_EXTRA_CA_CERTS.
+    const dir = mkdtempSync(join(tmpdir(), 'tocdo-ca-'))
+    writeFileSync(join(dir, 'ca.pem'), cert.cert)
+    const script = `const { Http1Connection } = await import('./agent/measure/http1.ts'); const c = await Http1Connection.open(${JSON.stringify(origin)}); console.log((await c.request({ method: 'GET', path: '/sized' })).status); c.close()`
+    const out = await execFileP(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') } })
+    expect(out.stdout.trim()).toBe('200')
   })
 
   it('refuses a forced family that cannot reach the address, without connecting', async () => {
