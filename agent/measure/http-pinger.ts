@@ -20,7 +20,7 @@ export class HttpPinger {
 
   constructor (origin: string, opts: { family?: 4 | 6, timeoutMs?: number, onConnect?: (info: ConnectionInfo) => void, headers?: Record<string, string> } = {}) {
     this.#origin = origin
-    this.#opts = { ...opts, timeoutMs: opts.timeoutMs ?? 10_000, headers: { 'Accept-Encoding': 'identity', ...opts.headers } }
+    this.#opts = { ...opts, timeoutMs: opts.timeoutMs ?? 10_000, headers: opts.headers ?? {} }
   }
 
   async #connection (): Promise<Http1Connection> {

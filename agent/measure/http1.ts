@@ -158,7 +158,8 @@ export class Http1Connection {
         onEnd: () => { settle(null) }
       })
       req.signal?.addEventListener('abort', onAbort, { once: true })
-      const lines = [`${req.method} ${req.path} HTTP/1.1`, `Host: ${this.#host}`]
+      // Bodies are counted or parsed as sent: never compressed on the way (a proxy might).
+      const lines = [`${req.method} ${req.path} HTTP/1.1`, `Host: ${this.#host}`, 'Accept-Encoding: identity']
       for (const [k, v] of Object.entries(req.headers ?? {})) lines.push(`${k}: ${v}`)
       if (done !== null) lines.push('Transfer-Encoding: chunked')
       const headText = `${lines.join('\r\n')}\r\n\r\n`

@@ -159,7 +159,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
       const res = await conn.request({
         method: 'GET',
         path: `${PATHS.download}?bytes=${Math.min(remaining, DOWNLOAD_REQUEST_BYTES)}`,
-        headers: { ...headers, 'Accept-Encoding': 'identity' },
+        headers,
         // Only a 200's body is payload.
         onHead: (h) => { ok = h.status === 200 },
         onBody: (b) => { if (ok) count(b) },

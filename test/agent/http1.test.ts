@@ -119,8 +119,10 @@ describe('measurement connection against real loopback servers', () => {
 
   it('runs requests one after another on one keep-alive connection, chunked and sized', async () => {
     const ports = new Set<number>()
+    const encodings = new Set<string | undefined>()
     const origin = await listen(http.createServer((req, res) => {
       ports.add(req.socket.remotePort as number)
+      encodings.add(req.headers['accept-encoding'])
       if (req.url === '/chunked') { res.write(payload.subarray(0, 1000)); res.end(payload.subarray(1000)) } else res.end(payload)
     }))
     const conn = await Http1Connection.open(origin)
@@ -131,6 +133,8 @@ describe('measurement connection against real loopback servers', () => {
     }
     expect(counted).toBe(4 * payload.length)
     expect(ports.size).toBe(1)
+    // Nothing on the way may compress what is counted.
+    expect([...encodings]).toEqual(['identity'])
     expect(conn.info.family).toBe(4)
     conn.close()
   })
