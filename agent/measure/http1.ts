@@ -6,10 +6,11 @@ import { ResponseReader, type ResponseHead } from './response-reader.js'
 /**
  * One HTTP/1.1 keep-alive connection for measurement traffic: one request at a time, never
  * pipelined or multiplexed (methodology.md §1). A general HTTP client allocates a new buffer
- * for every socket read and queues and parses in JS of its own; at 1 Gbit/s over 16 streams
- * that held ~90 MB more memory than the reads themselves and halved the loopback ceiling
- * (bench/accuracy). Plain TCP connections here read into one buffer per connection, reused
- * for every read (`net.connect`'s `onread`), so the bytes a download counts are never copied.
+ * for every socket read, which waits for the garbage collector: over 16 streams that held
+ * ~35 MB more peak memory at 1 Gbit/s and ~90 MB at loopback speed, and it halved the loopback
+ * ceiling (bench/accuracy). Plain TCP connections here read into one buffer per connection,
+ * reused for every read (`net.connect`'s `onread`), so the bytes a download counts are never
+ * copied.
  */
 
 export interface Http1ConnectOptions {

@@ -7,8 +7,8 @@ import { PATHS } from '../../shared/protocol.js'
  * request. A ping's round trip should be the network's, but a server that wakes from idle to
  * build request and reply objects adds its own time: on our 2-vCPU test machines, with pings
  * 50–150 ms apart, the full HTTP stack added about 0.35 ms per ping against a plain socket
- * reply (bench/accuracy). The reply is the route's own (204, `Cache-Control: no-store`), so a
- * client cannot tell the two paths apart.
+ * reply (bench/accuracy). The reply has the route's status and headers (204,
+ * `Cache-Control: no-store`, `Date`, keep-alive).
  *
  * Every connection starts here. As long as it sends only plain pings, they are answered here;
  * the first request that is anything else (another path or method, a body, HTTP/1.0, an
