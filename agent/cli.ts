@@ -2,25 +2,33 @@
 import { Command } from 'commander'
 import { isTocdoError } from '../shared/errors.js'
 import { TOCDO_VERSION } from '../shared/version.js'
-import { registerTest } from './commands/test.js'
-import { registerRun } from './commands/run.js'
-import { registerCalibrate } from './commands/calibrate.js'
-import { registerEnroll } from './commands/enroll.js'
-import { registerStatus } from './commands/status.js'
 
-export function buildProgram (): Command {
+type Register = (program: Command) => void
+
+/**
+ * Each command's module, loaded only when that command runs (or when help lists them all):
+ * a manual `test` then carries neither the service's logger, outbox database and collector
+ * client nor their memory, which is counted in the agent's peak RSS (docs/accuracy.md).
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  test: async () => (await import('./commands/test.js')).registerTest,
+  run: async () => (await import('./commands/run.js')).registerRun,
+  calibrate: async () => (await import('./commands/calibrate.js')).registerCalibrate,
+  enroll: async () => (await import('./commands/enroll.js')).registerEnroll,
+  status: async () => (await import('./commands/status.js')).registerStatus
+}
+
+export async function buildProgram (argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('tocdo-agent')
     .description('tocdo agent: measures this line\'s download, upload and latency and sends the results to a collector')
     .version(TOCDO_VERSION)
-  registerTest(program)
-  registerRun(program)
-  registerCalibrate(program)
-  registerEnroll(program)
-  registerStatus(program)
+  const named = argv[2]
+  const names = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS)
+  for (const name of names) (await (COMMANDS[name] as () => Promise<Register>)())(program)
   return program
 }
 
-buildProgram().parseAsync(process.argv).catch((err: unknown) => {
+buildProgram().then(async (program) => await program.parseAsync(process.argv)).catch((err: unknown) => {
   process.stderr.write(`tocdo-agent: ${isTocdoError(err) ? err.message : err instanceof Error ? err.message : String(err)}\n`)
   process.exit(1)
 })

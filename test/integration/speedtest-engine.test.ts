@@ -170,6 +170,18 @@ describe('tocdo-agent CLI', () => {
     expect(t.stderr).toBe('')
   })
 
+  it('help lists every command, though a command only loads its own module', async () => {
+    const all = await runCli(['--help'], {})
+    expect(all.code).toBe(0)
+    for (const name of ['test', 'run', 'calibrate', 'enroll', 'status']) expect(all.stdout).toMatch(new RegExp(`^  ${name} `, 'm'))
+    const one = await runCli(['status', '--help'], {})
+    expect(one.code).toBe(0)
+    expect(one.stdout).toMatch(/^Usage: tocdo-agent status/m)
+    const bogus = await runCli(['bogus'], {})
+    expect(bogus.code).toBe(1)
+    expect(bogus.stderr).toMatch(/unknown command 'bogus'/)
+  })
+
   it('test without --json prints a readable summary', async () => {
     const t = await runCli(['test', '--server', paced.url, '--max-seconds', '3', '--pings', '5'], { TOCDO_AGENT_DATA_DIR: dataDir })
     expect(t.code).toBe(0)
