@@ -1,6 +1,6 @@
 import { PATHS } from '../../shared/protocol.js'
 import type { ProbeClock } from './context.js'
-import type { ConnectionInfo } from './connector.js'
+import type { ConnectionInfo } from './connection-info.js'
 import { Http1Connection } from './http1.js'
 
 /**

@@ -1,6 +1,6 @@
 import net from 'node:net'
 import tls from 'node:tls'
-import { familyMismatch, familyOf, type ConnectionInfo } from './connector.js'
+import { familyMismatch, familyOf, type ConnectionInfo } from './connection-info.js'
 import { ResponseReader, type ResponseHead } from './response-reader.js'
 
 /**

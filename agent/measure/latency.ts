@@ -1,7 +1,7 @@
 import net, { isIP } from 'node:net'
 import tls from 'node:tls'
 import { lookup } from 'node:dns/promises'
-import type { ConnectionInfo } from './connector.js'
+import type { ConnectionInfo } from './connection-info.js'
 import { HttpPinger } from './http-pinger.js'
 import { PATHS } from '../../shared/protocol.js'
 import { interquartileMean, mean, meanAbsoluteDelta, median, min, percentile, rfc3550Jitter } from '../../shared/stats.js'

@@ -52,13 +52,12 @@ export function emptyRecord (kind: ResultRecord['kind'], { measuredAt, seq = nul
   }
 }
 
-/** Error code of a failed connection, looking through undici's wrapping. */
+/** Error code of a failed connection or lookup, looking through `cause` wrapping. */
 export function errorCode (err: unknown): string | null {
   let e: unknown = err
   for (let i = 0; i < 4 && e !== null && typeof e === 'object'; i++) {
     const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && !code.startsWith('UND_ERR_')) return code
-    if (typeof code === 'string' && code === 'UND_ERR_CONNECT_TIMEOUT') return 'ETIMEDOUT'
+    if (typeof code === 'string') return code
     e = (e as { cause?: unknown }).cause
   }
   return null

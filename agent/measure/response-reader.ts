@@ -65,26 +65,21 @@ export class ResponseReader {
         case 'head':
           i = this.#feedHead(buf, i)
           break
-        case 'length': {
+        case 'length':
+        case 'chunk-data': {
           const n = Math.min(s.left, buf.length - i)
           this.#h.onBody?.(buf.subarray(i, i + n))
           i += n
           s.left -= n
-          if (s.left === 0) this.#end()
+          if (s.left > 0) break
+          if (s.kind === 'length') this.#end()
+          else this.#state = { kind: 'chunk-crlf', left: 2 }
           break
         }
         case 'close':
           this.#h.onBody?.(buf.subarray(i))
           i = buf.length
           break
-        case 'chunk-data': {
-          const n = Math.min(s.left, buf.length - i)
-          this.#h.onBody?.(buf.subarray(i, i + n))
-          i += n
-          s.left -= n
-          if (s.left === 0) this.#state = { kind: 'chunk-crlf', left: 2 }
-          break
-        }
         case 'chunk-crlf': {
           const expected = s.left === 2 ? 0x0d : 0x0a
           if (buf[i] !== expected) throw new ResponseFramingError('chunk data is not followed by CRLF')

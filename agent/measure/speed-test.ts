@@ -1,6 +1,6 @@
 import type { Direction, ResultRecord } from '../../shared/schemas/result.js'
 import type { ProbeClock, ProgressEvent } from './context.js'
-import type { ConnectionInfo } from './connector.js'
+import type { ConnectionInfo } from './connection-info.js'
 import { directionOf } from './direction.js'
 import { DOWNLOAD_WARMUP, UPLOAD_WARMUP, type WarmupBounds } from './goodput.js'
 import { ipv6Checks, serverSeenFamily } from './ipv6.js'

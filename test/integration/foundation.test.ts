@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { addAgencyWithAgent, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { sampleAgency } from '../helpers/fleet-client.js'
 import { runSpeedTest } from '../../agent/measure/speed-test.js'
 import { systemClock } from '../../agent/measure/context.js'
 import { postResults } from '../../agent/delivery/post-results.js'
@@ -17,17 +18,7 @@ describe('agent → collector → district report', () => {
 
   beforeAll(async () => {
     c = await startTempCollector()
-    // Kon Tum city, old commune Quang Trung (23281) in district 608.
-    token = addAgencyWithAgent(c, {
-      name: 'UBND phường Kon Tum (test)',
-      category: 'organisation',
-      connectionClass: 'fixed',
-      isp: 'VNPT',
-      planDownMbps: 300,
-      planUpMbps: 300,
-      communeCode: '23281',
-      scheme: '2025-03'
-    }).token
+    token = addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (test)' })).token
     record = await runSpeedTest({ server: c.url, clock: systemClock, pings: 20, maxMsPerDirection: 3000, streams: 2 })
   })
 
