@@ -8,7 +8,7 @@ import { ConnectionClass, IsoDateTime, Mbps, Ms, Nullable, Ulid } from './common
  * Versioning follows RIPE Atlas `mver`: a minor bump may only add optional fields, a major
  * bump needs a new collector parser. The collector accepts any 1.x.
  */
-export const RESULT_SCHEMA_VERSION = '1.1.0'
+export const RESULT_SCHEMA_VERSION = '1.2.0'
 export const RESULT_SCHEMA_MAJOR = 1
 
 export const LatencyStats = Type.Object({
@@ -136,13 +136,22 @@ export const ValidityFlag = Type.Union([
   Type.Literal('server_limited'),
   Type.Literal('implausible'),
   Type.Literal('wifi'),
-  Type.Literal('vpn')
+  Type.Literal('vpn'),
+  /** 1.2: something between the agent and the test server terminates or rewrites the test's HTTP
+   * (a Via/Forwarded header, or the server's byte counts disagree with the agent's): the figure is
+   * agent-to-proxy, not the line. */
+  Type.Literal('proxied'),
+  /** 1.2: the server's and the agent's byte counts of the same test differ beyond the allowance. */
+  Type.Literal('count_mismatch'),
+  /** 1.2: the agent's TCP receive window limited the download (from the server's TCP_INFO). */
+  Type.Literal('client_rwnd_limited')
 ])
 export type ValidityFlag = Static<typeof ValidityFlag>
 
 /** Flags that keep a result out of target figures (methodology.md §11, counting rule). */
 export const DISQUALIFYING_FLAGS: readonly ValidityFlag[] = [
-  'client_limited', 'cross_traffic', 'local_link_limited', 'server_limited', 'implausible', 'degraded'
+  'client_limited', 'cross_traffic', 'local_link_limited', 'server_limited', 'implausible', 'degraded',
+  'unstable', 'proxied', 'count_mismatch', 'client_rwnd_limited'
 ]
 
 export const ResultRecord = Type.Object({
