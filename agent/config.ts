@@ -45,6 +45,12 @@ export const AgentConfig = Type.Object({
   gateMaxCpuPct: Type.Number({ minimum: 0, maximum: 100 }),
   /** Monthly data budget for full tests, MB; null: the collector's value, else 10,000 on 4g/5g and 30,000 on fixed lines. */
   monthlyBudgetMB: Nullable(Type.Number({ minimum: 1 })),
+  /** Proxy for calls to the collector: a URL (http://user:pass@host:port), "direct" for none, or null for HTTPS_PROXY/HTTP_PROXY, then on Windows the machine proxy. */
+  proxy: Nullable(Type.String({ pattern: '^(direct|https?://\\S+)$', description: 'http(s)://[user:pass@]host:port or "direct"' })),
+  /** Hosts reached without the proxy (NO_PROXY syntax; overrides NO_PROXY and the Windows bypass list). */
+  noProxy: Nullable(Type.String({ maxLength: 2000 })),
+  /** PEM file of a private CA the collector's certificate is issued by (added to the system's CAs, for collector calls and https test servers). */
+  caFile: Nullable(Type.String({ minLength: 1 })),
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))
 }, { additionalProperties: false })
 export type AgentConfig = Static<typeof AgentConfig>
@@ -72,6 +78,9 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   gateMaxBytesPerS: 25_000,
   gateMaxCpuPct: 30,
   monthlyBudgetMB: null,
+  proxy: null,
+  noProxy: null,
+  caFile: null,
   logLevel: 'info'
 }
 
@@ -98,6 +107,9 @@ const ENV: Record<string, keyof AgentConfig> = {
   TOCDO_AGENT_GATE_MAX_BYTES_PER_S: 'gateMaxBytesPerS',
   TOCDO_AGENT_GATE_MAX_CPU_PCT: 'gateMaxCpuPct',
   TOCDO_AGENT_MONTHLY_BUDGET_MB: 'monthlyBudgetMB',
+  TOCDO_AGENT_PROXY: 'proxy',
+  TOCDO_AGENT_NO_PROXY: 'noProxy',
+  TOCDO_AGENT_CA_FILE: 'caFile',
   TOCDO_AGENT_LOG_LEVEL: 'logLevel'
 }
 

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   TOCDO_ERR_MEASUREMENT_FAILED: { status: 500, message: 'Measurement failed' },
   TOCDO_ERR_SERVER_UNREACHABLE: { status: 502, message: 'Test server could not be reached' },
   TOCDO_ERR_NOT_ENROLLED: { status: 400, message: 'Agent is not enrolled' },
+  TOCDO_ERR_COLLECTOR_UNREACHABLE: { status: 502, message: 'Collector could not be reached' },
   TOCDO_ERR_OUTBOX_FULL: { status: 507, message: 'Agent outbox is full' }
 } as const satisfies Record<string, { status: number, message: string }>
 

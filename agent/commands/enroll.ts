@@ -7,6 +7,7 @@ import { TocdoError } from '../../shared/errors.js'
 import { ENROLMENT_CODE_PATTERN } from '../../shared/schemas/fleet.js'
 import { TOCDO_VERSION } from '../../shared/version.js'
 import { postEnroll } from '../delivery/fleet-client.js'
+import { collectorRoute, maskProxy } from '../delivery/proxy.js'
 import { identityPath, loadIdentity, saveIdentity } from '../identity.js'
 import { checkRemoteConfig, saveRemoteConfig } from '../sync/remote-config.js'
 import { settingsFrom } from './run.js'
@@ -44,7 +45,10 @@ export function registerEnroll (program: Command): void {
       if (!new RegExp(ENROLMENT_CODE_PATTERN).test(code)) {
         throw new TocdoError('TOCDO_ERR_ENROLMENT_CODE', `--code must be 16 characters A–Z and 2–7 (got ${code.length} characters); copy it again from the enrolment sheet`)
       }
-      const reply = await postEnroll(collector, { code, hostname: os.hostname().slice(0, 255) || 'unknown', os: `${os.platform()} ${os.release()}`.slice(0, 100), arch: os.arch(), agentVersion: TOCDO_VERSION })
+      const route = await collectorRoute(collector, settings)
+      const via = route.proxy === null ? 'direct' : `through proxy ${maskProxy(route.proxy)} (${route.settings.source})`
+      const reply = await postEnroll(collector, { code, hostname: os.hostname().slice(0, 255) || 'unknown', os: `${os.platform()} ${os.release()}`.slice(0, 100), arch: os.arch(), agentVersion: TOCDO_VERSION }, undefined, route.dispatcher)
+        .catch((err: unknown) => { throw new TocdoError('TOCDO_ERR_COLLECTOR_UNREACHABLE', `cannot reach ${collector} (${via}): ${err instanceof Error ? err.message : String(err)}; check the URL, the proxy setting (docs/agent.md, "Proxy and private CA") and the firewall`, { cause: err }) })
       if (!reply.ok) {
         const what = reply.code === 'TOCDO_ERR_ENROLMENT_CODE' ? 'the enrolment code is invalid, already used or expired: ask the provincial admin for a new one' : reply.message
         throw new TocdoError(reply.status === 400 ? 'TOCDO_ERR_ENROLMENT_CODE' : 'TOCDO_ERR_INTERNAL', `enrolment refused by ${collector} (HTTP ${reply.status} ${reply.code}): ${what}`)
@@ -73,6 +77,7 @@ export function registerEnroll (program: Command): void {
         `  line       ${agency.connectionClass}, ${agency.isp}, plan ${agency.planDownMbps ?? '?'}/${agency.planUpMbps ?? '?'} Mbps`,
         `  identity   ${identityPath(settings.dataDir)} (mode 0600; keep it private)`,
         `  calibrated ${calibration}`,
+        `  route      ${via}`,
         `  config     ${check.ok ? `version ${check.config.version}` : `refused (${check.reason}); the built-in default applies`}`,
         'next: tocdo-agent run (or install the service: docs/agent.md)'
       ].join('\n') + '\n')

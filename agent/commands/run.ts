@@ -6,6 +6,8 @@ import { createAgent } from '../agent.js'
 import { loadIdentity } from '../identity.js'
 import { systemClock } from '../measure/context.js'
 import { formatSummary } from '../summary.js'
+import { postSync } from '../delivery/fleet-client.js'
+import { collectorRoute, maskProxy } from '../delivery/proxy.js'
 import { configFrom, withCommon, type CommonFlags } from './common.js'
 
 export interface RunFlags extends CommonFlags { dataDir?: string, once?: boolean }
@@ -34,7 +36,19 @@ export function registerRun (program: Command): void {
         throw new TocdoError('TOCDO_ERR_NOT_ENROLLED', `no agent identity in ${settings.dataDir}: run "tocdo-agent enroll --collector URL --code CODE" first, or pass --collector, --token and --agent-id`)
       }
       const log = pino({ level: settings.logLevel, name: 'tocdo-agent', redact: ['token', '*.token', 'authorization'] })
-      const agent = createAgent({ dataDir: settings.dataDir, collector, token, agentId, settings, agency: identity?.agency ?? null, clock: systemClock, log })
+      const route = await collectorRoute(collector, settings)
+      log.info({ proxy: route.proxy === null ? 'direct' : maskProxy(route.proxy), proxySource: route.settings.source, ...(route.settings.note === undefined ? {} : { proxyNote: route.settings.note }) }, 'collector route')
+      const agent = createAgent({
+        dataDir: settings.dataDir,
+        collector,
+        token,
+        agentId,
+        settings,
+        agency: identity?.agency ?? null,
+        clock: systemClock,
+        log,
+        post: async (c, t, body, signal) => await postSync(c, t, body, signal, route.dispatcher)
+      })
       const stop = new AbortController()
       const onSignal = (signal: NodeJS.Signals): void => { log.info({ signal }, 'stopping after the current step'); stop.abort() }
       process.once('SIGINT', onSignal)

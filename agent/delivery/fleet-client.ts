@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib'
-import { request } from 'undici'
+import { request, type Dispatcher } from 'undici'
 import { FLEET_PATHS, type EnrollReply, type EnrollRequest, type SyncReply, type SyncRequest } from '../../shared/schemas/fleet.js'
 
 /**
@@ -13,7 +13,7 @@ export type FleetOutcome<T> =
 
 const TIMEOUT_MS = 60_000
 
-async function post<T> (collector: string, path: string, payload: unknown, { token, gzip = false, signal }: { token?: string, gzip?: boolean, signal?: AbortSignal }): Promise<FleetOutcome<T>> {
+async function post<T> (collector: string, path: string, payload: unknown, { token, gzip = false, signal, dispatcher }: { token?: string, gzip?: boolean, signal?: AbortSignal | undefined, dispatcher?: Dispatcher | undefined }): Promise<FleetOutcome<T>> {
   const json = Buffer.from(JSON.stringify(payload))
   const body = gzip ? gzipSync(json) : json
   const headers: Record<string, string> = { 'content-type': 'application/json' }
@@ -26,7 +26,9 @@ async function post<T> (collector: string, path: string, payload: unknown, { tok
     body,
     headersTimeout: TIMEOUT_MS,
     bodyTimeout: TIMEOUT_MS,
-    signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+    signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+    // The proxy and CA choice (delivery/proxy.ts); undefined: undici's global dispatcher.
+    ...(dispatcher === undefined ? {} : { dispatcher })
   })
   const text = await res.body.text()
   if (res.statusCode === 200) return { ok: true, status: 200, body: JSON.parse(text) as T, headers: res.headers }
@@ -42,10 +44,10 @@ async function post<T> (collector: string, path: string, payload: unknown, { tok
   return { ok: false, status: res.statusCode, code, message, ...(field === undefined ? {} : { field }), retryAfter: res.headers['retry-after'] }
 }
 
-export async function postSync (collector: string, token: string, body: SyncRequest, signal?: AbortSignal): Promise<FleetOutcome<SyncReply>> {
-  return await post<SyncReply>(collector, FLEET_PATHS.sync, body, { token, gzip: true, ...(signal === undefined ? {} : { signal }) })
+export async function postSync (collector: string, token: string, body: SyncRequest, signal?: AbortSignal, dispatcher?: Dispatcher): Promise<FleetOutcome<SyncReply>> {
+  return await post<SyncReply>(collector, FLEET_PATHS.sync, body, { token, gzip: true, signal, dispatcher })
 }
 
-export async function postEnroll (collector: string, body: EnrollRequest, signal?: AbortSignal): Promise<FleetOutcome<EnrollReply>> {
-  return await post<EnrollReply>(collector, FLEET_PATHS.enroll, body, signal === undefined ? {} : { signal })
+export async function postEnroll (collector: string, body: EnrollRequest, signal?: AbortSignal, dispatcher?: Dispatcher): Promise<FleetOutcome<EnrollReply>> {
+  return await post<EnrollReply>(collector, FLEET_PATHS.enroll, body, { signal, dispatcher })
 }
