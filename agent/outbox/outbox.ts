@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ItemAck } from '../../shared/schemas/result.js'
+import { openDatabase, type SqlDatabase, type SqliteDriverName } from './sqlite-driver.js'
 
 /**
  * The agent's transactional outbox (fleet-protocol.md §6). A result is committed here before
@@ -64,31 +64,31 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `
 
 export class Outbox {
-  readonly db: Database.Database
+  readonly db: SqlDatabase
   readonly file: string
   private readonly limits: Readonly<OutboxLimits>
   private readonly now: () => number
 
-  constructor (dataDir: string, { now = Date.now, limits = OUTBOX_LIMITS }: { now?: () => number, limits?: Partial<OutboxLimits> } = {}) {
+  constructor (dataDir: string, { now = Date.now, limits = OUTBOX_LIMITS, driver }: { now?: () => number, limits?: Partial<OutboxLimits>, driver?: SqliteDriverName } = {}) {
     mkdirSync(dataDir, { recursive: true })
     this.file = join(dataDir, OUTBOX_FILE)
     this.now = now
     this.limits = { ...OUTBOX_LIMITS, ...limits }
-    this.db = new Database(this.file)
+    this.db = openDatabase(this.file, { driver })
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')
     this.db.pragma('busy_timeout = 5000')
     this.db.exec(SCHEMA)
   }
 
-  close (): void { if (this.db.open) this.db.close() }
+  close (): void { this.db.close() }
 
   /**
    * Stores one result in its own transaction and stamps it with the outbox sequence number
    * (per-agent, monotonic: the collector can see gaps). Returns the seq.
    */
   add (record: { id: string, kind: string, seq?: number | null }): number {
-    const tx = this.db.transaction(() => {
+    return this.db.transaction(() => {
       const placeholder = this.db.prepare('INSERT INTO outbox (result_id, kind, created_at, body, bytes) VALUES (?, ?, ?, ?, 0)')
         .run(record.id, record.kind, this.now(), '')
       const seq = Number(placeholder.lastInsertRowid)
@@ -96,7 +96,6 @@ export class Outbox {
       this.db.prepare('UPDATE outbox SET body = ?, bytes = ? WHERE seq = ?').run(body, Buffer.byteLength(body), seq)
       return seq
     })
-    return tx.immediate()
   }
 
   /**
@@ -123,7 +122,7 @@ export class Outbox {
    */
   applyAcks (sent: readonly PendingRow[], acks: readonly ItemAck[]): AckOutcome {
     const bySeqId = new Map(sent.map((r) => [r.resultId, r]))
-    const tx = this.db.transaction(() => {
+    return this.db.transaction(() => {
       let deleted = 0
       let dead = 0
       const seen = new Set<string>()
@@ -144,13 +143,11 @@ export class Outbox {
       this.db.prepare(`UPDATE outbox SET attempts = attempts + 1 WHERE seq IN (${sent.map(() => '?').join(',') || 'NULL'})`).run(...sent.map((r) => r.seq))
       return { deleted, dead, untouched: sent.length - deleted - dead }
     })
-    return tx.immediate()
   }
 
   /** Marks whole rows dead, e.g. after the collector refused the same batch as malformed three times. */
   markDead (seqs: readonly number[], status: string, reason: string): number {
-    const tx = this.db.transaction(() => seqs.reduce((n, s) => n + this.moveToDead(s, status, reason, null), 0))
-    return tx.immediate()
+    return this.db.transaction(() => seqs.reduce((n, s) => n + this.moveToDead(s, status, reason, null), 0))
   }
 
   private moveToDead (seq: number, status: string, reason: string, field: string | null): number {
@@ -165,7 +162,7 @@ export class Outbox {
    * counted; dead letters older than 30 days are purged. Only these two rules ever drop data.
    */
   expire (): { expired: number, purged: number } {
-    const tx = this.db.transaction(() => {
+    return this.db.transaction(() => {
       const cutoff = this.now() - this.limits.maxAgeMs
       const old = this.db.prepare('SELECT seq FROM outbox WHERE created_at < ?').all(cutoff) as Array<{ seq: number }>
       for (const { seq } of old) this.moveToDead(seq, 'expired', 'older than 90 days without an acknowledgement', null)
@@ -173,7 +170,6 @@ export class Outbox {
       const purged = this.db.prepare('DELETE FROM dead WHERE dead_at < ?').run(this.now() - this.limits.deadKeepMs).changes
       return { expired: old.length, purged }
     })
-    return tx.immediate()
   }
 
   stats (): QueueStats {
@@ -239,6 +235,6 @@ export class Outbox {
   }
 
   integrityCheck (): string {
-    return String(this.db.pragma('integrity_check', { simple: true }))
+    return String(this.db.pragma('integrity_check'))
   }
 }

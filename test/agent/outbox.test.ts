@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Outbox } from '../../agent/outbox/outbox.js'
+import { Outbox as BaseOutbox } from '../../agent/outbox/outbox.js'
 import { acquireLock } from '../../agent/outbox/lock.js'
+import { availableDrivers, openDatabase, type SqliteDriverName } from '../../agent/outbox/sqlite-driver.js'
 import { skipRecord } from '../../agent/scheduler/skip-record.js'
 
 const dirs: string[] = []
@@ -12,11 +13,56 @@ afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, f
 
 const rec = (detail = 'x') => skipRecord({ code: 'TEST', detail, measuredAt: new Date(), durationMs: 0, clock: { offsetMs: null, sinceSyncS: null }, context: {} })
 
-describe('agent outbox', () => {
+/** node:sqlite is unflagged from Node 22.13 (and 23.4); before that the agent falls back to better-sqlite3. */
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+const nodeHasSqlite = major > 23 || (major === 23 && minor >= 4) || (major === 22 && minor >= 13)
+
+describe('sqlite driver choice', () => {
+  it('openDatabase() prefers node:sqlite where this Node has it, else better-sqlite3', () => {
+    const drivers = availableDrivers()
+    expect(drivers.includes('node:sqlite')).toBe(nodeHasSqlite)
+    expect(drivers).toContain('better-sqlite3')
+    const db = openDatabase(join(tmp(), 'x.sqlite'))
+    expect(db.driver).toBe(nodeHasSqlite ? 'node:sqlite' : 'better-sqlite3')
+    db.close()
+    if (!nodeHasSqlite) expect(() => openDatabase(join(tmp(), 'y.sqlite'), { driver: 'node:sqlite' })).toThrow(/node:sqlite is not available in Node/)
+  })
+
+  it('an outbox written by one driver is read by the other (an npm install moved to a package keeps its queue)', () => {
+    const drivers = availableDrivers()
+    const dir = tmp()
+    const r = rec()
+    const first = new BaseOutbox(dir, { driver: drivers[0] }); first.add(r); first.setMeta('k', 'v'); first.close()
+    const second = new BaseOutbox(dir, { driver: drivers[drivers.length - 1] })
+    expect(second.nextBatch(10, 1 << 20).map((x) => x.resultId)).toEqual([r.id])
+    expect(second.getMeta('k')).toBe('v')
+    second.close()
+  })
+})
+
+describe.each(availableDrivers())('agent outbox on %s', (driver: SqliteDriverName) => {
+  class Outbox extends BaseOutbox {
+    constructor (dir: string, opts: ConstructorParameters<typeof BaseOutbox>[1] = {}) { super(dir, { ...opts, driver }) }
+  }
+
+  it('transaction() commits, rolls back on a throw, and undoes only the inner part of a nested failure', () => {
+    const ob = new Outbox(tmp())
+    expect(ob.db.driver).toBe(driver)
+    ob.db.transaction(() => { ob.setMeta('a', '1') })
+    expect(() => ob.db.transaction(() => { ob.setMeta('b', '2'); throw new Error('boom') })).toThrow('boom')
+    ob.db.transaction(() => {
+      ob.setMeta('c', '3')
+      try { ob.db.transaction(() => { ob.setMeta('d', '4'); throw new Error('inner') }) } catch {}
+    })
+    expect([ob.getMeta('a'), ob.getMeta('b'), ob.getMeta('c'), ob.getMeta('d')]).toEqual(['1', null, '3', null])
+    ob.close()
+    expect(ob.db.open).toBe(false)
+  })
+
   it('commits with WAL and synchronous=FULL and stamps each result with a monotonic seq', () => {
     const ob = new Outbox(tmp())
-    expect(ob.db.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(ob.db.pragma('synchronous', { simple: true })).toBe(2)
+    expect(ob.db.pragma('journal_mode')).toBe('wal')
+    expect(ob.db.pragma('synchronous')).toBe(2)
     const a = ob.add(rec()); const b = ob.add(rec())
     expect(b).toBeGreaterThan(a)
     const batch = ob.nextBatch(10, 1 << 20)
@@ -105,7 +151,9 @@ describe('agent outbox', () => {
     expect(again.integrityCheck()).toBe('ok')
     again.close()
   })
+})
 
+describe('agent lock', () => {
   it('allows one flusher per data dir and takes over a lock left by a dead process', () => {
     const dir = tmp()
     const lock = acquireLock(dir)

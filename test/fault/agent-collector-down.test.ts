@@ -65,7 +65,7 @@ describe('agent with the collector down for a while, then back', () => {
     expect(once.output).toMatch(/not delivered.*1 results waiting/)
     const ob = new Outbox(agentDir)
     for (let i = 0; i < 1100; i++) ob.add(skipRecord({ code: 'TEST', detail: `made offline ${i}`, measuredAt: new Date(), durationMs: 0, clock: { offsetMs: null, sinceSyncS: null }, context: {} }))
-    const produced = ob.db.prepare('SELECT result_id FROM outbox').pluck().all() as string[]
+    const produced = (ob.db.prepare('SELECT result_id FROM outbox').all() as Array<{ result_id: string }>).map((r) => r.result_id)
     ob.close()
     expect(produced).toHaveLength(1101)
 

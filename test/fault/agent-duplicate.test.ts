@@ -63,7 +63,7 @@ describe('duplicate replays after a lost acknowledgement', () => {
     const { agentId, token } = await enrolledAgent(c.url, ADMIN)
     const ob = new Outbox(agentDir)
     for (let i = 0; i < 700; i++) ob.add(skipRecord({ code: 'TEST', detail: `dup ${i}`, measuredAt: new Date(), durationMs: 0, clock: { offsetMs: null, sinceSyncS: null }, context: {} }))
-    const produced = new Set(ob.db.prepare('SELECT result_id FROM outbox').pluck().all() as string[])
+    const produced = new Set((ob.db.prepare('SELECT result_id FROM outbox').all() as Array<{ result_id: string }>).map((r) => r.result_id))
     ob.close()
     const p = await lossyProxy(c.url, 2)
     proxy = p.server

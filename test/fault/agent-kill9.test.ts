@@ -33,7 +33,7 @@ describe('kill -9 of the agent mid-upload', () => {
     const { agentId, token } = await enrolledAgent(c.url, ADMIN)
     const ob = new Outbox(agentDir)
     for (let i = 0; i < 4000; i++) ob.add(skipRecord({ code: 'TEST', detail: `k9 ${i} ${'p'.repeat(300)}`, measuredAt: new Date(), durationMs: 0, clock: { offsetMs: null, sinceSyncS: null }, context: {} }))
-    const produced = new Set(ob.db.prepare('SELECT result_id FROM outbox').pluck().all() as string[])
+    const produced = new Set((ob.db.prepare('SELECT result_id FROM outbox').all() as Array<{ result_id: string }>).map((r) => r.result_id))
     ob.close()
 
     const args = ['run', '--data-dir', agentDir, '--collector', c.url, '--token', token, '--agent-id', agentId, '--server', c.url]
