@@ -1,15 +1,18 @@
 import os from 'node:os'
 import { readFile, access } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { execRunner, type CommandRunner } from './command.js'
+import { windowsLinkInfo, type WlanInterface } from './windows.js'
 
 /**
  * The local end of the line under test: which interface the test traffic used, what kind
  * it is and its negotiated link speed (methodology.md §4 phase 0, §11 local_link_limited).
- * Linux reads /sys/class/net; elsewhere the figures are null, never guessed.
+ * Linux reads /sys/class/net; Windows asks Get-NetAdapter and netsh (platform/windows.ts);
+ * elsewhere the figures are null, never guessed, and `source` says why.
  */
 export type IfaceKind = 'ethernet' | 'wifi' | 'cellular' | 'loopback' | 'unknown'
 
-export interface LinkInfo { name: string | null, kind: IfaceKind, linkMbps: number | null, source: string }
+export interface LinkInfo { name: string | null, kind: IfaceKind, linkMbps: number | null, source: string, wifi?: WlanInterface }
 
 const unmapped = (a: string): string => a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a.replace(/%.*$/, '')
 
@@ -27,9 +30,10 @@ async function readSys (file: string): Promise<string | null> {
   try { return (await readFile(file, 'utf8')).trim() } catch { return null }
 }
 
-export async function linkInfo (name: string | null, { platform = process.platform, sysRoot = '/sys/class/net' }: { platform?: NodeJS.Platform, sysRoot?: string } = {}): Promise<LinkInfo> {
+export async function linkInfo (name: string | null, { platform = process.platform, sysRoot = '/sys/class/net', run = execRunner }: { platform?: NodeJS.Platform, sysRoot?: string, run?: CommandRunner } = {}): Promise<LinkInfo> {
   if (name === null) return { name, kind: 'unknown', linkMbps: null, source: 'interface not identified' }
   const loopback = os.networkInterfaces()[name]?.some((a) => a.internal) === true
+  if (platform === 'win32') return loopback ? { name, kind: 'loopback', linkMbps: null, source: 'loopback address' } : { name, ...await windowsLinkInfo(name, run) }
   if (platform !== 'linux') return { name, kind: loopback ? 'loopback' : 'unknown', linkMbps: null, source: `no link speed source on ${platform}` }
   const type = await readSys(`${sysRoot}/${name}/type`)
   const wireless = await access(`${sysRoot}/${name}/wireless`).then(() => true, () => false)

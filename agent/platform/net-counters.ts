@@ -1,16 +1,18 @@
 import { readFile } from 'node:fs/promises'
+import { execRunner, type CommandRunner } from './command.js'
+import { ALL_INTERFACES, readWindowsCounters } from './windows.js'
 
 /**
  * Per-interface byte counters from the operating system, for the cross-traffic check
  * (methodology.md §11: interface bytes minus the test's own bytes) and the scheduler's
  * quiet-line gate (§4 phase 0).
  *
- * Linux exposes them in /proc/net/dev. Other platforms have no file to read without a
- * native addon (methodology.md §16), so the answer there is `unavailable` with the reason,
- * never zeros that would look like a quiet line.
+ * Linux exposes them in /proc/net/dev; Windows through PowerShell's Get-NetAdapterStatistics
+ * or `netstat -e` (platform/windows.ts). Elsewhere, or when the source cannot be read, the
+ * answer is `unavailable` with the reason, never zeros that would look like a quiet line.
  */
 export interface InterfaceCounters {
-  source: 'proc-net-dev' | 'unavailable'
+  source: 'proc-net-dev' | 'get-netadapterstatistics' | 'netstat-e' | 'unavailable'
   reason?: string
   ifaces: Record<string, { rxBytes: number, txBytes: number }>
 }
@@ -36,7 +38,8 @@ export function parseProcNetDev (text: string): Record<string, { rxBytes: number
   return out
 }
 
-export async function readInterfaceCounters ({ platform = process.platform, file = PROC_NET_DEV }: { platform?: NodeJS.Platform, file?: string } = {}): Promise<InterfaceCounters> {
+export async function readInterfaceCounters ({ platform = process.platform, file = PROC_NET_DEV, run = execRunner }: { platform?: NodeJS.Platform, file?: string, run?: CommandRunner } = {}): Promise<InterfaceCounters> {
+  if (platform === 'win32') return await readWindowsCounters(run)
   if (platform !== 'linux') {
     return { source: 'unavailable', reason: `no interface byte counters on ${platform} without a native addon (methodology.md §16)`, ifaces: {} }
   }
@@ -49,7 +52,7 @@ export async function readInterfaceCounters ({ platform = process.platform, file
 
 /** Interfaces that carry no traffic off the host: loopback and the like. */
 export function isLoopbackName (name: string): boolean {
-  return name === 'lo' || name.startsWith('lo:')
+  return name === 'lo' || name.startsWith('lo:') || name.startsWith('Loopback Pseudo-Interface')
 }
 
 /**
@@ -59,7 +62,8 @@ export function isLoopbackName (name: string): boolean {
  */
 export function bytesBetween (a: InterfaceCounters, b: InterfaceCounters, names?: readonly string[]): { rxBytes: number, txBytes: number } | null {
   if (a.source === 'unavailable' || b.source === 'unavailable') return null
-  const list = names ?? Object.keys(b.ifaces).filter((n) => !isLoopbackName(n))
+  // netstat -e has one total over every interface: the best figure for any interface asked about.
+  const list = b.ifaces[ALL_INTERFACES] !== undefined ? [ALL_INTERFACES] : names ?? Object.keys(b.ifaces).filter((n) => !isLoopbackName(n))
   let rx = 0
   let tx = 0
   for (const n of list) {
