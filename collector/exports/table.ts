@@ -50,7 +50,7 @@ export function areaTable (title: string, rows: readonly AreaRow[], notes: Array
   const headings = ['Cấp', 'Mã vùng', 'Tên vùng', 'Phiên bản địa giới', 'Chia theo', 'Nhóm',
     ...COVERAGE.map(([, h]) => h),
     ...FIGURES.flatMap(([, h]) => [h, `${h} – số mẫu (n)`, `${h} – tình trạng`]),
-    ...[...targets.values()].flatMap((h) => [`${h}: chỉ số`, `${h}: n`, `${h}: đạt/không đạt`])]
+    ...[...targets.values()].flatMap((h) => [`${h}: chỉ số`, `${h}: n`, `${h}: đạt/không đạt`, `${h}: đường truyền ngoài đối tượng (không tính)`])]
   const out = rows.map((r) => [
     LEVEL_VI[r.area.level] ?? r.area.level, r.area.code, r.area.name, r.area.version,
     r.split === null ? '' : SPLIT_VI[r.split.by] ?? r.split.by,
@@ -59,8 +59,8 @@ export function areaTable (title: string, rows: readonly AreaRow[], notes: Array
     ...FIGURES.flatMap(([k]) => { const c = r.figures[k]; return [c.value, c.n, STATUS_VI[c.status]] }),
     ...[...targets.keys()].flatMap((id) => {
       const t = r.targets.find((x) => x.targetId === id)
-      if (t === undefined) return [null, null, 'Không áp dụng']
-      return [t.figure.value, t.figure.n, t.met === null ? STATUS_VI[t.figure.status] : t.met ? 'Đạt' : 'Không đạt']
+      if (t === undefined) return [null, null, 'Không áp dụng', null]
+      return [t.figure.value, t.figure.n, t.met === null ? STATUS_VI[t.figure.status] : t.met ? 'Đạt' : 'Không đạt', t.leftOut.agents]
     })
   ])
   const targetNotes: Array<[string, string]> = []

@@ -1,9 +1,7 @@
 import type { Db } from '../storage/db.js'
 import { roundOrNull as round } from '../../shared/units.js'
-import { countAtLeast } from '../aggregation/float-blob.js'
-import type { AppliedTarget } from '../targets/targets.js'
 import { areaRows, levelNotes } from './areas-report.js'
-import { assignTargets, type AreaFigures, type Coverage, type TargetEvaluation } from './figures.js'
+import type { AreaFigures, Cell, Coverage, LeftOut, TargetEvaluation } from './figures.js'
 import { parsePeriod, type Period } from './period.js'
 import { DEFAULT_REPORT_RULES, describeRules, type ReportRules } from './rules.js'
 
@@ -20,12 +18,30 @@ export interface DistrictRow {
   uploadMeanMbps: number | null
   uploadMedianMbps: number | null
   idleLatencyMedianMs: number | null
-  /** Share (0..1) of representative samples whose download meets the national target of the line's class and category. */
-  targetMetShare: number | null
-  targets: AppliedTarget[]
+  /**
+   * One entry per national target current for the district's lines (the mixed share of earlier
+   * versions is gone: 40, 100, 200 and 1,000 Mbps targets are never pooled into one number).
+   */
+  targets: DistrictTargetShare[]
   coverage: Coverage
   figures: AreaFigures
   targetEvaluations: TargetEvaluation[]
+}
+
+/** A national target's share figures in one district, each with its n and publication minimum. */
+export interface DistrictTargetShare {
+  id: string
+  document: string
+  year: number
+  statistic: string
+  thresholdMbps: number
+  requiredShare: number | null
+  why: string
+  /** Lines in the target's scope whose mean meets the threshold (basis agents). */
+  shareOfLinesMeeting: Cell
+  /** Representative samples of those lines meeting the threshold. */
+  shareOfSamplesMeeting: Cell
+  leftOut: LeftOut
 }
 
 export interface DistrictReport {
@@ -40,33 +56,32 @@ export interface DistrictReport {
 /**
  * Per legacy district of a pre-reform province (issue 2's contract, now read from the rollups):
  * agents, results, mean and median speeds over representative samples, median idle latency,
- * the share of samples meeting each line's current national target, plus the full area row
+ * per current national target the shares of lines and samples meeting it (each with n and its
+ * minimum, and the lines its scope leaves out), plus the full area row
  * (coverage, publishable cells, every target evaluation). Legacy districts are analysis regions
  * since the 1 July 2025 reform (domain.md §7.4).
  */
 export function districtReport (db: Db, provinceCode: string, now = new Date(),
   { period, rules = DEFAULT_REPORT_RULES }: { period?: Period, rules?: ReportRules } = {}): DistrictReport {
   const p = period ?? parsePeriod('all', undefined, 'all', now.getTime())
-  const { rows, groups, province, ctx } = areaRows(db, { level: 'legacy_district', province: provinceCode, period: p, rules, now: now.getTime() })
+  const { rows, groups, province } = areaRows(db, { level: 'legacy_district', province: provinceCode, period: p, rules, now: now.getTime() })
   const districts: DistrictRow[] = []
   for (const row of rows) {
     if (row.area.code === '') continue // the contract lists districts only; the areas report shows the unplaced row
     const g = groups.get(row.area.code)
     if (g === undefined) continue
-    // The issue-2 share: samples judged against the national target current for each line.
-    let judged = 0
-    let met = 0
-    const applied = new Map<string, AppliedTarget>()
-    for (const t of assignTargets(g.agents, ctx).values()) {
-      if (t.selected.entry.scope !== 'national' || t.selected.yearRule === 'horizon') continue
-      const e = t.selected.entry
-      const thr = e.thresholdMbps as number
-      applied.set(e.id, { id: e.id, thresholdMbps: thr, document: e.source.document, year: e.year, why: t.why })
-      for (const a of t.agents) {
-        judged += a.n
-        met += countAtLeast(a.parts, thr)
-      }
-    }
+    const targets = row.targets.filter((t) => t.scope === 'national' && !t.horizon).map((t: TargetEvaluation): DistrictTargetShare => ({
+      id: t.targetId,
+      document: t.document,
+      year: t.year,
+      statistic: t.statistic,
+      thresholdMbps: t.thresholdMbps,
+      requiredShare: t.requiredShare,
+      why: t.why,
+      shareOfLinesMeeting: t.shareOfAgentsMeeting,
+      shareOfSamplesMeeting: t.shareOfSamplesMeeting,
+      leftOut: t.leftOut
+    }))
     districts.push({
       districtCode: row.area.code,
       districtName: row.area.name,
@@ -78,8 +93,7 @@ export function districtReport (db: Db, provinceCode: string, now = new Date(),
       uploadMeanMbps: round(g.raw.uploadMean),
       uploadMedianMbps: round(g.raw.uploadMedian),
       idleLatencyMedianMs: round(g.raw.idleLatencyMedian),
-      targetMetShare: judged === 0 ? null : met / judged,
-      targets: [...applied.values()],
+      targets,
       coverage: row.coverage,
       figures: row.figures,
       targetEvaluations: row.targets

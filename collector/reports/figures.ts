@@ -1,6 +1,6 @@
 import { concat, countAtLeast, percentilesInPlace, sumOf } from '../aggregation/float-blob.js'
 import { round } from '../../shared/units.js'
-import { targetWhy, targetsForLine, type SelectedTarget, type TargetEntry } from '../targets/targets.js'
+import { scopeWords, targetWhy, targetsForLine, type OutOfScope, type SelectedTarget, type TargetEntry } from '../targets/targets.js'
 import type { MonthRow } from './rollup-reader.js'
 import type { ReportRules } from './rules.js'
 
@@ -53,12 +53,21 @@ export interface AreaFigures {
   busyHour8080: Cell
 }
 
+/** Lines relevant to a target but outside its scope, by reason (seeds/targets.json "selection"). */
+export interface LeftOut {
+  agents: number
+  agencies: number
+  reasons: Array<OutOfScope & { agents: number, agencies: number }>
+}
+
 export interface TargetEvaluation {
   targetId: string
   document: string
   issuer: string | null
   date: string | null
   section: string | null
+  /** The target as the document states it. */
+  line: string | null
   scope: string
   region: { version: string, code: string } | null
   year: number
@@ -68,11 +77,20 @@ export interface TargetEvaluation {
   statistic: string
   thresholdMbps: number
   requiredShare: number | null
+  /** Who the target counts: agency categories and, where the document says so, 2025 unit types. */
+  appliesTo: { categories: string[], unitTypes: string[] | null, words: string }
   why: string
+  /** Lines in scope with data, and their agencies. */
   agents: number
   agencies: number
+  /** Relevant lines (right class and area) that the target's scope leaves out, and why. */
+  leftOut: LeftOut
+  /** The judged figure: an i-Speed mean in Mbps, or a share of lines (0..1); rounded for display. */
   figure: Cell
-  figureMean?: Cell
+  /** The judged figure unrounded, when published: the verdict compares this, never the rounded value. */
+  exact: number | null
+  /** i-Speed area averages: the median of the same representative samples, shown beside the mean. */
+  figureMedian?: Cell
   shareOfAgentsMeeting: Cell
   shareOfAgenciesMeeting: Cell
   shareOfSamplesMeeting: Cell
@@ -204,21 +222,33 @@ export interface TargetContext {
   entries: readonly TargetEntry[]
   year: number
   categoryOf: (agencyId: string) => string | undefined
+  /** The 2025 unit type of the agency's commune ('phường', 'xã', 'đặc khu'), null when unknown. */
+  unitTypeOf: (agencyId: string) => string | null
   provinceName: (legacyCode: string) => string | undefined
   rules: ReportRules
 }
 
-/** Which targets each agent is held against, memoised per line kind. */
-export function assignTargets (agents: readonly AgentAggregate[], ctx: TargetContext): Map<string, { selected: SelectedTarget, why: string, agents: AgentAggregate[] }> {
+export interface AssignedTarget {
+  selected: SelectedTarget
+  why: string
+  /** Lines in the target's scope. */
+  agents: AgentAggregate[]
+  /** Relevant lines outside its scope, keyed by reason and value. */
+  outside: Map<string, OutOfScope & { agents: AgentAggregate[] }>
+}
+
+/** Which targets each agent is relevant to, in scope or not, memoised per line kind. */
+export function assignTargets (agents: readonly AgentAggregate[], ctx: TargetContext): Map<string, AssignedTarget> {
   const memo = new Map<string, Array<{ selected: SelectedTarget, why: string }>>()
-  const out = new Map<string, { selected: SelectedTarget, why: string, agents: AgentAggregate[] }>()
+  const out = new Map<string, AssignedTarget>()
   for (const a of agents) {
     const category = ctx.categoryOf(a.agencyId)
     if (category === undefined) continue
-    const key = `${a.connectionClass}|${category}|${a.legacyProvinceCode}`
+    const unitType = ctx.unitTypeOf(a.agencyId)
+    const key = `${a.connectionClass}|${category}|${a.legacyProvinceCode}|${unitType ?? ''}`
     let list = memo.get(key)
     if (list === undefined) {
-      const line = { connectionClass: a.connectionClass, category, legacyProvinceCode: a.legacyProvinceCode === '' ? null : a.legacyProvinceCode }
+      const line = { connectionClass: a.connectionClass, category, unitType, legacyProvinceCode: a.legacyProvinceCode === '' ? null : a.legacyProvinceCode }
       list = targetsForLine(ctx.entries, line, ctx.year).map((selected) => ({
         selected,
         why: targetWhy(selected.entry, line, selected.yearRule, selected.entry.region === null ? undefined : ctx.provinceName(selected.entry.region.code))
@@ -226,20 +256,43 @@ export function assignTargets (agents: readonly AgentAggregate[], ctx: TargetCon
       memo.set(key, list)
     }
     for (const t of list) {
-      const slot = out.get(t.selected.entry.id)
-      if (slot === undefined) out.set(t.selected.entry.id, { ...t, agents: [a] })
-      else {
-        slot.agents.push(a)
+      let slot = out.get(t.selected.entry.id)
+      if (slot === undefined) {
+        slot = { selected: { ...t.selected, outOfScope: null }, why: t.why, agents: [], outside: new Map() }
+        out.set(t.selected.entry.id, slot)
+      } else if (!slot.why.includes(t.why.split(':')[0] as string)) {
         // Different line kinds may reach the same target; keep one explanation naming both.
-        if (!slot.why.includes(t.why.split(':')[0] as string)) slot.why = `${t.why.split(':')[0] as string}; ${slot.why}`
+        slot.why = `${t.why.split(':')[0] as string}; ${slot.why}`
       }
+      const o = t.selected.outOfScope
+      if (o === null) { slot.agents.push(a); continue }
+      const k = `${o.reason}|${o.value}`
+      const bucket = slot.outside.get(k)
+      if (bucket === undefined) slot.outside.set(k, { ...o, agents: [a] })
+      else bucket.agents.push(a)
     }
   }
   return out
 }
 
-/** Judges a group of agents against one target, the way its statistic says (seeds/targets.json "statistics"). */
-export function evaluateTarget (selected: SelectedTarget, why: string, agents: readonly AgentAggregate[], rules: ReportRules): TargetEvaluation {
+function leftOutOf (outside: AssignedTarget['outside']): LeftOut {
+  const all = [...outside.values()]
+  const agencies = (list: readonly AgentAggregate[]): number => new Set(list.map((a) => a.agencyId)).size
+  return {
+    agents: all.reduce((n, o) => n + o.agents.length, 0),
+    agencies: agencies(all.flatMap((o) => o.agents)),
+    reasons: all.map((o) => ({ reason: o.reason, value: o.value, agents: o.agents.length, agencies: agencies(o.agents) }))
+      .sort((x, y) => `${x.reason}|${x.value}`.localeCompare(`${y.reason}|${y.value}`))
+  }
+}
+
+/**
+ * Judges the lines in a target's scope the way its statistic says (seeds/targets.json
+ * "statistics"), on unrounded values: a mean of 79.996 Mbps does not meet 80. `outside` are the
+ * relevant lines the scope leaves out; they are counted, never judged.
+ */
+export function evaluateTarget (selected: SelectedTarget, why: string, agents: readonly AgentAggregate[], rules: ReportRules,
+  outside: AssignedTarget['outside'] = new Map()): TargetEvaluation {
   const t = selected.entry
   const thr = t.thresholdMbps as number
   const strict = t.statistic === 'share_of_lines_mean_above'
@@ -277,23 +330,20 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
 
   const shareOfAgentsMeeting = cell(agentShare, withData.length, rules.minAgents, 'agents', 4)
   let figure: Cell
-  let figureMean: Cell | undefined
+  let figureMedian: Cell | undefined
+  let exact: number | null = null
   let met: boolean | null = null
-  if (t.statistic === 'mean_at_least') {
-    const m = withData.length === 0 ? null : withData.reduce((s, a) => s + (a.meanDown as number), 0) / withData.length
-    figure = cell(m, withData.length, rules.minAgents, 'agents')
-    if (figure.value !== null) met = figure.value >= thr
-  } else if (t.statistic === 'ispeed_province_download_at_least') {
-    // i-Speed figures are over representative samples; 2024 provincial figures were published by
-    // the median method (domain.md §5), so the target is judged on the median, mean beside it.
+  if (t.statistic === 'ispeed_area_mean_at_least') {
+    // i-Speed publishes the mean of representative samples ("sum of representative samples ÷
+    // count", domain.md §5) over the lines of the target's classes; the median goes beside it.
     const pooled = concat(agents.flatMap((a) => a.parts))
     const mean = meanOf(pooled)
-    figure = cell(percentilesInPlace(pooled, [50])[0] ?? null, pooled.length, rules.minRepresentativeSamples, 'representative_samples')
-    figureMean = cell(mean, pooled.length, rules.minRepresentativeSamples, 'representative_samples')
-    if (figure.value !== null) met = figure.value >= thr
+    figure = cell(mean, pooled.length, rules.minRepresentativeSamples, 'representative_samples')
+    figureMedian = cell(percentilesInPlace(pooled, [50])[0] ?? null, pooled.length, rules.minRepresentativeSamples, 'representative_samples')
+    if (figure.status === 'ok' && mean !== null) { exact = mean; met = mean >= thr }
   } else {
     figure = shareOfAgentsMeeting
-    if (figure.value !== null) met = figure.value >= (t.requiredShare ?? 1)
+    if (figure.status === 'ok' && agentShare !== null) { exact = agentShare; met = agentShare >= (t.requiredShare ?? 1) }
   }
   return {
     targetId: t.id,
@@ -301,6 +351,7 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
     issuer: t.source.issuer ?? null,
     date: t.source.date ?? null,
     section: t.source.section ?? null,
+    line: t.source.line ?? null,
     scope: t.scope,
     region: t.region,
     year: t.year,
@@ -310,11 +361,14 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
     statistic: t.statistic,
     thresholdMbps: thr,
     requiredShare: t.requiredShare ?? null,
+    appliesTo: { categories: t.categories ?? [], unitTypes: t.unitTypes ?? null, words: scopeWords(t) },
     why,
     agents: withData.length,
     agencies: agencyMeans.length,
+    leftOut: leftOutOf(outside),
     figure,
-    ...(figureMean === undefined ? {} : { figureMean }),
+    exact,
+    ...(figureMedian === undefined ? {} : { figureMedian }),
     shareOfAgentsMeeting,
     shareOfAgenciesMeeting: cell(agencyShare, agencyMeans.length, rules.minAgents, 'agencies', 4),
     shareOfSamplesMeeting: cell(sampleShare, samples, rules.minRepresentativeSamples, 'representative_samples', 4),
@@ -324,5 +378,5 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
 }
 
 export function evaluateTargets (agents: readonly AgentAggregate[], ctx: TargetContext): TargetEvaluation[] {
-  return [...assignTargets(agents, ctx).values()].map((t) => evaluateTarget(t.selected, t.why, t.agents, ctx.rules))
+  return [...assignTargets(agents, ctx).values()].map((t) => evaluateTarget(t.selected, t.why, t.agents, ctx.rules, t.outside))
 }

@@ -29,6 +29,12 @@ export const CoverageSchema = Obj({
 export const FiguresSchema = Obj(Object.fromEntries(['downloadMean', 'downloadMedian', 'downloadP20', 'uploadMean', 'uploadMedian',
   'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080'].map((k) => [k, CellSchema])))
 
+export const LeftOutSchema = Obj({
+  agents: Type.Integer(),
+  agencies: Type.Integer(),
+  reasons: Type.Array(Obj({ reason: Type.Union([Type.Literal('category'), Type.Literal('unit_type')]), value: Type.String(), agents: Type.Integer(), agencies: Type.Integer() }))
+}, 'Lines of the right class and area that the target\'s scope leaves out (category, or 2025 unit type), by reason; never judged')
+
 export const TargetEvaluationSchema = Obj({
   targetId: Type.String(),
   document: Type.String(),
@@ -42,10 +48,14 @@ export const TargetEvaluationSchema = Obj({
   statistic: Type.String(),
   thresholdMbps: Type.Number(),
   requiredShare: N(Type.Number()),
+  line: N(Type.String()),
+  appliesTo: Obj({ categories: Type.Array(Type.String()), unitTypes: N(Type.Array(Type.String())), words: Type.String() }),
   why: Type.String(),
   agents: Type.Integer(),
   agencies: Type.Integer(),
+  leftOut: LeftOutSchema,
   figure: CellSchema,
+  exact: N(Type.Number()),
   shareOfAgentsMeeting: CellSchema,
   shareOfAgenciesMeeting: CellSchema,
   shareOfSamplesMeeting: CellSchema,
@@ -95,8 +105,18 @@ export const DistrictReportSchema = Obj({
     uploadMeanMbps: N(Type.Number()),
     uploadMedianMbps: N(Type.Number()),
     idleLatencyMedianMs: N(Type.Number()),
-    targetMetShare: N(Type.Number()),
-    targets: Type.Array(Obj({ id: Type.String(), thresholdMbps: Type.Number(), document: Type.String(), year: Type.Integer(), why: Type.String() })),
+    targets: Type.Array(Obj({
+      id: Type.String(),
+      document: Type.String(),
+      year: Type.Integer(),
+      statistic: Type.String(),
+      thresholdMbps: Type.Number(),
+      requiredShare: N(Type.Number()),
+      why: Type.String(),
+      shareOfLinesMeeting: CellSchema,
+      shareOfSamplesMeeting: CellSchema,
+      leftOut: LeftOutSchema
+    })),
     coverage: CoverageSchema,
     figures: FiguresSchema,
     targetEvaluations: Type.Array(TargetEvaluationSchema)

@@ -105,11 +105,19 @@ describe('district report, worked by hand', () => {
     expect(d.uploadMedianMbps).toBe(50) // (40 + 60) / 2
     // idle 8 9 11 15 18 19 21 25 30 35 40 45 50 60 -> (21 + 25) / 2
     expect(d.idleLatencyMedianMs).toBe(23)
-    // National targets current in 2026 (the 2025 entries): A1 vs 1000 -> 1000, 1200 meet (2 of 4);
-    // B1 vs 200 -> 200, 220, 300 (3 of 5); C1, C2 vs 40 (4G) -> 50, 60, 40 (3 of 5): 8 / 14
-    expect(d.targetMetShare).toBeCloseTo(8 / 14, 12)
-    expect(d.targets.map((t) => [t.id, t.thresholdMbps]).sort()).toEqual([
-      ['qd36-2025-fixed-household', 200], ['qd36-2025-mobile-4g', 40], ['qd36-2025-organisation', 1000]
+    // One entry per national target current in 2026 (the 2025 entries); never one mixed share.
+    const shares = Object.fromEntries(d.targets.map((t) => [t.id, [t.thresholdMbps, t.shareOfLinesMeeting, t.shareOfSamplesMeeting.value, t.shareOfSamplesMeeting.n, t.leftOut.agents]]))
+    expect(shares).toEqual({
+      // Households only: no line is a household; A1 (organisation) and B1 (public access point) left out.
+      'qd36-2025-fixed-household': [200, { value: null, n: 0, minN: 2, basis: 'agents', status: 'no_data' }, null, 0, 2],
+      // 4G: C1 mean 46.667 >= 40, C2 30 < 40 -> 1 of 2 lines; samples >= 40: 40, 50, 60 of 5, n 5 < 6 -> withheld
+      'qd36-2025-mobile-4g': [40, { value: 0.5, n: 2, minN: 2, basis: 'agents', status: 'ok' }, null, 5, 0],
+      // Urban organisations: A1 (Phường Kon Tum) only, 1 line < 2 -> withheld; B1 left out (not an organisation)
+      'qd36-2025-organisation': [1000, { value: null, n: 1, minN: 2, basis: 'agents', status: 'insufficient_data' }, null, 4, 1]
+    })
+    expect(d.targets.find((t) => t.id === 'qd36-2025-fixed-household')?.leftOut.reasons).toEqual([
+      { reason: 'category', value: 'organisation', agents: 1, agencies: 1 },
+      { reason: 'category', value: 'public_access_point', agents: 1, agencies: 1 }
     ])
   })
 
@@ -153,6 +161,8 @@ describe('district report, worked by hand', () => {
     expect(org.met).toBeNull()
     expect(org.shareOfSamplesMeeting).toMatchObject({ value: null, n: 4, status: 'insufficient_data' }) // 2 of 4, n < 6
     expect(org.why).toContain('QĐ 36/QĐ-TTg')
+    expect(org.appliesTo).toEqual({ categories: ['organisation'], unitTypes: ['phường'], words: 'organisations in communes of type phường' })
+    expect(org.leftOut).toEqual({ agents: 1, agencies: 1, reasons: [{ reason: 'category', value: 'public_access_point', agents: 1, agencies: 1 }] })
     // 2030 goal, all fixed lines: A1 937.5 and B1 200 both < 1000 -> share 0, required 1 -> not met
     const g2030 = byId(d.targetEvaluations, 'national-2030-fixed-1gbps')
     expect(g2030.horizon).toBe(true)
@@ -164,10 +174,18 @@ describe('district report, worked by hand', () => {
     expect(g2030.attainment).toEqual({ atLeast100: 0, from80to100: 1, below80: 1, n: 2, status: 'ok' })
     // Kon Tum's 2030 goal is "> 1 Gb/s": strictly above, so 1000 itself does not count: 1 / 9
     expect(byId(d.targetEvaluations, 'kt2391-2030-fixed-1gbps').shareOfSamplesMeeting.value).toBe(0.1111)
-    // 4G mean_at_least 40: mean of line means (46.667 + 30) / 2 = 38.33 < 40, not a share
+    // 4G is an area average, the i-Speed way: the mean of the 5 representative samples
+    // 30 50 60 20 40 = 200 / 5 = 40, not the mean of line means (46.667 + 30) / 2 = 38.33.
+    // 5 samples < 6: withheld here; with a minimum of 5 it is published and meets 40.
     const g4 = byId(d.targetEvaluations, 'qd36-2025-mobile-4g')
-    expect(g4.figure).toEqual({ value: 38.33, n: 2, minN: 2, basis: 'agents', status: 'ok' })
-    expect(g4.met).toBe(false)
+    expect(g4.statistic).toBe('ispeed_area_mean_at_least')
+    expect(g4.figure).toEqual({ value: null, n: 5, minN: 6, basis: 'representative_samples', status: 'insufficient_data' })
+    expect(g4.met).toBeNull()
+    const g4at5 = byId(districtReport(f.db, '62', NOW, { period: october(), rules: { ...RULES, minRepresentativeSamples: 5 } }).districts[0]!.targetEvaluations, 'qd36-2025-mobile-4g')
+    expect(g4at5.figure).toEqual({ value: 40, n: 5, minN: 5, basis: 'representative_samples', status: 'ok' })
+    expect(g4at5.exact).toBe(40)
+    expect(g4at5.figureMedian?.value).toBe(40) // 20 30 40 50 60
+    expect(g4at5.met).toBe(true)
     expect(g4.shareOfAgentsMeeting.value).toBe(0.5) // C1 46.667 >= 40, C2 30 < 40
     // C1 and C2 belong to one agency: its mean 38.33 fails; 1 agency < 2 -> insufficient
     expect(g4.shareOfAgenciesMeeting).toMatchObject({ value: null, n: 1, status: 'insufficient_data' })

@@ -26,6 +26,9 @@ export interface Sample {
   kind?: 'speed' | 'skip' | 'latency'
   flags?: ResultRecord['flags']
   confidence?: ResultRecord['confidence']
+  /** Whole-transfer speeds (bytes of the whole transfer / its time); default: the same as down / up. */
+  downWhole?: number
+  upWhole?: number
   /** null: the agent has no clock offset estimate (flags the clock as unknown) */
   offsetMs?: number | null
 }
@@ -34,7 +37,7 @@ export function ictToIso (at: string): string {
   return new Date(`${at.replace(' ', 'T')}:00+07:00`).toISOString()
 }
 
-function direction (mbps: number): NonNullable<ResultRecord['download']> {
+function direction (mbps: number, whole = mbps): NonNullable<ResultRecord['download']> {
   return {
     mbps,
     streamsInitial: 4,
@@ -43,7 +46,7 @@ function direction (mbps: number): NonNullable<ResultRecord['download']> {
     windowS: 10,
     durationS: 12,
     bytes: Math.round(mbps * 1e6 / 8 * 10),
-    meanWholeMbps: mbps,
+    meanWholeMbps: whole,
     p90_1sMbps: mbps,
     trimmedMeanMbps: mbps,
     min1sMbps: mbps,
@@ -76,8 +79,8 @@ export function record (s: Sample): ResultRecord {
     latency: kind === 'speed' && idle !== null
       ? { idle: { n: 20, minMs: idle, medianMs: idle, meanMs: idle, p90Ms: idle, iqmMs: idle, jitterMs: 0.5, jitterRfc3550Ms: 0.5, samplesMs: [], connect: null } }
       : null,
-    download: kind === 'speed' && s.down !== undefined ? direction(s.down) : null,
-    upload: kind === 'speed' && s.up != null ? direction(s.up) : null,
+    download: kind === 'speed' && s.down !== undefined ? direction(s.down, s.downWhole) : null,
+    upload: kind === 'speed' && s.up != null ? direction(s.up, s.upWhole) : null,
     ipv6: null,
     flags: s.flags ?? [],
     flagReasons: [],

@@ -23,7 +23,8 @@ interface Entry {
   status: 'confirmed' | 'unconfirmed'
   [key: string]: unknown
 }
-interface Seed { selection: string, statistics: Record<string, string>, targets: Entry[], rules: Entry[] }
+interface Gap { document: string, issuer: string, date: string | null, why: string, citedBy?: string }
+interface Seed { selection: string, statistics: Record<string, string>, targets: Entry[], rules: Entry[], knownGaps: Gap[] }
 
 const seed = JSON.parse(readFileSync(resolve(SEEDS, 'targets.json'), 'utf8')) as Seed
 const byId = (id: string): Entry => {
@@ -33,7 +34,9 @@ const byId = (id: string): Entry => {
 }
 
 const CLASSES = ['fixed', '4g', '5g', 'leased_line']
+/** Agency categories, plus the populations no agency record has (their targets leave every agency out). */
 const CATEGORIES = ['organisation', 'public_access_point']
+const POPULATIONS = [...CATEGORIES, 'household']
 
 /** The selection the "selection" note describes, for national targets. */
 function nationalFor (year: number, connectionClass: string, category: string): Entry[] {
@@ -56,7 +59,10 @@ describe('seeds/targets.json', () => {
       expect(['confirmed', 'unconfirmed'], t.id).toContain(t.status)
       expect(Object.keys(seed.statistics), t.id).toContain(t.statistic)
       for (const c of t.connectionClasses) expect(CLASSES, t.id).toContain(c)
-      for (const c of t.categories) expect(CATEGORIES, t.id).toContain(c)
+      for (const c of t.categories) expect(POPULATIONS, t.id).toContain(c)
+      expect(t['appliesTo'], t.id).toMatch(/\S/)
+      expect((t.source as Source & { line?: string }).line, t.id).toMatch(/\S/)
+      for (const u of (t['unitTypes'] as string[] | undefined) ?? []) expect(['phường', 'xã', 'đặc khu'], t.id).toContain(u)
       if (t.source.date !== null) expect(t.source.date, t.id).toMatch(/^\d{4}-\d{2}-\d{2}$/)
     }
     for (const t of seed.targets) {
@@ -70,8 +76,8 @@ describe('seeds/targets.json', () => {
 
   it('has the national QĐ 36 figures for 2025: 40 / 100 / 200 (90 %) / 1,000 (90 %) / high-tech minimum 1,000', () => {
     const fig = (id: string): unknown[] => { const t = byId(id); return [t.source.document, t.year, t.statistic, t.thresholdMbps, t.requiredShare ?? null, t.status] }
-    expect(fig('qd36-2025-mobile-4g')).toEqual(['QĐ 36/QĐ-TTg', 2025, 'mean_at_least', 40, null, 'confirmed'])
-    expect(fig('qd36-2025-mobile-5g')).toEqual(['QĐ 36/QĐ-TTg', 2025, 'mean_at_least', 100, null, 'confirmed'])
+    expect(fig('qd36-2025-mobile-4g')).toEqual(['QĐ 36/QĐ-TTg', 2025, 'ispeed_area_mean_at_least', 40, null, 'confirmed'])
+    expect(fig('qd36-2025-mobile-5g')).toEqual(['QĐ 36/QĐ-TTg', 2025, 'ispeed_area_mean_at_least', 100, null, 'confirmed'])
     expect(fig('qd36-2025-fixed-household')).toEqual(['QĐ 36/QĐ-TTg', 2025, 'share_of_lines_mean_at_least', 200, 0.9, 'confirmed'])
     expect(fig('qd36-2025-organisation')).toEqual(['QĐ 36/QĐ-TTg', 2025, 'share_of_lines_mean_at_least', 1000, 0.9, 'confirmed'])
     expect(fig('qd36-2025-high-tech-zone')).toEqual(['QĐ 36/QĐ-TTg', 2025, 'each_unit_min_at_least', 1000, 1, 'confirmed'])
@@ -82,7 +88,9 @@ describe('seeds/targets.json', () => {
   it('selects one national target per connection class and category', () => {
     const pick = (year: number, cls: string, cat: string): Array<string | number | null | undefined> =>
       nationalFor(year, cls, cat).map(t => t.thresholdMbps)
-    expect(pick(2025, 'fixed', 'public_access_point')).toEqual([200])
+    // The 200 Mb/s target is for households: no agency category is in its scope.
+    expect(pick(2025, 'fixed', 'public_access_point')).toEqual([])
+    expect(pick(2025, 'fixed', 'household')).toEqual([200])
     expect(pick(2025, 'fixed', 'organisation')).toEqual([1000])
     expect(pick(2025, 'leased_line', 'organisation')).toEqual([1000])
     expect(pick(2025, 'leased_line', 'public_access_point')).toEqual([])
@@ -90,7 +98,11 @@ describe('seeds/targets.json', () => {
       expect(pick(2025, '4g', cat)).toEqual([40])
       expect(pick(2025, '5g', cat)).toEqual([100])
     }
-    expect(nationalFor(2025, 'fixed', 'public_access_point').map(t => t.id)).toEqual(['qd36-2025-fixed-household'])
+    expect(nationalFor(2025, 'fixed', 'household').map(t => t.id)).toEqual(['qd36-2025-fixed-household'])
+    // Urban organisations only ("in urban areas"): the 2025 unit type phường.
+    expect(byId('qd36-2025-organisation')['unitTypes']).toEqual(['phường'])
+    expect(byId('kt2391-2025-organisation')['unitTypes']).toEqual(['phường'])
+    expect(byId('bn333-2025-organisation')['unitTypes']).toBeUndefined()
     expect(nationalFor(2025, 'fixed', 'organisation').map(t => t.id)).toEqual(['qd36-2025-organisation'])
     for (const cls of ['fixed', 'leased_line']) {
       for (const cat of CATEGORIES) expect(pick(2030, cls, cat)).toEqual([1000])
@@ -115,7 +127,9 @@ describe('seeds/targets.json', () => {
   })
 
   it('has the Bắc Ninh, Tuyên Quang and Kon Tum plans for their pre-merger provinces', () => {
-    expect(provincialFor('27', 2025, 'fixed', 'public_access_point').map(t => [t.thresholdMbps, t.requiredShare])).toEqual([[200, 0.9]])
+    expect(provincialFor('27', 2025, 'fixed', 'household').map(t => [t.thresholdMbps, t.requiredShare])).toEqual([[200, 0.9]])
+    // Kế hoạch 333 says every high-tech zone: 100 %.
+    expect(byId('bn333-2025-high-tech-zone')).toMatchObject({ statistic: 'each_unit_min_at_least', thresholdMbps: 1000, requiredShare: 1 })
     expect(provincialFor('27', 2025, 'leased_line', 'organisation').map(t => [t.thresholdMbps, t.requiredShare])).toEqual([[1000, 0.9]])
     expect(provincialFor('27', 2025, '4g', 'organisation').map(t => t.thresholdMbps)).toEqual([70])
     expect(byId('bn333-2025-mobile').source.document).toBe('Kế hoạch 333/KH-UBND')
@@ -123,8 +137,8 @@ describe('seeds/targets.json', () => {
     // Tuyên Quang's figures are i-Speed province figures, not shares of lines.
     const tq = seed.targets.filter(t => t.region?.code === '08')
     expect(tq.map(t => [t.connectionClasses.join('+'), t.statistic, t.thresholdMbps, (t['baseline'] as { mbps: number }).mbps])).toEqual([
-      ['fixed', 'ispeed_province_download_at_least', 120, 92.05],
-      ['4g+5g', 'ispeed_province_download_at_least', 75, 74.86]
+      ['fixed', 'ispeed_area_mean_at_least', 120, 92.05],
+      ['4g+5g', 'ispeed_area_mean_at_least', 75, 74.86]
     ])
     expect(tq.every(t => t.source.document === 'Kế hoạch 24/KH-UBND' && t.requiredShare === null)).toBe(true)
 
@@ -138,6 +152,16 @@ describe('seeds/targets.json', () => {
       'kt2391-2030-fixed-1gbps': [2030, 1000, 1]
     })
     expect(byId('kt2391-2025-ipv6-agencies').metric).toBe('ipv6_conversion')
+  })
+
+  it('accounts for each of the five provincial plan documents: targets, or a known gap naming the document', () => {
+    const documents = new Set(seed.targets.map(t => t.source.document))
+    for (const d of ['Kế hoạch 333/KH-UBND', 'Kế hoạch 250/KH-UBND', 'Kế hoạch 24/KH-UBND', 'Kế hoạch 2391/KH-UBND']) expect(documents).toContain(d)
+    const gaps = Object.fromEntries(seed.knownGaps.map(g => [g.document, g]))
+    expect(gaps['Kế hoạch 4627/KH-UBND']).toMatchObject({ issuer: 'UBND tỉnh Kon Tum', date: '2023-12-29' })
+    expect(gaps['Kế hoạch 3148/KH-UBND']).toMatchObject({ citedBy: 'Kế hoạch 4627/KH-UBND' })
+    expect(gaps['Kế hoạch 3076/KH-UBND']).toMatchObject({ citedBy: 'Kế hoạch 4627/KH-UBND' })
+    for (const g of seed.knownGaps) expect(g.why, g.document).toMatch(/not available/)
   })
 
   it('has the IPv6 policy targets of QĐ 38/QĐ-BTTTT', () => {

@@ -13,33 +13,35 @@ const HOUR = 3_600_000
 const SHOTS = 'test-results'
 
 /**
- * The seeded fleet, former Kon Tum (62), all fixed lines of public access points (so the
- * QĐ 36 household target, 200 Mb/s for 90 % of lines, applies), one speed test per agent per
- * clock hour so every test is its own representative sample:
+ * The seeded fleet, former Kon Tum (62), all fixed lines of organisations, one speed test per
+ * agent per clock hour so every test is its own representative sample:
  *
- * - district 608 (TP. Kon Tum): five agencies, one agent each, 64 hourly tests at a constant
- *   speed per agent: 150, 180, 210, 250, 300 Mb/s down (half that up; idle 10–18 ms).
- *   320 samples ≥ 300, 5 agents ≥ 5, so everything is published:
- *     download mean   = (150 + 180 + 210 + 250 + 300) / 5 = 218 Mb/s
- *     download median = samples 160 and 161 of 320 sorted, both in the 210 block = 210 Mb/s
- *     upload mean 109, median 105; idle latency median 14 ms
- *     share of agents with mean ≥ 200 = 3 / 5 = 60 % < 90 % → not met, 0.6 / 0.9 < 0.8 → red
- * - district 610 (Đắk Glei): one agent, 10 tests at 95 Mb/s → "insufficient data", n = 10 < 300.
+ * - district 608 (TP. Kon Tum), all now in Phường Kon Tum (an urban ward, so the QĐ 36 target
+ *   for urban organisations, 1 Gb/s for 90 % of lines, counts them): five agencies, one agent
+ *   each, 64 hourly tests at a constant speed per agent: 750, 900, 1050, 1250, 1500 Mb/s down
+ *   (half that up; idle 10–18 ms). 320 samples ≥ 300, 5 agents ≥ 5, so everything is published:
+ *     download mean   = (750 + 900 + 1050 + 1250 + 1500) / 5 = 1090 Mb/s
+ *     download median = samples 160 and 161 of 320 sorted, both in the 1050 block = 1050 Mb/s
+ *     upload mean 545, median 525; idle latency median 14 ms
+ *     share of agents with mean ≥ 1000 = 3 / 5 = 60 % < 90 % → not met, 0.6 / 0.9 < 0.8 → red
+ *   The QĐ 36 household target (200 Mb/s) counts households only: its line says 5 left out.
+ * - district 610 (Đắk Glei): one agent, 10 tests at 95 Mb/s → "insufficient data", n = 10 < 300;
+ *   its commune is a xã, so the urban-organisation target leaves it out and says so.
  * - district 611 (Ngọc Hồi): one agent that synced 2 h ago (offline) and one never synced.
  * The district-610 agent's last sync is moved to 30 min ago (stale); the five others are online.
  */
 const DISTRICT_608 = [
-  { commune: '23281', down: 150, idle: 10 },
-  { commune: '23284', down: 180, idle: 12 },
-  { commune: '23287', down: 210, idle: 14 },
-  { commune: '23290', down: 250, idle: 16 },
-  { commune: '23293', down: 300, idle: 18 }
+  { commune: '23281', down: 750, idle: 10 },
+  { commune: '23284', down: 900, idle: 12 },
+  { commune: '23287', down: 1050, idle: 14 },
+  { commune: '23290', down: 1250, idle: 16 },
+  { commune: '23293', down: 1500, idle: 18 }
 ]
 
 interface Seeded { agency608: string, agentStale: string, agentOffline: string }
 
 async function enrolled (c: TempCollector, over: { name: string, communeCode: string }): Promise<{ agencyId: string, agentId: string, token: string }> {
-  const { agency, enrolment } = await addAgency(c.url, ADMIN, { ...over, scheme: '2025-03', category: 'public_access_point', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 300, planUpMbps: 150 })
+  const { agency, enrolment } = await addAgency(c.url, ADMIN, { ...over, scheme: '2025-03', category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 1500, planUpMbps: 750 })
   const r = await enrol(c.url, enrolment.code, `pc-${over.communeCode}`)
   if (r.status !== 200) throw new Error(`enrol ${r.status} ${JSON.stringify(r.body)}`)
   return { agencyId: agency.id, agentId: r.body.agentId, token: r.body.token }
@@ -134,22 +136,26 @@ describe('dashboard in headless Chromium', () => {
     const kt = page.locator('#area-table tr[data-area="608"]')
     await expect(page.locator('#area-table thead th').first().textContent()).resolves.toBe('Huyện cũ – vùng phân tích')
     await expect(kt.locator('th .area-name').textContent()).resolves.toBe('Kon Tum')
-    await expect(kt.locator('.fig-downloadMean .v').textContent()).resolves.toBe('218')
-    await expect(kt.locator('.fig-downloadMedian .v').textContent()).resolves.toBe('210')
-    await expect(kt.locator('.fig-uploadMean .v').textContent()).resolves.toBe('109')
-    await expect(kt.locator('.fig-uploadMedian .v').textContent()).resolves.toBe('105')
+    await expect(kt.locator('.fig-downloadMean .v').textContent()).resolves.toBe('1.090')
+    await expect(kt.locator('.fig-downloadMedian .v').textContent()).resolves.toBe('1.050')
+    await expect(kt.locator('.fig-uploadMean .v').textContent()).resolves.toBe('545')
+    await expect(kt.locator('.fig-uploadMedian .v').textContent()).resolves.toBe('525')
     await expect(kt.locator('.fig-idleLatencyMedianMs .v').textContent()).resolves.toBe('14')
     await expect(kt.locator('.fig-downloadMean .n').textContent()).resolves.toBe('n = 320')
-    // The QĐ 36 household target: 3 of 5 lines at ≥ 200 Mb/s, 90 % required.
+    // The QĐ 36 urban-organisation target: 3 of 5 lines at ≥ 1,000 Mb/s, 90 % required.
     const qd36 = kt.locator('.target', { hasText: 'QĐ 36/QĐ-TTg' })
     await expect(qd36.locator('.target-figure').textContent()).resolves.toMatch(/60\s?%.*Chưa đạt/)
     await expect(qd36.getAttribute('class')).resolves.toContain('st-far')
+    // Its household target counts none of these organisations, and says how many it left out.
+    await expect(kt.locator('.target-outside', { hasText: 'QĐ 36/QĐ-TTg' }).textContent()).resolves
+      .toContain('Không tính 5 đường truyền ngoài đối tượng (chỉ tiêu cho hộ gia đình): 5 cơ quan, tổ chức.')
     await expect(page.locator('.footnotes').textContent()).resolves.toContain('QĐ 36/QĐ-TTg')
 
     const glei = page.locator('#area-table tr[data-area="610"]')
     await expect(glei.locator('.fig-downloadMean .v').textContent()).resolves.toBe('chưa đủ dữ liệu')
     await expect(glei.locator('.fig-downloadMean .n').textContent()).resolves.toBe('n = 10 < 300')
     await expect(glei.locator('.fig-downloadMedian .v').textContent()).resolves.toBe('chưa đủ dữ liệu')
+    await expect(glei.locator('.targets-cell').textContent()).resolves.toContain('1 đơn vị ở xã')
     await page.screenshot({ path: `${SHOTS}/dashboard-areas.png`, fullPage: true })
     await page.screenshot({ path: `${SHOTS}/dashboard-areas-top.png` })
 
@@ -196,12 +202,12 @@ describe('dashboard in headless Chromium', () => {
       name: 'agency',
       hash: () => `#/agency/${seeded.agency608}?v=2025-03&p=62`,
       apis: () => [`/api/v1/reports/agencies/${seeded.agency608}`],
-      // Its one agent: 64 tests at 150 Mb/s against a 300 Mb/s plan, so QCVN 34 asks 0.8 × 300 = 240.
+      // Its one agent: 64 tests at 750 Mb/s against a 1,500 Mb/s plan, so QCVN 34 asks 0.8 × 1500 = 1200.
       check: async (page) => {
         await expect(page.locator('#page-title').textContent()).resolves.toBe('Điểm bưu điện văn hoá 1 (TP. Kon Tum)')
         await expect(page.locator('#health-table tbody tr').count()).resolves.toBe(1)
-        await expect(page.locator('#qcvn34 tbody td').nth(1).textContent()).resolves.toBe('150')
-        await expect(page.locator('#qcvn34 tbody td').nth(2).textContent()).resolves.toBe('240')
+        await expect(page.locator('#qcvn34 tbody td').nth(1).textContent()).resolves.toBe('750')
+        await expect(page.locator('#qcvn34 tbody td').nth(2).textContent()).resolves.toBe('1.200')
         await expect(page.locator('#recent-results tbody tr').count()).resolves.toBe(20)
       }
     }

@@ -66,8 +66,7 @@ export function targetRule (ev) {
     return t(ev.statistic === 'share_of_lines_mean_above' ? 'target.ruleShareAbove' : 'target.ruleShare',
       { threshold, share: formatShare(ev.requiredShare) })
   }
-  if (ev.statistic === 'ispeed_province_download_at_least') return t('target.ruleIspeed', { threshold })
-  return t('target.ruleMean', { threshold })
+  return t('target.ruleIspeed', { threshold })
 }
 
 export function statusBadge (cls, { horizon = false } = {}) {
@@ -85,7 +84,31 @@ export function targetCell (ev, footnotes) {
       h('sup', {}, h('a', { href: `#fn-${mark}`, class: 'fn', text: `[${mark}]` }))),
     h('div', { class: 'target-rule', text: targetRule(ev) }),
     h('div', { class: 'target-figure' }, cellView(ev.figure, unit), ' ',
-      ev.horizon ? h('span', { class: 'badge st-na horizon', text: t('status.horizon', { year: ev.year }) }) : statusBadge(cls)))
+      ev.horizon ? h('span', { class: 'badge st-na horizon', text: t('status.horizon', { year: ev.year }) }) : statusBadge(cls)),
+    (ev.leftOut?.agents ?? 0) > 0 ? h('div', { class: 'target-left-out', text: leftOutText(ev) }) : null)
+}
+
+/** True when a target's scope leaves out every line of the row: nothing to judge, only a count. */
+export function onlyLeftOut (ev) {
+  return (ev.agents ?? 0) === 0 && (ev.leftOut?.agents ?? 0) > 0
+}
+
+/**
+ * The lines a target's scope leaves out, and why, in the page's language: "không tính 2 đường
+ * truyền ngoài đối tượng: 1 điểm truy cập công cộng; 1 đơn vị ở xã".
+ */
+export function leftOutText (ev) {
+  const reasons = (ev.leftOut?.reasons ?? []).map((r) => r.reason === 'unit_type'
+    ? t('scope.unitType', { n: formatNumber(r.agents, 0), type: r.value === 'unknown' ? t('common.unknown') : r.value })
+    : t('scope.category', { n: formatNumber(r.agents, 0), category: t(`scope.cat.${r.value}`) }))
+  return t('scope.leftOut', { n: formatNumber(ev.leftOut?.agents ?? 0, 0), who: t(`scope.population.${populationKey(ev)}`), reasons: reasons.join('; ') })
+}
+
+function populationKey (ev) {
+  const cats = ev.appliesTo?.categories ?? []
+  if (cats.includes('household')) return 'household'
+  if (cats.length === 1 && cats[0] === 'organisation') return (ev.appliesTo?.unitTypes ?? []).length > 0 ? 'urbanOrganisation' : 'organisation'
+  return 'all'
 }
 
 /**

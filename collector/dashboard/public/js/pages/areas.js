@@ -1,7 +1,7 @@
 import { h, append } from '../dom.js'
 import { t, getLang } from '../i18n.js'
 import { getJson } from '../api.js'
-import { attainmentClass, isShareStatistic, cellView, createFootnotes, coverageText, legend, problem, targetCell, exportLinks, FIGURE_UNITS } from '../components.js'
+import { attainmentClass, isShareStatistic, cellView, createFootnotes, coverageText, legend, problem, targetCell, exportLinks, leftOutText, onlyLeftOut, FIGURE_UNITS } from '../components.js'
 import { pageHeading, periodLine, rulesNote, areaLevel } from './common.js'
 
 const COLUMNS = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian', 'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080']
@@ -70,8 +70,18 @@ function table (level, rows, footnotes, split) {
 }
 
 /** Every target with its verdict; when none can be judged yet, one line instead of a stack of grey boxes. */
-function targetsView (targets, footnotes) {
-  if (targets.length === 0) return h('span', { class: 'muted', text: t('areas.noTarget') })
+function targetsView (all, footnotes) {
+  if (all.length === 0) return h('span', { class: 'muted', text: t('areas.noTarget') })
+  // A target whose scope leaves out every line of the row is not judged here: one line says so.
+  const outside = all.filter(onlyLeftOut).map((ev) => h('div', { class: 'target-outside' },
+    h('span', { class: 'doc', text: `${ev.document} (${ev.year})` }), ': ', leftOutText(ev), ' ',
+    h('sup', {}, h('a', { href: `#fn-${footnotes.mark(ev)}`, class: 'fn', text: `[${footnotes.mark(ev)}]` }))))
+  const targets = all.filter((ev) => !onlyLeftOut(ev))
+  if (targets.length === 0) return outside
+  return [targetsJudged(targets, footnotes), outside]
+}
+
+function targetsJudged (targets, footnotes) {
   if (targets.every((ev) => attainmentClass(ev) === 'na')) {
     return h('div', { class: 'target st-na' },
       h('span', {}, t('areas.targetsNa', { n: targets.length }), ' '),
