@@ -6,6 +6,7 @@ import { postSync } from './delivery/fleet-client.js'
 import type { ProbeClock } from './measure/context.js'
 import { acquireLock } from './outbox/lock.js'
 import { Outbox, type OutboxLimits } from './outbox/outbox.js'
+import { LAST_TEST_META } from './outbox/meta-keys.js'
 import { budgetDecision, estimateTestBytes } from './scheduler/budget.js'
 import { quietLineGate, type GateDeps } from './scheduler/gate.js'
 import { localDaysLeftInMonth, localMonth } from './scheduler/local-time.js'
@@ -102,6 +103,16 @@ export function createAgent (deps: AgentDeps): Agent {
 
   const store = (record: ResultRecord): void => {
     const seq = outbox.add(record)
+    // What `tocdo-agent status` shows as the last test, kept after the record is delivered.
+    outbox.setMeta(LAST_TEST_META, JSON.stringify({
+      kind: record.kind,
+      status: record.status,
+      at: record.measuredAt,
+      downMbps: record.download?.mbps ?? null,
+      upMbps: record.upload?.mbps ?? null,
+      flags: record.flags,
+      error: record.error === null ? null : `${record.error.code}: ${record.error.detail}`.slice(0, 300)
+    }))
     log.info({ resultId: record.id, seq, kind: record.kind, status: record.status, error: record.error?.code }, 'result stored')
   }
 

@@ -15,7 +15,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   run: async () => (await import('./commands/run.js')).registerRun,
   calibrate: async () => (await import('./commands/calibrate.js')).registerCalibrate,
   enroll: async () => (await import('./commands/enroll.js')).registerEnroll,
-  status: async () => (await import('./commands/status.js')).registerStatus
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctor
 }
 
 export async function buildProgram (argv: readonly string[] = process.argv): Promise<Command> {

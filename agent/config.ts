@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { TocdoError } from '../shared/errors.js'
 import { compileValidator } from '../shared/schemas/validate.js'
 import { ConnectionClass, Nullable } from '../shared/schemas/common.js'
@@ -115,6 +116,9 @@ const ENV: Record<string, keyof AgentConfig> = {
 
 const validator = compileValidator(AgentConfig)
 
+/** Settings file read from the data dir when no other config file is named. */
+export const AGENT_CONFIG_FILE = 'config.json'
+
 function fromEnvString (key: keyof AgentConfig, raw: string): unknown {
   if (key === 'servers' || key === 'tasks') return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
   const sample = DEFAULT_AGENT_CONFIG[key]
@@ -130,7 +134,10 @@ export function loadAgentConfig ({ file, env = {}, flags = {} }: {
 } = {}): Readonly<AgentConfig> {
   const merged: Record<string, unknown> = { ...DEFAULT_AGENT_CONFIG }
   const origin: Record<string, string> = {}
-  const configFile = file ?? env.TOCDO_AGENT_CONFIG
+  // Without --config or TOCDO_AGENT_CONFIG, config.json in the data dir is read when present:
+  // where the installers write settings such as proxy and caFile (docs/agent.md).
+  const dirFirst = typeof flags.dataDir === 'string' ? flags.dataDir : env.TOCDO_AGENT_DATA_DIR ?? DEFAULT_AGENT_CONFIG.dataDir
+  const configFile = file ?? env.TOCDO_AGENT_CONFIG ?? (existsSync(join(dirFirst, AGENT_CONFIG_FILE)) ? join(dirFirst, AGENT_CONFIG_FILE) : undefined)
   if (configFile !== undefined) {
     let parsed: unknown
     try {

@@ -3,6 +3,7 @@ import pino from 'pino'
 import { TocdoError } from '../../shared/errors.js'
 import type { AgentConfig } from '../config.js'
 import { createAgent } from '../agent.js'
+import { COLLECTOR_ROUTE_META } from '../outbox/meta-keys.js'
 import { loadIdentity } from '../identity.js'
 import { systemClock } from '../measure/context.js'
 import { formatSummary } from '../summary.js'
@@ -49,6 +50,7 @@ export function registerRun (program: Command): void {
         log,
         post: async (c, t, body, signal) => await postSync(c, t, body, signal, route.dispatcher)
       })
+      agent.outbox.setMeta(COLLECTOR_ROUTE_META, JSON.stringify({ proxy: route.proxy === null ? null : maskProxy(route.proxy), source: route.settings.source, note: route.settings.note ?? null, at: new Date().toISOString() }))
       const stop = new AbortController()
       const onSignal = (signal: NodeJS.Signals): void => { log.info({ signal }, 'stopping after the current step'); stop.abort() }
       process.once('SIGINT', onSignal)
