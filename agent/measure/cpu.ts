@@ -1,4 +1,5 @@
 import os from 'node:os'
+import { readFileSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 /**
@@ -14,6 +15,22 @@ export interface CpuReading {
   eventLoopP50Ms: number | null
   eventLoopP99Ms: number | null
   eventLoopMaxMs: number | null
+  /**
+   * Share of the wall time the agent's main thread was ready to run but waited for a CPU
+   * (Linux /proc/self/schedstat), %: the direct sign of another process taking the agent's
+   * CPU. Null where the OS does not say.
+   */
+  runQueueWaitPct: number | null
+}
+
+/** Nanoseconds the main thread has waited on a run queue (second field of schedstat). */
+export function runQueueWaitNs (file = '/proc/self/schedstat'): number | null {
+  try {
+    const v = Number(readFileSync(file, 'utf8').trim().split(/\s+/)[1])
+    return Number.isFinite(v) ? v : null
+  } catch {
+    return null
+  }
 }
 
 function cpuTimes (): { busy: number, total: number } {
@@ -34,6 +51,7 @@ export function startCpuMonitor (now: () => number = () => performance.now()): {
   const t0 = now()
   const usage0 = process.cpuUsage()
   const sys0 = cpuTimes()
+  const wait0 = runQueueWaitNs()
   const h = monitorEventLoopDelay({ resolution: 10 })
   h.enable()
   return {
@@ -42,6 +60,7 @@ export function startCpuMonitor (now: () => number = () => performance.now()): {
       const wallMs = now() - t0
       const u = process.cpuUsage(usage0)
       const sys1 = cpuTimes()
+      const wait1 = runQueueWaitNs()
       const dTotal = sys1.total - sys0.total
       const ms = (ns: number): number | null => Number.isFinite(ns) && ns > 0 ? round(ns / 1e6) : null
       // The histogram holds nothing until the first resolution tick has passed.
@@ -51,7 +70,8 @@ export function startCpuMonitor (now: () => number = () => performance.now()): {
         systemBusyPct: dTotal > 0 ? round((sys1.busy - sys0.busy) / dTotal * 100) : null,
         eventLoopP50Ms: hasLoop ? ms(h.percentile(50)) : null,
         eventLoopP99Ms: hasLoop ? ms(h.percentile(99)) : null,
-        eventLoopMaxMs: hasLoop ? ms(h.max) : null
+        eventLoopMaxMs: hasLoop ? ms(h.max) : null,
+        runQueueWaitPct: wait0 !== null && wait1 !== null && wallMs > 0 ? round(((wait1 - wait0) / 1e6) / wallMs * 100) : null
       }
     }
   }

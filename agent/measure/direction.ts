@@ -55,6 +55,7 @@ export function directionOf ({ t, bounds, streamsInitial, sampleIntervalMs, idle
       eventLoopP99Ms: t.cpu.eventLoopP99Ms,
       eventLoopP50Ms: t.cpu.eventLoopP50Ms,
       eventLoopMaxMs: t.cpu.eventLoopMaxMs,
+      runQueueWaitPct: t.cpu.runQueueWaitPct,
       calibratedCeilingMbps: ceilingMbps
     },
     stopReason: t.stopReason,

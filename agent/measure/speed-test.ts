@@ -9,9 +9,12 @@ import { EARLY_STOP, MAX_STREAMS, type EarlyStopRule } from './ramp.js'
 import { emptyRecord, messageOf } from './record.js'
 import { rankServers, type RankedServer } from './select.js'
 import { runTransfer } from './transfer.js'
-import { FlagSet, FULL_WINDOW_S, clientLimitedReasons, crossTrafficReason, localLinkReason, overallConfidence } from './validity.js'
-import { bytesBetween, isLoopbackName, readInterfaceCounters, type InterfaceCounters } from '../platform/net-counters.js'
-import { interfaceForAddress, linkInfo } from '../platform/link.js'
+import { FlagSet, FULL_WINDOW_S, clientLimitedReasons, localLinkReason, overallConfidence } from './validity.js'
+import { accountCrossTraffic, crossTrafficReason, ifaceReading, type CrossTrafficFigures } from './cross-traffic.js'
+import { bytesAt } from './goodput.js'
+import { readInterfaceCounters, type InterfaceCounters } from '../platform/net-counters.js'
+import { interfaceForAddress, linkInfo, linkLayer } from '../platform/link.js'
+import type { TransferResult } from './transfer.js'
 
 export { confidenceOf } from './validity.js'
 
@@ -84,7 +87,6 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
   const byteCap = opts.byteCapPerDirection ?? 4 * 1024 ** 3
   const flags = new FlagSet()
   const readCounters = opts.readCounters ?? readInterfaceCounters
-  const countersBefore = await readCounters()
 
   let ranked: RankedServer[] = servers.map((url) => ({ url, medianMs: null, error: null }))
   if (servers.length > 1) {
@@ -98,7 +100,7 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
   let cold: Awaited<ReturnType<typeof coldConnects>> | null = null
   let conn: ConnectionInfo | null = null
   let seen: { family: 4 | 6 | null, address: string | null } = { family: null, address: null }
-  const transfers: Array<{ dir: 'download' | 'upload', bytes: number }> = []
+  const transfers: Array<{ dir: 'download' | 'upload', t: TransferResult, warmupEndS: number | null }> = []
 
   for (const candidate of ranked) {
     if (opts.signal?.aborted === true) break
@@ -140,17 +142,18 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
         loadedProbeIntervalMs: opts.loadedProbeIntervalMs === undefined ? 250 : opts.loadedProbeIntervalMs,
         ...(opts.family === undefined ? {} : { family: opts.family }),
         ...sig,
+        readCounters,
         onSample: (s, n, mbps) => opts.onProgress?.({ phase: dir, elapsedS: s.tMs / 1000, mbps, streams: n })
       })
       if (t.busy !== null) { busy = t.busy; break }
       conn ??= t.connection
-      transfers.push({ dir, bytes: t.totalBytes })
       if (t.streamErrors > 0 && t.streamErrors >= t.streamsStarted) {
         record.error = { code: 'TOCDO_ERR_MEASUREMENT_FAILED', detail: `${dir}: every stream failed: ${t.errors.slice(0, 3).join('; ')}`.slice(0, 1000) }
         break
       }
       const ceiling = opts.ceiling == null ? null : dir === 'download' ? opts.ceiling.downloadMbps : opts.ceiling.uploadMbps
       const d = directionOf({ t, bounds, streamsInitial: streams, sampleIntervalMs, idleMedianMs: idleMedian, ceilingMbps: ceiling, family: opts.family ?? null })
+      transfers.push({ dir, t, warmupEndS: d.warmupEndS })
       if (t.streamErrors > 0) flags.add('degraded', `${dir}: ${t.streamErrors} of ${t.streamsStarted} streams failed (${t.errors[0] ?? ''})`)
       if (t.loadedProbeErrors > 0) flags.add('degraded', `${dir}: ${t.loadedProbeErrors} loaded-latency probes failed`)
       if (t.byteCapped) flags.add('byte_capped', `${dir}: stopped at the per-test byte cap of ${byteCap} bytes after ${d.durationS} s`)
@@ -173,7 +176,6 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
     break
   }
 
-  const countersAfter = await readCounters()
   const connInfo = conn as ConnectionInfo | null
   const ifaceName = interfaceForAddress(connInfo?.localAddress ?? null)
   const link = await linkInfo(ifaceName)
@@ -199,22 +201,38 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
   record.download = results.download ?? null
   record.upload = results.upload ?? null
 
-  // Cross traffic: what the interface moved beyond the test's own bytes.
-  const testBytes = transfers.reduce((a, b) => a + b.bytes, 0)
-  if (countersBefore.source === 'unavailable' || countersAfter.source === 'unavailable') {
-    record.context.crossTrafficUnavailable = countersAfter.reason ?? countersBefore.reason ?? 'interface counters unavailable'
-  } else if (ifaceName === null) {
+  // Cross traffic: what the interface moved beyond the test's own bytes, over each transfer's
+  // steady window (cross-traffic.ts).
+  if (ifaceName === null) {
     record.context.crossTrafficUnavailable = 'the interface the test used could not be identified'
-  } else if (chosen !== null) {
-    const moved = bytesBetween(countersBefore, countersAfter, [ifaceName])
-    if (moved === null) {
-      record.context.crossTrafficUnavailable = `counters of ${ifaceName} went backwards during the test (interface reset)`
-    } else {
-      // On loopback every test byte is both sent and received on the same interface.
-      const ifaceBytes = isLoopbackName(ifaceName) ? moved.rxBytes : moved.rxBytes + moved.txBytes
-      record.context.crossTraffic = { source: countersAfter.source, ifaceBytes, testBytes }
-      const reason = crossTrafficReason(ifaceBytes, testBytes, (clock.now() - t0) / 1000)
-      if (reason !== null) flags.add('cross_traffic', `${ifaceName}: ${reason}`)
+  } else if (transfers.length > 0) {
+    const layer = await linkLayer(ifaceName)
+    const framing = { l2HeaderBytes: layer.l2HeaderBytes, family: connInfo?.family ?? null, mtu: layer.mtu }
+    const figures: CrossTrafficFigures[] = []
+    let unavailable: string | null = null
+    for (const { dir, t, warmupEndS } of transfers) {
+      const w = crossTrafficWindow(t, warmupEndS, ifaceName)
+      if (typeof w === 'string') { unavailable ??= w; continue }
+      const f = accountCrossTraffic(w.a, w.b, w.testBytes, w.seconds, framing, dir)
+      if (f === null) { unavailable ??= `counters of ${ifaceName} went backwards during the test (interface reset)`; continue }
+      figures.push(f)
+      const reason = crossTrafficReason(`${ifaceName} ${dir}`, f)
+      if (reason !== null) flags.add('cross_traffic', reason)
+    }
+    if (figures.length > 0) {
+      const sum = (k: keyof CrossTrafficFigures): number => figures.reduce((a, f) => a + f[k], 0)
+      record.context.crossTraffic = {
+        source: 'proc-net-dev',
+        ifaceBytes: sum('ifaceBytes'),
+        testBytes: sum('testBytes'),
+        headerBytes: sum('headerBytes'),
+        retransBytes: sum('retransBytes'),
+        extraBytes: sum('extraBytes'),
+        allowanceBytes: sum('allowanceBytes'),
+        windowS: Math.round(sum('seconds') * 1000) / 1000
+      }
+    } else if (unavailable !== null) {
+      record.context.crossTrafficUnavailable = unavailable
     }
   }
   for (const [dir, d] of Object.entries(results)) {
@@ -234,4 +252,30 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
   record.durationMs = Math.round(clock.now() - t0)
   opts.onProgress?.({ phase: 'done' })
   return record
+}
+
+/**
+ * The counter readings and test bytes at the two ends of a transfer's steady window: from the
+ * first sample after the warm-up (at least 1 s in, past the connection set-ups) to the last
+ * sample. A string says why there is no such window.
+ */
+function crossTrafficWindow (t: TransferResult, warmupEndS: number | null, iface: string): { a: ReturnType<typeof ifaceReading> & object, b: ReturnType<typeof ifaceReading> & object, testBytes: number, seconds: number } | string {
+  const first = t.counters.find((c) => c !== null)
+  if (first === undefined) return 'interface counters unavailable'
+  if (first.source === 'unavailable') return first.reason ?? 'interface counters unavailable'
+  const fromMs = Math.max(1000, (warmupEndS ?? 0) * 1000)
+  let i = t.samples.findIndex((s, k) => s.tMs >= fromMs && t.counters[k] != null)
+  let j = t.samples.length - 1
+  while (j > 0 && t.counters[j] == null) j--
+  if (i < 0 || j - i < 1) {
+    // Too short for a steady window: compare over the whole transfer instead.
+    i = t.counters.findIndex((c) => c != null)
+  }
+  if (i < 0 || j <= i) return 'the transfer was too short to compare interface counters'
+  const a = ifaceReading(t.counters[i] as InterfaceCounters, iface)
+  const b = ifaceReading(t.counters[j] as InterfaceCounters, iface)
+  if (a === null || b === null) return `no counters for interface ${iface}`
+  const sa = t.samples[i] as { tMs: number, bytes: number }
+  const sb = t.samples[j] as { tMs: number, bytes: number }
+  return { a, b, testBytes: sb.bytes - bytesAt(t.samples, sa.tMs), seconds: (sb.tMs - sa.tMs) / 1000 }
 }

@@ -8,6 +8,7 @@ import { startCpuMonitor, type CpuReading } from './cpu.js'
 import { HttpPinger } from './http-pinger.js'
 import { earlyStopDue, MAX_STREAMS, RAMP_STEP, rateOverSecondEndingAt, shouldAddStreams, type EarlyStopRule } from './ramp.js'
 import type { Sample, WarmupBounds } from './goodput.js'
+import type { InterfaceCounters } from '../platform/net-counters.js'
 
 export interface TransferOptions {
   origin: string
@@ -35,6 +36,8 @@ export interface TransferOptions {
   onSample?: (s: Sample, streams: number, mbps: number) => void
   /** Force the address family of every connection (IPv6 sub-tests). Never falls back. */
   family?: 4 | 6
+  /** Interface counters, read at every sample for the cross-traffic check (cross-traffic.ts). */
+  readCounters?: () => Promise<InterfaceCounters>
 }
 
 export type StopReason = 'time_cap' | 'early_stop' | 'byte_cap' | 'streams_failed' | 'aborted'
@@ -61,6 +64,8 @@ export interface TransferResult {
   loadedProbeErrors: number
   cpu: CpuReading
   connection: ConnectionInfo | null
+  /** Interface counters read right after each sample ([i] belongs to samples[i]); empty without readCounters. */
+  counters: Array<InterfaceCounters | null>
 }
 
 /** The server answered 503: it is at capacity. */
@@ -121,6 +126,9 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
   let started = 0
   const t0 = clock.now()
   const samples: Sample[] = [{ tMs: 0, bytes: 0 }]
+  const readCounters = opts.readCounters
+  const readOrNull = async (): Promise<InterfaceCounters | null> => readCounters === undefined ? null : await readCounters().catch(() => null)
+  const counters: Array<InterfaceCounters | null> = readCounters === undefined ? [] : [await readOrNull()]
   const streamSeries: number[] = [0]
   const loadedProbes: Array<{ tMs: number, rttMs: number }> = []
   let loadedProbeErrors = 0
@@ -276,6 +284,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
       const prev = samples[samples.length - 1] as Sample
       if (s !== null && s.tMs > prev.tMs) {
         samples.push(s)
+        if (readCounters !== undefined) counters.push(await readOrNull())
         streamSeries.push(started)
         for (let i = 0; i < perStreamCum.length; i++) perStreamCum[i]?.push(perStream[i] ?? 0)
         opts.onSample?.(s, started, s.tMs >= 1000 ? rateOverSecondEndingAt(samples, s.tMs) : (s.bytes * 8) / (s.tMs * 1000))
@@ -323,6 +332,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
     loadedProbes,
     loadedProbeErrors,
     cpu: cpu.stop(),
-    connection
+    connection,
+    counters
   }
 }

@@ -85,3 +85,28 @@ export async function hasIpv6DefaultRoute ({ platform = process.platform, file =
     return f.length >= 10 && /^0{32}$/.test(f[0] as string) && f[1] === '00' && (parseInt(f[8] as string, 16) & RTF_REJECT) === 0
   })
 }
+
+/**
+ * What the interface's byte counters include beyond the IP packet: the link-layer header
+ * counted per packet, by ARPHRD type (/sys/class/net/<if>/type). Ethernet (veth, Wi-Fi,
+ * most NICs) and loopback carry a 14-byte header (the FCS is not counted); TUN, raw-IP
+ * modems and IP tunnels carry none; PPP 2 bytes of protocol field. Unknown types count as
+ * Ethernet, the common case, and the side that credits more bytes to the test.
+ */
+export interface LinkLayer { arpType: number | null, l2HeaderBytes: number, mtu: number | null }
+
+export function l2HeaderBytesOf (arpType: number | null): number {
+  switch (arpType) {
+    case 65534: case 519: case 768: case 769: case 776: case 778: case 823: return 0
+    case 512: return 2
+    default: return 14
+  }
+}
+
+export async function linkLayer (name: string | null, { platform = process.platform, sysRoot = '/sys/class/net' }: { platform?: NodeJS.Platform, sysRoot?: string } = {}): Promise<LinkLayer> {
+  if (name === null || platform !== 'linux') return { arpType: null, l2HeaderBytes: l2HeaderBytesOf(null), mtu: null }
+  const type = Number(await readSys(`${sysRoot}/${name}/type`) ?? NaN)
+  const mtu = Number(await readSys(`${sysRoot}/${name}/mtu`) ?? NaN)
+  const arpType = Number.isInteger(type) ? type : null
+  return { arpType, l2HeaderBytes: l2HeaderBytesOf(arpType), mtu: Number.isInteger(mtu) && mtu > 0 ? mtu : null }
+}

@@ -11,21 +11,32 @@ import { ALL_INTERFACES, readWindowsCounters } from './windows.js'
  * or `netstat -e` (platform/windows.ts). Elsewhere, or when the source cannot be read, the
  * answer is `unavailable` with the reason, never zeros that would look like a quiet line.
  */
+export interface IfaceCount {
+  rxBytes: number
+  txBytes: number
+  /** Packets, where the OS counts them: each carries link, IP and TCP headers (cross-traffic accounting). */
+  rxPackets?: number
+  txPackets?: number
+}
+
 export interface InterfaceCounters {
   source: 'proc-net-dev' | 'get-netadapterstatistics' | 'netstat-e' | 'unavailable'
   reason?: string
-  ifaces: Record<string, { rxBytes: number, txBytes: number }>
+  ifaces: Record<string, IfaceCount>
+  /** TCP segments this host (network namespace) retransmitted since boot; absent where unknown. */
+  tcpRetransSegs?: number
 }
 
 export const PROC_NET_DEV = '/proc/net/dev'
+export const PROC_NET_SNMP = '/proc/net/snmp'
 
 /**
  * Parses /proc/net/dev. The header has two lines; each interface line is
  * `name: rx_bytes rx_packets … (8 receive fields) tx_bytes …`. Names may contain dots and
  * dashes (`eth0.100`, `br-lan`), and old kernels print no space after the colon.
  */
-export function parseProcNetDev (text: string): Record<string, { rxBytes: number, txBytes: number }> {
-  const out: Record<string, { rxBytes: number, txBytes: number }> = {}
+export function parseProcNetDev (text: string): Record<string, IfaceCount> {
+  const out: Record<string, IfaceCount> = {}
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':')
     if (colon < 0) continue
@@ -33,18 +44,30 @@ export function parseProcNetDev (text: string): Record<string, { rxBytes: number
     if (name === '' || name.includes('|')) continue
     const fields = line.slice(colon + 1).trim().split(/\s+/).map(Number)
     if (fields.length < 9 || fields.some((v) => !Number.isFinite(v))) continue
-    out[name] = { rxBytes: fields[0] as number, txBytes: fields[8] as number }
+    out[name] = { rxBytes: fields[0] as number, txBytes: fields[8] as number, rxPackets: fields[1] as number, txPackets: fields[9] as number }
   }
   return out
 }
 
-export async function readInterfaceCounters ({ platform = process.platform, file = PROC_NET_DEV, run = execRunner }: { platform?: NodeJS.Platform, file?: string, run?: CommandRunner } = {}): Promise<InterfaceCounters> {
+/** `RetransSegs` from the `Tcp:` lines of /proc/net/snmp (a header line, then a value line). */
+export function parseTcpRetransSegs (text: string): number | undefined {
+  const lines = text.split('\n').filter((l) => l.startsWith('Tcp:'))
+  const names = lines[0]?.trim().split(/\s+/)
+  const values = lines[1]?.trim().split(/\s+/)
+  const i = names?.indexOf('RetransSegs') ?? -1
+  const v = i > 0 ? Number(values?.[i]) : NaN
+  return Number.isFinite(v) ? v : undefined
+}
+
+export async function readInterfaceCounters ({ platform = process.platform, file = PROC_NET_DEV, snmpFile = PROC_NET_SNMP, run = execRunner }: { platform?: NodeJS.Platform, file?: string, snmpFile?: string, run?: CommandRunner } = {}): Promise<InterfaceCounters> {
   if (platform === 'win32') return await readWindowsCounters(run)
   if (platform !== 'linux') {
     return { source: 'unavailable', reason: `no interface byte counters on ${platform} without a native addon (methodology.md §16)`, ifaces: {} }
   }
   try {
-    return { source: 'proc-net-dev', ifaces: parseProcNetDev(await readFile(file, 'utf8')) }
+    const ifaces = parseProcNetDev(await readFile(file, 'utf8'))
+    const retrans = await readFile(snmpFile, 'utf8').then(parseTcpRetransSegs, () => undefined)
+    return { source: 'proc-net-dev', ifaces, ...(retrans === undefined ? {} : { tcpRetransSegs: retrans }) }
   } catch (err) {
     return { source: 'unavailable', reason: `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, ifaces: {} }
   }

@@ -45,7 +45,9 @@ export const CpuUse = Type.Object({
   calibratedCeilingMbps: Nullable(Mbps),
   /** 1.1: event-loop delay median and maximum over the transfer. */
   eventLoopP50Ms: Type.Optional(Nullable(Ms)),
-  eventLoopMaxMs: Type.Optional(Nullable(Ms))
+  eventLoopMaxMs: Type.Optional(Nullable(Ms)),
+  /** 1.2: share of the transfer the agent's main thread waited for a CPU (Linux schedstat), %. */
+  runQueueWaitPct: Type.Optional(Nullable(Type.Number({ minimum: 0 })))
 })
 
 export const Direction = Type.Object({
@@ -190,7 +192,16 @@ export const ResultRecord = Type.Object({
     crossTraffic: Nullable(Type.Object({
       source: Type.String({ maxLength: 40 }),
       ifaceBytes: Type.Integer({ minimum: 0 }),
-      testBytes: Type.Integer({ minimum: 0 })
+      testBytes: Type.Integer({ minimum: 0 }),
+      /** 1.2: link, IP and TCP headers of the packets counted (ACKs included), bytes. */
+      headerBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+      /** 1.2: payload the agent sent twice (TCP retransmissions), bytes. */
+      retransBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+      /** 1.2: interface bytes that were not the test's: iface − test − headers − retransmissions (may be < 0). */
+      extraBytes: Type.Optional(Type.Integer()),
+      allowanceBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+      /** 1.2: seconds of transfer the counters were compared over (both directions). */
+      windowS: Type.Optional(Type.Number({ minimum: 0 }))
     })),
     /** 1.1: why crossTraffic is null (e.g. no interface counters on this platform). */
     crossTrafficUnavailable: Type.Optional(Type.String({ maxLength: 300 })),

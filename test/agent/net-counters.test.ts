@@ -14,9 +14,9 @@ eth0.100:12345 10 0 0 0 0 0 0 678 9 0 0 0 0 0 0
 describe('interface byte counters', () => {
   it('parses /proc/net/dev, including names with dots and no space after the colon', () => {
     expect(parseProcNetDev(SAMPLE)).toEqual({
-      lo: { rxBytes: 323346714333, txBytes: 323346714333 },
-      eth0: { rxBytes: 326553817, txBytes: 1129289 },
-      'eth0.100': { rxBytes: 12345, txBytes: 678 }
+      lo: { rxBytes: 323346714333, txBytes: 323346714333, rxPackets: 6954751, txPackets: 6954751 },
+      eth0: { rxBytes: 326553817, txBytes: 1129289, rxPackets: 11302, txPackets: 7736 },
+      'eth0.100': { rxBytes: 12345, txBytes: 678, rxPackets: 10, txPackets: 9 }
     })
   })
 
@@ -24,6 +24,7 @@ describe('interface byte counters', () => {
     const live = await readInterfaceCounters()
     expect(live.source).toBe('proc-net-dev')
     expect(Object.keys(live.ifaces)).toContain('lo')
+    expect(live.tcpRetransSegs).toBeGreaterThanOrEqual(0)
     const mac = await readInterfaceCounters({ platform: 'darwin' })
     expect(mac).toMatchObject({ source: 'unavailable', ifaces: {} })
     expect(mac.reason).toMatch(/darwin/)
