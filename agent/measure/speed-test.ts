@@ -209,6 +209,7 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
     const layer = await linkLayer(ifaceName)
     const framing = { l2HeaderBytes: layer.l2HeaderBytes, family: connInfo?.family ?? null, mtu: layer.mtu }
     const figures: CrossTrafficFigures[] = []
+    let source = 'unavailable'
     let unavailable: string | null = null
     for (const { dir, t, warmupEndS } of transfers) {
       const w = crossTrafficWindow(t, warmupEndS, ifaceName)
@@ -216,13 +217,14 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
       const f = accountCrossTraffic(w.a, w.b, w.testBytes, w.seconds, framing, dir)
       if (f === null) { unavailable ??= `counters of ${ifaceName} went backwards during the test (interface reset)`; continue }
       figures.push(f)
+      source = w.source
       const reason = crossTrafficReason(`${ifaceName} ${dir}`, f)
       if (reason !== null) flags.add('cross_traffic', reason)
     }
     if (figures.length > 0) {
       const sum = (k: keyof CrossTrafficFigures): number => figures.reduce((a, f) => a + f[k], 0)
       record.context.crossTraffic = {
-        source: 'proc-net-dev',
+        source,
         ifaceBytes: sum('ifaceBytes'),
         testBytes: sum('testBytes'),
         headerBytes: sum('headerBytes'),
@@ -259,7 +261,7 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
  * first sample after the warm-up (at least 1 s in, past the connection set-ups) to the last
  * sample. A string says why there is no such window.
  */
-function crossTrafficWindow (t: TransferResult, warmupEndS: number | null, iface: string): { a: ReturnType<typeof ifaceReading> & object, b: ReturnType<typeof ifaceReading> & object, testBytes: number, seconds: number } | string {
+function crossTrafficWindow (t: TransferResult, warmupEndS: number | null, iface: string): { source: string, a: ReturnType<typeof ifaceReading> & object, b: ReturnType<typeof ifaceReading> & object, testBytes: number, seconds: number } | string {
   const first = t.counters.find((c) => c !== null)
   if (first === undefined) return 'interface counters unavailable'
   if (first.source === 'unavailable') return first.reason ?? 'interface counters unavailable'
@@ -277,5 +279,5 @@ function crossTrafficWindow (t: TransferResult, warmupEndS: number | null, iface
   if (a === null || b === null) return `no counters for interface ${iface}`
   const sa = t.samples[i] as { tMs: number, bytes: number }
   const sb = t.samples[j] as { tMs: number, bytes: number }
-  return { a, b, testBytes: sb.bytes - bytesAt(t.samples, sa.tMs), seconds: (sb.tMs - sa.tMs) / 1000 }
+  return { source: first.source, a, b, testBytes: sb.bytes - bytesAt(t.samples, sa.tMs), seconds: (sb.tMs - sa.tMs) / 1000 }
 }
