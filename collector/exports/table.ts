@@ -1,41 +1,14 @@
 import type { AreaRow } from '../reports/areas-report.js'
-import type { Cell } from '../reports/figures.js'
+import { FIGURE_UNIT_VI, FIGURE_VI, LEVEL_VI, SPLIT_VI, STATUS_VI, VALUE_VI, targetNoteVi, targetRuleVi } from '../reports/labels-vi.js'
 
 /** A report flattened for a spreadsheet: Vietnamese headings, one line per area row. */
 export interface Table { title: string, headings: string[], rows: Array<Array<string | number | null>>, notes: Array<[string, string]> }
 
-const LEVEL_VI: Record<string, string> = {
-  legacy_district: 'Huyện cũ (vùng phân tích)',
-  legacy_province: 'Tỉnh cũ (trước 01/7/2025)',
-  commune: 'Xã/phường',
-  province: 'Tỉnh/thành phố'
-}
-const SPLIT_VI: Record<string, string> = { connection_class: 'Loại kết nối', isp: 'Nhà mạng', time_band: 'Khung giờ' }
-const VALUE_VI: Record<string, string> = {
-  office: 'Giờ hành chính',
-  evening: 'Buổi tối (19–23h)',
-  other: 'Giờ khác',
-  fixed: 'Cố định',
-  leased_line: 'Kênh thuê riêng',
-  '4g': '4G',
-  '5g': '5G'
-}
-const STATUS_VI: Record<Cell['status'], string> = { ok: 'Đủ dữ liệu', insufficient_data: 'Không đủ dữ liệu', no_data: 'Không có dữ liệu' }
-
-const FIGURES: Array<[keyof AreaRow['figures'], string]> = [
-  ['downloadMean', 'Tải xuống trung bình (Mbps)'],
-  ['downloadMedian', 'Tải xuống trung vị (Mbps)'],
-  ['downloadP20', 'Tải xuống phân vị 20 (Mbps)'],
-  ['uploadMean', 'Tải lên trung bình (Mbps)'],
-  ['uploadMedian', 'Tải lên trung vị (Mbps)'],
-  ['idleLatencyMedianMs', 'Độ trễ khi rỗi trung vị (ms)'],
-  ['agentMedianOfMedians', 'Trung vị của trung vị từng thiết bị đo (Mbps)'],
-  ['busyHour8080', 'Tốc độ 80/80 giờ hành chính (Mbps)']
-]
+const FIGURES = (Object.keys(FIGURE_VI) as Array<keyof typeof FIGURE_VI>).map((k): [keyof AreaRow['figures'], string] => [k, `${FIGURE_VI[k]} (${FIGURE_UNIT_VI[k]})`])
 
 const COVERAGE: Array<[keyof AreaRow['coverage'], string]> = [
-  ['agentsEnrolled', 'Thiết bị đo đã đăng ký'],
-  ['agentsReporting', 'Thiết bị đo có kết quả'],
+  ['agentsEnrolled', 'Máy đo đã đăng ký'],
+  ['agentsReporting', 'Máy đo có kết quả'],
   ['agencies', 'Cơ quan có kết quả'],
   ['results', 'Tổng số kết quả'],
   ['speedTests', 'Số lần đo tốc độ'],
@@ -46,7 +19,7 @@ const COVERAGE: Array<[keyof AreaRow['coverage'], string]> = [
 
 export function areaTable (title: string, rows: readonly AreaRow[], notes: Array<[string, string]>): Table {
   const targets = new Map<string, string>()
-  for (const r of rows) for (const t of r.targets) if (!targets.has(t.targetId)) targets.set(t.targetId, `${t.document} (${t.year}${t.horizon ? ', mục tiêu xa' : ''}) – ${t.targetId}`)
+  for (const r of rows) for (const t of r.targets) if (!targets.has(t.targetId)) targets.set(t.targetId, `${t.document} (${t.year}${t.horizon ? ', mốc định hướng' : ''}): ${targetRuleVi(t)}`)
   const headings = ['Cấp', 'Mã vùng', 'Tên vùng', 'Phiên bản địa giới', 'Chia theo', 'Nhóm',
     ...COVERAGE.map(([, h]) => h),
     ...FIGURES.flatMap(([, h]) => [h, `${h} – số mẫu (n)`, `${h} – tình trạng`]),
@@ -60,14 +33,15 @@ export function areaTable (title: string, rows: readonly AreaRow[], notes: Array
     ...[...targets.keys()].flatMap((id) => {
       const t = r.targets.find((x) => x.targetId === id)
       if (t === undefined) return [null, null, 'Không áp dụng', null]
-      return [t.figure.value, t.figure.n, t.met === null ? STATUS_VI[t.figure.status] : t.met ? 'Đạt' : 'Không đạt', t.leftOut.agents]
+      return [t.figure.value, t.figure.n, t.met === null ? STATUS_VI[t.figure.status] : t.met ? 'Đạt' : 'Chưa đạt', t.leftOut.agents]
     })
   ])
   const targetNotes: Array<[string, string]> = []
   for (const r of rows) {
     for (const t of r.targets) {
-      if (targetNotes.some(([k]) => k === t.targetId)) continue
-      targetNotes.push([t.targetId, `${t.document}${t.issuer === null ? '' : `, ${t.issuer}`}${t.date === null ? '' : `, ${t.date}`}. ${t.why}. Cách tính: ${t.statistic}, ngưỡng ${t.thresholdMbps} Mbps${t.requiredShare === null ? '' : `, tỷ lệ yêu cầu ${Math.round(t.requiredShare * 100)} %`}.`])
+      const key = `${t.document} (${t.year})`
+      if (targetNotes.some(([k, v]) => k === key && v === targetNoteVi(t))) continue
+      targetNotes.push([key, targetNoteVi(t)])
     }
   }
   return { title, headings, rows: out, notes: [...notes, ...targetNotes] }

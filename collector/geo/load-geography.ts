@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Db } from '../storage/db.js'
 import { TocdoError } from '../../shared/errors.js'
-import { foldDiacritics } from './names.js'
+import { foldDiacritics, officialSpelling } from './names.js'
 
 export const GEO_VERSIONS = ['2025-03', '2025-07'] as const
 export type GeoVersion = typeof GEO_VERSIONS[number]
@@ -93,12 +93,12 @@ function expectedRows (seedsDir: string): Expected {
     const seed = readSeed<UnitsSeed>(file)
     if (seed.version !== version) throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `${file} holds version ${seed.version}, expected ${version}`)
     for (const [code, name, t, en] of seed.provinces) {
-      out.provinces.push([version, code, name, fullName(seed.types, t, name, file), en ?? foldDiacritics(name)])
+      out.provinces.push([version, code, officialSpelling(name), officialSpelling(fullName(seed.types, t, name, file)), en ?? foldDiacritics(name)])
     }
     const districtProvince = new Map<string, string>()
     for (const [code, province, name, t, en] of seed.districts ?? []) {
       districtProvince.set(code, province)
-      out.districts.push([version, code, province, name, fullName(seed.types, t, name, file), en ?? foldDiacritics(name)])
+      out.districts.push([version, code, province, officialSpelling(name), officialSpelling(fullName(seed.types, t, name, file)), en ?? foldDiacritics(name)])
     }
     for (const [code, parent, name, t, en] of seed.communes) {
       // 2025-03 communes name their district; 2025-07 communes their province.
@@ -110,7 +110,7 @@ function expectedRows (seedsDir: string): Expected {
         province = p
         district = parent
       }
-      out.communes.push([version, code, province, district, name, fullName(seed.types, t, name, file), en ?? foldDiacritics(name)])
+      out.communes.push([version, code, province, district, officialSpelling(name), officialSpelling(fullName(seed.types, t, name, file)), en ?? foldDiacritics(name)])
     }
   }
   const merges = readSeed<MergesSeed>(join(dir, 'commune-merges-2025.json'))

@@ -38,7 +38,7 @@ const yesNo = (v: boolean | null): string => v === null ? 'Chưa rõ' : v ? 'Có
 function notes (report: Ipv6Report): Array<[string, string]> {
   return [
     ['Kỳ báo cáo', `${report.period.id} (${report.period.from} – ${report.period.to}); kỳ trước: ${report.period.previous}`],
-    ['Sẵn sàng IPv6', 'Máy chủ tên miền và HTTPS qua IPv6 đạt (xanh), và mạng của cơ quan dùng được IPv6 (domain.md §6.3)'],
+    ['Sẵn sàng IPv6', 'Máy chủ tên miền và HTTPS qua IPv6 đạt (xanh), và mạng của cơ quan dùng được IPv6'],
     ['Sẵn sàng IPv6+', 'Sẵn sàng IPv6, thêm thư điện tử qua IPv6 (hoặc không có dịch vụ thư) và DNSSEC đạt'],
     ['Màu', 'Xanh: hoạt động đầy đủ; Vàng: có địa chỉ IPv6 nhưng dịch vụ không hoạt động qua IPv6; Đỏ: không có địa chỉ IPv6 trong DNS; Xám: không cung cấp / không áp dụng'],
     ['Tạo lúc', report.generatedAt]

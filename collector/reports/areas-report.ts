@@ -132,7 +132,7 @@ export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<
   const list = areas.map((a) => ({ ...a, key: a.code }))
   // Agents whose legacy district could not be derived (ambiguous placement) still count for the province.
   if (q.level === 'legacy_district' && q.code === undefined && (byArea.has('') || enrolledRows.some((e) => e.area === ''))) {
-    list.push({ code: '', name: 'Chưa xác định huyện cũ', fullName: 'Chưa xác định huyện cũ (placement ambiguous: the commune draws from several old districts)', key: '' })
+    list.push({ code: '', name: 'Chưa xác định huyện cũ', fullName: 'Chưa xác định huyện cũ (xã mới hợp thành từ nhiều huyện cũ)', key: '' })
   }
 
   const rows: AreaRow[] = []

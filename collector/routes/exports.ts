@@ -4,6 +4,7 @@ import { areasReport, type Level, type Split } from '../reports/areas-report.js'
 import { parsePeriod } from '../reports/period.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
 import { areaTable, type Table } from '../exports/table.js'
+import { levelNotesVi } from '../reports/labels-vi.js'
 import { EndParam, ErrorSchema, PeriodParam, ProvinceParam } from '../reports/schemas.js'
 import { sendTable } from './reports.js'
 
@@ -36,8 +37,8 @@ export async function exportRoutes (fastify: FastifyInstance, opts: { rules?: Pa
       const r = areasReport(fastify.db, { level, province: q.province, code, period, split, rules })
       return areaTable(title, r.rows, [
         ['Kỳ báo cáo', period.kind === 'all' ? 'toàn bộ dữ liệu' : `${period.from ?? ''} – ${period.to ?? ''}`],
-        ['Ngưỡng công bố', `≥ ${rules.minRepresentativeSamples} mẫu đại diện cho số liệu kiểu i-Speed; ≥ ${rules.minAgents} thiết bị đo cho số liệu liên thiết bị; ≥ ${rules.minBusyHourSamplesPerAgent} mẫu giờ hành chính mỗi thiết bị cho chỉ số 80/80`],
-        ...r.notes.map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n])
+        ['Ngưỡng công bố', `≥ ${rules.minRepresentativeSamples} mẫu đại diện cho số liệu kiểu i-Speed; ≥ ${rules.minAgents} máy đo cho số liệu theo máy đo; ≥ ${rules.minBusyHourSamplesPerAgent} mẫu đại diện giờ hành chính mỗi máy đo cho chỉ số 80/80`],
+        ...levelNotesVi(level).map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n])
       ])
     }
     const tables = [

@@ -10,6 +10,7 @@ import { agencyReport } from '../reports/agency-report.js'
 import { parsePeriod } from '../reports/period.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
 import { areaTable, type Table } from '../exports/table.js'
+import { levelNotesVi } from '../reports/labels-vi.js'
 import { toCsv } from '../exports/csv.js'
 import { toXlsx } from '../exports/xlsx.js'
 import {
@@ -53,7 +54,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
     const report = districtReport(fastify.db, q.province, new Date(), { period, rules })
     if (q.format === undefined || q.format === 'json') return report
     const rows = report.districts.map((d) => ({ area: { level: 'legacy_district' as const, version: '2025-03' as const, code: d.districtCode, name: d.districtName, fullName: d.districtName }, split: null, coverage: d.coverage, figures: d.figures, targets: d.targetEvaluations }))
-    return await sendTable(reply, q.format, [areaTable(`Huyện cũ – ${report.province.name}`, rows, [['Ghi chú', report.note]])], `tocdo-districts-${q.province}-${period.to ?? 'all'}`)
+    return await sendTable(reply, q.format, [areaTable(`Huyện cũ – ${report.province.name}`, rows, levelNotesVi('legacy_district').map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n]))], `tocdo-districts-${q.province}-${period.to ?? 'all'}`)
   })
 
   fastify.get('/api/v1/reports/areas', {
@@ -79,8 +80,8 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
     const title = `${LEVEL_TITLE[q.level]}${q.province === undefined ? '' : ` ${q.province}`}`
     const notes: Array<[string, string]> = [
       ['Kỳ báo cáo', period.kind === 'all' ? 'toàn bộ dữ liệu' : `${period.from ?? ''} – ${period.to ?? ''}`],
-      ['Ngưỡng công bố', `≥ ${rules.minRepresentativeSamples} mẫu đại diện cho số liệu kiểu i-Speed; ≥ ${rules.minAgents} thiết bị đo cho số liệu liên thiết bị; ≥ ${rules.minBusyHourSamplesPerAgent} mẫu giờ hành chính mỗi thiết bị cho chỉ số 80/80`],
-      ...report.notes.map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n])
+      ['Ngưỡng công bố', `≥ ${rules.minRepresentativeSamples} mẫu đại diện cho số liệu kiểu i-Speed; ≥ ${rules.minAgents} máy đo cho số liệu theo máy đo; ≥ ${rules.minBusyHourSamplesPerAgent} mẫu đại diện giờ hành chính mỗi máy đo cho chỉ số 80/80`],
+      ...levelNotesVi(q.level).map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n])
     ]
     return await sendTable(reply, q.format, [areaTable(title, report.rows, notes)], `tocdo-${q.level}-${q.province ?? 'all'}-${period.to ?? 'all'}${q.split === undefined ? '' : `-${q.split}`}`)
   })

@@ -84,7 +84,7 @@ describe('reports API over HTTP', () => {
       // The export route gets the same rules: its CSV prints the figure, not "insufficient data".
       const csv = await request(`${low.url}${path}&format=csv`)
       const text = await csv.body.text()
-      expect(text.split('\r\n').find((l) => l.includes(',608,'))).not.toContain('Không đủ dữ liệu')
+      expect(text.split('\r\n').find((l) => l.includes(',608,'))).not.toContain('chưa đủ dữ liệu')
       const wb = await request(`${low.url}/api/v1/exports/province.xlsx?province=62&version=2025-03&period=2026-10`)
       expect(wb.statusCode).toBe(200)
       const book = new ExcelJS.Workbook()
@@ -113,9 +113,9 @@ describe('reports API over HTTP', () => {
     expect(csv.type).toContain('text/csv')
     expect([...csv.buf.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
     const lines = csv.text.slice(1).split('\r\n')
-    expect(lines[0]).toContain('Tải xuống trung bình (Mbps)')
+    expect(lines[0]).toContain('Tải xuống – trung bình (Mb/s)')
     expect(lines[0]).toContain('Số mẫu đại diện')
-    expect(lines.find((l) => l.includes(',608,'))).toContain('Không đủ dữ liệu')
+    expect(lines.find((l) => l.includes(',608,'))).toContain('chưa đủ dữ liệu')
     // An ISP name typed as a formula is exported as text. (Written through a second connection, as
     // another process would: the report cache notices it through data_version.)
     const other = openDatabase(join(c.dataDir, 'collector.sqlite'))

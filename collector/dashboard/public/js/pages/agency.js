@@ -1,5 +1,5 @@
 import { h, append } from '../dom.js'
-import { t, formatNumber, formatDateTime } from '../i18n.js'
+import { t, getLang, formatNumber, formatDateTime } from '../i18n.js'
 import { getJson } from '../api.js'
 import { cellView, createFootnotes, coverageText, legend, problem, targetCell, FIGURE_UNITS } from '../components.js'
 import { periodLine, rulesNote } from './common.js'
@@ -34,7 +34,7 @@ export async function render (ctx) {
       fact(t('agency.plan'), a.planDownMbps === null ? t('agency.planUnknown') : `${formatNumber(a.planDownMbps, 0)} / ${formatNumber(a.planUpMbps, 0)} ${t('unit.mbps')}`),
       fact(t('col.commune'), placeText(a.placement?.commune)),
       fact(t('col.legacyDistrict'), a.placement?.legacyDistrict ? `${placeText(a.placement.legacyDistrict)} — ${t('area.legacyDistrictTag')}` : t('agency.notPlaced')),
-      a.placement?.note ? fact(t('agency.placementNote'), a.placement.note) : null),
+      a.placement ? fact(t('agency.placementNote'), placementNote(a.placement)) : null),
     periodLine(r.period),
     h('h2', { text: t('agency.figures') }),
     agentFigures(r.agents ?? []),
@@ -52,6 +52,24 @@ export async function render (ctx) {
 
 function fact (label, value) {
   return [h('dt', { text: label }), h('dd', { text: value ?? '–' })]
+}
+
+/**
+ * How the other geography was derived, in the page's language. The stored note is English
+ * (it is written for the admin API); the Vietnamese page says the same from the placement itself.
+ */
+function placementNote (p) {
+  if (getLang() === 'en' && p.note) return p.note
+  if (p.legacyCommune) return t('placement.fromOldCommune', { place: placeText(p.legacyCommune) })
+  if (p.legacyDistrict) return t('placement.singleDistrict', { place: placeText(p.legacyDistrict) })
+  if (p.legacyProvince) return t('placement.ambiguous')
+  return t('placement.unknown')
+}
+
+/** A validity flag in words; the code itself stays in the tooltip. */
+function flagText (flags) {
+  if ((flags ?? []).length === 0) return h('span', { text: '–' })
+  return flags.map((f, i) => [i === 0 ? '' : '; ', h('span', { title: f, text: t(`flag.${f}`) === `flag.${f}` ? t('flag.other') : t(`flag.${f}`) })])
 }
 
 function placeText (p) {
@@ -80,7 +98,7 @@ function qcvnTable (rows, rules) {
   return [h('p', { class: 'note', text: t('qcvn.note34', { min: formatNumber(rules?.qcvn34MinTests ?? 1000, 0) }) }),
     h('table', { class: 'data', id: 'qcvn34' },
       h('thead', {}, h('tr', {}, ['col.agent', 'qcvn.tests', 'qcvn.meanDown', 'qcvn.requiredDown', 'qcvn.meanUp', 'qcvn.requiredUp', 'qcvn.verdict'].map((k) => h('th', { text: t(k) })))),
-      h('tbody', {}, rows.map((q) => h('tr', { title: q.why ?? '' },
+      h('tbody', {}, rows.map((q) => h('tr', { title: getLang() === 'en' ? (q.why ?? '') : null },
         h('th', { scope: 'row', class: 'mono', text: q.agentId.slice(0, 8) }),
         h('td', {}, formatNumber(q.tests, 0), q.tests < (rules?.qcvn34MinTests ?? 1000)
           ? h('div', { class: 'muted', text: t('qcvn.fewTests', { min: formatNumber(rules?.qcvn34MinTests ?? 1000, 0) }) })
@@ -95,7 +113,7 @@ function qcvnTable (rows, rules) {
 function qcvn126Table (rows) {
   return h('table', { class: 'data' },
     h('thead', {}, h('tr', {}, ['col.agent', 'qcvn.tests', 'qcvn.meanDown', 'qcvn.meanUp', 'qcvn.share30', 'qcvn.meanLatency', 'qcvn.verdict'].map((k) => h('th', { text: t(k) })))),
-    h('tbody', {}, rows.filter((q) => q.applies).map((q) => h('tr', { title: q.why ?? '' },
+    h('tbody', {}, rows.filter((q) => q.applies).map((q) => h('tr', { title: getLang() === 'en' ? (q.why ?? '') : null },
       h('th', { scope: 'row', class: 'mono', text: q.agentId.slice(0, 8) }),
       h('td', { text: formatNumber(q.tests, 0) }),
       h('td', { text: formatNumber(q.meanDownMbps, 1) }),
@@ -117,5 +135,5 @@ function recentTable (rows) {
       h('td', { class: 'num', text: formatNumber(x.uploadMbps, 1) }),
       h('td', { class: 'num', text: formatNumber(x.idleLatencyMs, 1) }),
       h('td', { text: x.valid ? t('common.yes') : t('common.no') }),
-      h('td', { text: (x.flags ?? []).join(', ') || '–' }))))))
+      h('td', {}, flagText(x.flags)))))))
 }

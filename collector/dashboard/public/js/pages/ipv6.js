@@ -1,5 +1,5 @@
 import { h, append } from '../dom.js'
-import { t, formatShare, formatNumber, formatDateTime } from '../i18n.js'
+import { t, getLang, formatShare, formatNumber, formatDateTime } from '../i18n.js'
 import { getJson } from '../api.js'
 import { problem } from '../components.js'
 import { pageHeading, areaLevel } from './common.js'
@@ -39,7 +39,7 @@ function levelLegend () {
 
 function colourBadge (colour, reason) {
   const c = colour ?? 'none'
-  return h('span', { class: ['badge', `v6-${c}`], title: reason ?? null, text: t(`ipv6.colour.${c}`) })
+  return h('span', { class: ['badge', `v6-${c}`], title: getLang() === 'en' ? (reason ?? null) : null, text: t(`ipv6.colour.${c}`) })
 }
 
 function areaTable (rows, level) {
@@ -57,22 +57,33 @@ function areaTable (rows, level) {
       : withAgencies.map((r) => areaRow(r, level)))))
 }
 
+/** Agencies whose readiness is known in the period; with none, no share or verdict is shown. */
+function knownAgencies (r) {
+  return (r.agencies ?? 0) - (r.levels?.unknown?.count ?? 0)
+}
+
 function areaRow (r, level) {
   const change = r.trend?.change
+  const known = knownAgencies(r)
   return h('tr', {},
     h('th', { scope: 'row' }, r.name, level === 'legacy_district' ? h('span', { class: 'tag', text: t('area.legacyDistrictTag') }) : null),
     h('td', { text: formatNumber(r.agencies, 0) }),
     LEVELS.map((l) => h('td', { text: `${formatNumber(r.levels?.[l]?.count ?? 0, 0)} (${formatShare(r.levels?.[l]?.share ?? 0)})` })),
-    h('td', { class: 'strong', text: formatShare(r.readyShare) }),
+    h('td', { class: 'strong', text: known === 0 ? t('cell.insufficient') : formatShare(r.readyShare) }),
     h('td', { text: change === null || change === undefined ? t('ipv6.noPrevious') : `${change >= 0 ? '+' : ''}${formatNumber(change * 100, 1)} ${t('ipv6.points')}` }),
-    h('td', {}, (r.targets ?? []).map(targetView)))
+    h('td', {}, (r.targets ?? []).map((tg) => targetView(tg, known))))
 }
 
-function targetView (tg) {
-  const cls = tg.met === true ? 'met' : tg.met === false ? 'far' : 'na'
-  return h('div', { class: ['target', `st-${cls}`], title: tg.note ?? '' },
+/**
+ * A target's share and verdict. Where no agency's readiness is known yet, it says "chưa đủ dữ
+ * liệu", as the speed pages do, never a red 0 %.
+ */
+function targetView (tg, known) {
+  const unknown = known === 0 && tg.measuredShare !== null
+  const cls = unknown ? 'na' : tg.met === true ? 'met' : tg.met === false ? 'far' : 'na'
+  return h('div', { class: ['target', `st-${cls}`], title: getLang() === 'en' ? (tg.note ?? '') : null },
     h('span', { class: 'doc', text: tg.year === null || tg.year === undefined ? tg.document : `${tg.document} (${tg.year})` }), ' ',
-    tg.measuredShare === null ? t('ipv6.notMeasured') : `${formatShare(tg.measuredShare)} / ${formatShare(tg.requiredShare)}`, ' ',
+    tg.measuredShare === null ? t('ipv6.notMeasured') : unknown ? t('cell.insufficient') : `${formatShare(tg.measuredShare)} / ${formatShare(tg.requiredShare)}`, ' ',
     h('span', { class: ['badge', `st-${cls}`], text: t(`status.${cls}`) }))
 }
 
