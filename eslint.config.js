@@ -22,6 +22,15 @@ export default [
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/agent/**'], message: 'collector/ must not import agent/; put the contract in shared/.' }] }] }
   },
   {
+    // Shared fixtures have one home, test/fixtures/, and the arrow points one way (docs/architecture.md).
+    files: ['test/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/bench/**'], message: 'tests never import bench/; put what both use in test/fixtures/.' }] }] }
+  },
+  {
+    files: ['bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)test/(?!fixtures/)', message: 'bench/ imports only test/fixtures/ from test/.' }] }] }
+  },
+  {
     files: ['shared/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

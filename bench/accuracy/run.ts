@@ -17,8 +17,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildTunlink, cleanupStaleNamespaces, createLink, killTree } from '../../test/helpers/netns.js'
-import type { Link } from '../../test/helpers/netns.js'
+import { buildTunlink, cleanupStaleNamespaces, createLink, killTree } from '../../test/fixtures/netns.js'
+import type { Link } from '../../test/fixtures/netns.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PREFIX = 'tocdo-acc'

@@ -24,7 +24,7 @@ import { openDatabase } from '../../collector/storage/db.js'
 import { INSERT_RESULT_SQL, Ingestor } from '../../collector/ingest/ingest.js'
 import type { Agency, AgentRow } from '../../collector/storage/agency-store.js'
 import { percentile } from '../../shared/stats.js'
-import { latencyRecord } from './records.js'
+import { latencyRecord } from '../../test/fixtures/records.js'
 import type { EnrollReply, NewAgencyReply } from '../../shared/schemas/fleet.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
 

@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { addAgency, call, enrol, sync, syncBody } from '../helpers/fleet-client.js'
 import { launchBrowser, type PageProblem, type TestBrowser } from '../helpers/browser.js'
-import { speedRecord } from './records.js'
+import { speedRecord } from '../fixtures/records.js'
 
 const ADMIN = 'dashboard-e2e-admin-token-0123456789'
 const DEPARTMENT = 'Sở Khoa học và Công nghệ (bản thử nghiệm)'

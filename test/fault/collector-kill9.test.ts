@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { spawnCollector } from '../helpers/collector-process.js'
 import { enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
-import { latencyBatch } from '../../bench/ingest/records.js'
+import { latencyBatch } from '../fixtures/records.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
 import type { EnrollReply } from '../../shared/schemas/fleet.js'
 

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { gzipSync } from 'node:zlib'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { call, enrolledAgent, syncBody } from '../helpers/fleet-client.js'
-import { latencyRecord } from '../../bench/ingest/records.js'
+import { latencyRecord } from '../fixtures/records.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
 import { SyncRequest, type EnrollReply } from '../../shared/schemas/fleet.js'
 

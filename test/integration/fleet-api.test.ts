@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gzipSync } from 'node:zlib'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { addAgency, call, enrol, enrolledAgent, sampleAgency, sync, syncBody, validConfig } from '../helpers/fleet-client.js'
-import { latencyBatch, latencyRecord } from '../../bench/ingest/records.js'
+import { latencyBatch, latencyRecord } from '../fixtures/records.js'
 import type { AgentView, EnrollReply } from '../../shared/schemas/fleet.js'
 
 const ADMIN = 'test-admin-token-0123456789abcdef'

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnCollector, type CollectorProcess } from '../helpers/collector-process.js'
 import { enrol, sync, syncBody, validConfig } from '../helpers/fleet-client.js'
-import { latencyRecord } from '../../bench/ingest/records.js'
+import { latencyRecord } from '../fixtures/records.js'
 
 const run = promisify(execFile)
 

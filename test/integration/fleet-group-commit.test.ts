@@ -3,7 +3,7 @@ import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
-import { latencyBatch, latencyRecord } from '../../bench/ingest/records.js'
+import { latencyBatch, latencyRecord } from '../fixtures/records.js'
 import type { EnrollReply } from '../../shared/schemas/fleet.js'
 
 const ADMIN = 'group-commit-admin-token-0123456789'

@@ -4,7 +4,7 @@ import { runIpv6Check } from '../../agent/measure/index.js'
 import { runSpeedTest } from '../../agent/measure/speed-test.js'
 import { systemClock } from '../../agent/measure/context.js'
 import { startLoopbackServer, type LoopbackServer } from '../../agent/measure/loopback-server.js'
-import { createLink, netnsSupport, type Link } from '../helpers/netns.js'
+import { createLink, netnsSupport, type Link } from '../fixtures/netns.js'
 import { startTempCollector } from '../helpers/temp-collector.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
 
