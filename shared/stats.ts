@@ -131,11 +131,3 @@ export function trimmedMean (values: readonly number[], lowFraction: number, hig
   if (hi <= lo) return null
   return mean(s.slice(lo, hi))
 }
-
-/** Share (0..1) of values that satisfy `predicate`; null for an empty series. */
-export function shareWhere (values: readonly number[], predicate: (v: number) => boolean): number | null {
-  if (values.length === 0) return null
-  let k = 0
-  for (const v of values) if (predicate(v)) k++
-  return k / values.length
-}

@@ -2,9 +2,8 @@
  * Loads the administrative-unit and target seeds (seeds/README.md) into the tables of
  * migration 001. Both loaders are idempotent and safe to call at every collector start.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Db } from '../storage/db.js'
 import { TocdoError } from '../../shared/errors.js'
 import { foldDiacritics, officialSpelling } from './names.js'
@@ -39,19 +38,6 @@ interface UnitsSeed {
 interface MergesSeed {
   provinces: Array<[string, string[]]>
   communes: Array<[string, string[], string[]]>
-}
-
-/**
- * The seeds sit at the package root; this file runs from collector/geo (tsx) or
- * dist/collector/geo (built), so both depths are tried.
- */
-export function defaultSeedsDir (): string {
-  const here = dirname(fileURLToPath(import.meta.url))
-  for (const up of ['../..', '../../..']) {
-    const dir = resolve(here, up, 'seeds')
-    if (existsSync(join(dir, 'targets.json'))) return dir
-  }
-  throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `seeds directory not found above ${here}; pass seedsDir explicitly`)
 }
 
 function readSeed<T> (file: string): T {

@@ -114,9 +114,9 @@ export type Heartbeat = Static<typeof Heartbeat>
 
 /**
  * POST /api/v1/sync body. Results are validated item by item (each gets its own ack), so
- * the envelope only bounds their number; the decoded body is capped at MAX_SYNC_BODY_BYTES.
+ * the envelope only bounds their number. The agent keeps a batch within MAX_BATCH_BYTES; the
+ * collector caps the decoded body at its bodyLimitBytes setting.
  */
-export const MAX_SYNC_BODY_BYTES = 512 * 1024
 export const SyncRequest = Type.Object({
   agentId: Type.String({ minLength: 1, maxLength: 64 }),
   sentAt: IsoDateTime,

@@ -1,24 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { addAgencyWithAgent, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
-import { sampleAgency } from '../helpers/fleet-client.js'
+import { sampleAgency, syncBody } from '../helpers/fleet-client.js'
 import { runSpeedTest } from '../../agent/measure/speed-test.js'
 import { systemClock } from '../../agent/measure/context.js'
-import { postResults } from '../../agent/delivery/post-results.js'
+import { postSync } from '../../agent/delivery/fleet-client.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
+import type { SyncAcks } from '../../shared/schemas/fleet.js'
 
 /**
  * Issue 2 end to end: a real collector on port 0, a real agent measurement against the
- * collector's own speed-test endpoints, delivery, and the district report counting it.
+ * collector's own speed-test endpoints, delivery through the agent's own sync client, and
+ * the district report counting it.
  */
 describe('agent → collector → district report', () => {
   let c: TempCollector
   let token: string
+  let agentId: string
   let record: ResultRecord
+
+  /** Delivers records the way the agent does (POST /api/v1/sync, gzip) and returns the acks. */
+  async function deliver (records: unknown[]): Promise<SyncAcks> {
+    const out = await postSync(c.url, token, syncBody(agentId, records))
+    if (!out.ok) throw new Error(`sync answered ${out.status} ${out.code}: ${out.message}`)
+    return out.body.acks
+  }
 
   beforeAll(async () => {
     c = await startTempCollector()
-    token = addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (test)' })).token
+    const added = addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (test)' }))
+    token = added.token
+    agentId = added.agentId
     record = await runSpeedTest({ server: c.url, clock: systemClock, pings: 20, maxMsPerDirection: 3000, streams: 2 })
   })
 
@@ -38,7 +50,7 @@ describe('agent → collector → district report', () => {
   })
 
   it('stores the delivered result and counts it in the district report', async () => {
-    const reply = await postResults({ collector: c.url, token, records: [record] })
+    const reply = await deliver([record])
     expect(reply.items).toEqual([{ id: record.id, status: 'accepted' }])
 
     const { statusCode, body } = await request(`${c.url}/api/v1/reports/districts?province=62`)
@@ -52,7 +64,7 @@ describe('agent → collector → district report', () => {
   })
 
   it('acknowledges a resent batch as duplicate and stores nothing twice', async () => {
-    const again = await postResults({ collector: c.url, token, records: [record] })
+    const again = await deliver([record])
     expect(again.items).toEqual([{ id: record.id, status: 'duplicate' }])
     expect(again.accepted).toBe(0)
     const n = c.app.db.prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck().get(record.id)
@@ -61,7 +73,7 @@ describe('agent → collector → district report', () => {
 
   it('reports a different payload under a stored id as a conflict and keeps the first copy', async () => {
     const altered = { ...record, download: { ...record.download!, mbps: 1 } }
-    const reply = await postResults({ collector: c.url, token, records: [altered] })
+    const reply = await deliver([altered])
     expect(reply.items[0]?.status).toBe('conflict')
     const stored = c.app.db.prepare('SELECT download_mbps FROM result WHERE result_id = ?').pluck().get(record.id)
     expect(stored).toBe(record.download?.mbps)
@@ -86,7 +98,7 @@ describe('agent → collector → district report', () => {
   it('stores the good items of a mixed batch and rejects the bad one by name', async () => {
     const good = await runSpeedTest({ server: c.url, clock: systemClock, pings: 5, maxMsPerDirection: 1500, streams: 1, directions: ['download'] })
     const bad = { ...good, id: '01J0000000000000000000BAD2', measuredAt: 'yesterday' }
-    const reply = await postResults({ collector: c.url, token, records: [good, bad as ResultRecord] })
+    const reply = await deliver([good, bad])
     expect(reply.items.map((i) => i.status)).toEqual(['accepted', 'rejected'])
     expect(reply.items[1]?.field).toBe('/measuredAt')
   })

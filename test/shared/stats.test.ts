@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   coefficientOfVariation, interquartileMean, mean, meanAbsoluteDelta, median, min, max, percentile,
-  rfc3550Jitter, shareWhere, stddev, trimmedMean
+  rfc3550Jitter, stddev, trimmedMean
 } from '../../shared/stats.js'
 
 // Every expected value below is worked out by hand in the comment beside it.
@@ -23,7 +23,6 @@ describe('shared/stats', () => {
     expect(min([])).toBeNull()
     expect(max([])).toBeNull()
     expect(meanAbsoluteDelta([5])).toBeNull()
-    expect(shareWhere([], () => true)).toBeNull()
   })
 
   it('percentile() interpolates between closest ranks (type 7)', () => {
@@ -70,10 +69,6 @@ describe('shared/stats', () => {
     const twenty = Array.from({ length: 20 }, (_, i) => i + 1) // 1..20
     // drop 6 lowest (1..6) and 2 highest (19, 20) → mean(7..18) = 12.5
     expect(trimmedMean(twenty, 0.3, 0.1)).toBe(12.5)
-  })
-
-  it('shareWhere() counts the share meeting a predicate', () => {
-    expect(shareWhere([10, 50, 200, 250], (v) => v >= 200)).toBe(0.5)
   })
 
   it('refuses non-finite input instead of returning a wrong figure', () => {

@@ -147,7 +147,6 @@ export default {
   'category.public_access_point': 'Public access point',
 
   'areas.legacyNote': "Former districts are analysis regions on the boundaries before 1 July 2025 (the district level was abolished); they serve comparison with the former province's plans and are not current administrative units.",
-  'areas.legacyFields': 'This server only has the older district report: figures are per valid test, with no publication minimum applied.',
   'areas.noRows': 'No areas.',
   'areas.noTarget': 'No target applies',
   'areas.horizonItem': '{year} horizon of {doc} (reference)',

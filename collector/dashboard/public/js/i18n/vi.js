@@ -147,7 +147,6 @@ export default {
   'category.public_access_point': 'Điểm truy cập công cộng',
 
   'areas.legacyNote': 'Huyện cũ là vùng phân tích theo địa giới trước 01/07/2025 (cấp huyện đã bỏ); số liệu dùng để so với kế hoạch của tỉnh cũ, không phải đơn vị hành chính hiện hành.',
-  'areas.legacyFields': 'Máy chủ này chỉ có báo cáo huyện dạng cũ: số liệu tính trên từng lần đo hợp lệ, chưa áp dụng ngưỡng mẫu tối thiểu.',
   'areas.noRows': 'Không có địa bàn nào.',
   'areas.noTarget': 'Không có chỉ tiêu áp dụng',
   'areas.horizonItem': 'Mốc {year} theo {doc} (tham khảo)',

@@ -20,15 +20,10 @@ export async function render (ctx) {
       : null))
 
   const params = { level, province: state.province, period: state.period, split: state.split ?? undefined }
-  let res = await getJson('/api/v1/reports/areas', params)
-  let report = res.ok ? res.data : null
-  if (!res.ok && res.kind === 'unavailable' && level === 'legacy_district') {
-    // The issue-2 district report carries the same legacy rows; use it while /areas is absent.
-    const fallback = await getJson('/api/v1/reports/districts', { province: state.province, period: state.period })
-    if (fallback.ok) { res = fallback; report = fromDistrictReport(fallback.data) }
-  }
+  const res = await getJson('/api/v1/reports/areas', params)
   if (ctx.stale()) return
-  if (report === null) { append(view, problem(res)); return }
+  if (!res.ok) { append(view, problem(res)); return }
+  const report = res.data
 
   const footnotes = createFootnotes()
   const rows = report.rows ?? []
@@ -36,14 +31,12 @@ export async function render (ctx) {
   append(view,
     periodLine(report.period),
     level === 'legacy_district' ? h('p', { class: 'legacy-note', text: t('areas.legacyNote') }) : null,
-    report.legacyFields ? h('p', { class: 'notice warn', text: t('areas.legacyFields') }) : null,
     legend(),
     table(level, shown, footnotes, state.split),
     shown.length < rows.length ? h('p', { class: 'hidden-rows', text: t('areas.hiddenRows', { n: rows.length - shown.length }) }) : null,
     // The report's own notes are in English; the Vietnamese page carries its own wording above.
     getLang() === 'en' ? (report.notes ?? []).map((n) => h('p', { class: 'note', text: n })) : null,
-    exportLinks(report.legacyFields ? '/api/v1/reports/districts' : '/api/v1/reports/areas',
-      report.legacyFields ? { province: state.province } : { level, province: state.province, period: state.period, ...(state.split ? { split: state.split } : {}) }),
+    exportLinks('/api/v1/reports/areas', { level, province: state.province, period: state.period, ...(state.split ? { split: state.split } : {}) }),
     rulesNote(report.rules),
     footnotes.view())
 }
@@ -108,37 +101,4 @@ function splitValue (split) {
   if (split.by === 'connection_class') return t(`class.${split.value}`)
   if (split.by === 'time_band') return t(`band.${split.value}`)
   return split.value
-}
-
-/**
- * Rows from GET /reports/districts: its added `figures`/`coverage`/`targetEvaluations` when
- * present; otherwise the issue-2 plain fields, flagged so the page says they are per test and
- * carry no publication minimum.
- */
-function fromDistrictReport (d) {
-  const legacyFields = (d.districts ?? []).some((x) => x.figures === undefined)
-  return {
-    period: d.period ?? null,
-    rules: d.rules ?? null,
-    notes: d.note ? [d.note] : [],
-    legacyFields,
-    rows: (d.districts ?? []).map((x) => ({
-      area: { level: 'legacy_district', version: '2025-03', code: x.districtCode, name: x.districtName },
-      split: null,
-      coverage: x.coverage ?? { agentsEnrolled: x.agents, agentsReporting: null, validTests: x.validResults, representativeSamples: null, results: x.results },
-      figures: x.figures ?? plainFigures(x),
-      targets: x.targetEvaluations ?? []
-    }))
-  }
-}
-
-function plainFigures (x) {
-  const cell = (value) => ({ value, n: x.validResults, minN: null, basis: 'tests', status: value === null ? 'no_data' : 'ok' })
-  return {
-    downloadMean: cell(x.downloadMeanMbps),
-    downloadMedian: cell(x.downloadMedianMbps),
-    uploadMean: cell(x.uploadMeanMbps),
-    uploadMedian: cell(x.uploadMedianMbps),
-    idleLatencyMedianMs: cell(x.idleLatencyMedianMs)
-  }
 }
