@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { killTree, type Link } from './netns.js'
+import { killTree, type Link } from '../fixtures/netns.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))

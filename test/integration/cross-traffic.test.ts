@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { createLink, type Link } from '../helpers/netns.js'
+import { createLink, type Link } from '../fixtures/netns.js'
 import { competingFlow, runAgentTest, startServer } from '../helpers/netns-speedtest.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
 
