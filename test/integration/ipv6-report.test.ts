@@ -9,7 +9,8 @@ import { placeAgent } from '../../collector/geo/placement.js'
 import { AgencyStore, type Agency } from '../../collector/storage/agency-store.js'
 import { Ingestor } from '../../collector/ingest/ingest.js'
 import { seedsDir } from '../../collector/paths.js'
-import { RESULT_SCHEMA_VERSION, type Ipv6Result, type ResultRecord } from '../../shared/schemas/result.js'
+import type { Ipv6Result, ResultRecord } from '../../shared/schemas/result.js'
+import { ipv6Record as result } from '../fixtures/records.js'
 import { ServiceStore } from '../../collector/ipv6/service-store.js'
 import type { CheckName, CheckResult, Colour } from '../../collector/ipv6/checks.js'
 import { ipv6Report, type AreaRow } from '../../collector/ipv6/report.js'
@@ -19,32 +20,6 @@ import { attachIpv6Evidence, rebuildIpv6Evidence } from '../../collector/ipv6/ev
 
 const ulid = monotonicFactory()
 const H = 3_600_000
-
-/** An agent result as the agent sends it; `ipv6` for kind 'ipv6', `serverFamily` for a speed test. */
-function result (at: number, { ipv6 = null, serverFamily = null }: { ipv6?: Ipv6Result | null, serverFamily?: 4 | 6 | null }): ResultRecord {
-  const kind = ipv6 !== null ? 'ipv6' : 'speed'
-  return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    id: ulid(at),
-    seq: null,
-    kind,
-    status: 'ok',
-    measuredAt: new Date(at).toISOString(),
-    durationMs: 1000,
-    agentVersion: '0.1.0',
-    clock: { offsetMs: 0, sinceSyncS: 60 },
-    server: serverFamily === null ? null : { url: 'https://collector.example/speedtest', address: serverFamily === 6 ? '2001:db8::10' : '192.0.2.10', family: serverFamily, candidates: [] },
-    context: { os: 'linux', arch: 'x64', cpuModel: 'test', cores: 4, iface: 'ethernet', linkMbps: 1000, connectionClass: null, planDownMbps: null, planUpMbps: null, crossTraffic: null },
-    latency: null,
-    download: null,
-    upload: null,
-    ipv6,
-    flags: [],
-    flagReasons: [],
-    confidence: null,
-    error: null
-  }
-}
 
 function v6 (state: Ipv6Result['state'], { preferred = null }: { preferred?: boolean | null } = {}): Ipv6Result {
   const globalAddress = state !== 'none'
