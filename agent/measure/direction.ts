@@ -1,5 +1,5 @@
 import type { Direction, LoadedLatency } from '../../shared/schemas/result.js'
-import { throughputFigures, type WarmupBounds } from './goodput.js'
+import { streamAddTimes, throughputFigures, type WarmupBounds } from './goodput.js'
 import { latencyStats } from './latency.js'
 import type { TransferResult } from './transfer.js'
 
@@ -31,7 +31,7 @@ export function directionOf ({ t, bounds, streamsInitial, sampleIntervalMs, idle
   ceilingMbps: number | null
   family: 4 | 6 | null
 }): Direction {
-  const f = throughputFigures(t.samples, bounds)
+  const f = throughputFigures(t.samples, bounds, streamAddTimes(t.samples, t.streamSeries, streamsInitial))
   return {
     mbps: r3(f.goodputMbps) ?? 0,
     streamsInitial,
@@ -60,6 +60,8 @@ export function directionOf ({ t, bounds, streamsInitial, sampleIntervalMs, idle
     },
     stopReason: t.stopReason,
     rates1sMbps: f.rates1sMbps.map((v) => r3(v) as number),
+    excludedS: r3(f.excludedS) ?? 0,
+    endTrend: f.endTrend === null ? null : { change: r3(f.endTrend.change) as number, t: Number.isFinite(f.endTrend.t) ? r3(f.endTrend.t) as number : null, n: f.endTrend.n },
     forcedFamily: family,
     samples: {
       intervalMs: sampleIntervalMs,

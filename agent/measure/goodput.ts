@@ -24,6 +24,10 @@ export interface ThroughputFigures {
   cv1s: number | null
   /** 1-s rates over the steady window, Mbps. */
   rates1sMbps: number[]
+  /** Seconds after the warm-up left out because streams had just been added. */
+  excludedS: number
+  /** How the 1-s rates still move at the end of the window. */
+  endTrend: Trend | null
 }
 
 /** Bytes at time t by linear interpolation between samples (samples are monotonic in t). */
@@ -59,24 +63,100 @@ export function movingRates (samples: readonly Sample[], windowMs: number, fromM
   return out
 }
 
+/** A smoothed rate this far above the steady reference is still the start-up peak. */
+export const PEAK_SHARE = 1.15
+/** ... and has passed once the smoothed rate is back within 5 % of it. */
+export const SETTLED_SHARE = 1.05
+
 /**
  * Warm-up end: the first time the 1-s moving average reaches 90 % of the median of the
  * moving average over the second half of the test, clamped to [minS, maxS] (methodology.md
  * §7). Like iperf3's -O omit period and LibreSpeed's grace time, but detected, not fixed.
+ *
+ * A start-up peak must also have passed: under cubic with loss, slow start overshoots and
+ * the rate then falls for seconds (300/50 Mbit/s at 0.1 % loss: 285 down to ~57 Mbit/s,
+ * issue 10). When the smoothed rate is more than 15 % above the reference before maxS, the
+ * warm-up runs until it is back within 5 % of it, even past maxS, though never past the
+ * middle of the test.
  */
 export function detectWarmupEnd (samples: readonly Sample[], bounds: WarmupBounds): number | null {
   if (samples.length < 2) return null
   const start = (samples[0] as Sample).tMs
   const end = (samples[samples.length - 1] as Sample).tMs
+  const half = (end - start) / 2
   const smooth = movingRates(samples, 1000, start)
-  const secondHalf = smooth.filter((r) => r.tMs >= start + (end - start) / 2).map((r) => r.mbps)
+  const secondHalf = smooth.filter((r) => r.tMs >= start + half).map((r) => r.mbps)
   const ref = median(secondHalf)
   let tw = bounds.maxS * 1000
+  let peakEnd = 0
   if (ref !== null && ref > 0) {
     const hit = smooth.find((r) => r.mbps >= 0.9 * ref)
     if (hit !== undefined) tw = hit.tMs - start
+    // A start-up peak begins before maxS; it has passed once the rate is back near the reference.
+    const peak = smooth.findIndex((r) => r.tMs - start <= bounds.maxS * 1000 && r.mbps > PEAK_SHARE * ref)
+    if (peak >= 0) {
+      const down = smooth.findIndex((r, i) => i > peak && r.mbps <= SETTLED_SHARE * ref)
+      peakEnd = down >= 0 ? (smooth[down] as { tMs: number }).tMs - start : half
+    }
   }
-  return Math.min(bounds.maxS * 1000, Math.max(bounds.minS * 1000, tw)) / 1000
+  const clamped = Math.min(bounds.maxS * 1000, Math.max(bounds.minS * 1000, tw))
+  return Math.max(clamped, Math.min(peakEnd, half)) / 1000
+}
+
+/** Seconds after streams are added that stay out of the steady window: the new flows' slow start. */
+export const ADD_SETTLE_MS = 2000
+
+/** Times (ms) at which the open-stream count rose after the initial streams had all started. */
+export function streamAddTimes (samples: readonly Sample[], streamSeries: readonly number[], initialStreams: number): number[] {
+  const out: number[] = []
+  for (let i = 1; i < samples.length && i < streamSeries.length; i++) {
+    const prev = streamSeries[i - 1] as number
+    const cur = streamSeries[i] as number
+    if (cur > prev && cur > initialStreams) out.push((samples[i] as Sample).tMs)
+  }
+  return out
+}
+
+/** [from, to] minus the seconds after each add: the intervals the headline is measured over. */
+export function steadyIntervals (fromMs: number, toMs: number, addTimesMs: readonly number[], settleMs = ADD_SETTLE_MS): Array<[number, number]> {
+  let parts: Array<[number, number]> = [[fromMs, toMs]]
+  for (const t of addTimesMs) {
+    // A stream counted at sample t started within the sample before it.
+    const [a, b] = [t - 100, t + settleMs]
+    parts = parts.flatMap(([x, y]): Array<[number, number]> => b <= x || a >= y ? [[x, y]] : [...(a > x ? [[x, a] as [number, number]] : []), ...(b < y ? [[b, y] as [number, number]] : [])])
+  }
+  return parts.filter(([x, y]) => y - x > 1e-6)
+}
+
+/** The relative change the 1-s rates still make over the last `n` seconds, from a least-squares line. */
+export interface Trend { change: number, t: number, n: number }
+
+export function endTrend (rates: readonly number[], n = 6): Trend | null {
+  const y = rates.slice(-n)
+  if (y.length < 4) return null
+  const k = y.length
+  const mx = (k - 1) / 2
+  const my = y.reduce((a, b) => a + b, 0) / k
+  if (!(my > 0)) return null
+  let sxy = 0
+  let sxx = 0
+  for (let i = 0; i < k; i++) { sxy += (i - mx) * ((y[i] as number) - my); sxx += (i - mx) ** 2 }
+  const slope = sxy / sxx
+  let sse = 0
+  for (let i = 0; i < k; i++) sse += ((y[i] as number) - (my + slope * (i - mx))) ** 2
+  const se = Math.sqrt(sse / (k - 2) / sxx)
+  return { change: slope * (k - 1) / my, t: se > 0 ? slope / se : slope === 0 ? 0 : Infinity * Math.sign(slope), n: k }
+}
+
+/**
+ * Still trending at the end: the fitted line over the last six 1-s rates changes by at
+ * least 15 % of their mean and the slope is clear of the noise (|t| ≥ 3). A test like that
+ * has not found the line's sustained rate; it is flagged `unstable` and not counted.
+ */
+export const TREND_LIMIT = { change: 0.15, t: 3 } as const
+
+export function stillTrending (trend: Trend | null): boolean {
+  return trend !== null && Math.abs(trend.change) >= TREND_LIMIT.change && Math.abs(trend.t) >= TREND_LIMIT.t
 }
 
 /** Rates of consecutive whole seconds from `fromMs` to `toMs`, Mbps. */
@@ -104,7 +184,7 @@ export function ooklaTrimmedMbps (samples: readonly Sample[]): number | null {
   return trimmedMean(rates, 0.3, 0.1)
 }
 
-export function throughputFigures (samples: readonly Sample[], bounds: WarmupBounds): ThroughputFigures {
+export function throughputFigures (samples: readonly Sample[], bounds: WarmupBounds, addTimesMs: readonly number[] = []): ThroughputFigures {
   const empty: ThroughputFigures = {
     goodputMbps: null,
     warmupEndS: null,
@@ -116,7 +196,9 @@ export function throughputFigures (samples: readonly Sample[], bounds: WarmupBou
     trimmedMeanMbps: null,
     min1sMbps: null,
     cv1s: null,
-    rates1sMbps: []
+    rates1sMbps: [],
+    excludedS: 0,
+    endTrend: null
   }
   if (samples.length < 2) return { ...empty, bytes: samples[0]?.bytes ?? 0 }
   const first = samples[0] as Sample
@@ -131,13 +213,18 @@ export function throughputFigures (samples: readonly Sample[], bounds: WarmupBou
   const detected = detectWarmupEnd(samples, bounds)
   const warmupEndS = detected === null ? null : Math.min(detected, durationMs / 2000)
   const twMs = first.tMs + (warmupEndS ?? 0) * 1000
-  const windowMs = last.tMs - twMs
-  const goodput = windowMs > 0 ? mbps(last.bytes - bytesAt(samples, twMs), windowMs) : null
-  const rates = oneSecondRates(samples, twMs, last.tMs)
+  // The seconds after a stream was added are left out: its slow start is a spike, not the line.
+  const parts = twMs < last.tMs ? steadyIntervals(twMs, last.tMs, addTimesMs) : []
+  const windowMs = parts.reduce((a, [x, y]) => a + (y - x), 0)
+  const windowBytes = parts.reduce((a, [x, y]) => a + bytesAt(samples, y) - bytesAt(samples, x), 0)
+  const goodput = windowMs > 0 ? mbps(windowBytes, windowMs) : null
+  const rates = parts.flatMap(([x, y]) => oneSecondRates(samples, x, y))
   return {
     goodputMbps: goodput,
     warmupEndS,
     windowS: Math.max(0, windowMs / 1000),
+    excludedS: Math.max(0, (last.tMs - twMs - windowMs) / 1000),
+    endTrend: endTrend(rates),
     durationS: durationMs / 1000,
     bytes: last.bytes - first.bytes,
     meanWholeMbps: last.tMs > fb.tMs ? mbps(last.bytes - fb.bytes, last.tMs - fb.tMs) : null,

@@ -20,26 +20,34 @@ export function rateOverSecondEndingAt (samples: readonly Sample[], tMs: number)
   return mbps(bytesAt(samples, tMs) - bytesAt(samples, tMs - 1000), 1000)
 }
 
+/** No further add until the streams added last have had this long to reach their share. */
+export const RAMP_SETTLE_MS = 2000
+
 /**
  * Whether to add streams at `tMs`: only in the first half of the test, below the maximum,
- * and only if the last second's aggregate rate rose by at least 10 % over the second before
- * (Ookla's dynamic connection scaling; the RPM draft adds flows while goodput still grows).
- * Needs two whole seconds of data, so a rise "from nothing" never counts.
+ * and only while the aggregate rate still rises as a trend: each of the last three whole
+ * seconds above the one before, by 10 % or more from the first to the third (Ookla's dynamic
+ * connection scaling; the RPM draft adds flows while goodput still grows). One noisy second
+ * is not a trend: on a lossy cubic path single-second jumps had the same path ramp to 14
+ * streams in one run and stay at 4 in the next (issue 10). Streams added less than
+ * RAMP_SETTLE_MS ago are still in slow start, so the rise they cause is not evidence either.
  */
-export function shouldAddStreams ({ samples, tMs, maxMs, streams, maxStreams = MAX_STREAMS }: {
+export function shouldAddStreams ({ samples, tMs, maxMs, streams, maxStreams = MAX_STREAMS, lastAddMs = null }: {
   samples: readonly Sample[]
   tMs: number
   maxMs: number
   streams: number
   maxStreams?: number
+  /** When streams were last added by the ramp; null if never. */
+  lastAddMs?: number | null
 }): boolean {
-  if (streams >= maxStreams || tMs > maxMs / 2 || tMs < 2000) return false
+  if (streams >= maxStreams || tMs > maxMs / 2 || tMs < 3000) return false
+  if (lastAddMs !== null && tMs - lastAddMs < RAMP_SETTLE_MS) return false
   const last = samples[samples.length - 1]
   if (last === undefined || last.tMs < tMs - 150) return false
-  const now = rateOverSecondEndingAt(samples, tMs)
-  const before = rateOverSecondEndingAt(samples, tMs - 1000)
-  if (!(before > 0)) return false
-  return now >= before * (1 + RAMP_MIN_RISE)
+  const [a, b, c] = [2000, 1000, 0].map((back) => rateOverSecondEndingAt(samples, tMs - back)) as [number, number, number]
+  if (!(a > 0)) return false
+  return b > a && c > b && c >= a * (1 + RAMP_MIN_RISE)
 }
 
 export interface EarlyStopRule {

@@ -11,7 +11,7 @@ import { rankServers, type RankedServer } from './select.js'
 import { runTransfer } from './transfer.js'
 import { FlagSet, FULL_WINDOW_S, clientLimitedReasons, localLinkReason, overallConfidence } from './validity.js'
 import { accountCrossTraffic, crossTrafficReason, ifaceReading, type CrossTrafficFigures } from './cross-traffic.js'
-import { bytesAt } from './goodput.js'
+import { bytesAt, stillTrending } from './goodput.js'
 import { readInterfaceCounters, type InterfaceCounters } from '../platform/net-counters.js'
 import { interfaceForAddress, linkInfo, linkLayer } from '../platform/link.js'
 import type { TransferResult } from './transfer.js'
@@ -159,6 +159,7 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
       if (t.byteCapped) flags.add('byte_capped', `${dir}: stopped at the per-test byte cap of ${byteCap} bytes after ${d.durationS} s`)
       if (d.windowS < FULL_WINDOW_S && t.stopReason !== 'early_stop') flags.add('unstable', `${dir}: steady window ${d.windowS} s is shorter than ${FULL_WINDOW_S} s`)
       else if (d.cv1s !== null && d.cv1s > 0.35) flags.add('unstable', `${dir}: 1-s rates vary with CV ${d.cv1s} > 0.35`)
+      if (d.endTrend != null && stillTrending({ ...d.endTrend, t: d.endTrend.t ?? Infinity })) flags.add('unstable', `${dir}: the 1-s rates still ${d.endTrend.change > 0 ? 'rise' : 'fall'} at the end (${Math.round(d.endTrend.change * 100)} % over the last ${d.endTrend.n} s, t = ${d.endTrend.t ?? '∞'}): no sustained rate yet`)
       for (const reason of clientLimitedReasons(dir, d, ceiling)) flags.add('client_limited', reason)
       results[dir] = d
       if (t.stopReason === 'aborted') { record.error = { code: 'TOCDO_ERR_MEASUREMENT_FAILED', detail: `${dir}: aborted` }; break }

@@ -269,7 +269,8 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
         }
       })()
 
-  let nextRampMs = 2000
+  let nextRampMs = 3000
+  let lastAddMs: number | null = null
   try {
     while (!state.stopped) {
       await clock.sleep(opts.sampleIntervalMs, controller.signal).catch(() => {})
@@ -290,8 +291,9 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
         opts.onSample?.(s, started, s.tMs >= 1000 ? rateOverSecondEndingAt(samples, s.tMs) : (s.bytes * 8) / (s.tMs * 1000))
         if (s.tMs >= nextRampMs) {
           nextRampMs += 1000
-          if (started >= target && shouldAddStreams({ samples, tMs: s.tMs, maxMs: opts.maxMs, streams: target, maxStreams })) {
+          if (started >= target && shouldAddStreams({ samples, tMs: s.tMs, maxMs: opts.maxMs, streams: target, maxStreams, lastAddMs })) {
             target = Math.min(maxStreams, target + RAMP_STEP)
+            lastAddMs = s.tMs
             startPending()
           }
         }

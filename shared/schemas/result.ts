@@ -73,6 +73,10 @@ export const Direction = Type.Object({
   stopReason: Type.Optional(Type.Union([Type.Literal('time_cap'), Type.Literal('early_stop'), Type.Literal('byte_cap'), Type.Literal('streams_failed'), Type.Literal('aborted')])),
   /** 1.1: 1-s rates over the steady window, Mbps (the series behind p90_1sMbps, min1sMbps and cv1s). */
   rates1sMbps: Type.Optional(Type.Array(Mbps, { maxItems: 600 })),
+  /** 1.2: seconds of the steady window left out because streams had just been added (their slow start). */
+  excludedS: Type.Optional(Type.Number({ minimum: 0 })),
+  /** 1.2: least-squares line over the last (up to six) 1-s rates: relative change across them and its t statistic (null: no scatter). */
+  endTrend: Type.Optional(Nullable(Type.Object({ change: Type.Number(), t: Nullable(Type.Number()), n: Type.Integer({ minimum: 0 }) }))),
   /** 1.1: address family the transfer connections were forced to; null when the OS chose. */
   forcedFamily: Type.Optional(Nullable(Type.Union([Type.Literal(4), Type.Literal(6)]))),
   samples: Type.Object({

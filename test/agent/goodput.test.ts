@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bytesAt, detectWarmupEnd, DOWNLOAD_WARMUP, oneSecondRates, ooklaTrimmedMbps, throughputFigures, UPLOAD_WARMUP, type Sample } from '../../agent/measure/goodput.js'
+import { bytesAt, detectWarmupEnd, DOWNLOAD_WARMUP, endTrend, oneSecondRates, ooklaTrimmedMbps, steadyIntervals, stillTrending, streamAddTimes, throughputFigures, UPLOAD_WARMUP, type Sample } from '../../agent/measure/goodput.js'
 
 /** Cumulative samples every 100 ms from a rate function (Mbps at time t in seconds). */
 function series (durationS: number, rateMbps: (tS: number) => number, stepMs = 100): Sample[] {
@@ -98,5 +98,55 @@ describe('goodput and secondary figures', () => {
     expect(bytesAt(s, -5)).toBe(0)
     expect(bytesAt(s, 900)).toBe(2000)
     expect(oneSecondRates(s, 0, 300)).toEqual([])
+  })
+})
+
+/** Cumulative samples every 100 ms from recorded 1-s rates (Mbps), flat within each second. */
+function fromRates (rates: readonly number[]): Sample[] {
+  return series(rates.length, (t) => rates[Math.min(rates.length - 1, Math.floor(t))] as number)
+}
+
+describe('steady-state window on lossy cubic paths (issue 10)', () => {
+  it('300/50 at 0.1 % loss: the window starts after the start-up peak has passed, not at 1 s', () => {
+    // The shape quoted in the issue: the 1-s rates fall from a 285 Mbit/s start-up peak to ~57;
+    // the old detector ended the warm-up at 1 s and reported 98.6.
+    const rates = [140, 285, 230, 170, 120, 85, 66, 59, 57, 56, 58, 57, 55, 58, 57]
+    const f = throughputFigures(fromRates(rates), DOWNLOAD_WARMUP)
+    expect(f.warmupEndS).toBeGreaterThanOrEqual(6)
+    expect(f.goodputMbps).toBeGreaterThan(55)
+    expect(f.goodputMbps).toBeLessThan(60)
+    expect(stillTrending(f.endTrend)).toBe(false)
+  })
+
+  it('leaves out the seconds after streams are added, so a late add puts no spike in the window', () => {
+    // 4 streams at 60 Mbit/s; 2 more at 7.3 s spike the rate for ~1.5 s, then the line is the same.
+    const rates = [30, 58, 60, 61, 59, 60, 60, 60, 110, 75, 60, 61, 59, 60, 60]
+    const s = fromRates(rates)
+    const streams = s.map((x) => x.tMs >= 7300 ? 6 : 4)
+    const adds = streamAddTimes(s, streams, 4)
+    expect(adds).toEqual([7300])
+    const withAdd = throughputFigures(s, DOWNLOAD_WARMUP, adds)
+    expect(withAdd.excludedS).toBeCloseTo(2.1, 1)
+    expect(withAdd.goodputMbps).toBeGreaterThan(59)
+    expect(withAdd.goodputMbps).toBeLessThan(61)
+    // Without the exclusion the spike lifts the figure by over 5 %.
+    expect(throughputFigures(s, DOWNLOAD_WARMUP).goodputMbps).toBeGreaterThan(64)
+  })
+
+  it('steadyIntervals cuts each add out of the window', () => {
+    expect(steadyIntervals(1000, 10_000, [3000, 8500])).toEqual([[1000, 2900], [5000, 8400]])
+    expect(steadyIntervals(1000, 10_000, [])).toEqual([[1000, 10_000]])
+  })
+
+  it('a test whose 1-s rates still fall at the end is trending; a noisy but flat one is not', () => {
+    const falling = throughputFigures(fromRates([100, 180, 170, 160, 150, 140, 130, 120, 110, 100, 92, 85]), DOWNLOAD_WARMUP)
+    expect(stillTrending(falling.endTrend)).toBe(true)
+    expect(falling.endTrend!.change).toBeLessThan(-0.15)
+    // ±20 % noise around 50 Mbit/s, as on a 1 % loss path.
+    const noisy = throughputFigures(fromRates([20, 45, 60, 42, 58, 40, 61, 44, 57, 41, 60, 43, 58, 42, 59]), DOWNLOAD_WARMUP)
+    expect(stillTrending(noisy.endTrend)).toBe(false)
+    // Still rising at the end (a slow ramp that never settled).
+    expect(stillTrending(endTrend([40, 48, 55, 63, 70, 78]))).toBe(true)
+    expect(endTrend([1, 2, 3])).toBeNull()
   })
 })

@@ -21,15 +21,28 @@ describe('dynamic stream ramp (methodology.md §5)', () => {
     const flat = series(4, (t) => t < 2 ? 100 : 108)
     expect(shouldAddStreams({ samples: flat, tMs: 3000, maxMs: 15_000, streams: 4 })).toBe(false)
   })
-  it('never adds in the second half of the test, at the maximum, or before two whole seconds', () => {
+  it('decides on a trend: one noisy second up is not a rise', () => {
+    // 1-s rates 60, 50, 66: the last second is 10 % above the first, but the middle fell.
+    const noisy = series(4, (t) => t < 1 ? 60 : t < 2 ? 60 : t < 3 ? 50 : 66)
+    expect(shouldAddStreams({ samples: noisy, tMs: 4000, maxMs: 15_000, streams: 4 })).toBe(false)
+    // 50, 60, 66: rising each second and 32 % in all.
+    const trend = series(4, (t) => t < 2 ? 50 : t < 3 ? 60 : 66)
+    expect(shouldAddStreams({ samples: trend, tMs: 4000, maxMs: 15_000, streams: 4 })).toBe(true)
+  })
+  it('waits for the streams it added last to settle', () => {
+    const long = series(6, (t) => 100 * (1 + t))
+    expect(shouldAddStreams({ samples: long, tMs: 5000, maxMs: 15_000, streams: 6, lastAddMs: 4000 })).toBe(false)
+    expect(shouldAddStreams({ samples: long, tMs: 6000, maxMs: 15_000, streams: 6, lastAddMs: 4000 })).toBe(true)
+  })
+  it('never adds in the second half of the test, at the maximum, or before three whole seconds', () => {
     const long = series(9, (t) => 100 * (1 + t))
     expect(shouldAddStreams({ samples: long, tMs: 8000, maxMs: 15_000, streams: 4 })).toBe(false)
     expect(shouldAddStreams({ samples: rising, tMs: 3000, maxMs: 15_000, streams: MAX_STREAMS })).toBe(false)
-    expect(shouldAddStreams({ samples: rising, tMs: 1500, maxMs: 15_000, streams: 4 })).toBe(false)
+    expect(shouldAddStreams({ samples: rising, tMs: 2500, maxMs: 15_000, streams: 4 })).toBe(false)
   })
   it('does not count a rise from nothing (a stalled first second)', () => {
     const stalled = series(3, (t) => t < 1 ? 0 : 50)
-    expect(shouldAddStreams({ samples: stalled, tMs: 2000, maxMs: 15_000, streams: 2 })).toBe(false)
+    expect(shouldAddStreams({ samples: stalled, tMs: 3000, maxMs: 15_000, streams: 2 })).toBe(false)
   })
 })
 
