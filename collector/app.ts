@@ -6,6 +6,7 @@ import dbPlugin, { databaseFile } from './plugins/db.js'
 import authPlugin from './plugins/auth.js'
 import fleetPlugin from './fleet/plugin.js'
 import { errorHandler } from './plugins/error-handler.js'
+import bodyShapePlugin from './plugins/body-shape.js'
 import { healthRoutes } from './routes/health.js'
 import { resultRoutes } from './routes/results.js'
 import { reportRoutes } from './routes/reports.js'
@@ -28,6 +29,7 @@ import { pingFastPath } from './speedtest/ping-fast-path.js'
 async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<CollectorConfig>, dbFile?: string }): Promise<void> {
   const { config } = opts
   fastify.setErrorHandler(errorHandler)
+  await fastify.register(bodyShapePlugin)
   // Before any route, so the OpenAPI document at /docs sees them all.
   await fastify.register(openapiPlugin, { version: TOCDO_VERSION })
 

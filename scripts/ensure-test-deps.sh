@@ -2,12 +2,16 @@
 # Installs the system packages the test suite needs, when they are missing:
 #   chromium  - the dashboard's browser test drives Debian's Chromium with playwright-core
 #   iproute2  - IPv6 and link tests build network namespaces with `ip netns`
+#   nginx     - the reverse-proxy test runs the configuration docs/operations.md gives
+#   openssl   - TLS tests generate their certificates
 # Runs before `npm test` (npm's pretest). Needs root and a Debian-like system to install;
 # otherwise it only reports what is missing and the tests that need it will say so.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || missing+=(nginx)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-test-deps: installing ${missing[*]}" >&2

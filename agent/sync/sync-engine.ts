@@ -49,7 +49,8 @@ export interface SyncStep {
 
 const HOUR_MS = 3_600_000
 const MIN_BATCH = 10
-const MAX_400_REPEATS = 3
+/** The same refusal of the same batch this many times in a row means one of its records is poison. */
+const MAX_SAME_FAILURE = 3
 /** Successful syncs at a reduced batch size before trying twice as many again. */
 const GROW_AFTER_OK = 20
 
@@ -59,7 +60,14 @@ export class SyncEngine {
   private failures = 0
   private batchLimit: number
   private okSinceShrink = 0
-  private bad400: { key: string, count: number } | null = null
+  /** The last refusal: which batch (seq range), which status and code, how many times in a row. */
+  private strike: { key: string, count: number } | null = null
+  /**
+   * A single result the collector failed on (5xx) MAX_SAME_FAILURE times: the next sync carries
+   * the heartbeat alone; if the collector takes that, the fault is the record's and it becomes a
+   * dead letter; if not, the collector itself is failing and the record stays pending.
+   */
+  private suspect: { seq: number, reason: string } | null = null
   private readonly d: SyncEngineDeps & { intervalMs: number, maxItems: number, maxBytes: number, backoffBaseMs: number, backoffCapMs: number }
 
   constructor (deps: SyncEngineDeps) {
@@ -112,6 +120,7 @@ export class SyncEngine {
   private pickBatch (): PendingRow[] {
     if (this.state !== 'active') return []
     if (this.upgradeRequiredSince !== null && this.d.clock.wall() - this.upgradeRequiredSince < HOUR_MS) return []
+    if (this.suspect !== null) return []
     return this.d.outbox.nextBatch(this.batchLimit, this.d.maxBytes)
   }
 
@@ -145,18 +154,10 @@ export class SyncEngine {
       log.warn({ ...ctx, action, retryInS: delayMs === null ? null : Math.round(delayMs / 1000) }, 'collector refused the sync')
       return { delayMs, status: outcome.status, sent: rows.length, action }
     }
+    if (outcome.status === 400 || (outcome.status >= 500 && outcome.status !== 503 && outcome.status !== 507)) {
+      return this.onRepeatedFailure(rows, outcome.status, `${outcome.code}: ${outcome.message}`, step)
+    }
     switch (outcome.status) {
-      case 400: {
-        if (rows.length === 0) return step(this.backoff(), 'back off')
-        const key = `${rows[0]?.seq}-${rows[rows.length - 1]?.seq}`
-        this.bad400 = this.bad400?.key === key ? { key, count: this.bad400.count + 1 } : { key, count: 1 }
-        if (this.bad400.count >= MAX_400_REPEATS) {
-          outbox.markDead(rows.map((r) => r.seq), 'rejected', `the collector refused this batch as malformed ${MAX_400_REPEATS} times: ${outcome.code}: ${outcome.message}`)
-          this.bad400 = null
-          return step(this.backoff(), `marked ${rows.length} results dead`)
-        }
-        return step(this.backoff(), `retry (${this.bad400.count} of ${MAX_400_REPEATS})`)
-      }
       case 401:
         // Never delete the identity: a 401 may be a collector misconfiguration (SIMET).
         return step(Math.max(this.d.backoffBaseMs, this.backoff()), 'keep identity, retry')
@@ -185,10 +186,50 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * A refusal that may come from one record of the batch (400, or a 5xx other than busy): the
+   * same refusal of the same batch MAX_SAME_FAILURE times splits it in half, so the records
+   * before the poison one go through; a single record refused that often becomes a dead letter
+   * (for a 5xx only once a heartbeat-only sync shows that the collector itself works). Nothing
+   * else is ever dropped, and one poison record no longer blocks every later result.
+   */
+  private onRepeatedFailure (rows: PendingRow[], status: number, reason: string, step: (delayMs: number | null, action: string) => SyncStep): SyncStep {
+    if (rows.length === 0) {
+      // The heartbeat alone failed: whatever it is, it is not a record's fault.
+      return step(this.backoff(), this.suspect === null ? 'back off' : 'back off; the suspect record stays pending')
+    }
+    const key = `${rows[0]?.seq}-${rows[rows.length - 1]?.seq}:${status}:${reason}`
+    this.strike = this.strike?.key === key ? { key, count: this.strike.count + 1 } : { key, count: 1 }
+    if (this.strike.count < MAX_SAME_FAILURE) return step(this.backoff(), `retry (${this.strike.count} of ${MAX_SAME_FAILURE})`)
+    this.strike = null
+    if (rows.length > 1) {
+      this.batchLimit = Math.ceil(rows.length / 2)
+      this.okSinceShrink = 0
+      // Searching for the poison record is progress, not a collector outage: no growing back-off.
+      this.failures = 0
+      return step(this.backoff(), `batch split to ${this.batchLimit} to isolate the record the collector refuses`)
+    }
+    const row = rows[0] as PendingRow
+    const why = `the collector refused this result alone ${MAX_SAME_FAILURE} times (HTTP ${status} ${reason})`
+    if (status === 400) {
+      this.d.outbox.markDead([row.seq], 'rejected', why)
+      this.failures = 0
+      return step(this.backoff(), `result ${row.resultId} marked dead`)
+    }
+    this.suspect = { seq: row.seq, reason: why }
+    return step(this.backoff(), `result ${row.resultId} suspected; checking the collector with a heartbeat-only sync`)
+  }
+
   private onSuccess (reply: SyncReply, rows: PendingRow[], tSend: number, rtt: number): SyncStep {
     const { outbox, log } = this.d
     this.failures = 0
-    this.bad400 = null
+    this.strike = null
+    const clearedSuspect = this.suspect !== null && rows.length === 0
+    if (clearedSuspect && this.suspect !== null) {
+      outbox.markDead([this.suspect.seq], 'rejected', `${this.suspect.reason}, while it took a heartbeat-only sync`)
+      log.warn({ seq: this.suspect.seq, reason: this.suspect.reason }, 'result the collector cannot store moved to the dead letters')
+      this.suspect = null
+    }
     if (this.state === 'revoked') this.setState('active')
     if (rows.length > 0 && this.upgradeRequiredSince !== null && reply.acks.accepted + reply.acks.duplicate > 0) {
       this.upgradeRequiredSince = null
@@ -205,7 +246,7 @@ export class SyncEngine {
     }
     log.info({ sent: rows.length, ...applied, acks: { accepted: reply.acks.accepted, duplicate: reply.acks.duplicate, conflict: reply.acks.conflict, rejected: reply.acks.rejected }, rttMs: Math.round(rtt), clock: this.d.estimator.get() }, 'synced')
     // A full batch means more are waiting: drain in quick succession rather than every 5 min.
-    const more = rows.length > 0 && applied.untouched < rows.length && outbox.stats().pending > 0 && this.state === 'active'
+    const more = (clearedSuspect || (rows.length > 0 && applied.untouched < rows.length)) && outbox.stats().pending > 0 && this.state === 'active'
     const delayMs = this.state === 'revoked' ? HOUR_MS : more ? 1000 + this.d.random() * 1000 : this.normalDelay(reply.nextSyncS)
     return { delayMs, status: 200, sent: rows.length, action: more ? 'drain' : 'ok' }
   }

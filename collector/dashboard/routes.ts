@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { API_PREFIX } from '../../shared/protocol.js'
 import { agentHealthReport, type AgentHealthFilter } from './agent-health.js'
+import { publicAgentId } from '../reports/public-view.js'
 
 export const AGENT_HEALTH_PATH = `${API_PREFIX}/reports/agent-health`
 
@@ -26,6 +27,8 @@ export async function agentHealthRoutes (fastify: FastifyInstance): Promise<void
     const filter: AgentHealthFilter = {}
     if (q.province !== undefined) filter.province = { version: q.version, code: q.province }
     if (q.agency !== undefined) filter.agencyId = q.agency
-    return agentHealthReport(fastify.db, filter)
+    const report = agentHealthReport(fastify.db, filter)
+    // The public sees an agent by its short id only; the full id is the admin API's (issue 11).
+    return { ...report, agents: report.agents.map((a) => ({ ...a, id: publicAgentId(a.id) })) }
   })
 }

@@ -30,9 +30,10 @@ interface Job {
  * The single writer: items from concurrent requests are queued and committed together in
  * one transaction (one fsync under synchronous=FULL) every `intervalMs` or `maxRows` rows,
  * and each request is answered only after the transaction holding its items has committed
- * (fleet-protocol.md §16). A failed commit rolls back the whole group and every request
- * in it gets the error, so an acknowledged item is always on disk and an unacknowledged one
- * is either absent or will be found as a duplicate on resend.
+ * (fleet-protocol.md §16). A failed commit rolls back the whole group; its requests are then
+ * committed again one by one, so only the request that makes the transaction fail gets the
+ * error and another agent's valid sync never does (issue 11). An acknowledged item is always
+ * on disk and an unacknowledged one is either absent or will be found as a duplicate on resend.
  *
  * Durability without blocking the event loop: the group's transaction runs with
  * synchronous=NORMAL (in WAL mode: no fsync at commit), then the WAL file is fsynced on
@@ -51,7 +52,7 @@ export class GroupCommitter {
   #immediate: NodeJS.Immediate | null = null
   #closed = false
   /** Figures for health and the bench. */
-  readonly stats = { commits: 0, rows: 0, jobs: 0, maxGroupJobs: 0, busyRefusals: 0 }
+  readonly stats = { commits: 0, rows: 0, jobs: 0, maxGroupJobs: 0, busyRefusals: 0, groupRetries: 0, failedJobs: 0 }
 
   readonly #walFile: string | null
   /** WAL checkpoints on a worker thread, off the commit path. */
@@ -104,33 +105,59 @@ export class GroupCommitter {
     if (jobs.length === 0) return
     this.#queue = []
     this.#queuedRows = 0
-    let outcomes: IngestOutcome[]
+    const started = performance.now()
+    let committed: Array<{ job: Job, outcome: IngestOutcome }>
+    this.#db.pragma('synchronous = NORMAL')
     try {
-      this.#db.pragma('synchronous = NORMAL')
-      outcomes = this.#db.transaction(() => {
-        const out = this.#ingestor.storeAll(jobs.map((j) => j.batch))
-        for (const job of jobs) job.also?.()
-        return out
-      })()
-    } catch (err) {
-      for (const job of jobs) job.reject(err)
-      return
+      try {
+        const outcomes = this.#commit(jobs)
+        committed = jobs.map((job, i) => ({ job, outcome: outcomes[i] as IngestOutcome }))
+      } catch {
+        // Something in the group fails the transaction: find it by committing each request alone.
+        this.stats.groupRetries++
+        committed = []
+        for (const job of jobs) {
+          try {
+            committed.push({ job, outcome: this.#commit([job])[0] as IngestOutcome })
+          } catch (err) {
+            this.stats.failedJobs++
+            job.reject(err)
+          }
+        }
+      }
     } finally {
       this.#db.pragma('synchronous = FULL')
     }
+    this.onCommit?.({ jobs: committed.length, rows: committed.reduce((n, c) => n + c.job.batch.rows.length, 0), commitMs: performance.now() - started })
+    if (committed.length === 0) return
     this.stats.commits++
-    this.stats.jobs += jobs.length
-    this.stats.maxGroupJobs = Math.max(this.stats.maxGroupJobs, jobs.length)
+    this.stats.jobs += committed.length
+    this.stats.maxGroupJobs = Math.max(this.stats.maxGroupJobs, committed.length)
+    const fsyncStarted = performance.now()
     this.#syncWal().then(() => {
-      jobs.forEach((job, i) => {
+      this.onFsync?.(performance.now() - fsyncStarted)
+      for (const { job, outcome } of committed) {
         this.stats.rows += job.batch.rows.length
-        job.resolve(outcomes[i] as IngestOutcome)
-      })
+        job.resolve(outcome)
+      }
     }, (err: unknown) => {
       // Committed but not known to be durable: not acknowledged; a resend is a duplicate.
-      for (const job of jobs) job.reject(err)
+      for (const { job } of committed) job.reject(err)
     })
   }
+
+  /** One transaction over these jobs' batches and their heartbeats; throws (rolled back) if any write fails. */
+  #commit (jobs: readonly Job[]): IngestOutcome[] {
+    return this.#db.transaction(() => {
+      const out = this.#ingestor.storeAll(jobs.map((j) => j.batch))
+      for (const job of jobs) job.also?.()
+      return out
+    })()
+  }
+
+  /** Observers for metrics: each group's commit time and size, and each WAL fsync's time, ms. */
+  onCommit: ((c: { jobs: number, rows: number, commitMs: number }) => void) | null = null
+  onFsync: ((ms: number) => void) | null = null
 
   /** fsync of the WAL file (every write of the file, whichever descriptor made it). */
   async #syncWal (): Promise<void> {

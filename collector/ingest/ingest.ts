@@ -4,6 +4,8 @@ import type { Agency, AgentRow } from '../storage/agency-store.js'
 import { DISQUALIFYING_FLAGS, RESULT_SCHEMA_MAJOR, ResultRecord, type ItemAck } from '../../shared/schemas/result.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
 import { correctClock } from './clock.js'
+import { RECORD_SHAPE, shapeProblem } from '../../shared/schemas/shape.js'
+import { ictMonth } from '../aggregation/time-bands.js'
 import { TocdoError } from '../../shared/errors.js'
 
 const validateRecord = compileValidator(ResultRecord)
@@ -109,20 +111,33 @@ export class Ingestor {
     })
   }
 
-  /** Validation and row building, no database access. */
+  /**
+   * Validation and row building, no database access. Everything that can throw on a record's
+   * data (serialising it, the clock and rollup time arithmetic) runs here, before the record
+   * joins a group commit, so a record that breaks it is rejected alone (issue 11) instead of
+   * failing the transaction every other request shares.
+   */
   prepare (agent: AgentRow, agency: Agency, items: readonly unknown[], receivedAt = Date.now()): PreparedBatch {
     const batch: PreparedBatch = { agentId: agent.id, items: new Array<ItemAck>(items.length), rows: [], rejected: 0 }
     items.forEach((item, index) => {
-      const reason = this.#reject(item, receivedAt)
-      if (reason !== null) {
+      let reason = this.#reject(item, receivedAt)
+      let params: Record<string, unknown> | null = null
+      if (reason === null) {
+        try {
+          params = this.#row(agent, agency, item as ResultRecord, receivedAt)
+        } catch (err) {
+          reason = { field: '/', message: `record could not be processed: ${(err as Error).message}` }
+        }
+      }
+      if (reason !== null || params === null) {
         const id = typeof item === 'object' && item !== null && typeof (item as { id?: unknown }).id === 'string'
-          ? (item as { id: string }).id
+          ? ((item as { id: string }).id).slice(0, 64)
           : null
-        batch.items[index] = { id, status: 'rejected', reason: reason.message, field: reason.field }
+        batch.items[index] = { id, status: 'rejected', reason: reason?.message ?? 'record could not be processed', field: reason?.field ?? '/' }
         batch.rejected++
         return
       }
-      batch.rows.push({ index, params: this.#row(agent, agency, item as ResultRecord, receivedAt) })
+      batch.rows.push({ index, params })
     })
     return batch
   }
@@ -160,6 +175,8 @@ export class Ingestor {
 
   /** Why an item cannot be stored, naming the field; null when it can. */
   #reject (item: unknown, receivedAt: number): { field: string, message: string } | null {
+    const shape = shapeProblem(item, RECORD_SHAPE)
+    if (shape !== null) return { field: shape.field, message: `${shape.field}: ${shape.message}` }
     if (!validateRecord.check(item)) {
       const [first] = validateRecord.errors(item, 1)
       return first === undefined
@@ -180,6 +197,9 @@ export class Ingestor {
     const raw = JSON.stringify(r)
     const measuredAt = Date.parse(r.measuredAt)
     const clock = correctClock({ measuredAtMs: measuredAt, offsetMs: r.clock.offsetMs, sinceSyncS: r.clock.sinceSyncS, receivedAtMs: receivedAt })
+    // The rollup listener files the row under these inside the transaction; computing them here
+    // first makes a time they cannot handle (RangeError: Invalid time value) this record's error.
+    ictMonth(clock.correctedMs)
     return {
       agentId: agent.id,
       resultId: r.id,

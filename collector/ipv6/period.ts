@@ -1,4 +1,5 @@
 import { TocdoError } from '../../shared/errors.js'
+import { MAX_YEAR, MIN_YEAR } from '../../shared/schemas/calendar.js'
 
 /** A report period: a calendar month (YYYY-MM) or an ISO week (YYYY-Www), in UTC. */
 export interface Period { id: string, kind: 'month' | 'week', from: number, to: number }
@@ -28,11 +29,13 @@ export function parsePeriod (text: string | undefined, now: number): Period {
   const month = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(raw)
   if (month !== null) {
     const y = Number(month[1]); const m = Number(month[2]) - 1
+    if (y < MIN_YEAR || y > MAX_YEAR) throw periodError(raw)
     return { id: raw, kind: 'month', from: Date.UTC(y, m, 1), to: Date.UTC(y, m + 1, 1) }
   }
   const week = /^(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])$/.exec(raw)
   if (week !== null) {
     const y = Number(week[1]); const w = Number(week[2])
+    if (y < MIN_YEAR || y > MAX_YEAR) throw periodError(raw)
     const from = isoWeekStart(y, w)
     if (isoWeekOf(from).year !== y) throw periodError(raw)
     return { id: raw, kind: 'week', from, to: from + 7 * DAY }
@@ -43,7 +46,7 @@ export function parsePeriod (text: string | undefined, now: number): Period {
 }
 
 function periodError (raw: string): TocdoError {
-  return new TocdoError('TOCDO_ERR_VALIDATION', `period=${raw} is not a month (2026-11), an ISO week (2026-W47), "month" or "week"`, { details: { field: 'period' } })
+  return new TocdoError('TOCDO_ERR_VALIDATION', `period=${raw} is not a month (2026-11), an ISO week (2026-W47), "month" or "week", in the years ${MIN_YEAR}–${MAX_YEAR}`, { details: { field: 'period' } })
 }
 
 export function previousPeriod (p: Period): Period {

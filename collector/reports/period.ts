@@ -1,4 +1,5 @@
 import { TocdoError } from '../../shared/errors.js'
+import { isCalendarMonth, MAX_YEAR, MIN_YEAR } from '../../shared/schemas/calendar.js'
 import { addMonths, ictMonth } from '../aggregation/time-bands.js'
 
 export interface Period {
@@ -9,11 +10,9 @@ export interface Period {
   months: string[] | null
 }
 
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/
-
 function parseMonth (field: string, value: string): string {
-  if (!MONTH.test(value)) {
-    throw new TocdoError('TOCDO_ERR_VALIDATION', `${field} must be a month as YYYY-MM (e.g. 2026-10), got "${value}"`, { details: { field } })
+  if (!isCalendarMonth(value)) {
+    throw new TocdoError('TOCDO_ERR_VALIDATION', `${field} must be a month as YYYY-MM from ${MIN_YEAR}-01 to ${MAX_YEAR}-12 (e.g. 2026-10), got "${value}"`, { details: { field } })
   }
   return value
 }

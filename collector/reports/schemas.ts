@@ -1,4 +1,5 @@
 import { Type, type TProperties, type TSchema } from '@sinclair/typebox'
+import { CALENDAR_MONTH_PATTERN } from '../../shared/schemas/calendar.js'
 
 /**
  * OpenAPI shapes of the report replies (docs/reports-api.md). Every object allows additional
@@ -133,5 +134,5 @@ export const SplitParam = Type.Union(['connection_class', 'isp', 'time_band'].ma
 export const FormatParam = Type.Union(['json', 'csv', 'xlsx'].map((l) => Type.Literal(l)), { default: 'json' })
 export const ProvinceParam = Type.String({ pattern: '^[0-9]{2}$', description: 'Province code in the level\'s geography version, e.g. 62 (Kon Tum, 2025-03) or 51 (Quảng Ngãi, 2025-07)' })
 export const AreaCodeParam = Type.String({ pattern: '^[0-9]{2,5}$', description: 'Area code at the level: 2-digit province, 3-digit old district, 5-digit commune' })
-export const PeriodParam = Type.String({ pattern: '^([0-9]{4}-(0[1-9]|1[0-2])|rolling12|all)$', description: 'YYYY-MM (one ICT month), rolling12 (12 months to end) or all' })
-export const EndParam = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'last month of rolling12, YYYY-MM; default this month (ICT)' })
+export const PeriodParam = Type.String({ pattern: `^(${CALENDAR_MONTH_PATTERN.slice(1, -1)}|rolling12|all)$`, description: 'YYYY-MM (one ICT month, 1970-01 to 2199-12), rolling12 (12 months to end) or all' })
+export const EndParam = Type.String({ pattern: CALENDAR_MONTH_PATTERN, description: 'last month of rolling12, YYYY-MM (1970-01 to 2199-12); default this month (ICT)' })

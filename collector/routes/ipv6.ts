@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { readFileSync } from 'node:fs'
 import { getServers } from 'node:dns'
 import { Type, type Static } from '@sinclair/typebox'
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
 import type { CollectorConfig } from '../config.js'
 import { API_PREFIX } from '../../shared/protocol.js'
@@ -102,6 +103,8 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
 
   await fastify.register(async (admin) => {
     admin.addHook('onRequest', fastify.requireAdmin)
+    // Strict like every other route: Fastify's Ajv would turn 12345 into "12345" and drop unknown properties (issue 11).
+    admin.setValidatorCompiler(TypeBoxValidatorCompiler)
     const agencyOr404 = (id: string): void => {
       if (fastify.agencies.agencyById(id) === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `agency ${id} does not exist`, { details: { field: 'id' } })
     }

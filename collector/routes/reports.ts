@@ -8,6 +8,7 @@ import { trendReport } from '../reports/trend.js'
 import { distributionReport } from '../reports/distribution.js'
 import { agencyReport } from '../reports/agency-report.js'
 import { parsePeriod } from '../reports/period.js'
+import { publicAgencyReport } from '../reports/public-view.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
 import { areaTable, type Table } from '../exports/table.js'
 import { levelNotesVi } from '../reports/labels-vi.js'
@@ -143,7 +144,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
   fastify.get('/api/v1/reports/agencies/:id', {
     schema: {
       tags: ['reports'],
-      summary: 'One agency: placement, agents, recent results, targets, QCVN 34 / 126 indicative checks',
+      summary: 'One agency: placement, agents, recent results, targets, QCVN 34 / 126 indicative checks. Agents appear by a short id; with the admin token, by full id and machine name',
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
       querystring: Type.Object({ period: Type.Optional(PeriodParam), end: Type.Optional(EndParam) }),
       response: { 200: LooseReportSchema('agency'), ...errors }
@@ -151,6 +152,10 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
   }, async (request) => {
     const { id } = request.params as { id: string }
     const q = request.query as { period?: string, end?: string }
-    return agencyReport(fastify.db, id, { period: parsePeriod(q.period, q.end, 'rolling12'), rules })
+    // Machine names and full agent ids only for the admin (issue 11); a wrong token is a 401, not a quiet public view.
+    const admin = request.headers.authorization !== undefined
+    if (admin) await fastify.requireAdmin(request)
+    const report = agencyReport(fastify.db, id, { period: parsePeriod(q.period, q.end, 'rolling12'), rules })
+    return admin ? report : publicAgencyReport(report)
   })
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { ConnectionClass, IsoDateTime, Mbps, Nullable } from './common.js'
+import { ClockOffsetMs, ConnectionClass, Count as BoundedCount, IsoDateTime, Mbps, Nullable, Seconds } from './common.js'
 import { ItemAck, MAX_BATCH_ITEMS } from './result.js'
 import { API_PREFIX } from '../protocol.js'
 
@@ -38,7 +38,7 @@ export type TimeWindow = Static<typeof TimeWindow>
  * whole; the previous version stays in force (fleet-protocol.md §13).
  */
 export const AgentRemoteConfig = Type.Object({
-  version: Type.Integer({ minimum: 1 }),
+  version: Type.Integer({ minimum: 1, maximum: 1e9 }),
   schedule: Type.Object({
     fullTestsPerDay: Type.Integer({ minimum: 4, maximum: 6 }),
     latencyEveryMin: Type.Integer({ minimum: 5, maximum: 1440 }),
@@ -86,28 +86,29 @@ export const EnrollReply = Type.Object({
 })
 export type EnrollReply = Static<typeof EnrollReply>
 
-const Count = Type.Integer({ minimum: 0 })
+const Count = BoundedCount
 
 export const Heartbeat = Type.Object({
   agentVersion: Type.String({ minLength: 1, maxLength: 40 }),
-  configVersion: Nullable(Type.Integer({ minimum: 1 })),
-  uptimeS: Type.Number({ minimum: 0 }),
+  configVersion: Nullable(Type.Integer({ minimum: 1, maximum: 1e9 })),
+  uptimeS: Seconds,
   queue: Type.Object({
     pending: Count,
-    oldestAgeS: Nullable(Type.Number({ minimum: 0 })),
+    oldestAgeS: Nullable(Seconds),
     dead: Count,
     bytes: Count
   }),
+  // Stored as JSON: a newer agent may add counters, but only counts, and not without end.
   counters: Type.Object({
     skippedCrossTraffic: Count,
     skippedBudget: Count,
     storageFull: Count,
     missedSlots: Count
-  }),
+  }, { additionalProperties: Count, maxProperties: 64 }),
   clock: Type.Object({
     /** Collector clock − agent clock, ms; null until the agent has an estimate. */
-    offsetMs: Nullable(Type.Number()),
-    sinceSyncS: Nullable(Type.Number({ minimum: 0 }))
+    offsetMs: Nullable(ClockOffsetMs),
+    sinceSyncS: Nullable(Seconds)
   })
 })
 export type Heartbeat = Static<typeof Heartbeat>

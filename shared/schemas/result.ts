@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { ConnectionClass, IsoDateTime, Mbps, Ms, Nullable, Ulid } from './common.js'
+import { ByteCount, ClockOffsetMs, ConnectionClass, Count, IsoDateTime, Mbps, Ms, Nullable, Percent, Seconds, SeqNumber, Ulid } from './common.js'
 
 /**
  * The versioned result record: what an agent measures and sends, and what the collector
@@ -12,7 +12,7 @@ export const RESULT_SCHEMA_VERSION = '1.2.0'
 export const RESULT_SCHEMA_MAJOR = 1
 
 export const LatencyStats = Type.Object({
-  n: Type.Integer({ minimum: 0 }),
+  n: Count,
   minMs: Nullable(Ms),
   medianMs: Nullable(Ms),
   meanMs: Nullable(Ms),
@@ -29,25 +29,25 @@ export const ColdConnect = Type.Object({
   tlsMs: Nullable(Ms),
   ttfbMs: Nullable(Ms),
   /** 1.1: how many cold connects the medians above come from. */
-  n: Type.Optional(Type.Integer({ minimum: 0 }))
+  n: Type.Optional(Count)
 })
 
 export const LoadedLatency = Type.Intersect([LatencyStats, Type.Object({
-  increaseMs: Nullable(Type.Number()),
-  rpm: Nullable(Type.Number({ minimum: 0 }))
+  increaseMs: Nullable(Type.Number({ minimum: -600_000, maximum: 600_000 })),
+  rpm: Nullable(Type.Number({ minimum: 0, maximum: 1e7 }))
 })])
 export type LoadedLatency = Static<typeof LoadedLatency>
 
 export const CpuUse = Type.Object({
-  processBusyPct: Nullable(Type.Number({ minimum: 0 })),
-  systemBusyPct: Nullable(Type.Number({ minimum: 0 })),
+  processBusyPct: Nullable(Percent),
+  systemBusyPct: Nullable(Percent),
   eventLoopP99Ms: Nullable(Ms),
   calibratedCeilingMbps: Nullable(Mbps),
   /** 1.1: event-loop delay median and maximum over the transfer. */
   eventLoopP50Ms: Type.Optional(Nullable(Ms)),
   eventLoopMaxMs: Type.Optional(Nullable(Ms)),
   /** 1.2: share of the transfer the agent's main thread waited for a CPU (Linux schedstat), %. */
-  runQueueWaitPct: Type.Optional(Nullable(Type.Number({ minimum: 0 })))
+  runQueueWaitPct: Type.Optional(Nullable(Percent))
 })
 
 export const Direction = Type.Object({
@@ -55,18 +55,18 @@ export const Direction = Type.Object({
   mbps: Mbps,
   streamsInitial: Type.Integer({ minimum: 1, maximum: 64 }),
   streamsMax: Type.Integer({ minimum: 1, maximum: 64 }),
-  warmupEndS: Nullable(Type.Number({ minimum: 0 })),
-  windowS: Type.Number({ minimum: 0 }),
-  durationS: Type.Number({ minimum: 0 }),
-  bytes: Type.Integer({ minimum: 0 }),
+  warmupEndS: Nullable(Type.Number({ minimum: 0, maximum: 3600 })),
+  windowS: Type.Number({ minimum: 0, maximum: 3600 }),
+  durationS: Type.Number({ minimum: 0, maximum: 3600 }),
+  bytes: ByteCount,
   meanWholeMbps: Nullable(Mbps),
   p90_1sMbps: Nullable(Mbps),
   trimmedMeanMbps: Nullable(Mbps),
   min1sMbps: Nullable(Mbps),
-  cv1s: Nullable(Type.Number({ minimum: 0 })),
+  cv1s: Nullable(Type.Number({ minimum: 0, maximum: 1000 })),
   countedAt: Type.Union([Type.Literal('client'), Type.Literal('server')], { description: 'Which side counted the bytes' }),
   byteCapped: Type.Boolean(),
-  streamErrors: Type.Integer({ minimum: 0 }),
+  streamErrors: Count,
   loaded: Nullable(LoadedLatency),
   cpu: Nullable(CpuUse),
   /** 1.1: why the transfer ended: hard time cap, early stop on a stable fast link, byte cap, every stream failed, aborted. */
@@ -80,15 +80,15 @@ export const Direction = Type.Object({
   /** 1.1: address family the transfer connections were forced to; null when the OS chose. */
   forcedFamily: Type.Optional(Nullable(Type.Union([Type.Literal(4), Type.Literal(6)]))),
   samples: Type.Object({
-    intervalMs: Type.Number({ minimum: 1 }),
+    intervalMs: Type.Number({ minimum: 1, maximum: 600_000 }),
     /** Cumulative payload bytes of all streams at each sample, receiver side. */
-    cumulativeBytes: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 10_000 }),
+    cumulativeBytes: Type.Array(ByteCount, { maxItems: 10_000 }),
     /** Sample times in ms since the first stream started (monotonic clock). */
-    tMs: Type.Array(Type.Number({ minimum: 0 }), { maxItems: 10_000 }),
+    tMs: Type.Array(Type.Number({ minimum: 0, maximum: 3_600_000 }), { maxItems: 10_000 }),
     /** 1.1: open streams at each sample (the dynamic ramp). */
     streams: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 64 }), { maxItems: 10_000 })),
     /** 1.1: cumulative payload bytes per stream at each sample ([stream][sample]); download only (upload is counted by the server as one total). */
-    perStreamCumBytes: Type.Optional(Type.Array(Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 10_000 }), { maxItems: 64 }))
+    perStreamCumBytes: Type.Optional(Type.Array(Type.Array(ByteCount, { maxItems: 10_000 }), { maxItems: 64 }))
   })
 })
 export type Direction = Static<typeof Direction>
@@ -104,8 +104,8 @@ export const LatencyTarget = Type.Object({
   url: Type.String({ maxLength: 500 }),
   family: Type.Union([Type.Literal(4), Type.Literal(6)]),
   method: Type.Union([Type.Literal('tcp_connect'), Type.Literal('http_ping')]),
-  attempts: Type.Integer({ minimum: 0 }),
-  failures: Type.Integer({ minimum: 0 }),
+  attempts: Count,
+  failures: Count,
   failureReasons: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 20 }),
   minMs: Nullable(Ms),
   medianMs: Nullable(Ms),
@@ -163,15 +163,15 @@ export const DISQUALIFYING_FLAGS: readonly ValidityFlag[] = [
 export const ResultRecord = Type.Object({
   schemaVersion: Type.String({ pattern: '^1\\.[0-9]+\\.[0-9]+$', description: 'Semantic version of this record format; the collector accepts 1.x' }),
   id: Ulid,
-  seq: Nullable(Type.Integer({ minimum: 0 })),
+  seq: Nullable(SeqNumber),
   kind: Type.Union([Type.Literal('speed'), Type.Literal('latency'), Type.Literal('ipv6'), Type.Literal('skip')]),
   status: Type.Union([Type.Literal('ok'), Type.Literal('partial'), Type.Literal('failed'), Type.Literal('skipped')]),
   measuredAt: IsoDateTime,
   durationMs: Ms,
   agentVersion: Type.String({ maxLength: 40 }),
   clock: Type.Object({
-    offsetMs: Nullable(Type.Number()),
-    sinceSyncS: Nullable(Type.Number({ minimum: 0 }))
+    offsetMs: Nullable(ClockOffsetMs),
+    sinceSyncS: Nullable(Seconds)
   }),
   server: Nullable(Type.Object({
     url: Type.String({ maxLength: 500 }),
@@ -179,7 +179,7 @@ export const ResultRecord = Type.Object({
     family: Nullable(Type.Union([Type.Literal(4), Type.Literal(6)])),
     candidates: Type.Array(Type.Object({ url: Type.String({ maxLength: 500 }), medianMs: Nullable(Ms) }), { maxItems: 20 }),
     /** 1.1: servers tried before this one and why they were passed over (503 busy, unreachable). */
-    skipped: Type.Optional(Type.Array(Type.Object({ url: Type.String({ maxLength: 500 }), reason: Type.String({ maxLength: 300 }), retryAfterS: Nullable(Type.Number({ minimum: 0 })) }), { maxItems: 20 })),
+    skipped: Type.Optional(Type.Array(Type.Object({ url: Type.String({ maxLength: 500 }), reason: Type.String({ maxLength: 300 }), retryAfterS: Nullable(Type.Number({ minimum: 0, maximum: 86_400 })) }), { maxItems: 20 })),
     /** 1.1: the agent's address as the server saw it (GET /.well-known/tocdo). */
     clientAddress: Type.Optional(Nullable(Type.String({ maxLength: 64 })))
   })),
@@ -187,7 +187,7 @@ export const ResultRecord = Type.Object({
     os: Type.String({ maxLength: 100 }),
     arch: Type.String({ maxLength: 20 }),
     cpuModel: Type.String({ maxLength: 200 }),
-    cores: Type.Integer({ minimum: 0 }),
+    cores: Type.Integer({ minimum: 0, maximum: 4096 }),
     iface: Type.Union([Type.Literal('ethernet'), Type.Literal('wifi'), Type.Literal('cellular'), Type.Literal('loopback'), Type.Literal('unknown')]),
     linkMbps: Nullable(Mbps),
     connectionClass: Nullable(ConnectionClass),
@@ -195,17 +195,17 @@ export const ResultRecord = Type.Object({
     planUpMbps: Nullable(Mbps),
     crossTraffic: Nullable(Type.Object({
       source: Type.String({ maxLength: 40 }),
-      ifaceBytes: Type.Integer({ minimum: 0 }),
-      testBytes: Type.Integer({ minimum: 0 }),
+      ifaceBytes: ByteCount,
+      testBytes: ByteCount,
       /** 1.2: link, IP and TCP headers of the packets counted (ACKs included), bytes. */
-      headerBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+      headerBytes: Type.Optional(ByteCount),
       /** 1.2: payload the agent sent twice (TCP retransmissions), bytes. */
-      retransBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+      retransBytes: Type.Optional(ByteCount),
       /** 1.2: interface bytes that were not the test's: iface − test − headers − retransmissions (may be < 0). */
-      extraBytes: Type.Optional(Type.Integer()),
-      allowanceBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+      extraBytes: Type.Optional(Type.Integer({ minimum: -1e15, maximum: 1e15 })),
+      allowanceBytes: Type.Optional(ByteCount),
       /** 1.2: seconds of transfer the counters were compared over (both directions). */
-      windowS: Type.Optional(Type.Number({ minimum: 0 }))
+      windowS: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 }))
     })),
     /** 1.1: why crossTraffic is null (e.g. no interface counters on this platform). */
     crossTrafficUnavailable: Type.Optional(Type.String({ maxLength: 300 })),

@@ -2,11 +2,11 @@ import { FormatRegistry, type TSchema, type Static } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { ValueError } from '@sinclair/typebox/errors'
 
-// RFC 3339 date-time, as JSON Schema's `date-time` format means it.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i
-if (!FormatRegistry.Has('date-time')) {
-  FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)))
-}
+import { isCalendarDateTime } from './calendar.js'
+
+// RFC 3339 date-time, as JSON Schema's `date-time` format means it, on a real calendar day
+// (no 2025-02-31, no 24:00) within the plausible years (shared/schemas/calendar.ts).
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', isCalendarDateTime)
 
 export interface FieldError {
   /** JSON pointer of the failing field, e.g. "/download/mbps". */

@@ -13,6 +13,11 @@ import type { InterfaceCounters } from '../../agent/platform/net-counters.js'
 import { ackAll, startStatusServer } from '../helpers/status-server.js'
 
 /** The wiring around a scheduled task: outbox cap, revocation, data budget, quiet-line gate, storage of the record. */
+
+// A fixed date, so the month's remaining slots (and with them the budget decision) are the same
+// on any day the suite runs: 10:00 ICT on 10 March 2026, a Tuesday in office hours.
+const FIXED_WALL_MS = Date.parse('2026-03-10T03:00:00Z')
+const fixedClock = { ...systemClock, wall: () => new Date(FIXED_WALL_MS) }
 const cleanups: Array<() => unknown> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
@@ -38,7 +43,7 @@ async function build (over: Partial<AgentDeps> = {}, settings: Record<string, un
     agentId: 'agent-w',
     settings: loadAgentConfig({ flags: { dataDir: dir, gateWindowS: 0.05, gateMaxWaitS: 0.2, ...settings } }),
     agency: null,
-    clock: systemClock,
+    clock: fixedClock,
     log: pino({ level: 'silent' }),
     tasks,
     gate: { counters, cpuTimes: () => ({ idle: 0, total: 0 }) },
@@ -48,21 +53,22 @@ async function build (over: Partial<AgentDeps> = {}, settings: Record<string, un
   return { agent, runs, dir, peer }
 }
 
-const now = Date.now()
-const ev = (kind: 'speed' | 'latency') => ({ kind, nominalMs: now, atMs: now })
+// The quiet- and busy-line cases are about the gate, so the data budget must not decide for
+// them: early in a month the default budget keeps only office-hours slots (budget.ts).
+const ROOMY_BUDGET = { monthlyBudgetMB: 1_000_000 }
+const ev = (kind: 'speed' | 'latency') => ({ kind, nominalMs: FIXED_WALL_MS, atMs: FIXED_WALL_MS })
 
 describe('agent wiring around scheduled tasks', () => {
   it('a quiet line: the full test runs, its record is stored and its bytes counted against the budget', async () => {
-    const { agent, runs } = await build()
+    const { agent, runs } = await build({}, ROOMY_BUDGET)
     await agent.execute(ev('speed'))
     expect(runs).toEqual(['speed'])
     expect(agent.outbox.stats().pending).toBe(1)
-    const month = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 7)
-    expect(agent.outbox.usage(month)).toEqual({ bytes: 200e6, tests: 1 })
+    expect(agent.outbox.usage('2026-03')).toEqual({ bytes: 200e6, tests: 1 })
   })
 
   it('a busy line: no test; a skip result with the measured levels, counted', async () => {
-    const { agent, runs } = await build({}, {}, 60_000)
+    const { agent, runs } = await build({}, ROOMY_BUDGET, 60_000)
     await agent.execute(ev('speed'))
     expect(runs).toEqual([])
     const row = agent.outbox.nextBatch(10, 1 << 20)[0]!

@@ -109,15 +109,20 @@ describe('sync engine against a loopback collector peer', () => {
     expect(heartbeat(server, 1)).toMatchObject({ queue: { dead: 2 } })
   })
 
-  it('400 three times on the same rows → those rows dead; other statuses never drop data', async () => {
+  it('400 three times on the same rows → the batch is halved until a lone record refused three times is dead; other statuses never drop data', async () => {
     const { outbox, server, engine } = await setup(3)
     server.respond(() => ({ status: 400, body: { code: 'TOCDO_ERR_VALIDATION', message: 'malformed', field: '/results' } }))
     await engine.syncOnce(); await engine.syncOnce()
     expect(outbox.stats()).toMatchObject({ pending: 3, dead: 0 })
+    expect((await engine.syncOnce()).action).toMatch(/split to 2/)
+    for (let i = 0; i < 3; i++) await engine.syncOnce()
+    expect(outbox.stats()).toMatchObject({ pending: 3, dead: 0 })
+    expect(engine.batchSize).toBe(1)
+    await engine.syncOnce(); await engine.syncOnce()
     const third = await engine.syncOnce()
-    expect(third.action).toMatch(/dead/)
-    expect(outbox.stats()).toMatchObject({ pending: 0, dead: 3 })
-    expect(outbox.deadLetters()[0]!.reason).toMatch(/malformed 3 times/)
+    expect(third.action).toMatch(/marked dead/)
+    expect(outbox.stats()).toMatchObject({ pending: 2, dead: 1 })
+    expect(outbox.deadLetters()[0]!.reason).toMatch(/refused this result alone 3 times \(HTTP 400 TOCDO_ERR_VALIDATION: malformed\)/)
   })
 
   it('401: keeps rows and state, waits at least 30 s', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Outbox } from '../../agent/outbox/outbox.js'
 import { skipRecord } from '../../agent/scheduler/skip-record.js'
+import { until } from '../helpers/until.js'
 import { spawnCollector, type CollectorProcess } from '../helpers/collector-process.js'
 import { addAgency } from '../helpers/fleet-client.js'
 import { FAST_AGENT_ENV, runAgent, spawnAgent } from '../helpers/agent-process.js'
@@ -71,8 +72,7 @@ describe('agent with the collector down for a while, then back', () => {
 
     const agent = spawnAgent(['run', '--data-dir', agentDir, '--server', c.url], { env: FAST_AGENT_ENV })
     procs.push(agent.proc)
-    await agent.waitForLog((l) => l.msg === 'collector unreachable; results stay in the outbox')
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    await until(() => agent.logs().filter((l) => l.msg === 'collector unreachable; results stay in the outbox').length >= 2, { what: 'two failed syncs' })
     const failures = agent.logs().filter((l) => l.msg === 'collector unreachable; results stay in the outbox').length
     expect(failures).toBeGreaterThanOrEqual(2)
 

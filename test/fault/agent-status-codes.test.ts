@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Outbox } from '../../agent/outbox/outbox.js'
 import { skipRecord } from '../../agent/scheduler/skip-record.js'
 import { FAST_AGENT_ENV, runAgent, spawnAgent } from '../helpers/agent-process.js'
+import { until } from '../helpers/until.js'
 import { ackAll, startStatusServer, type Answer, type SeenRequest, type StatusServer } from '../helpers/status-server.js'
 
 /**
@@ -45,12 +46,20 @@ async function untilRequests (s: StatusServer, n: number, timeoutMs = 20_000): P
   }
 }
 
-/** Runs the daemon against `s` until `n` requests arrived (plus `settleMs`), then stops it with SIGTERM. */
-async function daemon (dir: string, s: StatusServer, n: number, settleMs = 300): Promise<{ code: number | string | null, output: string }> {
+/** Every sync ends in exactly one of these agent log lines (agent/sync/sync-engine.ts). */
+const SYNC_OUTCOMES = new Set(['synced', 'collector refused the sync', 'collector unreachable; results stay in the outbox'])
+
+/**
+ * Runs the daemon against `s` until it has handled the answers to `n` requests (its own log
+ * says so), then stops it with SIGTERM. `observeMs` > 0 keeps it running that much longer, to
+ * show that nothing else is sent in that time (a negative check has no event to await).
+ */
+async function daemon (dir: string, s: StatusServer, n: number, observeMs = 0): Promise<{ code: number | string | null, output: string }> {
   const a = spawnAgent(['run', '--data-dir', dir, '--collector', s.url], { env: FAST_AGENT_ENV })
   cleanups.push(() => { a.proc.kill('SIGKILL') })
   await untilRequests(s, n)
-  await new Promise((resolve) => setTimeout(resolve, settleMs))
+  await until(() => a.logs().filter((l) => SYNC_OUTCOMES.has(l.msg as string)).length >= n, { what: `the agent's log of ${n} sync outcomes` })
+  if (observeMs > 0) await new Promise((resolve) => setTimeout(resolve, observeMs))
   a.proc.kill('SIGTERM')
   return { code: await a.exited, output: a.output() }
 }
@@ -75,12 +84,44 @@ describe('agent reaction to every collector status (real agent process, loopback
     expect(r.output).not.toContain(TOKEN)
   })
 
-  it('400 three times on the same rows → dead letters; 500 → back off and retry', async () => {
+  // A collector that refuses any batch holding the third seeded record ("seed 2"), as one
+  // poison record did (issue 11); every other record must still go through.
+  const holdsPoison = (req: SeenRequest): boolean => (req.body as { results: Array<{ error: { detail: string } }> }).results.some((r) => r.error.detail === 'seed 2')
+  const details = (dir: string, table: 'outbox' | 'dead'): string[] => {
+    const ob = new Outbox(dir)
+    const out = (ob.db.prepare(`SELECT body FROM ${table}`).pluck().all() as string[]).map((b) => (JSON.parse(b) as { error: { detail: string } }).error.detail)
+    ob.close()
+    return out
+  }
+
+  it('400 three times on the same rows → the batch is split until the one poison record is a dead letter; the rest are delivered', async () => {
     const dir = seeded(4)
-    const s = await peer((req, i) => i === 0 ? err(500, 'TOCDO_ERR_INTERNAL')() : err(400, 'TOCDO_ERR_VALIDATION')())
-    await daemon(dir, s, 4)
-    expect(s.requests.slice(0, 4).map((r) => results(r).length)).toEqual([4, 4, 4, 4])
-    expect(state(dir)).toMatchObject({ pending: 0, dead: 4 })
+    const s = await peer((req) => holdsPoison(req) ? err(400, 'TOCDO_ERR_VALIDATION')() : ackAll(req))
+    const r = await daemon(dir, s, 11)
+    // [0..3] refused 3 × → split to 2: [0, 1] taken, [2, 3] refused 3 × → split to 1: [2] refused 3 × → dead; then [3] taken.
+    expect(s.requests.map((q) => results(q).length)).toEqual([4, 4, 4, 2, 2, 2, 2, 1, 1, 1, 1])
+    expect(state(dir)).toMatchObject({ pending: 0, dead: 1 })
+    expect(details(dir, 'dead')).toEqual(['seed 2'])
+    expect(r.output).toMatch(/marked dead/)
+  })
+
+  it('a 500 caused by one record: split, then a heartbeat-only sync shows the collector works, and only that record becomes a dead letter', async () => {
+    const dir = seeded(4)
+    const s = await peer((req) => holdsPoison(req) ? err(500, 'TOCDO_ERR_INTERNAL')() : ackAll(req))
+    await daemon(dir, s, 12)
+    // As above, but the lone record's third 500 is followed by a heartbeat-only sync (0), which the collector takes.
+    expect(s.requests.map((q) => results(q).length)).toEqual([4, 4, 4, 2, 2, 2, 2, 1, 1, 1, 0, 1])
+    expect(state(dir)).toMatchObject({ pending: 0, dead: 1 })
+    expect(details(dir, 'dead')).toEqual(['seed 2'])
+  })
+
+  it('a collector failing every sync (500, heartbeat too) keeps every record pending', async () => {
+    const dir = seeded(4)
+    const s = await peer(err(500, 'TOCDO_ERR_INTERNAL'))
+    await daemon(dir, s, 14)
+    expect(state(dir)).toMatchObject({ pending: 4, dead: 0 })
+    // The search went down to one record, and then only heartbeats were tried.
+    expect(s.requests.map((q) => results(q).length).slice(0, 14)).toEqual([4, 4, 4, 2, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0])
   })
 
   it('401: keeps the identity and the rows, retries after the back-off base', async () => {
@@ -127,7 +168,7 @@ describe('agent reaction to every collector status (real agent process, loopback
   it('413: halves the batch (minimum 10) until the collector takes it', async () => {
     const dir = seeded(100)
     const s = await peer((req) => results(req).length > 20 ? err(413, 'TOCDO_ERR_PAYLOAD_TOO_LARGE')() : ackAll(req))
-    await daemon(dir, s, 12, 500)
+    await daemon(dir, s, 12)
     expect(s.requests.slice(0, 5).map((r) => results(r).length)).toEqual([100, 50, 25, 12, 12])
     expect(state(dir).pending).toBe(0)
   })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { spawnCollector } from '../helpers/collector-process.js'
+import { until } from '../helpers/until.js'
 import { enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
 import { latencyBatch } from '../fixtures/records.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
@@ -45,7 +46,8 @@ describe('collector killed with SIGKILL mid-commit', () => {
         } catch { errors++ } // the connection died with the process: nothing acknowledged
       }
     })
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // Kill once the load is well under way (a few hundred results acknowledged), whatever the machine's speed.
+    await until(() => [...acked.values()].reduce((n, s) => n + s.size, 0) > 600, { what: '600 acknowledged results' })
     first.proc.kill('SIGKILL')
     expect(await first.exited).toBe('SIGKILL')
     state.stop = true

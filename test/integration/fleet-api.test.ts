@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gzipSync } from 'node:zlib'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { until } from '../helpers/until.js'
 import { addAgency, call, enrol, enrolledAgent, sampleAgency, sync, syncBody, validConfig } from '../helpers/fleet-client.js'
 import { latencyBatch, latencyRecord } from '../fixtures/records.js'
 import type { AgentView, EnrollReply } from '../../shared/schemas/fleet.js'
@@ -218,7 +219,8 @@ describe('fleet API limits', () => {
     try {
       const a = await enrolledAgent(c.url, ADMIN)
       const first = sync(c.url, a.token, syncBody(a.agentId, [latencyRecord()]))
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      // The first request is queued (not yet committed: the interval is long) before the second arrives.
+      await until(() => c.app.fleet.committer.queuedRows >= 1)
       const busy = await sync(c.url, a.token, syncBody(a.agentId, [latencyRecord()]))
       expect(busy.status).toBe(503)
       expect(busy.body.code).toBe('TOCDO_ERR_SERVER_BUSY')

@@ -42,22 +42,27 @@ describe('group commit', () => {
     } finally { reader.close() }
   })
 
-  it('fails every request of a group whose commit fails, storing nothing of any of them', async () => {
+  it('a group whose commit fails is committed again request by request: only the request holding the failing write fails (issue 11)', async () => {
     const poison = latencyRecord()
     c.app.db.exec(`CREATE TRIGGER poison BEFORE INSERT ON result WHEN NEW.result_id = '${poison.id}' BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
     try {
       const [a, b] = agents as [EnrollReply, EnrollReply]
       const innocent = latencyBatch(10)
+      const beside = latencyRecord()
       const [r1, r2] = await Promise.all([
-        sync(c.url, a.token, syncBody(a.agentId, [latencyRecord(), poison])),
+        sync(c.url, a.token, syncBody(a.agentId, [beside, poison])),
         sync(c.url, b.token, syncBody(b.agentId, innocent))
       ])
       expect(r1.status).toBe(500)
-      expect(r2.status).toBe(500) // same group: rolled back with it, so not acknowledged
+      // Same group, but committed again on its own after the group failed: acknowledged and stored.
+      expect(r2.status).toBe(200)
+      expect(r2.body.acks.accepted).toBe(10)
       const count = c.app.db.prepare('SELECT count(*) FROM result WHERE agent_id = ? AND result_id IN (' + innocent.map(() => '?').join(',') + ')').pluck()
-      expect(count.get(b.agentId, ...innocent.map((r) => r.id))).toBe(0)
+      expect(count.get(b.agentId, ...innocent.map((r) => r.id))).toBe(10)
+      // Nothing of the failing request is stored, not even its sound record.
+      expect(c.app.db.prepare('SELECT count(*) FROM result WHERE result_id IN (?, ?)').pluck().get(beside.id, poison.id)).toBe(0)
     } finally { c.app.db.exec('DROP TRIGGER poison') }
-    // The writer goes on: the innocent batch resent is accepted.
+    // The writer goes on.
     const [, b] = agents as [EnrollReply, EnrollReply]
     const again = await sync(c.url, b.token, syncBody(b.agentId, latencyBatch(3)))
     expect(again.body.acks.accepted).toBe(3)

@@ -92,10 +92,9 @@ describe('pings answered at the socket, everything else by the HTTP server', () 
     const { sock, read, closed } = await rawConnection(own.url)
     sock.write(PING)
     await read(responses(1))
-    const t0 = Date.now()
+    // An idle keep-alive connection left open would keep close() waiting until the test times out.
     await own.close()
     await closed
-    expect(Date.now() - t0).toBeLessThan(5000)
   })
 })
 

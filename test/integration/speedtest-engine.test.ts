@@ -133,8 +133,11 @@ describe('server selection and fail-over', () => {
   it('the collector refuses a second concurrent test with 503 and Retry-After when its cap is 1', async () => {
     const c = await startTempCollector({ speedtestOnly: true, maxConcurrentTests: 1, busyRetryAfterS: 45 })
     try {
-      const first = runSpeedTest({ server: c.url, clock: systemClock, streams: 2, pings: 5, maxMsPerDirection: 4000, directions: ['download'] })
-      await new Promise((resolve) => setTimeout(resolve, 1500))
+      // The second test starts once the first one is transferring, so it holds the only slot.
+      let downloading!: () => void
+      const transferring = new Promise<void>((resolve) => { downloading = resolve })
+      const first = runSpeedTest({ server: c.url, clock: systemClock, streams: 2, pings: 5, maxMsPerDirection: 4000, directions: ['download'], onProgress: (e) => { if (e.phase === 'download') downloading() } })
+      await transferring
       const second = await runSpeedTest({ server: c.url, clock: systemClock, streams: 2, pings: 5, maxMsPerDirection: 3000, directions: ['download'] })
       expect(second.status).toBe('failed')
       expect(second.error?.code).toBe('TOCDO_ERR_SERVER_BUSY')
