@@ -89,7 +89,7 @@ describe('agent reaction to every collector status (real agent process, loopback
   const holdsPoison = (req: SeenRequest): boolean => (req.body as { results: Array<{ error: { detail: string } }> }).results.some((r) => r.error.detail === 'seed 2')
   const details = (dir: string, table: 'outbox' | 'dead'): string[] => {
     const ob = new Outbox(dir)
-    const out = (ob.db.prepare(`SELECT body FROM ${table}`).pluck().all() as string[]).map((b) => (JSON.parse(b) as { error: { detail: string } }).error.detail)
+    const out = (ob.db.prepare(`SELECT body FROM ${table}`).all() as Array<{ body: string }>).map((r) => (JSON.parse(r.body) as { error: { detail: string } }).error.detail)
     ob.close()
     return out
   }
