@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { addAgency, call, enrol, enrolledAgent, heartbeat, sync, syncBody } from '../helpers/fleet-client.js'
-import { latencyRecord } from '../../bench/ingest/records.js'
+import { latencyRecord } from '../fixtures/records.js'
 import type { EnrollReply } from '../../shared/schemas/fleet.js'
 import type { AgentRow } from '../../collector/storage/agency-store.js'
 
