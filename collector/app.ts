@@ -21,6 +21,7 @@ import { createAdmission } from './speedtest/admission.js'
 import { getPayload } from './speedtest/payload.js'
 import { ndt7Plugin } from './speedtest/ndt7.js'
 import { pingFastPath } from './speedtest/ping-fast-path.js'
+import { downloadsPlugin } from './downloads/plugin.js'
 
 /**
  * The whole collector on one screen. In speed-test-only mode there is no database: the
@@ -52,6 +53,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
 
   await fastify.register(dbPlugin, { file: opts.dbFile ?? databaseFile(config.dataDir) })
   await fastify.register(authPlugin)
+  await fastify.register(downloadsPlugin, { dir: config.packagesDir, publicUrl: config.publicUrl })
   await fastify.register(fleetPlugin, { config })
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)

@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { TocdoError } from '../shared/errors.js'
 import { compileValidator } from '../shared/schemas/validate.js'
+import { existsSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { packageRoot } from './paths.js'
 
 /**
  * Collector configuration: defaults here, overridden by environment (TOCDO_*) and then by
@@ -28,6 +31,8 @@ export const CollectorConfig = Type.Object({
   adminToken: Type.Union([Type.Literal(''), Type.String({ minLength: 16, maxLength: 200 })]),
   /** Base URL agents reach this collector at; the default remote config's test server. */
   publicUrl: Type.String({ pattern: '^https?://[^\\s/?#]+[^\\s]*$' }),
+  /** Agent packages served at /downloads (what `npm run package` builds: manifest.json, SHA256SUMS, the packages); default the repository's dist/packages. */
+  packagesDir: Type.String({ minLength: 1 }),
   /** Enrolment attempts per source IP per minute (fleet-protocol.md §8). */
   enrolRateLimitPerMin: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
   /** Syncs (and result posts) per agent per window before 429. */
@@ -77,6 +82,7 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   departmentName: '', // the dashboard then asks for TOCDO_DEPARTMENT_NAME instead of guessing
   adminToken: '',
   publicUrl: 'http://localhost:8080', // follows --port unless set explicitly
+  packagesDir: join(packageRoot(), 'dist', 'packages'), // may not exist yet: /install then says how to build them
   enrolRateLimitPerMin: 10,
   syncRateLimitMax: 30,
   syncRateLimitWindowS: 600,
@@ -109,6 +115,7 @@ const ENV_KEYS: Record<string, keyof CollectorConfig> = {
   TOCDO_DEPARTMENT_NAME: 'departmentName',
   TOCDO_ADMIN_TOKEN: 'adminToken',
   TOCDO_PUBLIC_URL: 'publicUrl',
+  TOCDO_PACKAGES_DIR: 'packagesDir',
   TOCDO_ENROL_RATE_LIMIT_PER_MIN: 'enrolRateLimitPerMin',
   TOCDO_SYNC_RATE_LIMIT_MAX: 'syncRateLimitMax',
   TOCDO_SYNC_RATE_LIMIT_WINDOW_S: 'syncRateLimitWindowS',
@@ -160,6 +167,11 @@ export function loadCollectorConfig ({ env = {}, overrides = {} }: {
   if (origin.publicUrl === undefined && typeof merged.port === 'number' && merged.port !== 0) {
     merged.publicUrl = `http://localhost:${merged.port}`
   }
+  // A packages dir named explicitly must exist; the default may be absent until packages are built.
+  const packagesProblem = origin.packagesDir !== undefined && typeof merged.packagesDir === 'string' && !(existsSync(merged.packagesDir) && statSync(merged.packagesDir).isDirectory())
+    ? `packagesDir (from ${origin.packagesDir}): ${merged.packagesDir} is not a directory; build the packages with "npm run package" or point it at the folder holding manifest.json`
+    : null
+  if (packagesProblem !== null) throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `Invalid collector configuration:\n  - ${packagesProblem}`, { details: { problems: [packagesProblem] } })
   if (!validator.check(merged)) {
     const problems = validator.errors(merged, 20).map((e) => {
       const key = e.field.replace(/^\//, '')

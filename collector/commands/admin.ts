@@ -61,6 +61,11 @@ export function registerAdmin (program: Command): void {
       out(`agency ${r.agency.id}: ${r.agency.name}\n  commune ${r.agency.communeCode} (province ${r.agency.provinceCode}), legacy district ${r.agency.legacyDistrictCode ?? '-'}\n  placement: ${r.agency.placementNote ?? '-'}`)
       if (r.agency.placementCandidates.length > 0) out(`  AMBIGUOUS legacy placement, candidates: ${r.agency.placementCandidates.join(', ')}`)
       out(`enrolment code: ${r.enrolment.code} (single use, expires ${r.enrolment.expiresAt})`)
+      if (r.install !== undefined) {
+        out(`\ninstall on Linux (as root, on the agency's machine):\n  ${r.install.linuxCommand}`)
+        out(`install on Windows 10/11:\n${r.install.windows.steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`)
+        out(`step-by-step page: ${r.install.installPage}${r.install.problem === null ? '' : `\n  note: ${r.install.problem}`}`)
+      }
     })
   withConnection(agency.command('list').description('list agencies'))
     .action(async (f: ConnFlags) => {

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { API_PREFIX } from '../../shared/protocol.js'
 import { agentHealthReport, type AgentHealthFilter } from './agent-health.js'
 import { publicAgentId } from '../reports/public-view.js'
+import { newestVersion } from '../fleet/versions.js'
+import { TOCDO_VERSION } from '../../shared/version.js'
 
 export const AGENT_HEALTH_PATH = `${API_PREFIX}/reports/agent-health`
 
@@ -27,7 +29,8 @@ export async function agentHealthRoutes (fastify: FastifyInstance): Promise<void
     const filter: AgentHealthFilter = {}
     if (q.province !== undefined) filter.province = { version: q.version, code: q.province }
     if (q.agency !== undefined) filter.agencyId = q.agency
-    const report = agentHealthReport(fastify.db, filter)
+    const shelf = fastify.hasDecorator('packages') ? await fastify.packages.load() : null
+    const report = agentHealthReport(fastify.db, filter, Date.now(), newestVersion([TOCDO_VERSION, shelf?.ok === true ? shelf.manifest.version : null]))
     // The public sees an agent by its short id only; the full id is the admin API's (issue 11).
     return { ...report, agents: report.agents.map((a) => ({ ...a, id: publicAgentId(a.id) })) }
   })

@@ -5,6 +5,7 @@ import { placeAgent } from '../geo/placement.js'
 import { agentState } from './health.js'
 import { TocdoError } from '../../shared/errors.js'
 import type { AgencyView, AgentView, NewAgencyReply, NewAgencyRequest } from '../../shared/schemas/fleet.js'
+import { isOutdated } from './versions.js'
 
 const iso = (ms: number | null): string | null => ms === null ? null : new Date(ms).toISOString()
 
@@ -28,7 +29,8 @@ export function agencyView (a: Agency, placementCandidates: string[]): AgencyVie
   }
 }
 
-export function agentView (a: AgentDetail, now: number): AgentView {
+export function agentView (a: AgentDetail, now: number, newest: string | null = null): AgentView {
+  const outdated = isOutdated(a.agentVersion, newest)
   return {
     id: a.id,
     agencyId: a.agencyId,
@@ -40,6 +42,7 @@ export function agentView (a: AgentDetail, now: number): AgentView {
     state: agentState(a.lastSyncAt, now),
     lastSeenAt: iso(a.lastSeenAt),
     agentVersion: a.agentVersion,
+    ...(outdated === null ? {} : { outdated }),
     configVersion: a.configVersion,
     queuePending: a.queuePending,
     queueOldestAgeS: a.queueOldestAgeS,

@@ -50,5 +50,5 @@ export default fp<{ config: Readonly<CollectorConfig> }>(async (fastify, { confi
   fastify.addHook('onClose', async () => { committer.close() })
   await fastify.register(enrollRoutes)
   await fastify.register(syncRoutes)
-  await fastify.register(adminRoutes)
+  await fastify.register(adminRoutes, { publicUrl: config.publicUrl })
 }, { name: 'fleet', dependencies: ['db', 'auth'] })

@@ -6,23 +6,32 @@ import {
   AgencyView, AgentRemoteConfig, AgentView, EnrolmentCodeView, ErrorReply, FLEET_PATHS, NewAgencyReply, NewAgencyRequest
 } from '../../shared/schemas/fleet.js'
 import { addAgency, agencyView, agentView } from '../fleet/admin.js'
+import { newestVersion } from '../fleet/versions.js'
+import { installInstructions } from '../downloads/instructions.js'
+import { TOCDO_VERSION } from '../../shared/version.js'
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 const errors = { '4xx': ErrorReply }
 
 /** The admin API, behind the admin bearer token. Every action is logged with its target. */
-export async function adminRoutes (fastify: FastifyInstance): Promise<void> {
+export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { publicUrl: string }): Promise<void> {
   fastify.addHook('onRequest', fastify.requireAdmin)
   // Strict TypeBox checks, no type coercion.
   fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
   const { db, agencies } = fastify
+  /** The newest agent version this collector knows: its own or the packages it serves. */
+  const newest = async (): Promise<string | null> => {
+    const s = fastify.hasDecorator('packages') ? await fastify.packages.load() : null
+    return newestVersion([TOCDO_VERSION, s?.ok === true ? s.manifest.version : null])
+  }
 
   fastify.post(FLEET_PATHS.adminAgencies, {
     schema: { body: NewAgencyRequest, response: { 200: NewAgencyReply, ...errors } }
   }, async (request) => {
     const out = addAgency(db, agencies, fastify.fleet.enrolment, request.body as NewAgencyRequest)
     request.log.info({ agencyId: out.agency.id, communeCode: out.agency.communeCode, ambiguous: out.agency.placementCandidates }, 'admin: agency added')
-    return out
+    const shelf = fastify.hasDecorator('packages') ? await fastify.packages.load() : null
+    return { ...out, install: installInstructions(publicUrl, shelf?.ok === true ? shelf.manifest : null, out.enrolment.code, shelf?.ok === false ? shelf.problem : null) }
   })
 
   fastify.get(FLEET_PATHS.adminAgencies, {
@@ -42,7 +51,8 @@ export async function adminRoutes (fastify: FastifyInstance): Promise<void> {
     schema: { response: { 200: Type.Object({ agents: Type.Array(AgentView) }) } }
   }, async () => {
     const now = Date.now()
-    return { agents: agencies.listAgents().map((a) => agentView(a, now)) }
+    const latest = await newest()
+    return { agents: agencies.listAgents().map((a) => agentView(a, now, latest)) }
   })
 
   for (const [path, status] of [[FLEET_PATHS.adminRevoke, 'revoked'], [FLEET_PATHS.adminDecommission, 'decommissioned']] as const) {
@@ -54,7 +64,7 @@ export async function adminRoutes (fastify: FastifyInstance): Promise<void> {
       request.log.warn({ agentId: id, status }, `admin: agent ${status}`)
       const agent = agencies.listAgents().find((a) => a.id === id)
       if (agent === undefined) throw new Error(`agent ${id} vanished`)
-      return agentView(agent, Date.now())
+      return agentView(agent, Date.now(), await newest())
     })
   }
 

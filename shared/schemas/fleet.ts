@@ -193,7 +193,22 @@ export type AgencyView = Static<typeof AgencyView>
 export const EnrolmentCodeView = Type.Object({ code: Type.String(), expiresAt: IsoDateTime })
 export type EnrolmentCodeView = Static<typeof EnrolmentCodeView>
 
-export const NewAgencyReply = Type.Object({ agency: AgencyView, enrolment: EnrolmentCodeView })
+/** How to install and enrol the agent with a new code, this collector's public URL filled in (docs/agent.md). */
+export const InstallInstructions = Type.Object({
+  installPage: Type.String(),
+  /** The Linux one-liner: fetches install.sh from this collector, which picks, checks and installs the package. */
+  linuxCommand: Type.String(),
+  windows: Type.Object({
+    zipUrl: Nullable(Type.String()),
+    sha256: Nullable(Type.String()),
+    steps: Type.Array(Type.String())
+  }),
+  /** Why a package is not available yet (not built), or null. */
+  problem: Nullable(Type.String())
+})
+export type InstallInstructions = Static<typeof InstallInstructions>
+
+export const NewAgencyReply = Type.Object({ agency: AgencyView, enrolment: EnrolmentCodeView, install: Type.Optional(InstallInstructions) })
 export type NewAgencyReply = Static<typeof NewAgencyReply>
 
 export const AgentHealthState = Type.Union([Type.Literal('online'), Type.Literal('stale'), Type.Literal('offline'), Type.Literal('never')])
@@ -211,6 +226,8 @@ export const AgentView = Type.Object({
   state: AgentHealthState,
   lastSeenAt: Nullable(IsoDateTime),
   agentVersion: Nullable(Type.String()),
+  /** The agent runs a version older than this collector's or the newest package it serves. */
+  outdated: Type.Optional(Type.Boolean()),
   configVersion: Nullable(Type.Integer()),
   queuePending: Nullable(Type.Integer()),
   queueOldestAgeS: Nullable(Type.Number()),

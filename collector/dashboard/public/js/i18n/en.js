@@ -119,6 +119,9 @@ export default {
   'col.results24h': 'Results, 24 h',
   'col.results7d': 'Results, 7 days',
   'col.version': 'Version',
+  'col.os': 'OS',
+  'health.outdated': 'outdated',
+  'health.outdatedHelp': 'Older than the newest agent version this collector serves: reinstall from /install',
 
   'split.none': 'No split',
   'split.all': 'All',

@@ -119,6 +119,9 @@ export default {
   'col.results24h': 'Kết quả 24 giờ',
   'col.results7d': 'Kết quả 7 ngày',
   'col.version': 'Phiên bản',
+  'col.os': 'Hệ điều hành',
+  'health.outdated': 'cũ',
+  'health.outdatedHelp': 'Cũ hơn phiên bản tác tử mới nhất mà máy chủ này cung cấp: cài lại từ /install',
 
   'split.none': 'Không tách',
   'split.all': 'Tất cả',

@@ -34,7 +34,8 @@ export function agentTable (agents, { withAgency }) {
       h('th', { text: t('col.lastResult') }),
       h('th', { text: t('col.results24h') }),
       h('th', { text: t('col.results7d') }),
-      h('th', { text: t('col.version') }))),
+      h('th', { text: t('col.version') }),
+      h('th', { text: t('col.os') }))),
     h('tbody', {}, agents.map((a) => h('tr', { dataset: { agent: a.id, state: a.state } },
       withAgency ? h('th', { scope: 'row' }, h('a', { href: `#/agency/${encodeURIComponent(a.agencyId)}`, text: a.agencyName })) : null,
       h('td', { class: 'mono', title: a.id, text: a.label }),
@@ -45,5 +46,6 @@ export function agentTable (agents, { withAgency }) {
       h('td', { text: formatDateTime(a.lastResultAt) }),
       h('td', { class: 'num', text: formatNumber(a.results24h, 0) }),
       h('td', { class: 'num', text: formatNumber(a.results7d, 0) }),
-      h('td', { text: a.agentVersion ?? '–' }))))))
+      h('td', {}, a.agentVersion ?? '–', a.outdated === true ? h('span', { class: 'badge outdated', title: t('health.outdatedHelp'), text: t('health.outdated') }) : null),
+      h('td', { text: a.os ?? '–' }))))))
 }
