@@ -12,6 +12,7 @@ import { resultRoutes } from './routes/results.js'
 import { reportRoutes } from './routes/reports.js'
 import { geoRoutes } from './routes/geo.js'
 import { exportRoutes } from './routes/exports.js'
+import { officialReportRoutes } from './routes/official-report.js'
 import openapiPlugin from './plugins/openapi.js'
 import rollupPlugin from './aggregation/plugin.js'
 import { ipv6Routes } from './routes/ipv6.js'
@@ -62,6 +63,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(reportRoutes, { rules: reportRules })
   await fastify.register(geoRoutes)
   await fastify.register(exportRoutes, { rules: reportRules })
+  await fastify.register(officialReportRoutes, { rules: reportRules, departmentName: config.departmentName })
   await fastify.register(ipv6Routes, { config })
   await fastify.register(dashboardPlugin, { departmentName: config.departmentName, version: TOCDO_VERSION })
 }

@@ -194,7 +194,21 @@ describe('dashboard in headless Chromium', () => {
   })
 
   const PAGES: Array<{ name: string, hash: () => string, apis: () => string[], check?: (page: Page) => Promise<void> }> = [
-    { name: 'overview', hash: () => '#/overview?v=2025-03&p=62', apis: () => ['/api/v1/reports/overview?province=62&version=2025-03'] },
+    {
+      name: 'overview',
+      hash: () => '#/overview?v=2025-03&p=62',
+      apis: () => ['/api/v1/reports/overview?province=62&version=2025-03'],
+      // The official report of the province on screen, as Word and PDF, and the links work.
+      check: async (page) => {
+        const links = await page.locator('#official-report a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href))
+        expect(links).toHaveLength(2)
+        for (const [i, format] of ['docx', 'pdf'].entries()) {
+          expect(links[i]).toContain(`/api/v1/reports/official?province=62&version=2025-03&period=rolling12&format=${format}`)
+          const r = await call<string>(links[i] as string, {})
+          expect(r.status).toBe(200)
+        }
+      }
+    },
     { name: 'overview-current', hash: () => '#/overview?v=2025-07&p=51', apis: () => ['/api/v1/reports/overview?province=51&version=2025-07'] },
     { name: 'charts', hash: () => '#/charts?v=2025-03&p=62', apis: () => ['/api/v1/reports/distribution?level=legacy_province&code=62', '/api/v1/reports/trend?level=legacy_province&code=62'] },
     {

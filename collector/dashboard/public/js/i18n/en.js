@@ -298,6 +298,9 @@ export default {
   'export.csv': 'CSV',
   'export.xlsx': 'Excel (XLSX)',
 
+  'official.label': 'Official report (administrative document layout, for signature):',
+  'official.docx': 'Word (.docx)',
+  'official.pdf': 'PDF',
   'rules.note': 'Publication rules: at least {minSamples} representative samples for means and medians, at least {minAgents} agents for per-agent shares; below that the cell says "insufficient data" with its n. Representative sample: per agent and clock hour (Vietnam time), the median of its valid tests in that hour.',
   'footer.generated': 'Page generated {at}',
   'footer.method': 'Method: mean and median are always reported separately; every figure carries its n and coverage.',

@@ -298,6 +298,9 @@ export default {
   'export.csv': 'CSV',
   'export.xlsx': 'Excel (XLSX)',
 
+  'official.label': 'Báo cáo chính thức (theo thể thức văn bản hành chính, để trình ký):',
+  'official.docx': 'Word (.docx)',
+  'official.pdf': 'PDF',
   'rules.note': 'Quy tắc công bố: cần ít nhất {minSamples} mẫu đại diện cho trung bình và trung vị, ít nhất {minAgents} máy đo cho các tỷ lệ theo máy đo; dưới mức đó ghi "chưa đủ dữ liệu" kèm số mẫu n. Mẫu đại diện: mỗi máy đo, mỗi giờ đồng hồ (giờ Việt Nam), một mẫu là trung vị các lần đo hợp lệ trong giờ đó.',
   'footer.generated': 'Trang tạo lúc {at}',
   'footer.method': 'Cách tính: trung bình và trung vị luôn ghi riêng; mỗi số liệu ghi kèm n và độ phủ.',

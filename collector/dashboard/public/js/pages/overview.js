@@ -40,6 +40,7 @@ export async function render (ctx) {
     h('h2', { text: t('overview.lagging') }),
     laggingList(r.lagging ?? [], r.targets ?? []),
     exportLinks('/api/v1/reports/areas', { level: areaLevel(state), province: state.province, period: state.period }),
+    officialLinks(state),
     rulesNote(r.rules),
     footnotes.view())
 }
@@ -73,4 +74,15 @@ function laggingList (lagging, targets) {
       ` — ${ev.document ?? l.targetId}, ${targetRule({ ...ev, thresholdMbps: l.thresholdMbps })}: `,
       cellView(l.figure, unit))
   }))
+}
+
+/** The official report of this province and period, as the department files it: Word or PDF. */
+function officialLinks (state) {
+  const link = (format) => h('a', {
+    class: ['export', 'official'],
+    href: `/api/v1/reports/official?${new URLSearchParams({ province: state.province, version: state.version, period: state.period, format })}`,
+    download: '',
+    text: t(`official.${format}`)
+  })
+  return h('p', { class: 'exports', id: 'official-report' }, t('official.label'), ' ', link('docx'), ' · ', link('pdf'))
 }

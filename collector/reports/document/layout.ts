@@ -1,0 +1,53 @@
+import type { OfficialReport, Verdict } from '../official-report.js'
+
+/*
+ * What the .docx and the PDF share: the section titles, the colours of the verdicts and the
+ * bars of the charts. Both renderers print the same text from the same report, so a number
+ * cannot differ between them and the API (docs/official-report.md).
+ */
+
+/** Fill colours of the verdicts (hex, no '#'): the dashboard's legend in print-safe tints. */
+export const VERDICT_FILL: Record<Verdict, string> = { met: 'C6EFCE', close: 'FFEB9C', far: 'FFC7CE', na: 'E7E6E6' }
+
+export const MOTTO = ['CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', 'Độc lập - Tự do - Hạnh phúc'] as const
+/** Number and date lines are left for the department to fill (Nghị định 30/2020/NĐ-CP, Phụ lục I). */
+export const NUMBER_LINE = 'Số:        /BC-'
+export const dateLine = (place: string): string => `${place}, ngày      tháng      năm 20     `
+
+export const SECTIONS = {
+  scope: 'I. PHẠM VI VÀ ĐỘ PHỦ DỮ LIỆU',
+  headline: 'II. KẾT QUẢ CHÍNH',
+  targets: 'III. SO VỚI CHỈ TIÊU',
+  areas: 'IV. KẾT QUẢ THEO ĐỊA BÀN',
+  charts: 'V. BIỂU ĐỒ',
+  ipv6: 'VI. TIẾN ĐỘ CHUYỂN ĐỔI IPv6',
+  method: 'VII. PHƯƠNG PHÁP',
+  allTargets: 'VIII. CÁC CHỈ TIÊU VÀ VĂN BẢN'
+} as const
+
+export const SAMPLE_MARK = 'DỮ LIỆU MẪU – không phải số liệu đo thật, không dùng để báo cáo'
+
+export interface Bar { label: string, value: number | null, text: string }
+
+/** Bars of a chart as fractions of the largest value (0..1); a withheld value has no bar. */
+export function barFractions (bars: readonly Bar[]): number[] {
+  const max = Math.max(0, ...bars.map((b) => b.value ?? 0))
+  return bars.map((b) => (b.value === null || max === 0 ? 0 : b.value / max))
+}
+
+export function trendBars (r: OfficialReport): Bar[] {
+  return r.trend.map((m) => ({ label: m.label, value: m.mean.status === 'ok' ? m.mean.value : null, text: m.mean.text }))
+}
+
+export function areaBars (r: OfficialReport): Bar[] {
+  return r.subAreas.rows.map((a) => ({ label: a.name, value: a.downloadMean.status === 'ok' ? a.downloadMean.value : null, text: a.downloadMean.text }))
+}
+
+export const LEGEND: Array<[Verdict, string]> = [
+  ['met', 'Đạt chỉ tiêu'],
+  ['close', 'Chưa đạt, từ 80 % mức yêu cầu trở lên'],
+  ['far', 'Chưa đạt, dưới 80 % mức yêu cầu'],
+  ['na', 'Chưa đủ dữ liệu để kết luận']
+]
+
+export const RECIPIENTS = ['Nơi nhận:', '- Như trên;', '- Lưu: VT.']

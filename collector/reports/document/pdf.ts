@@ -1,0 +1,145 @@
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import pdfmake from 'pdfmake'
+import type { Content, TableCell } from 'pdfmake/interfaces.js'
+import { VERDICT_VI, type OfficialReport, type Verdict } from '../official-report.js'
+import { LEGEND, MOTTO, NUMBER_LINE, RECIPIENTS, SAMPLE_MARK, SECTIONS, VERDICT_FILL, areaBars, barFractions, dateLine, trendBars, type Bar } from './layout.js'
+
+/*
+ * The official report as a PDF, made on the collector without a browser: pdfmake (on PDFKit)
+ * with the Roboto fonts it ships, which carry every Vietnamese letter. Same sections, texts and
+ * numbers as the .docx (layout.ts).
+ */
+
+const require = createRequire(import.meta.url)
+const ROBOTO = join(dirname(require.resolve('pdfmake/fonts/Roboto.js')), 'Roboto')
+let configured = false
+function configure (): void {
+  if (configured) return
+  pdfmake.setFonts({
+    Roboto: {
+      normal: join(ROBOTO, 'Roboto-Regular.ttf'),
+      bold: join(ROBOTO, 'Roboto-Medium.ttf'),
+      italics: join(ROBOTO, 'Roboto-Italic.ttf'),
+      bolditalics: join(ROBOTO, 'Roboto-MediumItalic.ttf')
+    }
+  })
+  // Only the font files may be read from disk; a document never names another local file.
+  ;(pdfmake as unknown as { setLocalAccessPolicy: (f: (p: string) => boolean) => void }).setLocalAccessPolicy((p) => p.startsWith(ROBOTO))
+  ;(pdfmake as unknown as { setUrlAccessPolicy?: (f: (u: string) => boolean) => void }).setUrlAccessPolicy?.(() => false)
+  configured = true
+}
+
+const fill = (v: Verdict): string => `#${VERDICT_FILL[v]}`
+
+function table (head: string[], rows: Array<Array<string | { text: string, verdict: Verdict }>>, widths?: Array<string | number>): Content {
+  const body: TableCell[][] = [
+    head.map((h) => ({ text: h, bold: true, fillColor: '#D9D9D9', alignment: 'center' as const })),
+    ...rows.map((r) => r.map((c): TableCell => typeof c === 'string' ? { text: c } : { text: c.text, fillColor: fill(c.verdict) }))
+  ]
+  return { table: { headerRows: 1, widths: widths ?? head.map(() => '*'), body }, fontSize: 8.5, margin: [0, 2, 0, 8] }
+}
+
+function bars (title: string, list: readonly Bar[]): Content[] {
+  const f = barFractions(list)
+  const W = 220
+  return [
+    { text: title, italics: true, margin: [0, 4, 0, 2] },
+    {
+      table: {
+        widths: [110, W, '*'],
+        body: list.map((b, i) => [
+          { text: b.label, fontSize: 8.5 },
+          { canvas: (f[i] ?? 0) === 0 ? [] : [{ type: 'rect', x: 0, y: 1, w: Math.max(1, (f[i] ?? 0) * W), h: 8, color: '#4472C4' }] },
+          { text: b.text, fontSize: 8.5 }
+        ])
+      },
+      layout: 'noBorders',
+      margin: [0, 0, 0, 8]
+    }
+  ]
+}
+
+export async function officialPdf (r: OfficialReport): Promise<Buffer> {
+  configure()
+  const content: Content[] = []
+  if (r.sample) content.push({ text: SAMPLE_MARK, bold: true, color: '#C00000', alignment: 'center', margin: [0, 0, 0, 6] })
+  content.push({
+    columns: [
+      {
+        width: '42%',
+        stack: [
+          { text: r.header.parentBody, alignment: 'center', fontSize: 11 },
+          { text: r.header.issuingBody === '' ? '.........................' : r.header.issuingBody, bold: true, alignment: 'center', fontSize: 11 },
+          { text: '________', alignment: 'center', fontSize: 8 },
+          { text: NUMBER_LINE, alignment: 'center', margin: [0, 4, 0, 0] }
+        ]
+      },
+      {
+        width: '58%',
+        stack: [
+          { text: MOTTO[0], bold: true, alignment: 'center', fontSize: 11 },
+          { text: MOTTO[1], bold: true, alignment: 'center' },
+          { text: '________________________', alignment: 'center', fontSize: 8 },
+          { text: dateLine(r.header.place), italics: true, alignment: 'center', margin: [0, 4, 0, 0] }
+        ]
+      }
+    ],
+    margin: [0, 0, 0, 16]
+  })
+  content.push({ text: r.title, bold: true, fontSize: 14, alignment: 'center' })
+  content.push({ text: r.subtitle, bold: true, alignment: 'center', margin: [0, 0, 0, 12] })
+
+  const h = (text: string): Content => ({ text, bold: true, margin: [0, 8, 0, 4] })
+  content.push(h(SECTIONS.scope), { text: `Địa bàn: ${r.area.kind}. Kỳ báo cáo: ${r.period.text}.` }, { text: `Độ phủ: ${r.coverage.text}.` })
+  content.push(h(SECTIONS.headline), table(['Chỉ số', 'Giá trị', 'Số mẫu (n)'], r.headline.map((f) => [`${f.name} (${f.unit})`, f.text, `${f.n}`])))
+  content.push(h(SECTIONS.targets), table(['Văn bản', 'Chỉ tiêu', 'Đối tượng', 'Kết quả', 'Kết luận'], r.targets.map((t) => [
+    `${t.document} (${t.year})`,
+    `${t.rule}; ${t.yearRule}`,
+    t.leftOut === '' ? t.scope : `${t.scope}. ${t.leftOut}`,
+    t.figureText,
+    { text: t.verdictText, verdict: t.verdict }
+  ]), [70, '*', '*', 70, 55]))
+  content.push({ text: ['Chú giải màu: ', ...LEGEND.map(([, words], i) => `${i === 0 ? '' : '; '}${['xanh', 'vàng', 'đỏ', 'xám'][i] ?? ''} – ${words}`)], italics: true, fontSize: 8.5 })
+
+  content.push(h(SECTIONS.areas), table([r.subAreas.level, 'Máy đo có kết quả', 'Tải xuống – trung bình', 'Tải xuống – trung vị', ...r.subAreas.columns.map((c) => c.label)],
+    r.subAreas.rows.map((a) => [
+      `${a.name} (${a.code})`,
+      `${a.agentsReporting}/${a.agentsEnrolled}`,
+      a.downloadMean.text,
+      a.downloadMedian.text,
+      ...a.targets.map((t) => t === null ? 'không áp dụng' : { text: t.text, verdict: t.verdict })
+    ])))
+
+  content.push(h(SECTIONS.charts),
+    ...bars('Biểu đồ 1. Tải xuống – trung bình theo tháng (Mb/s)', trendBars(r)),
+    ...bars(`Biểu đồ 2. Tải xuống – trung bình theo ${r.subAreas.level.toLocaleLowerCase('vi')} (Mb/s)`, areaBars(r)))
+
+  content.push(h(SECTIONS.ipv6), { text: `Số cơ quan: ${r.ipv6.agencies}; đã có kết quả kiểm tra: ${r.ipv6.known}; tỷ lệ sẵn sàng IPv6: ${r.ipv6.readyShareText}.` })
+  if (r.ipv6.levels.length > 0) content.push(table(r.ipv6.levels.map((l) => l.name), [r.ipv6.levels.map((l) => `${l.count}`)]))
+  if (r.ipv6.targets.length > 0) content.push(table(['Văn bản', 'Đạt / yêu cầu', 'Kết luận'], r.ipv6.targets.map((t) => [`${t.document} (${t.year})`, t.text, { text: VERDICT_VI[t.verdict], verdict: t.verdict }])))
+
+  content.push(h(SECTIONS.method), { ul: r.method, alignment: 'justify' })
+  content.push(h(SECTIONS.allTargets), table(['Văn bản', 'Cơ quan ban hành, ngày', 'Năm', 'Chỉ tiêu', 'Đối tượng', 'Trong báo cáo này'], [
+    ...r.allTargets.map((t) => [t.document + (t.section === null ? '' : `, mục ${t.section}`), [t.issuer, t.date].filter((x) => x !== null).join(', '), t.year === null ? '' : `${t.year}`, t.rule, t.scope, `${t.evaluated} (${t.status})`]),
+    ...r.knownGaps.map((g) => [g.document, [g.issuer, g.date].filter((x) => x !== null).join(', '), '', '', '', g.why])
+  ]))
+  content.push({
+    columns: [
+      { width: '50%', stack: RECIPIENTS.map((x, i) => ({ text: x, bold: i === 0, italics: i === 0, fontSize: i === 0 ? 11 : 10 })) },
+      { width: '50%', stack: [{ text: 'THỦ TRƯỞNG CƠ QUAN', bold: true, alignment: 'center' }, { text: '(Ký, ghi rõ họ tên và đóng dấu)', italics: true, alignment: 'center', fontSize: 10 }] }
+    ],
+    margin: [0, 16, 0, 0]
+  })
+
+  const doc = pdfmake.createPdf({
+    info: { title: r.subtitle, creator: 'tocdo' },
+    pageSize: 'A4',
+    // Nghị định 30/2020/NĐ-CP margins: top/bottom 20 mm, left 30 mm, right 15 mm (in points).
+    pageMargins: [85, 57, 43, 57],
+    defaultStyle: { font: 'Roboto', fontSize: 11 },
+    ...(r.sample ? { header: { text: SAMPLE_MARK, alignment: 'center', fontSize: 8, color: '#C00000', margin: [0, 20, 0, 0] } } : {}),
+    content
+  })
+  return await (doc.getBuffer() as unknown as Promise<Buffer>)
+}

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import JSZip from 'jszip'
+import { request } from 'undici'
+import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
+import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { addAgency, enrol, sync, syncBody } from '../helpers/fleet-client.js'
+import { speedRecord } from '../fixtures/records.js'
+
+const ADMIN = 'official-report-admin-token-0123456789'
+const DEPARTMENT = 'Sở Khoa học và Công nghệ tỉnh Quảng Ngãi'
+const HOUR = 3_600_000
+
+/*
+ * Former Kon Tum (62), publication minimums 10 samples / 2 agents, worked by hand:
+ * - district 608 (all now Phường Kon Tum, an urban ward): three organisations on fixed lines,
+ *   12 hourly tests each at 900, 1100 and 1300 Mb/s (upload half, idle 10 ms):
+ *     download mean = (900 + 1100 + 1300) / 3 = 1100 -> "1.100 Mb/s"; median of 36 samples = 1100
+ *     QĐ 36 (urban organisations, 1 Gb/s for 90 %): 2 of 3 lines -> "66,7 %", 0.667 / 0.9 < 0.8 -> "Chưa đạt"
+ * - district 610 (Đắk Glei, a xã): one organisation, 5 tests at 95 Mb/s: below 10 samples, and
+ *   outside the urban target's scope ("1 đơn vị ở xã").
+ * Province totals: 41 samples, mean (12 x 3300 + 5 x 95) / 41 = 40,075 / 41 = 977.44 -> "977,4 Mb/s".
+ */
+async function seed (c: TempCollector): Promise<void> {
+  const now = Date.now()
+  const lines = [{ commune: '23281', down: 900 }, { commune: '23284', down: 1100 }, { commune: '23287', down: 1300 }, { commune: '23341', down: 95, n: 5 }]
+  for (const [i, l] of lines.entries()) {
+    const { enrolment } = await addAgency(c.url, ADMIN, { name: `Cơ quan ${i + 1}`, communeCode: l.commune, scheme: '2025-03', category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 1500, planUpMbps: 750 })
+    const r = await enrol(c.url, enrolment.code, `pc-${i}`)
+    const n = l.n ?? 12
+    const records = Array.from({ length: n }, (_, k) => speedRecord({ at: new Date(now - (k + 1) * HOUR), downMbps: l.down, upMbps: l.down / 2, idleMs: 10 }))
+    expect((await sync(c.url, r.body.token, syncBody(r.body.agentId, records))).body.acks).toMatchObject({ accepted: n })
+  }
+}
+
+async function fetchBuffer (url: string): Promise<{ status: number, type: string, body: Buffer }> {
+  const res = await request(url)
+  return { status: res.statusCode, type: String(res.headers['content-type']), body: Buffer.from(await res.body.arrayBuffer()) }
+}
+
+/** The text of a .docx: every paragraph of word/document.xml, its runs joined. */
+async function docxText (buf: Buffer): Promise<string> {
+  const zip = await JSZip.loadAsync(buf)
+  const xml = await zip.file('word/document.xml')?.async('string')
+  if (xml === undefined) throw new Error('no word/document.xml in the .docx')
+  const unescape = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&')
+  return xml.split('</w:p>').map((p) => [...p.matchAll(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>/g)].map((m) => unescape(m[1] ?? '')).join('')).join('\n')
+}
+
+async function pdfText (buf: Buffer): Promise<string> {
+  const pdf = await getDocument({ data: new Uint8Array(buf), useSystemFonts: false, isEvalSupported: false }).promise
+  const out: string[] = []
+  for (let i = 1; i <= pdf.numPages; i++) {
+    const page = await pdf.getPage(i)
+    const content = await page.getTextContent()
+    out.push(content.items.map((it) => ('str' in it ? it.str : '')).join(' '))
+  }
+  await pdf.destroy()
+  return out.join('\n')
+}
+
+/** Compare without caring how a renderer broke lines or spaced runs. */
+const squash = (s: string): string => s.replace(/\s+/g, '')
+
+describe('official report', () => {
+  let c: TempCollector
+  let json: any
+  let docx: string
+  let pdf: string
+
+  beforeAll(async () => {
+    c = await startTempCollector({ adminToken: ADMIN, commitIntervalMs: 10, departmentName: DEPARTMENT, reportMinRepresentativeSamples: 10, reportMinAgents: 2, reportMinBusyHourSamplesPerAgent: 2 })
+    await seed(c)
+    const base = `${c.url}/api/v1/reports/official?province=62&version=2025-03`
+    const j = await request(base)
+    expect(j.statusCode).toBe(200)
+    json = await j.body.json()
+    const d = await fetchBuffer(`${base}&format=docx`)
+    expect(d.status).toBe(200)
+    expect(d.type).toBe('application/vnd.openxmlformats-officedocument.wordprocessingml.document')
+    docx = await docxText(d.body)
+    const p = await fetchBuffer(`${base}&format=pdf`)
+    expect(p.status).toBe(200)
+    expect(p.type).toBe('application/pdf')
+    expect(p.body.subarray(0, 5).toString()).toBe('%PDF-')
+    pdf = await pdfText(p.body)
+  }, 60_000)
+  afterAll(async () => { await c?.close() })
+
+  it('the API gives the figures worked by hand, judged on the right statistic and scope', () => {
+    const mean = json.headline.find((f: any) => f.key === 'downloadMean')
+    expect(mean).toMatchObject({ n: 41, status: 'ok', text: '977,4 Mb/s' })
+    expect(mean.value).toBeCloseTo(40_075 / 41, 2)
+    const org = json.targets.find((t: any) => t.targetId === 'qd36-2025-organisation')
+    expect(org).toMatchObject({ figureText: '66,7 %', verdict: 'far', verdictText: 'Chưa đạt', leftOut: 'Không tính 1 đường truyền ngoài đối tượng: 1 đơn vị ở xã.' })
+    const d608 = json.subAreas.rows.find((r: any) => r.code === '608')
+    expect(d608.downloadMean.text).toBe('1.100 Mb/s')
+    expect(json.subAreas.rows.find((r: any) => r.code === '610').downloadMean.text).toBe('chưa đủ dữ liệu (n = 5 < 10)')
+    expect(json.header).toEqual({ parentBody: 'ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI', issuingBody: 'SỞ KHOA HỌC VÀ CÔNG NGHỆ TỈNH QUẢNG NGÃI', place: 'Quảng Ngãi' })
+    expect(json.knownGaps.map((g: any) => g.document)).toEqual(['Kế hoạch 4627/KH-UBND', 'Kế hoạch 3148/KH-UBND', 'Kế hoạch 3076/KH-UBND'])
+  })
+
+  it('the API figures equal the overview report they come from', async () => {
+    const ov: any = await (await request(`${c.url}/api/v1/reports/overview?province=62&version=2025-03`)).body.json()
+    for (const f of json.headline) expect(f.value, f.key).toBe(ov.total.figures[f.key].value)
+    for (const t of json.targets) expect(t.value, t.targetId).toBe(ov.targets.find((x: any) => x.targetId === t.targetId).figure.value)
+  })
+
+  for (const [name, text] of [['.docx', () => docx], ['PDF', () => pdf]] as const) {
+    it(`the ${name} has the administrative layout and every number of the API`, () => {
+      const t = squash(text())
+      for (const s of ['CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', 'Độc lập - Tự do - Hạnh phúc', 'ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI', 'SỞ KHOA HỌC VÀ CÔNG NGHỆ TỈNH QUẢNG NGÃI', 'Số:', 'Quảng Ngãi, ngày', 'BÁO CÁO', json.subtitle, 'Nơi nhận:']) {
+        expect(t, s).toContain(squash(s))
+      }
+      for (const f of json.headline) expect(t, f.key).toContain(squash(f.text))
+      for (const tg of json.targets) {
+        expect(t, tg.targetId).toContain(squash(tg.figureText))
+        expect(t, tg.targetId).toContain(squash(tg.verdictText))
+        if (tg.leftOut !== '') expect(t, tg.targetId).toContain(squash(tg.leftOut))
+      }
+      for (const a of json.subAreas.rows) {
+        expect(t, a.code).toContain(squash(`${a.name} (${a.code})`))
+        expect(t, a.code).toContain(squash(a.downloadMean.text))
+        expect(t, a.code).toContain(squash(a.downloadMedian.text))
+      }
+      expect(t).toContain(squash(json.coverage.text))
+      expect(t).toContain(squash(`tỷ lệ sẵn sàng IPv6: ${json.ipv6.readyShareText}`))
+      for (const d of [...json.allTargets, ...json.knownGaps]) expect(t, d.document).toContain(squash(d.document))
+      // The hand-worked figures themselves, not only whatever the API said.
+      for (const s of ['977,4 Mb/s', '1.100 Mb/s', '66,7 %', 'Chưa đạt', '1 đơn vị ở xã']) expect(t, s).toContain(squash(s))
+    })
+  }
+})
