@@ -7,6 +7,8 @@ import authPlugin from './plugins/auth.js'
 import fleetPlugin from './fleet/plugin.js'
 import { errorHandler } from './plugins/error-handler.js'
 import bodyShapePlugin from './plugins/body-shape.js'
+import securityHeadersPlugin from './plugins/security-headers.js'
+import notFoundPlugin from './plugins/not-found.js'
 import { healthRoutes } from './routes/health.js'
 import { resultRoutes } from './routes/results.js'
 import { reportRoutes } from './routes/reports.js'
@@ -32,6 +34,8 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   const { config } = opts
   fastify.setErrorHandler(errorHandler)
   await fastify.register(bodyShapePlugin)
+  await fastify.register(securityHeadersPlugin)
+  await fastify.register(notFoundPlugin)
   // Before any route, so the OpenAPI document at /docs sees them all.
   await fastify.register(openapiPlugin, { version: TOCDO_VERSION })
 

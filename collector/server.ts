@@ -1,19 +1,22 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { CollectorConfig } from './config.js'
 import collectorApp from './app.js'
+import { collectorLoggerOptions } from './plugins/log-options.js'
 
 /**
  * Builds the Fastify instance with its logger and limits; listening is the caller's choice,
  * so tests can build the same server and listen on port 0.
  */
-export async function buildCollector (config: Readonly<CollectorConfig>, { dbFile, logger }: { dbFile?: string, logger?: boolean | object } = {}): Promise<FastifyInstance> {
+export async function buildCollector (config: Readonly<CollectorConfig>, { dbFile, logger, logStream }: {
+  dbFile?: string
+  logger?: boolean | object
+  /** Log JSON lines to this stream, with the production redaction and serializers (tests read it). */
+  logStream?: { write: (line: string) => void }
+} = {}): Promise<FastifyInstance> {
   const fastify = Fastify({
-    logger: logger ?? {
-      level: config.logLevel,
-      redact: ['req.headers.authorization', '*.token'],
-      // Readable lines for a person at a terminal; JSON lines for files and log collectors.
-      ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {})
-    },
+    logger: logStream !== undefined
+      ? { ...collectorLoggerOptions(config.logLevel, false), stream: logStream }
+      : logger ?? collectorLoggerOptions(config.logLevel, process.stdout.isTTY),
     bodyLimit: config.bodyLimitBytes,
     // Speed tests hold a connection for up to ~15 s per direction; agents reuse connections.
     keepAliveTimeout: 72_000,

@@ -22,5 +22,16 @@ export default fp<{ version: string }>(async (fastify, opts) => {
       ]
     }
   })
-  await fastify.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true } })
+  await fastify.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI's own policy (hashes of its inline scripts), never framed by another site (issue 11),
+    // and styles from this server only: the bundle sets inline styles, which its policy would
+    // block (a hash beside 'unsafe-inline' disables it, so the directive is replaced whole).
+    staticCSP: true,
+    transformStaticCSP: (header: string) => header
+      .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
+      .replace(/style-src [^;]*/, "style-src 'self' 'unsafe-inline'")
+      .replace(/font-src [^;]*/, "font-src 'self' data:"),
+    uiConfig: { docExpansion: 'list', deepLinking: true }
+  })
 }, { name: 'openapi' })

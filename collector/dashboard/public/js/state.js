@@ -7,6 +7,11 @@ function remembered () {
   try { return JSON.parse(window.localStorage.getItem(PROVINCE_KEY) ?? 'null') } catch { return null }
 }
 
+/** decodeURIComponent that never throws: a malformed % escape in a pasted link is kept as typed. */
+function decodeSafely (text) {
+  try { return decodeURIComponent(text) } catch { return text }
+}
+
 export function readState (hash, context) {
   const [path, query = ''] = hash.replace(/^#\/?/, '').split('?')
   const [page, ...rest] = path.split('/')
@@ -16,7 +21,7 @@ export function readState (hash, context) {
   const province = /^[0-9]{2}$/.test(q.get('p') ?? '') ? q.get('p') : (version === fallback.version ? fallback.code : (context?.provinces?.current?.[0]?.code ?? '51'))
   const state = {
     page: PAGES.includes(page) ? page : 'overview',
-    arg: rest.length > 0 ? decodeURIComponent(rest.join('/')) : null,
+    arg: rest.length > 0 ? decodeSafely(rest.join('/')) : null,
     version,
     province,
     period: /^(rolling12|all|\d{4}-\d{2})$/.test(q.get('period') ?? '') ? q.get('period') : 'rolling12',
