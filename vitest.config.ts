@@ -24,6 +24,18 @@ export default defineConfig({
           hookTimeout: 120_000,
           fileParallelism: false
         }
+      },
+      {
+        extends: true,
+        test: {
+          // Builds the packages once (test/packaging/packages.ts) and installs the .deb into
+          // a throw-away Debian root; one file at a time.
+          name: 'packaging',
+          include: ['test/packaging/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
+          fileParallelism: false
+        }
       }
     ]
   }

@@ -10,13 +10,17 @@ type Register = (program: Command) => void
  * a manual `test` then carries neither the service's logger, outbox database and collector
  * client nor their memory, which is counted in the agent's peak RSS (docs/accuracy.md).
  */
+const service = async (): Promise<Register> => (await import('./commands/service.js')).registerService
 const COMMANDS: Record<string, () => Promise<Register>> = {
   test: async () => (await import('./commands/test.js')).registerTest,
   run: async () => (await import('./commands/run.js')).registerRun,
   calibrate: async () => (await import('./commands/calibrate.js')).registerCalibrate,
   enroll: async () => (await import('./commands/enroll.js')).registerEnroll,
   status: async () => (await import('./commands/status.js')).registerStatus,
-  doctor: async () => (await import('./commands/doctor.js')).registerDoctor
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
+  'install-service': service,
+  'uninstall-service': service,
+  service
 }
 
 export async function buildProgram (argv: readonly string[] = process.argv): Promise<Command> {
@@ -25,7 +29,8 @@ export async function buildProgram (argv: readonly string[] = process.argv): Pro
     .version(TOCDO_VERSION)
   const named = argv[2]
   const names = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS)
-  for (const name of names) (await (COMMANDS[name] as () => Promise<Register>)())(program)
+  // One module may register several commands (service.ts): load each module once.
+  for (const load of new Set(names.map((name) => COMMANDS[name] as () => Promise<Register>))) (await load())(program)
   return program
 }
 

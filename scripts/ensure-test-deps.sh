@@ -4,6 +4,9 @@
 #   iproute2  - IPv6 and link tests build network namespaces with `ip netns`
 #   nginx     - the reverse-proxy test runs the configuration docs/operations.md gives
 #   openssl   - TLS tests generate their certificates
+#   zip, unzip, file, lintian - `npm run package` builds the Windows zip; the packaging tests
+#               list and check the packages
+#   debootstrap - the packaging tests install the .deb into a throw-away minimal Debian root
 # Runs before `npm test` (npm's pretest). Needs root and a Debian-like system to install;
 # otherwise it only reports what is missing and the tests that need it will say so.
 set -euo pipefail
@@ -12,6 +15,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || missing+=(nginx)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+for tool in zip unzip file lintian debootstrap; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-test-deps: installing ${missing[*]}" >&2

@@ -55,6 +55,10 @@ export function registerRun (program: Command): void {
       const onSignal = (signal: NodeJS.Signals): void => { log.info({ signal }, 'stopping after the current step'); stop.abort() }
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
+      // Under the Windows supervisor (tocdo-agent service) a stop arrives over IPC: there,
+      // kill() would end the process without letting it finish its step.
+      const onMessage = (m: unknown): void => { if (m === 'stop') onSignal('SIGTERM') }
+      if (process.send !== undefined) process.on('message', onMessage)
       try {
         if (flags.once === true) {
           const { record, step } = await agent.once(stop.signal)
@@ -70,6 +74,8 @@ export function registerRun (program: Command): void {
       } finally {
         agent.close()
         log.info('stopped')
+        process.off('message', onMessage)
+        if (process.connected) process.disconnect()
         // Idle keep-alive sockets must not hold a stopping service open.
         setTimeout(() => { process.exit() }, 2000).unref()
       }
