@@ -24,7 +24,7 @@ export function installInstructions (publicUrl: string, manifest: PackageManifes
       steps: [
         zip === null ? `Download the Windows package from ${url}/install (not built yet on this collector)` : `Download ${zipUrl} and check its SHA-256 is ${zip.sha256} (PowerShell: Get-FileHash ${zip.name})`,
         'Extract the zip, right-click install.cmd and choose "Run as administrator"',
-        `Paste the enrolment code ${code} when asked (or run: install.cmd -Collector ${url} -Code ${code})`,
+        `When asked, enter the collector address ${url} and paste the enrolment code ${code} (or, in an administrator prompt: install.cmd -Collector ${url} -Code ${code})`,
         'Check with: tocdo-agent status'
       ]
     },

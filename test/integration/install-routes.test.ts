@@ -116,7 +116,7 @@ describe('collector serves the agent packages', () => {
       windows: { zipUrl: `${c.url}/downloads/${zip?.name ?? ''}`, sha256: zip?.sha256 },
       problem: null
     })
-    expect(r.body.install?.windows.steps.join('\n')).toMatch(/Run as administrator[\s\S]*Paste the enrolment code/)
+    expect(r.body.install?.windows.steps.join('\n')).toMatch(/Run as administrator[\s\S]*enter the collector address [\s\S]* and paste the enrolment code/)
     const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'collector/cli.ts', 'agency', 'add', '--name', 'UBND xã Test', '--commune', '23281', '--scheme', '2025-03', '--connection-class', 'fixed', '--isp', 'VNPT'], { env: { ...process.env, TOCDO_URL: c.url, TOCDO_ADMIN_TOKEN: adminToken } })
     const code = /enrolment code: (\S+)/.exec(cli.stdout)?.[1] ?? ''
     expect(code).toMatch(/^[A-Z2-7]{16}$/)
