@@ -82,7 +82,7 @@ export function registerAdmin (program: Command): void {
   withConnection(agent.command('list').description('list agents with their state (online ≤ 15 min since last sync, stale ≤ 1 h, offline), queue and clock'))
     .action(async (f: ConnFlags) => {
       const r = await adminCall<{ agents: AgentView[] }>(adminConnection(f), 'GET', FLEET_PATHS.adminAgents)
-      out(f.json === true ? JSON.stringify(r.agents, null, 2) : table(r.agents, ['id', 'agencyName', 'hostname', 'status', 'state', 'lastSeenAt', 'agentVersion', 'queuePending', 'queueOldestAgeS', 'clockOffsetMs']))
+      out(f.json === true ? JSON.stringify(r.agents, null, 2) : table(r.agents, ['id', 'agencyName', 'hostname', 'status', 'state', 'lastSeenAt', 'agentVersion', 'outdated', 'os', 'queuePending', 'queueOldestAgeS', 'clockOffsetMs']))
     })
   for (const [name, path, what] of [['revoke', FLEET_PATHS.adminRevoke, 'revoke an agent: it keeps its data and stops sending (403)'], ['decommission', FLEET_PATHS.adminDecommission, 'decommission an agent: it stops measuring (410)']] as const) {
     withConnection(agent.command(`${name} <agentId>`).description(what))
