@@ -7,6 +7,7 @@
 #   zip, unzip, file, lintian - `npm run package` builds the Windows zip; the packaging tests
 #               list and check the packages
 #   debootstrap - the packaging tests install the .deb into a throw-away minimal Debian root
+#   ethtool   - the local_link_limited fault test sets a TUN device's link speed
 # Runs before `npm test` (npm's pretest). Needs root and a Debian-like system to install;
 # otherwise it only reports what is missing and the tests that need it will say so.
 set -euo pipefail
@@ -16,6 +17,7 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || missing+=(nginx)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 for tool in zip unzip file lintian debootstrap; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+{ command -v ethtool >/dev/null 2>&1 || [ -x /usr/sbin/ethtool ]; } || missing+=(ethtool)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-test-deps: installing ${missing[*]}" >&2

@@ -7,6 +7,8 @@ export const PATHS = {
   download: '/speedtest/download',
   upload: '/speedtest/upload',
   uploadProgress: '/speedtest/upload/progress',
+  /** The server's own counters of one test (bytes, back-pressure, TCP_INFO, proxy headers). */
+  testSummary: '/speedtest/summary',
   ping: '/speedtest/ping',
   info: '/.well-known/tocdo'
 } as const

@@ -59,6 +59,7 @@ export function directionOf ({ t, bounds, streamsInitial, sampleIntervalMs, idle
       calibratedCeilingMbps: ceilingMbps
     },
     stopReason: t.stopReason,
+    server: t.server,
     rates1sMbps: f.rates1sMbps.map((v) => r3(v) as number),
     excludedS: r3(f.excludedS) ?? 0,
     endTrend: f.endTrend === null ? null : { change: r3(f.endTrend.change) as number, t: Number.isFinite(f.endTrend.t) ? r3(f.endTrend.t) as number : null, n: f.endTrend.n },

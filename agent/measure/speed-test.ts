@@ -9,7 +9,7 @@ import { EARLY_STOP, MAX_STREAMS, type EarlyStopRule } from './ramp.js'
 import { emptyRecord, messageOf } from './record.js'
 import { rankServers, type RankedServer } from './select.js'
 import { runTransfer } from './transfer.js'
-import { FlagSet, FULL_WINDOW_S, clientLimitedReasons, localLinkReason, overallConfidence } from './validity.js'
+import { FlagSet, FULL_WINDOW_S, clientLimitedReasons, localLinkReason, overallConfidence, serverViewFlags } from './validity.js'
 import { accountCrossTraffic, crossTrafficReason, ifaceReading, type CrossTrafficFigures } from './cross-traffic.js'
 import { bytesAt, stillTrending } from './goodput.js'
 import { readInterfaceCounters, type InterfaceCounters } from '../platform/net-counters.js'
@@ -86,6 +86,7 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
   const directions = opts.directions ?? ['download', 'upload']
   const byteCap = opts.byteCapPerDirection ?? 4 * 1024 ** 3
   const flags = new FlagSet()
+  const serverViewUnavailable: string[] = []
   const readCounters = opts.readCounters ?? readInterfaceCounters
 
   let ranked: RankedServer[] = servers.map((url) => ({ url, medianMs: null, error: null }))
@@ -161,6 +162,8 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
       else if (d.cv1s !== null && d.cv1s > 0.35) flags.add('unstable', `${dir}: 1-s rates vary with CV ${d.cv1s} > 0.35`)
       if (d.endTrend != null && stillTrending({ ...d.endTrend, t: d.endTrend.t ?? Infinity })) flags.add('unstable', `${dir}: the 1-s rates still ${d.endTrend.change > 0 ? 'rise' : 'fall'} at the end (${Math.round(d.endTrend.change * 100)} % over the last ${d.endTrend.n} s, t = ${d.endTrend.t ?? '∞'}): no sustained rate yet`)
       for (const reason of clientLimitedReasons(dir, d, ceiling)) flags.add('client_limited', reason)
+      if (t.server !== null) for (const f of serverViewFlags(dir, t.server)) flags.add(f.flag, f.reason)
+      else if (t.serverUnavailable !== null) serverViewUnavailable.push(`${dir}: ${t.serverUnavailable}`)
       results[dir] = d
       if (t.stopReason === 'aborted') { record.error = { code: 'TOCDO_ERR_MEASUREMENT_FAILED', detail: `${dir}: aborted` }; break }
     }
@@ -249,6 +252,7 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
   }
 
   if (chosen !== null && record.error !== null) record.status = Object.keys(results).length > 0 ? 'partial' : 'failed'
+  if (serverViewUnavailable.length > 0) record.context.serverViewUnavailable = serverViewUnavailable.join('; ').slice(0, 300)
   record.flags = flags.flags
   record.flagReasons = flags.reasons
   record.confidence = overallConfidence(Object.values(results), flags.flags)

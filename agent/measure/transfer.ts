@@ -9,6 +9,8 @@ import { HttpPinger } from './http-pinger.js'
 import { earlyStopDue, MAX_STREAMS, RAMP_STEP, rateOverSecondEndingAt, shouldAddStreams, type EarlyStopRule } from './ramp.js'
 import type { Sample, WarmupBounds } from './goodput.js'
 import type { InterfaceCounters } from '../platform/net-counters.js'
+import { ServerTestSummary, type ServerView } from '../../shared/schemas/result.js'
+import { Value } from '@sinclair/typebox/value'
 
 export interface TransferOptions {
   origin: string
@@ -66,6 +68,10 @@ export interface TransferResult {
   connection: ConnectionInfo | null
   /** Interface counters read right after each sample ([i] belongs to samples[i]); empty without readCounters. */
   counters: Array<InterfaceCounters | null>
+  /** The server's own counters of this direction, read before the streams were cut; null if it gave none. */
+  server: ServerView | null
+  /** Why `server` is null. */
+  serverUnavailable: string | null
 }
 
 /** The server answered 503: it is at capacity. */
@@ -135,6 +141,9 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
   const cpu = startCpuMonitor(clock.now)
   const headers = { [TEST_ID_HEADER]: testId }
 
+  let responseVia: string | null = null
+  let server: ServerView | null = null
+  let serverUnavailable: string | null = null
   const clientTotal = (): number => perStream.reduce((a, b) => a + b, 0)
   const stop = (reason: StopReason): void => { if (!state.stopped) { state.stopped = true; stopReason = reason } }
 
@@ -169,7 +178,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
         path: `${PATHS.download}?bytes=${Math.min(remaining, DOWNLOAD_REQUEST_BYTES)}`,
         headers,
         // Only a 200's body is payload.
-        onHead: (h) => { ok = h.status === 200 },
+        onHead: (h) => { ok = h.status === 200; responseVia ??= h.headers.get('via') ?? null },
         onBody: (b) => { if (ok) count(b) },
         signal: controller.signal
       })
@@ -216,6 +225,33 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
     // The count was read somewhere inside the round trip; its midpoint is the best
     // estimate of when, without a clock shared with the server.
     return { tMs: (sent + clock.now()) / 2 - t0, bytes: json.bytes }
+  }
+
+  async function serverSummary (): Promise<ServerView | string> {
+    const conn = await Http1Connection.open(opts.origin, { ...(opts.family === undefined ? {} : { family: opts.family }) })
+    conns.push(conn)
+    const timer = new AbortController()
+    const t = setTimeout(() => { timer.abort() }, 3000)
+    try {
+      const res = await conn.request({ method: 'GET', path: `${PATHS.testSummary}?test=${testId}`, headers, collect: true, signal: timer.signal })
+      const agentBytes = opts.direction === 'download' ? clientTotal() : serverBytes
+      if (res.status !== 200) return `the server has no test summary (HTTP ${res.status})`
+      const body: unknown = JSON.parse(res.body.toString('utf8'))
+      if (!Value.Check(ServerTestSummary, body)) return 'the server\'s test summary is malformed'
+      const side = opts.direction === 'download' ? body.download : body.upload
+      return {
+        bytes: side.bytes,
+        connections: side.connections,
+        ...(opts.direction === 'download' ? { blockedMs: body.download.blockedMs } : {}),
+        tcp: side.tcp,
+        tcpUnavailable: body.tcpUnavailable,
+        proxyHeaders: body.proxyHeaders,
+        agentBytes,
+        responseVia
+      }
+    } finally {
+      clearTimeout(t)
+    }
   }
 
   const streamPromises: Array<Promise<void>> = []
@@ -305,6 +341,13 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
       else if (byteCapped && opts.direction === 'upload' && s !== null && s.bytes >= uploadSent) stop('byte_cap')
       else if (byteCapped && opts.direction === 'download') stop('byte_cap')
     }
+    // The server's own view of the test, while its connections are still open (their TCP_INFO
+    // goes with them); bounded so a server that cannot answer does not hold the test.
+    if (busy === null && (stopReason as StopReason) !== 'aborted') {
+      const got = await serverSummary().catch((err: unknown) => `summary request failed: ${err instanceof Error ? err.message : String(err)}`)
+      if (typeof got === 'string') serverUnavailable = got
+      else server = got
+    }
   } finally {
     state.stopped = true
     // Bytes after the last sample count for nothing, so every stream is cut at once: a
@@ -335,6 +378,8 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
     loadedProbeErrors,
     cpu: cpu.stop(),
     connection,
-    counters
+    counters,
+    server,
+    serverUnavailable
   }
 }

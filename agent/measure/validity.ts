@@ -1,4 +1,4 @@
-import type { Direction, ResultRecord, ValidityFlag } from '../../shared/schemas/result.js'
+import type { Direction, ResultRecord, ServerView, ValidityFlag } from '../../shared/schemas/result.js'
 
 /**
  * Validity flags and confidence (methodology.md §11–§12). Every rule that fires is recorded
@@ -60,12 +60,48 @@ export function confidenceOf (cv1s: number | null, windowS: number, oneSecondSam
 }
 
 const ORDER = { low: 0, medium: 1, high: 2 } as const
+/** Flags whose figure is not the line's: confidence low. */
+const LOWERING: readonly ValidityFlag[] = ['client_limited', 'cross_traffic', 'server_limited', 'client_rwnd_limited', 'proxied', 'count_mismatch']
 
 /** Overall confidence: the weakest direction, lowered to `low` by a flag that disqualifies the figure. */
 export function overallConfidence (dirs: Direction[], flags: readonly ValidityFlag[]): 'high' | 'medium' | 'low' | null {
   if (dirs.length === 0) return null
   let c = dirs.map((d) => confidenceOf(d.cv1s, d.windowS, d.rates1sMbps?.length ?? Math.floor(d.windowS))).reduce((a, b) => ORDER[a] <= ORDER[b] ? a : b)
   if (flags.includes('degraded') && c === 'high') c = 'medium'
-  if (flags.includes('client_limited') || flags.includes('cross_traffic')) c = 'low'
+  if (flags.some((f) => LOWERING.includes(f))) c = 'low'
   return c
+}
+
+/**
+ * Flags from the server's own counters of one direction (issue 10, item 3; methodology.md
+ * §11 `server_limited`, `client_rwnd_limited`, `count_mismatch`, `proxied`). TCP_INFO
+ * shares are of the connections' whole life on the server: busy (data in flight) split into
+ * receive-window-limited, send-buffer-limited and the rest, and idle (nothing to send).
+ */
+export const SERVER_VIEW = { idleShare: 0.2, sndbufShare: 0.2, rwndShare: 0.2, countShare: 0.05, countMinBytes: 4e6 } as const
+
+const pct = (v: number): string => `${Math.round(v * 100)} %`
+
+export function serverViewFlags (dir: 'download' | 'upload', v: ServerView): Array<{ flag: ValidityFlag, reason: string }> {
+  const out: Array<{ flag: ValidityFlag, reason: string }> = []
+  const proxyEvidence = [...v.proxyHeaders.map((h) => `the server saw "${h}"`), ...(v.responseVia === null ? [] : [`a response carried "via: ${v.responseVia}"`])]
+  if (proxyEvidence.length > 0) {
+    // The server's TCP connections end at the proxy: their TCP_INFO says nothing about the line.
+    out.push({ flag: 'proxied', reason: `${dir}: a proxy is in the path: ${proxyEvidence.join('; ')}` })
+    return out
+  }
+  const tcp = v.tcp
+  if (dir !== 'download' || tcp === null || tcp.elapsedMs <= 0) return out
+  const idle = tcp.idleMs / tcp.elapsedMs
+  const sndbuf = tcp.sndbufLimitedMs / tcp.elapsedMs
+  const rwnd = tcp.rwndLimitedMs / tcp.elapsedMs
+  if (idle >= SERVER_VIEW.idleShare) out.push({ flag: 'server_limited', reason: `${dir}: the server had nothing queued to send for ${pct(idle)} of its connections' time (TCP_INFO over ${tcp.sockets} connections) ≥ ${pct(SERVER_VIEW.idleShare)}` })
+  else if (sndbuf >= SERVER_VIEW.sndbufShare) out.push({ flag: 'server_limited', reason: `${dir}: the server's send buffer limited ${pct(sndbuf)} of its connections' time ≥ ${pct(SERVER_VIEW.sndbufShare)}` })
+  if (rwnd >= SERVER_VIEW.rwndShare) out.push({ flag: 'client_rwnd_limited', reason: `${dir}: the agent's TCP receive window limited ${pct(rwnd)} of the server's sending time ≥ ${pct(SERVER_VIEW.rwndShare)} (TCP_INFO over ${tcp.sockets} connections)` })
+  // Bytes the server's TCP saw acknowledged against what the agent had read at that moment.
+  const diff = tcp.bytesAcked - v.agentBytes
+  if (Math.abs(diff) > Math.max(SERVER_VIEW.countShare * v.agentBytes, SERVER_VIEW.countMinBytes)) {
+    out.push({ flag: 'count_mismatch', reason: `${dir}: the server's connections had ${tcp.bytesAcked} bytes acknowledged while the agent had read ${v.agentBytes} (difference ${diff}, > ${pct(SERVER_VIEW.countShare)}): something between them holds or drops bytes` })
+  }
+  return out
 }

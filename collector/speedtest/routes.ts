@@ -4,12 +4,16 @@ import { performance } from 'node:perf_hooks'
 import { isIP } from 'node:net'
 import { MAX_DOWNLOAD_BYTES, PATHS, TEST_ID_HEADER } from '../../shared/protocol.js'
 import type { Admission } from './admission.js'
+import { TestCounters, type TestState } from './test-counters.js'
+import { readTcpInfo, type TcpInfoReader } from './tcp-info.js'
 
 export interface SpeedtestOptions {
   payload: Buffer
   admission: Admission
   busyRetryAfterS: number
   version: string
+  /** TCP_INFO of the server's sockets; default `ss` on Linux (tcp-info.ts). */
+  readTcpInfo?: TcpInfoReader
 }
 
 /** Streams `total` bytes cut from the shared payload, in slices of up to 1 MiB. */
@@ -17,23 +21,32 @@ class PayloadStream extends Readable {
   #remaining: number
   #offset = 0
   readonly #payload: Buffer
-  constructor (payload: Buffer, total: number) {
+  readonly #counters: TestState | undefined
+  #blockedSince: number | null = null
+  constructor (payload: Buffer, total: number, counters?: TestState) {
     // Large reads: with 1 MiB instead of 8 KiB messages the per-chunk overhead stops
     // limiting throughput above 1 Gbit/s (m-lab/ndt-server#130).
     super({ highWaterMark: 4 * 1024 * 1024 })
     this.#payload = payload
     this.#remaining = total
+    this.#counters = counters
   }
 
   override _read (size: number): void {
+    // Asked for more: the socket took what was queued. The time since the last refused push
+    // is time the network, not this server, set the pace.
+    if (this.#blockedSince !== null && this.#counters !== undefined) this.#counters.blockedMs += performance.now() - this.#blockedSince
+    this.#blockedSince = null
     let more = true
     while (more && this.#remaining > 0) {
       const n = Math.min(this.#remaining, Math.max(size, 1024 * 1024), this.#payload.length - this.#offset)
       const chunk = this.#payload.subarray(this.#offset, this.#offset + n)
       this.#offset = (this.#offset + n) % this.#payload.length
       this.#remaining -= n
+      if (this.#counters !== undefined) this.#counters.downloadBytes += n
       more = this.push(chunk)
     }
+    if (!more) this.#blockedSince = performance.now()
     if (this.#remaining === 0) this.push(null)
   }
 }
@@ -55,9 +68,11 @@ export function clientAddress (request: FastifyRequest): { address: string | nul
 
 export async function speedtestRoutes (fastify: FastifyInstance, opts: SpeedtestOptions): Promise<void> {
   const progress = new Map<string, UploadProgress>()
+  const counters = new TestCounters(opts.readTcpInfo ?? readTcpInfo)
   const sweepTimer = setInterval(() => {
     const t = performance.now()
     for (const [id, p] of progress) if (t - p.touchedAt > 60_000) progress.delete(id)
+    counters.sweep()
   }, 10_000)
   sweepTimer.unref()
   fastify.addHook('onClose', async () => { clearInterval(sweepTimer) })
@@ -92,12 +107,14 @@ export async function speedtestRoutes (fastify: FastifyInstance, opts: Speedtest
     if (release === null) return reply
     const { bytes } = request.query as { bytes: number }
     reply.raw.once('close', release)
+    const testId = testIdOf(request)
+    const state = testId === undefined ? undefined : counters.seen(testId, request, 'download')
     return reply
       .header('content-type', 'application/octet-stream')
       .header('content-encoding', 'identity')
       .header('cache-control', 'no-store, no-transform')
       .header('content-length', String(bytes))
-      .send(new PayloadStream(opts.payload, bytes))
+      .send(new PayloadStream(opts.payload, bytes, state))
   })
 
   fastify.post(PATHS.upload, quiet, async (request, reply) => {
@@ -105,6 +122,7 @@ export async function speedtestRoutes (fastify: FastifyInstance, opts: Speedtest
     if (release === null) return reply
     const testId = testIdOf(request)
     let p: UploadProgress | undefined
+    const state = testId === undefined ? undefined : counters.seen(testId, request, 'upload')
     if (testId !== undefined) {
       p = progress.get(testId) ?? { bytes: 0, firstByteAt: null, lastByteAt: null, streams: 0, touchedAt: performance.now() }
       p.streams++
@@ -119,6 +137,7 @@ export async function speedtestRoutes (fastify: FastifyInstance, opts: Speedtest
         first ??= t
         last = t
         bytes += chunk.length
+        if (state !== undefined) state.uploadBytes += chunk.length
         if (p !== undefined) {
           p.bytes += chunk.length
           p.firstByteAt ??= t
@@ -151,6 +170,17 @@ export async function speedtestRoutes (fastify: FastifyInstance, opts: Speedtest
     }
   })
 
+  // The server's own counters of a test, read while its streams are still open (test-counters.ts).
+  fastify.get(PATHS.testSummary, {
+    ...quiet,
+    schema: { querystring: { type: 'object', properties: { test: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['test'] } }
+  }, async (request, reply) => {
+    const { test } = request.query as { test: string }
+    const own = testIdOf(request)
+    if (own !== undefined) counters.seen(own, request, null)
+    return await reply.header('cache-control', 'no-store').send(await counters.summary(test))
+  })
+
   fastify.get(PATHS.ping, quiet, async (_request, reply) => {
     return reply.header('cache-control', 'no-store').code(204).send()
   })
@@ -159,7 +189,7 @@ export async function speedtestRoutes (fastify: FastifyInstance, opts: Speedtest
     service: 'tocdo-speedtest',
     version: opts.version,
     endpoints: {
-      download: PATHS.download, upload: PATHS.upload, uploadProgress: PATHS.uploadProgress, ping: PATHS.ping, ndt7: ['/ndt/v7/download', '/ndt/v7/upload']
+      download: PATHS.download, upload: PATHS.upload, uploadProgress: PATHS.uploadProgress, testSummary: PATHS.testSummary, ping: PATHS.ping, ndt7: ['/ndt/v7/download', '/ndt/v7/upload']
     },
     client: clientAddress(request),
     capacity: { activeTests: opts.admission.active }

@@ -50,6 +50,55 @@ export const CpuUse = Type.Object({
   runQueueWaitPct: Type.Optional(Nullable(Percent))
 })
 
+/** TCP_INFO of the server's connections of one kind in one test, summed (collector/speedtest/tcp-info.ts). */
+export const ServerTcp = Type.Object({
+  sockets: Type.Integer({ minimum: 0 }),
+  elapsedMs: Type.Number({ minimum: 0 }),
+  busyMs: Type.Number({ minimum: 0 }),
+  rwndLimitedMs: Type.Number({ minimum: 0 }),
+  sndbufLimitedMs: Type.Number({ minimum: 0 }),
+  idleMs: Type.Number({ minimum: 0 }),
+  bytesSent: Type.Number({ minimum: 0 }),
+  bytesAcked: Type.Number({ minimum: 0 }),
+  bytesRetrans: Type.Number({ minimum: 0 }),
+  bytesReceived: Type.Number({ minimum: 0 }),
+  minRttMs: Nullable(Type.Number({ minimum: 0 }))
+})
+export type ServerTcp = Static<typeof ServerTcp>
+
+/**
+ * What the test server reports about one test (GET /speedtest/summary?test=…), read while the
+ * streams are still open: its byte counts, back-pressure, TCP_INFO and the proxy headers its
+ * requests carried. The agent keeps the part for each direction with that direction.
+ */
+export const ServerTestSummary = Type.Object({
+  test: Type.String({ maxLength: 100 }),
+  known: Type.Boolean(),
+  download: Type.Object({ bytes: Type.Number({ minimum: 0 }), connections: Type.Integer({ minimum: 0 }), blockedMs: Type.Number({ minimum: 0 }), tcp: Nullable(ServerTcp) }),
+  upload: Type.Object({ bytes: Type.Number({ minimum: 0 }), connections: Type.Integer({ minimum: 0 }), tcp: Nullable(ServerTcp) }),
+  tcpUnavailable: Nullable(Type.String({ maxLength: 300 })),
+  proxyHeaders: Type.Array(Type.String({ maxLength: 300 }), { maxItems: 8 }),
+  clientAddresses: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 8 }),
+  requests: Type.Integer({ minimum: 0 })
+})
+export type ServerTestSummary = Static<typeof ServerTestSummary>
+
+/** 1.2: the server's view of one direction, with what the agent had counted at the same moment. */
+export const ServerView = Type.Object({
+  bytes: Type.Number({ minimum: 0 }),
+  connections: Type.Integer({ minimum: 0 }),
+  /** Download: time the server's streams waited on back-pressure, ms. */
+  blockedMs: Type.Optional(Type.Number({ minimum: 0 })),
+  tcp: Nullable(ServerTcp),
+  tcpUnavailable: Nullable(Type.String({ maxLength: 300 })),
+  proxyHeaders: Type.Array(Type.String({ maxLength: 300 }), { maxItems: 8 }),
+  /** Payload bytes the agent had counted when the summary arrived. */
+  agentBytes: Type.Number({ minimum: 0 }),
+  /** A `Via` header the agent saw on a response, if any. */
+  responseVia: Nullable(Type.String({ maxLength: 300 }))
+})
+export type ServerView = Static<typeof ServerView>
+
 export const Direction = Type.Object({
   /** Headline: steady-state goodput of payload bytes after the detected warm-up, no overhead factor. */
   mbps: Mbps,
@@ -73,6 +122,8 @@ export const Direction = Type.Object({
   stopReason: Type.Optional(Type.Union([Type.Literal('time_cap'), Type.Literal('early_stop'), Type.Literal('byte_cap'), Type.Literal('streams_failed'), Type.Literal('aborted')])),
   /** 1.1: 1-s rates over the steady window, Mbps (the series behind p90_1sMbps, min1sMbps and cv1s). */
   rates1sMbps: Type.Optional(Type.Array(Mbps, { maxItems: 600 })),
+  /** 1.2: the server's own counters of this direction (null when the server gave none). */
+  server: Type.Optional(Nullable(ServerView)),
   /** 1.2: seconds of the steady window left out because streams had just been added (their slow start). */
   excludedS: Type.Optional(Type.Number({ minimum: 0 })),
   /** 1.2: least-squares line over the last (up to six) 1-s rates: relative change across them and its t statistic (null: no scatter). */
@@ -209,6 +260,8 @@ export const ResultRecord = Type.Object({
     })),
     /** 1.1: why crossTraffic is null (e.g. no interface counters on this platform). */
     crossTrafficUnavailable: Type.Optional(Type.String({ maxLength: 300 })),
+    /** 1.2: why a direction has no `server` view (a server without the summary endpoint, or it failed). */
+    serverViewUnavailable: Type.Optional(Type.String({ maxLength: 300 })),
     /** 1.1: OS name of the interface the test traffic left by (from the socket's local address). */
     ifaceName: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
     /** 1.1: whether the transfer used TLS (https server URL). */

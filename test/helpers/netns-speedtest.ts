@@ -36,9 +36,10 @@ export async function startServer (link: Link, env: Record<string, string> = {})
 }
 
 /** Runs `tocdo-agent test --json` in the client namespace (optionally under a wrapper such as `taskset`) and parses its record. */
-export async function runAgentTest (link: Link, url: string, args: string[] = [], wrapper: string[] = []): Promise<ResultRecord> {
+export async function runAgentTest (link: Link, url: string, args: string[] = [], { wrapper = [], onSpawn }: { wrapper?: string[], onSpawn?: (child: ChildProcess) => void } = {}): Promise<ResultRecord> {
   const cmd = [...wrapper, process.execPath, '--import', 'tsx', 'agent/cli.ts', 'test', '--server', url, '--json', '--pings', '5', ...args]
   const child = link.spawn(link.clientNs, cmd[0] as string, cmd.slice(1), { cwd: REPO_ROOT })
+  onSpawn?.(child)
   let out = ''
   let err = ''
   child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d })
