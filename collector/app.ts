@@ -64,12 +64,12 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(resultRoutes)
   await fastify.register(rollupPlugin)
   const reportRules = { minRepresentativeSamples: config.reportMinRepresentativeSamples, minAgents: config.reportMinAgents, minBusyHourSamplesPerAgent: config.reportMinBusyHourSamplesPerAgent }
-  await fastify.register(reportRoutes, { rules: reportRules })
+  await fastify.register(reportRoutes, { rules: reportRules, sample: config.sampleData })
   await fastify.register(geoRoutes)
-  await fastify.register(exportRoutes, { rules: reportRules })
-  await fastify.register(officialReportRoutes, { rules: reportRules, departmentName: config.departmentName })
+  await fastify.register(exportRoutes, { rules: reportRules, sample: config.sampleData })
+  await fastify.register(officialReportRoutes, { rules: reportRules, departmentName: config.departmentName, sample: config.sampleData })
   await fastify.register(ipv6Routes, { config })
-  await fastify.register(dashboardPlugin, { departmentName: config.departmentName, version: TOCDO_VERSION })
+  await fastify.register(dashboardPlugin, { departmentName: config.departmentName, version: TOCDO_VERSION, sample: config.sampleData })
 }
 
 // Wrapped with fastify-plugin so the stores it decorates are visible to the process entry

@@ -25,6 +25,8 @@ export const CollectorConfig = Type.Object({
   bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
   /** Create a demo agency and agent at start (the README's first command). */
   demo: Type.Boolean(),
+  /** The database holds generated sample data (collector/sample-data.ts): filled at first start, marked "Dữ liệu mẫu" everywhere. */
+  sampleData: Type.Boolean(),
   /** The owning department as the dashboard and reports print it (TOCDO_DEPARTMENT_NAME); per deployment, never hard-coded (domain.md §1). */
   departmentName: Type.String({ maxLength: 200 }),
   /** Admin bearer token; empty = generate one at first start, print it once, keep only its hash. */
@@ -79,6 +81,7 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   busyRetryAfterS: 30,
   bodyLimitBytes: 1024 * 1024, // Fastify's default; a 500-result batch is ≤ 512 KiB
   demo: false,
+  sampleData: false,
   departmentName: '', // the dashboard then asks for TOCDO_DEPARTMENT_NAME instead of guessing
   adminToken: '',
   publicUrl: 'http://localhost:8080', // follows --port unless set explicitly
@@ -112,6 +115,7 @@ const ENV_KEYS: Record<string, keyof CollectorConfig> = {
   TOCDO_BUSY_RETRY_AFTER_S: 'busyRetryAfterS',
   TOCDO_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   TOCDO_DEMO: 'demo',
+  TOCDO_SAMPLE_DATA: 'sampleData',
   TOCDO_DEPARTMENT_NAME: 'departmentName',
   TOCDO_ADMIN_TOKEN: 'adminToken',
   TOCDO_PUBLIC_URL: 'publicUrl',

@@ -1,9 +1,12 @@
 /**
  * The README's first command: a collector on localhost with SQLite under ./data, a demo
  * agency with a local agent, one measurement at once against the collector's own test
- * endpoints, then the agent on its schedule. Prints where to read the report.
+ * endpoints, then the agent on its schedule. Beside it, a second collector serves a separate
+ * database of generated sample data (./data/sample, collector/sample-data.ts), marked
+ * "Dữ liệu mẫu" on every page, so every page of the dashboard has figures in the first minute.
+ * Prints the dashboard links.
  *
- * The collector and the agent run as two processes, as they would in the field.
+ * The collectors and the agent run as separate processes, as they would in the field.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -60,7 +63,18 @@ async function main (): Promise<void> {
   collector.once('exit', (code) => { if (code !== 0 && code !== null) { console.error(`collector exited with ${code}`); stopAll(); process.exitCode = 1 } })
   await waitHealthy(url)
 
-  const creds = JSON.parse(readFileSync(join(dataDir, 'demo-agent.json'), 'utf8')) as { token: string, agentId: string, legacyProvinceCode: string }
+  const samplePort = await freePort(port + 1)
+  const sampleUrl = `http://localhost:${samplePort}`
+  const sampleDir = join(dataDir, 'sample')
+  console.log(`tocdo demo: starting a second collector with generated sample data on ${sampleUrl} (data in ${sampleDir}; about 30 s the first time)`)
+  const sample = start('collector/cli.js', ['--sample-data', '--data-dir', sampleDir, '--port', String(samplePort), '--log-level', 'warn'], {
+    TOCDO_PUBLIC_URL: sampleUrl,
+    TOCDO_DEPARTMENT_NAME: process.env.TOCDO_DEPARTMENT_NAME ?? 'Sở Khoa học và Công nghệ tỉnh Quảng Ngãi'
+  })
+  sample.once('exit', (code) => { if (code !== 0 && code !== null) console.error(`sample-data collector exited with ${code}`) })
+  await waitHealthy(sampleUrl)
+
+  const creds = JSON.parse(readFileSync(join(dataDir, 'demo-agent.json'), 'utf8')) as { token: string, agentId: string, agencyId: string, legacyProvinceCode: string }
   const agentEnv = { TOCDO_AGENT_DATA_DIR: join(dataDir, 'agent') }
   const agentArgs = ['--collector', url, '--token', creds.token, '--agent-id', creds.agentId, '--log-level', 'warn']
   const finished = async (child: ChildProcess, what: string): Promise<void> => {
@@ -83,9 +97,10 @@ async function main (): Promise<void> {
   console.log('\ntocdo demo: measurement stored and counted:')
   for (const d of mine) console.log(`  district ${d.districtCode} ${d.districtName}: ${d.results} result(s), ${d.validResults} valid for targets`)
   console.log('  (The demo measures this machine over loopback, not a line, so its result is flagged and kept\n   out of target figures; agents on agency lines count.)')
-  console.log(`\n  District report:  ${report}`)
-  console.log(`  Dashboard:        ${url}/`)
-  console.log(`  Health:           ${url}/healthz`)
+  console.log('\n  Dashboard, sample data ("Dữ liệu mẫu"), every page filled:')
+  console.log(`    ${sampleUrl}/dashboard/`)
+  console.log('  Dashboard, this machine\'s own measurement (the real database):')
+  console.log(`    ${url}/dashboard/#/agency/${encodeURIComponent(creds.agencyId)}?v=2025-07&p=51`)
   console.log('\nThe agent keeps measuring on its schedule. Press Ctrl-C to stop.\n')
 
   start('agent/cli.js', ['run', ...agentArgs], agentEnv)

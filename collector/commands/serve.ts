@@ -3,8 +3,9 @@ import { mkdirSync } from 'node:fs'
 import { loadCollectorConfig, type CollectorConfig } from '../config.js'
 import { buildCollector, startCollector } from '../server.js'
 import { ensureDemoAgent } from '../demo.js'
+import { generateSampleData } from '../sample-data.js'
 
-interface ServeFlags { host?: string, port?: string, dataDir?: string, logLevel?: string, speedtestOnly?: boolean, demo?: boolean, maxConcurrentTests?: string }
+interface ServeFlags { host?: string, port?: string, dataDir?: string, logLevel?: string, speedtestOnly?: boolean, demo?: boolean, sampleData?: boolean, maxConcurrentTests?: string }
 
 function configFrom (flags: ServeFlags): Readonly<CollectorConfig> {
   return loadCollectorConfig({
@@ -16,6 +17,7 @@ function configFrom (flags: ServeFlags): Readonly<CollectorConfig> {
       logLevel: flags.logLevel,
       speedtestOnly: flags.speedtestOnly,
       demo: flags.demo,
+      sampleData: flags.sampleData,
       maxConcurrentTests: flags.maxConcurrentTests === undefined ? undefined : Number(flags.maxConcurrentTests)
     }
   })
@@ -32,6 +34,10 @@ async function serve (flags: ServeFlags): Promise<void> {
     // files; only its sha256 is stored. TOCDO_ADMIN_TOKEN replaces it.
     const fresh = app.fleet.adminToken.ensure()
     if (fresh !== null) process.stdout.write(`tocdo-collector: admin token (shown once, only its hash is stored; keep it safe): ${fresh}\n`)
+  }
+  if (config.sampleData && !config.speedtestOnly) {
+    const made = generateSampleData(app.db, app.agencies, app.ingestor)
+    if (made.agencies > 0) app.log.info(made, 'sample data generated')
   }
   const address = await startCollector(app, config)
   if (config.demo && !config.speedtestOnly) {
@@ -57,5 +63,6 @@ export function registerServe (program: Command): void {
     .option('--speedtest-only', 'serve only the speed-test endpoints, with no database')
     .option('--max-concurrent-tests <n>', 'speed tests admitted at once before answering 503')
     .option('--demo', 'create a demo agency and a local agent token in <data-dir>/demo-agent.json')
+    .option('--sample-data', 'fill an empty database with generated sample data, marked "Dữ liệu mẫu" on every page, export and document')
     .action(serve)
 }

@@ -8,9 +8,11 @@ export interface ProvinceChoice { code: string, name: string, agencies: number }
 export interface DashboardContext {
   departmentName: string
   version: string
+  /** The database holds generated sample data: every page says "Dữ liệu mẫu". */
+  sample: boolean
   /** Province pickers: pre-reform provinces (analysis regions) and current provinces, those with agencies first. */
   provinces: { legacy: ProvinceChoice[], current: ProvinceChoice[] }
-  /** The province with the most agencies, as (version, code), or null before any enrolment. */
+  /** The current (2025-07) province with the most agencies, as (version, code), or null before any enrolment. */
   defaultProvince: { version: string, code: string } | null
 }
 
@@ -18,7 +20,7 @@ export interface DashboardContext {
  * What the dashboard needs before it can ask for a report: who runs it and which provinces
  * there are. Read-only; the geography is the seeded one (domain.md §7).
  */
-export function dashboardContext (db: Db, opts: { departmentName: string, version: string }): DashboardContext {
+export function dashboardContext (db: Db, opts: { departmentName: string, version: string, sample: boolean }): DashboardContext {
   const list = (version: string, column: 'legacy_province_code' | 'province_code'): ProvinceChoice[] =>
     db.prepare(`SELECT p.code, p.name, count(g.id) AS agencies FROM geo_province p
         LEFT JOIN agency g ON g.${column} = p.code
@@ -26,11 +28,13 @@ export function dashboardContext (db: Db, opts: { departmentName: string, versio
       .all(version) as ProvinceChoice[]
   const legacy = list(LEGACY_GEO_VERSION, 'legacy_province_code')
   const current = list(CURRENT_GEO_VERSION, 'province_code')
-  const bestLegacy = legacy[0]
+  // The 2025 provinces are the administrative units; former provinces are analysis regions.
+  const best = [...current].sort((a, b) => b.agencies - a.agencies || a.code.localeCompare(b.code))[0]
   return {
     departmentName: opts.departmentName,
     version: opts.version,
+    sample: opts.sample,
     provinces: { legacy, current },
-    defaultProvince: bestLegacy !== undefined && bestLegacy.agencies > 0 ? { version: LEGACY_GEO_VERSION, code: bestLegacy.code } : null
+    defaultProvince: best !== undefined && best.agencies > 0 ? { version: CURRENT_GEO_VERSION, code: best.code } : null
   }
 }

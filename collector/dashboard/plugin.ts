@@ -47,7 +47,7 @@ export function dashboardPublicDir (): string {
  * chart library under /dashboard/vendor/, a small context document (department name,
  * provinces with agencies) and the public agent-health report. `GET /` redirects here.
  */
-export async function dashboardPlugin (fastify: FastifyInstance, opts: { departmentName: string, version: string }): Promise<void> {
+export async function dashboardPlugin (fastify: FastifyInstance, opts: { departmentName: string, version: string, sample?: boolean }): Promise<void> {
   fastify.addHook('onSend', async (request, reply) => {
     if (request.url.startsWith(DASHBOARD_PREFIX) || request.url === '/dashboard') {
       reply.header('content-security-policy', CSP)
@@ -76,7 +76,7 @@ export async function dashboardPlugin (fastify: FastifyInstance, opts: { departm
   })
 
   fastify.get(`${DASHBOARD_PREFIX}context.json`, async () =>
-    dashboardContext(fastify.db, { departmentName: opts.departmentName, version: opts.version }))
+    dashboardContext(fastify.db, { departmentName: opts.departmentName, version: opts.version, sample: opts.sample ?? false }))
 
   await fastify.register(agentHealthRoutes)
 

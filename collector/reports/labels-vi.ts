@@ -108,3 +108,7 @@ export function targetNoteVi (e: TargetEvaluation): string {
   const left = leftOutVi(e)
   return `${src}. ${targetRuleVi(e)}; đối tượng: ${scopeVi(e.appliesTo.categories, e.appliesTo.unitTypes)}; ${yearRuleVi(e)}.${left === '' ? '' : ` ${left}`}`
 }
+
+/** How generated sample data is marked on every export (collector/sample-data.ts). */
+export const SAMPLE_TITLE = 'DỮ LIỆU MẪU'
+export const SAMPLE_NOTE = 'Số liệu do phần mềm tạo ra để xem thử, không phải kết quả đo thật; không dùng để báo cáo.'

@@ -13,7 +13,7 @@ import { sendTable } from './reports.js'
  * report (province by connection class, ISP and time band; its sub-areas), plus "Ghi chú".
  * Current provinces (2025-07) list communes; former provinces (2025-03) legacy districts.
  */
-export async function exportRoutes (fastify: FastifyInstance, opts: { rules?: Partial<ReportRules> } = {}): Promise<void> {
+export async function exportRoutes (fastify: FastifyInstance, opts: { rules?: Partial<ReportRules>, sample?: boolean } = {}): Promise<void> {
   const rules: ReportRules = { ...DEFAULT_REPORT_RULES, ...opts.rules }
   fastify.get('/api/v1/exports/province.xlsx', {
     schema: {
@@ -50,6 +50,6 @@ export async function exportRoutes (fastify: FastifyInstance, opts: { rules?: Pa
     // The notes repeat per sheet; keep each note once.
     const seen = new Set<string>()
     for (const t of tables) t.notes = t.notes.filter(([k, v]) => { const key = `${k}\u0000${v}`; if (seen.has(key)) return false; seen.add(key); return true })
-    return await sendTable(reply, 'xlsx', tables, `tocdo-province-${q.version ?? '2025-07'}-${q.province}-${period.to ?? 'all'}`)
+    return await sendTable(reply, 'xlsx', tables, `tocdo-province-${q.version ?? '2025-07'}-${q.province}-${period.to ?? 'all'}`, opts.sample)
   })
 }

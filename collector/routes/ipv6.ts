@@ -98,7 +98,7 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
     const q = request.query as { level: Ipv6ReportLevel, province?: string, period?: string, format?: 'json' | 'csv' | 'xlsx' }
     const report = ipv6Report(fastify.db, { level: q.level, province: q.province, period: q.period })
     if (q.format === undefined || q.format === 'json') return report
-    return await sendTable(reply, q.format, [ipv6Table(report)], `tocdo-ipv6-${q.level}${q.province === undefined ? '' : `-${q.province}`}-${report.period.id}`)
+    return await sendTable(reply, q.format, [ipv6Table(report)], `tocdo-ipv6-${q.level}${q.province === undefined ? '' : `-${q.province}`}-${report.period.id}`, opts.config.sampleData)
   })
 
   await fastify.register(async (admin) => {

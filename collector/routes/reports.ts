@@ -11,7 +11,7 @@ import { parsePeriod } from '../reports/period.js'
 import { publicAgencyReport } from '../reports/public-view.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
 import { areaTable, type Table } from '../exports/table.js'
-import { levelNotesVi } from '../reports/labels-vi.js'
+import { levelNotesVi, SAMPLE_NOTE, SAMPLE_TITLE } from '../reports/labels-vi.js'
 import { toCsv } from '../exports/csv.js'
 import { toXlsx } from '../exports/xlsx.js'
 import {
@@ -19,14 +19,23 @@ import {
   PeriodParam, ProvinceParam, SplitParam
 } from '../reports/schemas.js'
 
-export interface ReportRoutesOptions { rules?: Partial<ReportRules> }
+export interface ReportRoutesOptions { rules?: Partial<ReportRules>, /** Generated sample data: every export says so. */ sample?: boolean }
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema }
 const LEVEL_TITLE: Record<Level, string> = { legacy_district: 'Theo huyện cũ', legacy_province: 'Theo tỉnh cũ', commune: 'Theo xã, phường', province: 'Theo tỉnh' }
 
 /** Sends a table as CSV (UTF-8 with BOM) or XLSX, with a file name that says what it holds. */
-export async function sendTable (reply: FastifyReply, format: 'csv' | 'xlsx', tables: Table[], fileBase: string): Promise<Buffer> {
-  const name = fileBase.replace(/[^A-Za-z0-9._-]/g, '_')
+export async function sendTable (reply: FastifyReply, format: 'csv' | 'xlsx', tables: Table[], fileBase: string, sample = false): Promise<Buffer> {
+  const name = `${fileBase}${sample ? '-du-lieu-mau' : ''}`.replace(/[^A-Za-z0-9._-]/g, '_')
+  // Sample data is marked in the file name, the title, the notes and on every row.
+  if (sample) {
+    for (const t of tables) {
+      t.title = `${SAMPLE_TITLE} – ${t.title}`
+      t.notes.unshift(['Dữ liệu mẫu', SAMPLE_NOTE])
+      t.headings = ['Loại dữ liệu', ...t.headings]
+      t.rows = t.rows.map((r) => [SAMPLE_TITLE, ...r])
+    }
+  }
   if (format === 'csv') {
     void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`)
     return toCsv(tables[0] as Table)
@@ -55,7 +64,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
     const report = districtReport(fastify.db, q.province, new Date(), { period, rules })
     if (q.format === undefined || q.format === 'json') return report
     const rows = report.districts.map((d) => ({ area: { level: 'legacy_district' as const, version: '2025-03' as const, code: d.districtCode, name: d.districtName, fullName: d.districtName }, split: null, coverage: d.coverage, figures: d.figures, targets: d.targetEvaluations }))
-    return await sendTable(reply, q.format, [areaTable(`Huyện cũ – ${report.province.name}`, rows, levelNotesVi('legacy_district').map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n]))], `tocdo-districts-${q.province}-${period.to ?? 'all'}`)
+    return await sendTable(reply, q.format, [areaTable(`Huyện cũ – ${report.province.name}`, rows, levelNotesVi('legacy_district').map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n]))], `tocdo-districts-${q.province}-${period.to ?? 'all'}`, opts.sample)
   })
 
   fastify.get('/api/v1/reports/areas', {
@@ -84,7 +93,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
       ['Ngưỡng công bố', `≥ ${rules.minRepresentativeSamples} mẫu đại diện cho số liệu kiểu i-Speed; ≥ ${rules.minAgents} máy đo cho số liệu theo máy đo; ≥ ${rules.minBusyHourSamplesPerAgent} mẫu đại diện giờ hành chính mỗi máy đo cho chỉ số 80/80`],
       ...levelNotesVi(q.level).map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n])
     ]
-    return await sendTable(reply, q.format, [areaTable(title, report.rows, notes)], `tocdo-${q.level}-${q.province ?? 'all'}-${period.to ?? 'all'}${q.split === undefined ? '' : `-${q.split}`}`)
+    return await sendTable(reply, q.format, [areaTable(title, report.rows, notes)], `tocdo-${q.level}-${q.province ?? 'all'}-${period.to ?? 'all'}${q.split === undefined ? '' : `-${q.split}`}`, opts.sample)
   })
 
   fastify.get('/api/v1/reports/overview', {

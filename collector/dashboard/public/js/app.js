@@ -18,7 +18,7 @@ let renderSeq = 0
 async function boot () {
   setLang(getLang())
   const res = await getJson('context.json')
-  context = res.ok ? res.data : { departmentName: '', version: '', provinces: { legacy: [], current: [] }, defaultProvince: null }
+  context = res.ok ? res.data : { departmentName: '', version: '', sample: false, provinces: { legacy: [], current: [] }, defaultProvince: null }
   document.getElementById('lang-switch').addEventListener('click', () => { setLang(otherLang()); render() })
   window.addEventListener('hashchange', render)
   // Printed reports carry the data tables that sit folded under each chart on screen.
@@ -34,6 +34,10 @@ function provinceName (state) {
 function header (state) {
   document.getElementById('department').textContent = context.departmentName !== '' ? context.departmentName : t('site.departmentUnset')
   document.getElementById('site-title').textContent = t('site.title')
+  // Generated sample data says so on every page, in a place no page can scroll away from.
+  const banner = document.getElementById('sample-banner')
+  banner.hidden = context.sample !== true
+  banner.textContent = context.sample === true ? t('site.sample') : ''
   document.title = `${t(`page.${state.page}`)} · ${t('site.title')}`
   const langButton = document.getElementById('lang-switch')
   langButton.textContent = t('site.switchTo')
@@ -49,8 +53,8 @@ function controls (state) {
   const option = (version, p) => h('option', { value: `${version}:${p.code}`, selected: state.version === version && state.province === p.code },
     `${p.name} (${p.code})${p.agencies > 0 ? ` — ${t('controls.agencies', { n: p.agencies })}` : ''}`)
   const picker = h('select', { id: 'province-picker', onchange: (e) => { const [version, province] = e.target.value.split(':'); go({ version, province }) } },
-    h('optgroup', { label: t('controls.legacyProvinces') }, context.provinces.legacy.map((p) => option('2025-03', p))),
-    h('optgroup', { label: t('controls.currentProvinces') }, context.provinces.current.map((p) => option('2025-07', p))))
+    h('optgroup', { label: t('controls.currentProvinces') }, context.provinces.current.map((p) => option('2025-07', p))),
+    h('optgroup', { label: t('controls.legacyProvinces') }, context.provinces.legacy.map((p) => option('2025-03', p))))
   const periods = ['rolling12', 'all', ...lastMonths(12)]
   const period = h('select', { id: 'period-picker', onchange: (e) => go({ period: e.target.value }) },
     periods.map((p) => h('option', { value: p, selected: state.period === p, text: p === 'rolling12' || p === 'all' ? t(`period.${p}`) : p })))

@@ -2,6 +2,7 @@
 export default {
   'site.title': 'Broadband measurement for state agencies',
   'site.departmentUnset': '(Department name not configured: set TOCDO_DEPARTMENT_NAME)',
+  'site.sample': 'Dữ liệu mẫu (sample data) – generated to show the pages, not measured.',
   'site.switchTo': 'Tiếng Việt',
 
   'page.overview': 'Province overview',

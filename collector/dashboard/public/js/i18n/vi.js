@@ -2,6 +2,7 @@
 export default {
   'site.title': 'Đo tốc độ băng rộng của cơ quan nhà nước',
   'site.departmentUnset': '(Chưa cấu hình tên cơ quan: đặt TOCDO_DEPARTMENT_NAME)',
+  'site.sample': 'Dữ liệu mẫu – số liệu do phần mềm tạo ra để xem thử, không phải kết quả đo thật.',
   'site.switchTo': 'English',
 
   'page.overview': 'Tổng quan tỉnh',
