@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { Type, type Static } from '@sinclair/typebox'
 import { TocdoError } from '../shared/errors.js'
 import { compileValidator } from '../shared/schemas/validate.js'
@@ -29,8 +30,16 @@ export const CollectorConfig = Type.Object({
   sampleData: Type.Boolean(),
   /** The owning department as the dashboard and reports print it (TOCDO_DEPARTMENT_NAME); per deployment, never hard-coded (domain.md §1). */
   departmentName: Type.String({ maxLength: 200 }),
-  /** Admin bearer token; empty = generate one at first start, print it once, keep only its hash. */
-  adminToken: Type.Union([Type.Literal(''), Type.String({ minLength: 16, maxLength: 200 })]),
+  /**
+   * Admin bearer token; empty = generate one at first start (256 bits), print it once, keep only
+   * its hash. A configured one must hold at least 128 bits (22 base64url characters or 32 hex).
+   */
+  adminToken: Type.Union([Type.Literal(''), Type.String({ minLength: 22, maxLength: 200 })]),
+  /** Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDRs ('' = none; docs/operations.md). */
+  trustProxy: Type.String({ maxLength: 2000 }),
+  /** Serve HTTPS with this PEM certificate (chain) and key; both or neither. Reloaded when the files change or on SIGHUP. */
+  tlsCertFile: Type.String({ maxLength: 500 }),
+  tlsKeyFile: Type.String({ maxLength: 500 }),
   /** Base URL agents reach this collector at; the default remote config's test server. */
   publicUrl: Type.String({ pattern: '^https?://[^\\s/?#]+[^\\s]*$' }),
   /** Agent packages served at /downloads (what `npm run package` builds: manifest.json, SHA256SUMS, the packages); default the repository's dist/packages. */
@@ -84,6 +93,9 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   sampleData: false,
   departmentName: '', // the dashboard then asks for TOCDO_DEPARTMENT_NAME instead of guessing
   adminToken: '',
+  trustProxy: '',
+  tlsCertFile: '',
+  tlsKeyFile: '',
   publicUrl: 'http://localhost:8080', // follows --port unless set explicitly
   packagesDir: join(packageRoot(), 'dist', 'packages'), // may not exist yet: /install then says how to build them
   enrolRateLimitPerMin: 10,
@@ -118,6 +130,9 @@ const ENV_KEYS: Record<string, keyof CollectorConfig> = {
   TOCDO_SAMPLE_DATA: 'sampleData',
   TOCDO_DEPARTMENT_NAME: 'departmentName',
   TOCDO_ADMIN_TOKEN: 'adminToken',
+  TOCDO_TRUST_PROXY: 'trustProxy',
+  TOCDO_TLS_CERT_FILE: 'tlsCertFile',
+  TOCDO_TLS_KEY_FILE: 'tlsKeyFile',
   TOCDO_PUBLIC_URL: 'publicUrl',
   TOCDO_PACKAGES_DIR: 'packagesDir',
   TOCDO_ENROL_RATE_LIMIT_PER_MIN: 'enrolRateLimitPerMin',
@@ -176,13 +191,47 @@ export function loadCollectorConfig ({ env = {}, overrides = {} }: {
     ? `packagesDir (from ${origin.packagesDir}): ${merged.packagesDir} is not a directory; build the packages with "npm run package" or point it at the folder holding manifest.json`
     : null
   if (packagesProblem !== null) throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `Invalid collector configuration:\n  - ${packagesProblem}`, { details: { problems: [packagesProblem] } })
+  const problems: string[] = []
   if (!validator.check(merged)) {
-    const problems = validator.errors(merged, 20).map((e) => {
+    problems.push(...validator.errors(merged, 20).map((e) => {
       const key = e.field.replace(/^\//, '')
-      return `${key} (from ${origin[key] ?? 'defaults'}): ${e.message}, got ${JSON.stringify(merged[key])}`
-    })
+      const got = key === 'adminToken' ? `${String(merged[key]).length} characters` : JSON.stringify(merged[key])
+      const hint = key === 'adminToken' ? ' (at least 128 bits: use e.g. `openssl rand -base64 32`, or leave it empty to have one generated)' : ''
+      return `${key} (from ${origin[key] ?? 'defaults'}): ${e.message}${hint}, got ${got}`
+    }))
+  } else {
+    problems.push(...crossFieldProblems(merged as CollectorConfig, origin))
+  }
+  if (problems.length > 0) {
     throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `Invalid collector configuration:\n  - ${problems.join('\n  - ')}`,
       { details: { problems } })
   }
   return Object.freeze(merged as CollectorConfig)
+}
+
+/** Rules between fields, and formats a schema pattern cannot say clearly. */
+function crossFieldProblems (c: CollectorConfig, origin: Record<string, string>): string[] {
+  const from = (key: string): string => origin[key] ?? 'defaults'
+  const out: string[] = []
+  if ((c.tlsCertFile === '') !== (c.tlsKeyFile === '')) {
+    out.push(`tlsCertFile and tlsKeyFile (from ${from('tlsCertFile')}, ${from('tlsKeyFile')}): give both files for HTTPS, or neither`)
+  }
+  for (const entry of trustedProxies(c.trustProxy)) {
+    if (!isAddressOrCidr(entry)) out.push(`trustProxy (from ${from('trustProxy')}): "${entry}" is not an IP address or CIDR (e.g. 10.0.0.5, 10.0.0.0/8, ::1, fd00::/8)`)
+  }
+  return out
+}
+
+/** The trustProxy setting as a list: '' = none. */
+export function trustedProxies (setting: string): string[] {
+  return setting.split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+function isAddressOrCidr (entry: string): boolean {
+  const [addr = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(addr)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  if (!/^[0-9]{1,3}$/.test(prefix)) return false
+  return Number(prefix) <= (family === 4 ? 32 : 128)
 }

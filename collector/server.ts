@@ -1,7 +1,16 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { CollectorConfig } from './config.js'
+import type { Server as HttpsServer } from 'node:https'
+import { trustedProxies, type CollectorConfig } from './config.js'
+import { readTlsFiles, tlsReloader } from './plugins/tls.js'
 import collectorApp from './app.js'
 import { collectorLoggerOptions } from './plugins/log-options.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Re-reads the TLS certificate and key (SIGHUP does this); false when not serving HTTPS or the files do not load. */
+    reloadTls: () => boolean
+  }
+}
 
 /**
  * Builds the Fastify instance with its logger and limits; listening is the caller's choice,
@@ -17,6 +26,10 @@ export async function buildCollector (config: Readonly<CollectorConfig>, { dbFil
     logger: logStream !== undefined
       ? { ...collectorLoggerOptions(config.logLevel, false), stream: logStream }
       : logger ?? collectorLoggerOptions(config.logLevel, process.stdout.isTTY),
+    // The client address rate limits and logs use: the socket's, or X-Forwarded-For's as
+    // set by a trusted reverse proxy (docs/operations.md).
+    trustProxy: trustedProxies(config.trustProxy).length > 0 ? trustedProxies(config.trustProxy) : false,
+    ...(config.tlsCertFile !== '' ? { https: readTlsFiles({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) } : {}),
     bodyLimit: config.bodyLimitBytes,
     // Speed tests hold a connection for up to ~15 s per direction; agents reuse connections.
     keepAliveTimeout: 72_000,
@@ -24,6 +37,13 @@ export async function buildCollector (config: Readonly<CollectorConfig>, { dbFil
     forceCloseConnections: true
   })
   await fastify.register(collectorApp, { config, ...(dbFile === undefined ? {} : { dbFile }) })
+  if (config.tlsCertFile !== '') {
+    const tls = tlsReloader(fastify.server as unknown as HttpsServer, { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, fastify.log)
+    fastify.decorate('reloadTls', tls.reload)
+    fastify.addHook('onClose', async () => { tls.stop() })
+  } else {
+    fastify.decorate('reloadTls', () => false)
+  }
   return fastify
 }
 

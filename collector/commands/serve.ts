@@ -45,6 +45,8 @@ async function serve (flags: ServeFlags): Promise<void> {
     app.log.info({ agentId: creds.agentId, agencyId: creds.agencyId }, 'demo agency and agent ready')
   }
   app.log.info({ address, mode: config.speedtestOnly ? 'speedtest-only' : 'collector' }, 'tocdo collector listening')
+  // SIGHUP re-reads the TLS certificate and key (the files are also watched).
+  process.on('SIGHUP', () => { if (config.tlsCertFile !== '') app.reloadTls() })
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       app.log.info({ signal }, 'closing')

@@ -1,3 +1,4 @@
+import { Server as TlsServer } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
 import type { Socket } from 'node:net'
 import { PATHS } from '../../shared/protocol.js'
@@ -18,6 +19,8 @@ import { PATHS } from '../../shared/protocol.js'
  */
 export async function pingFastPath (fastify: FastifyInstance): Promise<void> {
   const server = fastify.server
+  // Over HTTPS the first bytes are a TLS handshake, not a request head: nothing to answer early.
+  if (server instanceof TlsServer) return
   // Node's HTTP server listens for 'connection' in its constructor: it is the first listener.
   const [first] = server.listeners('connection') as Array<(this: typeof server, socket: Socket) => void>
   if (first === undefined) throw new Error('the HTTP server has no connection listener to hand connections to')

@@ -31,7 +31,7 @@ export async function spawnCollector ({ dataDir, env = {}, args = [] }: { dataDi
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`collector did not start in 30 s:\n${out}\n${err}`)), 30_000)
     const check = (): void => {
-      const m = /"address":"(http:\/\/[^"]+)".*tocdo collector listening/.exec(out)
+      const m = /"address":"(https?:\/\/[^"]+)".*tocdo collector listening/.exec(out)
       if (m?.[1] !== undefined) { clearTimeout(timer); resolve(m[1]) }
     }
     proc.stdout?.on('data', check)
