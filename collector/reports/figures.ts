@@ -29,6 +29,8 @@ export interface AgentAggregate {
   agentId: string
   agencyId: string
   connectionClass: string
+  /** The line's ISP (the latest month's, should it have changed). */
+  isp: string
   legacyProvinceCode: string
   /** The agent's representative download samples, as the sorted per-month parts they are stored in. */
   parts: Float64Array[]
@@ -173,6 +175,7 @@ export function computeGroup (rows: readonly MonthRow[], rules: ReportRules): Gr
       agentId,
       agencyId: latest.agencyId,
       connectionClass: latest.connectionClass,
+      isp: latest.isp,
       legacyProvinceCode: latest.legacyProvinceCode,
       parts,
       n: all.length,

@@ -5,6 +5,7 @@ import { computeGroup, type Cell } from './figures.js'
 import { readMonthRows } from './rollup-reader.js'
 import { monthRange, type Period } from './period.js'
 import { describeRules, type ReportRules } from './rules.js'
+import { mba8080 } from './mba8080.js'
 
 export interface OverviewQuery { province: string, version: '2025-07' | '2025-03', period: Period, rules: ReportRules, now?: number }
 
@@ -31,6 +32,8 @@ export function overviewReport (db: Db, q: OverviewQuery): Record<string, unknow
     const g = computeGroup(monthRows.filter((r) => r.month === month), q.rules)
     return { month, downloadMedian: g.figures.downloadMedian as Cell, downloadMean: g.figures.downloadMean as Cell, agentsReporting: g.coverage.agentsReporting }
   })
+  const plans = new Map(db.prepare('SELECT id, plan_down_mbps FROM agency').raw(true).all() as Array<[string, number | null]>)
+  const lines = top.groups.get(q.province)?.agents ?? []
   return {
     report: 'overview',
     province: top.province,
@@ -42,6 +45,9 @@ export function overviewReport (db: Db, q: OverviewQuery): Record<string, unknow
     byConnectionClass: top.rows.filter((r) => r.split !== null),
     targets: total.targets,
     lagging,
+    // FCC MBA's 80/80 per ISP and plan tier, as a share of the plan speed over the peak period;
+    // total.figures.busyHour8080 stays beside it as the absolute figure over every line.
+    consistentSpeed: mba8080(lines, (id) => plans.get(id) ?? null, q.rules),
     agencies: { enrolled: enrolledAgencies(db, column, q.province), reporting: total.coverage.agencies },
     months: series
   }

@@ -69,7 +69,7 @@ export default {
   'figureHelp.uploadMedian': 'Median of representative samples, upload.',
   'figureHelp.idleLatencyMedianMs': 'Median latency on an idle line.',
   'figureHelp.agentMedianOfMedians': 'Each agent takes its own median, then the median across agents.',
-  'figureHelp.busyHour8080': 'The speed 80 % of lines get at least 80 % of the time in office hours (FCC MBA method).',
+  'figureHelp.busyHour8080': 'Absolute (Mb/s) over every line of the area, all plans together: the speed 80 % of lines get at least 80 % of office hours. FCC MBA\'s own figure, per ISP and plan tier as a share of the plan, is the 80/80 table below.',
 
   'overview.figures': 'Key figures',
   'overview.targets': 'Against the targets',
@@ -79,6 +79,13 @@ export default {
   'overview.lagging': 'Areas not meeting a target',
   'overview.noLagging': 'No area with a publishable figure misses its target.',
 
+  'mba.title': '80/80 consistent speed by ISP and plan tier (FCC MBA)',
+  'mba.tier': 'Plan (download)',
+  'mba.share': 'Share of plan speed',
+  'mba.mbps': 'In Mb/s',
+  'mba.lines': 'Lines with enough samples / in tier',
+  'mba.note': 'Per line: the speed reached at least 80 % of the peak period (office hours, Mon–Fri 08:00–11:30 and 13:30–17:00) divided by the plan speed; per ISP and tier: the level 80 % of lines reach. Each line needs at least 20 office-hours representative samples. {n} lines without a recorded plan are left out. The "office-hours 80/80" headline above is the absolute figure (Mb/s) over every line of the area.',
+  'mba.none': 'No line has a recorded plan speed yet ({n} lines without one).',
   'attainment.line': 'Per agent (office-hours median against the threshold): {a} at ≥ 100 %, {b} at 80–100 %, {c} below 80 % (n = {n}).',
   'attainment.insufficient': 'Per-agent attainment: insufficient data (n = {n}).',
 

@@ -69,7 +69,7 @@ export default {
   'figureHelp.uploadMedian': 'Trung vị các mẫu đại diện, chiều tải lên.',
   'figureHelp.idleLatencyMedianMs': 'Trung vị độ trễ khi đường truyền rảnh.',
   'figureHelp.agentMedianOfMedians': 'Mỗi máy đo lấy trung vị của mình, rồi lấy trung vị giữa các máy đo.',
-  'figureHelp.busyHour8080': 'Tốc độ mà 80 % đường truyền đạt ít nhất 80 % thời gian trong giờ hành chính (cách FCC MBA).',
+  'figureHelp.busyHour8080': 'Số tuyệt đối (Mb/s) trên mọi đường truyền của địa bàn, mọi gói cước: tốc độ mà 80 % đường truyền đạt ít nhất 80 % thời gian trong giờ hành chính. Cách FCC MBA tính theo nhà mạng và gói cước, so với tốc độ gói cước: xem bảng 80/80 bên dưới.',
 
   'overview.figures': 'Các chỉ số chính',
   'overview.targets': 'So với chỉ tiêu',
@@ -79,6 +79,13 @@ export default {
   'overview.lagging': 'Địa bàn chưa đạt chỉ tiêu',
   'overview.noLagging': 'Không có địa bàn nào có số liệu công bố được mà chưa đạt chỉ tiêu.',
 
+  'mba.title': 'Tốc độ ổn định 80/80 theo nhà mạng và gói cước (cách FCC MBA)',
+  'mba.tier': 'Gói cước (tải xuống)',
+  'mba.share': 'Tỷ lệ so với tốc độ gói cước',
+  'mba.mbps': 'Quy ra Mb/s',
+  'mba.lines': 'Máy đo đủ mẫu / cùng gói',
+  'mba.note': 'Mỗi máy đo: mức tốc độ đạt được ít nhất 80 % thời gian trong giờ cao điểm (giờ hành chính, thứ Hai – thứ Sáu 08:00–11:30 và 13:30–17:00), chia cho tốc độ gói cước; mỗi nhà mạng và gói cước: mức mà 80 % máy đo đạt được. Cần ít nhất 20 mẫu đại diện giờ hành chính mỗi máy đo. {n} máy đo chưa khai báo gói cước không được tính. Chỉ số "Tốc độ 80/80 giờ hành chính" ở trên là số tuyệt đối (Mb/s) trên mọi đường truyền của địa bàn.',
+  'mba.none': 'Chưa có máy đo nào có gói cước khai báo ({n} máy đo chưa khai báo).',
   'attainment.line': 'Theo máy đo (trung vị giờ hành chính so với ngưỡng): {a} đạt ≥ 100 %, {b} đạt 80–100 %, {c} dưới 80 % (n = {n}).',
   'attainment.insufficient': 'Phân loại theo máy đo: chưa đủ dữ liệu (n = {n}).',
 

@@ -37,6 +37,7 @@ export async function render (ctx) {
         ev.attainment ? attainmentLine(ev.attainment) : null))),
     h('h2', { text: t('overview.byClass') }),
     classTable(r.byConnectionClass ?? []),
+    r.consistentSpeed ? [h('h2', { text: t('mba.title') }), mbaTable(r.consistentSpeed)] : null,
     h('h2', { text: t('overview.lagging') }),
     laggingList(r.lagging ?? [], r.targets ?? []),
     exportLinks('/api/v1/reports/areas', { level: areaLevel(state), province: state.province, period: state.period }),
@@ -62,11 +63,28 @@ function classTable (rows) {
       ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian'].map((k) => h('td', {}, cellView(row.figures?.[k], 'mbps', { compact: true })))))))
 }
 
+/** FCC MBA's 80/80 per ISP and plan tier, as a share of the plan speed at peak hours. */
+function mbaTable (m) {
+  if ((m.tiers ?? []).length === 0) return h('p', { class: 'empty', text: t('mba.none', { n: m.withoutPlan ?? 0 }) })
+  return [
+    h('table', { class: 'data', id: 'mba-8080' },
+      h('thead', {}, h('tr', {}, ['agency.isp', 'col.connectionClass', 'mba.tier', 'mba.share', 'mba.mbps', 'mba.lines'].map((k) => h('th', { text: t(k) })))),
+      h('tbody', {}, m.tiers.map((x) => h('tr', {},
+        h('th', { scope: 'row', text: x.isp }),
+        h('td', { text: t(`class.${x.connectionClass}`) }),
+        h('td', { text: `${formatNumber(x.planDownMbps, 0)} ${t('unit.mbps')}` }),
+        h('td', {}, cellView(x.shareOfPlan, 'share')),
+        h('td', {}, cellView(x.mbps, 'mbps', { compact: true })),
+        h('td', { text: `${formatNumber(x.agents, 0)}/${formatNumber(x.agentsInTier, 0)}` }))))),
+    h('p', { class: 'note', text: t('mba.note', { n: m.withoutPlan ?? 0 }) })
+  ]
+}
+
 function laggingList (lagging, targets) {
   if (lagging.length === 0) return h('p', { class: 'empty', text: t('overview.noLagging') })
   const byId = new Map(targets.map((ev) => [ev.targetId, ev]))
   return h('ul', { class: 'lagging' }, lagging.map((l) => {
-    const ev = byId.get(l.targetId) ?? { targetId: l.targetId, thresholdMbps: l.thresholdMbps, statistic: null, document: l.targetId }
+    const ev = byId.get(l.targetId) ?? { targetId: l.targetId, thresholdMbps: l.thresholdMbps, statistic: null, document: l.document ?? '' }
     const unit = isShareStatistic(ev.statistic) ? 'share' : 'mbps'
     return h('li', {},
       h('strong', { text: l.area?.name ?? l.area?.code }),
