@@ -10,7 +10,6 @@ export const ICT_OFFSET_MS = 7 * 3_600_000
 const HOUR_MS = 3_600_000
 
 export type TimeBand = 'office' | 'evening' | 'other' | 'unknown'
-export const TIME_BANDS: readonly TimeBand[] = ['office', 'evening', 'other', 'unknown']
 
 /** Office hours on working days (Mon–Fri): 08:00–11:30 and 13:30–17:00 ICT, in minutes of the day. */
 export const OFFICE_WINDOWS_MIN: ReadonlyArray<readonly [number, number]> = [[8 * 60, 11 * 60 + 30], [13 * 60 + 30, 17 * 60]]

@@ -9,7 +9,6 @@ import { TocdoError } from '../../shared/errors.js'
 import { foldDiacritics, officialSpelling } from './names.js'
 
 export const GEO_VERSIONS = ['2025-03', '2025-07'] as const
-export type GeoVersion = typeof GEO_VERSIONS[number]
 
 export interface GeographyCounts {
   /** Both versions together: 63 + 34 with the shipped seeds. */

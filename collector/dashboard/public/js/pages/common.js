@@ -22,11 +22,6 @@ export function periodLine (period) {
   return h('p', { class: 'period-line', text: `${t('controls.period')}: ${text}` })
 }
 
-/** Parameters of the common report query for the current state. */
-export function reportParams (state) {
-  return { province: state.province, period: state.period }
-}
-
 export function areaLevel (state) {
   return state.version === '2025-03' ? 'legacy_district' : 'commune'
 }
