@@ -7,9 +7,10 @@ import { loadTargetEntries, PER_LINE_STATISTICS, type TargetEntry } from '../tar
 import { overviewReport } from './overview.js'
 import { areaRows, type AreaRow } from './areas-report.js'
 import type { Cell, TargetEvaluation } from './figures.js'
-import { FIGURE_UNIT_VI, FIGURE_VI, STATUS_VI, leftOutVi, levelNotesVi, scopeVi, targetRuleVi, yearRuleVi } from './labels-vi.js'
+import { FIGURE_UNIT_VI, FIGURE_VI, STATUS_VI, VALUE_VI, leftOutVi, levelNotesVi, scopeVi, targetRuleVi, yearRuleVi } from './labels-vi.js'
 import type { Period } from './period.js'
 import type { ReportRules } from './rules.js'
+import type { Mba8080 } from './mba8080.js'
 
 /**
  * The official report of a province for a period (docs/official-report.md): everything the
@@ -68,6 +69,8 @@ export interface OfficialReport {
   targets: TargetLine[]
   subAreas: { level: string, columns: Array<{ targetId: string, label: string }>, rows: AreaLine[] }
   trend: Array<{ month: string, label: string, mean: Figure, median: Figure }>
+  /** FCC MBA's 80/80 per ISP and plan tier, as a share of the plan over the peak period. */
+  consistentSpeed: { note: string, tiers: Array<{ isp: string, connectionClass: string, tier: string, shareText: string, mbpsText: string, lines: string }> }
   ipv6: { agencies: number, known: number, readyShareText: string, levels: Array<{ name: string, count: number }>, targets: Array<{ document: string, year: number, text: string, verdict: Verdict }> }
   method: string[]
   allTargets: ListedTarget[]
@@ -145,7 +148,7 @@ export interface OfficialQuery { province: string, version: '2025-07' | '2025-03
 /** The official report of one province (current or former) for one period. */
 export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
   const ov = overviewReport(db, { province: q.province, version: q.version, period: q.period, rules: q.rules, now: q.now }) as {
-    province: { code: string, name: string }, total: AreaRow, agencies: { enrolled: number, reporting: number }, months: Array<{ month: string, downloadMean: Cell, downloadMedian: Cell }>
+    province: { code: string, name: string }, total: AreaRow, agencies: { enrolled: number, reporting: number }, months: Array<{ month: string, downloadMean: Cell, downloadMedian: Cell }>, consistentSpeed: Mba8080
   }
   const legacy = q.version === '2025-03'
   const subLevel = legacy ? 'legacy_district' : 'commune'
@@ -212,6 +215,17 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
       }))
     },
     trend: ov.months.map((m) => ({ month: m.month, label: m.month.split('-').reverse().join('/'), mean: figure('downloadMean', m.downloadMean), median: figure('downloadMedian', m.downloadMedian) })),
+    consistentSpeed: {
+      note: `Mỗi đường truyền: mức tốc độ đạt được ít nhất 80 % thời gian giờ cao điểm (giờ hành chính, thứ Hai – thứ Sáu 08:00–11:30 và 13:30–17:00) chia cho tốc độ gói cước; mỗi nhà mạng và gói cước: mức mà 80 % đường truyền đạt được (cách FCC MBA). ${numberVi(ov.consistentSpeed.withoutPlan, 0)} đường truyền chưa khai báo gói cước không được tính. Chỉ số "${FIGURE_VI.busyHour8080}" ở mục II là số tuyệt đối trên mọi đường truyền.`,
+      tiers: ov.consistentSpeed.tiers.map((x) => ({
+        isp: x.isp,
+        connectionClass: VALUE_VI[x.connectionClass] ?? x.connectionClass,
+        tier: `${numberVi(x.planDownMbps, 0)} Mb/s`,
+        shareText: cellText(x.shareOfPlan, ''),
+        mbpsText: cellText(x.mbps, 'Mb/s'),
+        lines: `${numberVi(x.agents, 0)}/${numberVi(x.agentsInTier, 0)}`
+      }))
+    },
     ipv6: {
       agencies: v6?.agencies ?? 0,
       known,

@@ -96,6 +96,10 @@ describe('official report', () => {
     expect(d608.downloadMean.text).toBe('1.100 Mb/s')
     expect(json.subAreas.rows.find((r: any) => r.code === '610').downloadMean.text).toBe('chưa đủ dữ liệu (n = 5 < 10)')
     expect(json.header).toEqual({ parentBody: 'ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI', issuingBody: 'SỞ KHOA HỌC VÀ CÔNG NGHỆ TỈNH QUẢNG NGÃI', place: 'Quảng Ngãi' })
+    // 80/80 per ISP and plan tier: all four lines are VNPT fixed 1,500 Mb/s, one tier. How many of
+    // their tests fall in office hours depends on the wall clock of the run, so only the tier is
+    // asserted here (the arithmetic is worked by hand in test/collector/mba8080.test.ts).
+    expect(json.consistentSpeed.tiers.map((x: any) => [x.isp, x.connectionClass, x.tier])).toEqual([['VNPT', 'Cố định', '1.500 Mb/s']])
     expect(json.knownGaps.map((g: any) => g.document)).toEqual(['Kế hoạch 4627/KH-UBND', 'Kế hoạch 3148/KH-UBND', 'Kế hoạch 3076/KH-UBND'])
   })
 
@@ -123,6 +127,7 @@ describe('official report', () => {
         expect(t, a.code).toContain(squash(a.downloadMedian.text))
       }
       expect(t).toContain(squash(json.coverage.text))
+      for (const x of json.consistentSpeed.tiers) expect(t, x.isp).toContain(squash(`${x.isp}${x.connectionClass}${x.tier}${x.shareText}${x.mbpsText}${x.lines}`))
       expect(t).toContain(squash(`tỷ lệ sẵn sàng IPv6: ${json.ipv6.readyShareText}`))
       for (const d of [...json.allTargets, ...json.knownGaps]) expect(t, d.document).toContain(squash(d.document))
       // The hand-worked figures themselves, not only whatever the API said.

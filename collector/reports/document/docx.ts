@@ -133,6 +133,10 @@ export async function officialDocx (r: OfficialReport): Promise<Buffer> {
   body.push(...bars('Biểu đồ 1. Tải xuống – trung bình theo tháng (Mb/s)', trendBars(r)))
   body.push(...bars(`Biểu đồ 2. Tải xuống – trung bình theo ${r.subAreas.level.toLocaleLowerCase('vi')} (Mb/s)`, areaBars(r)))
 
+  body.push(para([run('Tốc độ ổn định 80/80 theo nhà mạng và gói cước', { italics: true })]))
+  if (r.consistentSpeed.tiers.length > 0) body.push(table(['Nhà mạng', 'Loại kết nối', 'Gói cước', 'Tỷ lệ so với gói cước', 'Quy ra Mb/s', 'Đường truyền đủ mẫu / cùng gói'], r.consistentSpeed.tiers.map((x) => [x.isp, x.connectionClass, x.tier, x.shareText, x.mbpsText, x.lines])))
+  body.push(para(r.consistentSpeed.note, { align: AlignmentType.JUSTIFIED, size: 22 }))
+
   body.push(heading(SECTIONS.ipv6))
   body.push(para(`Số cơ quan: ${r.ipv6.agencies}; đã có kết quả kiểm tra: ${r.ipv6.known}; tỷ lệ sẵn sàng IPv6: ${r.ipv6.readyShareText}.`))
   if (r.ipv6.levels.length > 0) body.push(table(r.ipv6.levels.map((l) => l.name), [r.ipv6.levels.map((l) => `${l.count}`)]))

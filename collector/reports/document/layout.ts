@@ -19,7 +19,7 @@ export const SECTIONS = {
   headline: 'II. KẾT QUẢ CHÍNH',
   targets: 'III. SO VỚI CHỈ TIÊU',
   areas: 'IV. KẾT QUẢ THEO ĐỊA BÀN',
-  charts: 'V. BIỂU ĐỒ',
+  charts: 'V. BIỂU ĐỒ VÀ TỐC ĐỘ ỔN ĐỊNH 80/80',
   ipv6: 'VI. TIẾN ĐỘ CHUYỂN ĐỔI IPv6',
   method: 'VII. PHƯƠNG PHÁP',
   allTargets: 'VIII. CÁC CHỈ TIÊU VÀ VĂN BẢN'

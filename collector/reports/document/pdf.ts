@@ -115,6 +115,9 @@ export async function officialPdf (r: OfficialReport): Promise<Buffer> {
     ...bars('Biểu đồ 1. Tải xuống – trung bình theo tháng (Mb/s)', trendBars(r)),
     ...bars(`Biểu đồ 2. Tải xuống – trung bình theo ${r.subAreas.level.toLocaleLowerCase('vi')} (Mb/s)`, areaBars(r)))
 
+  content.push({ text: 'Tốc độ ổn định 80/80 theo nhà mạng và gói cước', italics: true, margin: [0, 4, 0, 2] })
+  if (r.consistentSpeed.tiers.length > 0) content.push(table(['Nhà mạng', 'Loại kết nối', 'Gói cước', 'Tỷ lệ so với gói cước', 'Quy ra Mb/s', 'Đường truyền đủ mẫu / cùng gói'], r.consistentSpeed.tiers.map((x) => [x.isp, x.connectionClass, x.tier, x.shareText, x.mbpsText, x.lines])))
+  content.push({ text: r.consistentSpeed.note, fontSize: 9, alignment: 'justify' })
   content.push(h(SECTIONS.ipv6), { text: `Số cơ quan: ${r.ipv6.agencies}; đã có kết quả kiểm tra: ${r.ipv6.known}; tỷ lệ sẵn sàng IPv6: ${r.ipv6.readyShareText}.` })
   if (r.ipv6.levels.length > 0) content.push(table(r.ipv6.levels.map((l) => l.name), [r.ipv6.levels.map((l) => `${l.count}`)]))
   if (r.ipv6.targets.length > 0) content.push(table(['Văn bản', 'Đạt / yêu cầu', 'Kết luận'], r.ipv6.targets.map((t) => [`${t.document} (${t.year})`, t.text, { text: VERDICT_VI[t.verdict], verdict: t.verdict }])))

@@ -97,7 +97,7 @@ function qcvnTable (rows, rules) {
   if (rows.length === 0) return h('p', { class: 'empty', text: t('health.noAgents') })
   return [h('p', { class: 'note', text: t('qcvn.note34', { min: formatNumber(rules?.qcvn34MinTests ?? 1000, 0) }) }),
     h('table', { class: 'data', id: 'qcvn34' },
-      h('thead', {}, h('tr', {}, ['col.agent', 'qcvn.tests', 'qcvn.meanDown', 'qcvn.requiredDown', 'qcvn.meanUp', 'qcvn.requiredUp', 'qcvn.verdict'].map((k) => h('th', { text: t(k) })))),
+      h('thead', {}, h('tr', {}, ['col.agent', 'qcvn.tests', 'qcvn.meanDown', 'qcvn.requiredDown', 'qcvn.meanUp', 'qcvn.requiredUp', 'qcvn.verdict', 'qcvn.steadyDown'].map((k) => h('th', { text: t(k) })))),
       h('tbody', {}, rows.map((q) => h('tr', { title: getLang() === 'en' ? (q.why ?? '') : null },
         h('th', { scope: 'row', class: 'mono', text: q.agentId.slice(0, 8) }),
         h('td', {}, formatNumber(q.tests, 0), q.tests < (rules?.qcvn34MinTests ?? 1000)
@@ -107,7 +107,8 @@ function qcvnTable (rows, rules) {
         h('td', { text: formatNumber(q.requiredDownMbps, 1) }),
         h('td', { text: formatNumber(q.meanUpMbps, 1) }),
         h('td', { text: formatNumber(q.requiredUpMbps, 1) }),
-        h('td', {}, verdict(q.pass, q.applies), ' ', h('span', { class: 'muted', text: t('qcvn.indicative') }))))))]
+        h('td', {}, verdict(q.pass, q.applies), ' ', h('span', { class: 'muted', text: t('qcvn.indicative') })),
+        h('td', { class: 'muted', text: formatNumber(q.steadyStateMeanDownMbps, 1) })))))]
 }
 
 function qcvn126Table (rows) {
