@@ -70,7 +70,7 @@ describe('which targets a line is held against', () => {
 function agent (id: string, agencyId: string, samples: number[]): AgentAggregate {
   const s = Float64Array.from(samples).sort()
   const mean = samples.reduce((a, b) => a + b, 0) / samples.length
-  return { agentId: id, agencyId, connectionClass: 'fixed', legacyProvinceCode: '08', parts: [s], n: s.length, sum: mean * s.length, officeN: s.length, meanDown: mean, medianDown: s[Math.floor(s.length / 2)]!, officeP20: null, officeMedian: null }
+  return { agentId: id, agencyId, connectionClass: 'fixed', isp: 'VNPT', legacyProvinceCode: '08', parts: [s], n: s.length, sum: mean * s.length, officeN: s.length, meanDown: mean, medianDown: s[Math.floor(s.length / 2)]!, officeP20: null, officeMedian: null }
 }
 
 describe('the statistic decides how a target is computed', () => {
