@@ -4,6 +4,7 @@ import { isTocdoError } from '../shared/errors.js'
 import { TOCDO_VERSION } from '../shared/version.js'
 import { registerServe } from './commands/serve.js'
 import { registerAdmin } from './commands/admin.js'
+import { registerBackup } from './commands/backup.js'
 
 export function buildProgram (): Command {
   const program = new Command('tocdo-collector')
@@ -11,6 +12,7 @@ export function buildProgram (): Command {
     .version(TOCDO_VERSION)
   registerServe(program)
   registerAdmin(program)
+  registerBackup(program)
   return program
 }
 

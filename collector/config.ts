@@ -40,6 +40,8 @@ export const CollectorConfig = Type.Object({
   /** Serve HTTPS with this PEM certificate (chain) and key; both or neither. Reloaded when the files change or on SIGHUP. */
   tlsCertFile: Type.String({ maxLength: 500 }),
   tlsKeyFile: Type.String({ maxLength: 500 }),
+  /** On SIGTERM, how long requests already received may take to finish before connections are cut, s. */
+  shutdownGraceS: Type.Integer({ minimum: 0, maximum: 600 }),
   /** Base URL agents reach this collector at; the default remote config's test server. */
   publicUrl: Type.String({ pattern: '^https?://[^\\s/?#]+[^\\s]*$' }),
   /** Agent packages served at /downloads (what `npm run package` builds: manifest.json, SHA256SUMS, the packages); default the repository's dist/packages. */
@@ -96,6 +98,7 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   trustProxy: '',
   tlsCertFile: '',
   tlsKeyFile: '',
+  shutdownGraceS: 10,
   publicUrl: 'http://localhost:8080', // follows --port unless set explicitly
   packagesDir: join(packageRoot(), 'dist', 'packages'), // may not exist yet: /install then says how to build them
   enrolRateLimitPerMin: 10,
@@ -133,6 +136,7 @@ const ENV_KEYS: Record<string, keyof CollectorConfig> = {
   TOCDO_TRUST_PROXY: 'trustProxy',
   TOCDO_TLS_CERT_FILE: 'tlsCertFile',
   TOCDO_TLS_KEY_FILE: 'tlsKeyFile',
+  TOCDO_SHUTDOWN_GRACE_S: 'shutdownGraceS',
   TOCDO_PUBLIC_URL: 'publicUrl',
   TOCDO_PACKAGES_DIR: 'packagesDir',
   TOCDO_ENROL_RATE_LIMIT_PER_MIN: 'enrolRateLimitPerMin',

@@ -34,9 +34,17 @@ export async function buildCollector (config: Readonly<CollectorConfig>, { dbFil
     // Speed tests hold a connection for up to ~15 s per direction; agents reuse connections.
     keepAliveTimeout: 72_000,
     requestTimeout: 120_000,
-    forceCloseConnections: true
+    // Only idle keep-alive connections are closed at once: requests in flight finish (graceful
+    // shutdown); connections still open after shutdownGraceS are cut (preClose hook below).
+    forceCloseConnections: 'idle'
   })
   await fastify.register(collectorApp, { config, ...(dbFile === undefined ? {} : { dbFile }) })
+  let cut: NodeJS.Timeout | null = null
+  fastify.addHook('preClose', async () => {
+    cut = setTimeout(() => { fastify.server.closeAllConnections() }, config.shutdownGraceS * 1000)
+    cut.unref()
+  })
+  fastify.addHook('onClose', async () => { if (cut !== null) clearTimeout(cut) })
   if (config.tlsCertFile !== '') {
     const tls = tlsReloader(fastify.server as unknown as HttpsServer, { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, fastify.log)
     fastify.decorate('reloadTls', tls.reload)

@@ -8,6 +8,8 @@ import { createRateLimiter, type RateLimiter } from '../plugins/rate-limit.js'
 import { enrollRoutes } from '../routes/enroll.js'
 import { syncRoutes } from '../routes/sync.js'
 import { adminRoutes } from '../routes/admin.js'
+import { FLEET_PATHS } from '../../shared/schemas/fleet.js'
+import { PATHS } from '../../shared/protocol.js'
 
 export interface Fleet {
   enrolment: Enrolment
@@ -46,9 +48,31 @@ export default fp<{ config: Readonly<CollectorConfig> }>(async (fastify, { confi
     enrolLimiter: createRateLimiter({ max: config.enrolRateLimitPerMin, windowMs: 60_000, what: 'enrolment attempts per address' }),
     nextSyncS: config.nextSyncS
   })
-  // Commit what is queued before the database closes (db's onClose runs after ours: hooks run in reverse).
+  // Graceful shutdown (docs/operations.md): Fastify refuses new requests (503) from close();
+  // ingest requests already received finish: their groups commit, reach the disk and are
+  // acknowledged before the database closes. Bounded, so a stuck client cannot hold the exit.
+  let inflight = 0
+  let drained: (() => void) | null = null
+  fastify.addHook('onRequest', async (request) => { if (isIngest(request.url)) inflight++ })
+  const done = async (request: { url: string }): Promise<void> => {
+    if (isIngest(request.url) && --inflight === 0) drained?.()
+  }
+  fastify.addHook('onResponse', done)
+  fastify.addHook('onRequestAbort', done)
+  fastify.addHook('preClose', async () => {
+    committer.flush()
+    if (inflight === 0) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, config.shutdownGraceS * 1000)
+      drained = () => { clearTimeout(timer); resolve() }
+    })
+  })
+  // Commit what is still queued before the database closes (db's onClose runs after ours: hooks run in reverse).
   fastify.addHook('onClose', async () => { committer.close() })
   await fastify.register(enrollRoutes)
   await fastify.register(syncRoutes)
   await fastify.register(adminRoutes, { publicUrl: config.publicUrl })
 }, { name: 'fleet', dependencies: ['db', 'auth'] })
+
+const INGEST_PATHS: readonly string[] = [FLEET_PATHS.sync, PATHS.results]
+const isIngest = (url: string): boolean => INGEST_PATHS.includes(url.split('?')[0] ?? '')
