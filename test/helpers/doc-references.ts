@@ -24,7 +24,7 @@ export interface BrokenReference extends Reference {
 }
 
 /** Folders whose code, comments and help strings may cite documents. */
-export const SOURCE_DIRS = ['agent', 'collector', 'shared', 'scripts', 'bench', 'test']
+export const SOURCE_DIRS = ['agent', 'collector', 'shared', 'scripts', 'packaging', 'bench', 'test']
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'vendor', 'build', 'coverage', 'test-results'])
 const CODE_EXT = new Set(['.ts', '.js', '.mjs', '.cjs'])
 const TEXT_EXT = new Set(['.sh', '.c', '.html', '.css', '.md', '.json'])

@@ -10,7 +10,7 @@ import ts from 'typescript'
 export interface ImportEdge { from: string, specifier: string, line: number }
 export interface Violation extends ImportEdge { rule: string }
 
-const DIRS = ['agent', 'collector', 'shared', 'scripts', 'bench', 'test']
+const DIRS = ['agent', 'collector', 'shared', 'scripts', 'packaging', 'bench', 'test']
 const SKIP = new Set(['node_modules', 'dist', 'vendor', 'build'])
 /** Libraries that do I/O: shared/ holds pure code only. */
 const IO_LIBRARIES = ['fastify', 'undici', 'pino', 'better-sqlite3', 'ws']
@@ -54,7 +54,7 @@ export function checkImports (root: string, edges: readonly ImportEdge[]): Viola
     if (top === 'collector' && toTop === 'agent') bad('collector/ never imports agent/ (put the contract in shared/)')
     if (top === 'test' && toTop === 'bench') bad('tests never import bench/ (shared fixtures live in test/fixtures/)')
     if (top === 'bench' && toTop === 'test' && to?.startsWith('test/fixtures/') !== true) bad('bench/ imports only test/fixtures/ from test/')
-    if ((top === 'agent' || top === 'collector' || top === 'shared' || top === 'scripts') && (toTop === 'test' || toTop === 'bench')) bad('product code never imports test/ or bench/')
+    if (['agent', 'collector', 'shared', 'scripts', 'packaging'].includes(top ?? '') && (toTop === 'test' || toTop === 'bench')) bad('product code never imports test/ or bench/')
   }
   return out
 }
