@@ -7,16 +7,19 @@ import type { ProbeClock } from './measure/context.js'
 import { acquireLock } from './outbox/lock.js'
 import { Outbox, type OutboxLimits } from './outbox/outbox.js'
 import { LAST_TEST_META } from './outbox/meta-keys.js'
-import { budgetDecision, estimateTestBytes } from './scheduler/budget.js'
+import { budgetDecision, estimateTestBytes, monthlyBudgetBytes } from './scheduler/budget.js'
 import { quietLineGate, type GateDeps } from './scheduler/gate.js'
 import { localDaysLeftInMonth, localMonth } from './scheduler/local-time.js'
 import { Scheduler, type SlotEvent } from './scheduler/scheduler.js'
 import { skipRecord } from './scheduler/skip-record.js'
 import { ClockEstimator } from './sync/clock-estimator.js'
-import { builtinConfig, defaultBudgetMB, fromRemote, loadRemoteConfig, saveRemoteConfig, type EffectiveConfig } from './sync/remote-config.js'
+import { builtinConfig, fromRemote, loadRemoteConfig, saveRemoteConfig, type EffectiveConfig } from './sync/remote-config.js'
 import { SyncEngine, type FleetState, type SyncEngineDeps, type SyncStep } from './sync/sync-engine.js'
 import { defaultTasks, type TaskContext, type TaskRegistry } from './tasks.js'
 import { readCalibration } from './measure/calibration.js'
+
+/** Outbox meta key: the last full test's rates, for the next month's first budget estimate. */
+const LAST_RATES_KEY = 'last_speed_rates'
 
 /**
  * Wires one running agent: lock, outbox, remote config, clock estimator, sync engine, task
@@ -118,6 +121,16 @@ export function createAgent (deps: AgentDeps): Agent {
 
   let currentSignal: AbortSignal = new AbortController().signal
 
+  /** The line's last measured rates, for the first budget estimate of a month. */
+  function lastMeasured (): { downMbps: number, upMbps: number } | null {
+    try {
+      const v = JSON.parse(outbox.getMeta(LAST_RATES_KEY) ?? 'null') as { downMbps?: unknown, upMbps?: unknown } | null
+      return typeof v?.downMbps === 'number' && typeof v.upMbps === 'number' ? { downMbps: v.downMbps, upMbps: v.upMbps } : null
+    } catch {
+      return null
+    }
+  }
+
   async function execute (event: SlotEvent, { explicit = false }: { explicit?: boolean } = {}): Promise<ResultRecord | null> {
     // An explicit request (run --once) may run a kind the schedule leaves out.
     const spec = (explicit ? registry : tasks)[event.kind]
@@ -136,11 +149,10 @@ export function createAgent (deps: AgentDeps): Agent {
         const cfg = config()
         const month = localMonth(wall())
         const usage = outbox.usage(month)
-        const budgetMB = settings.monthlyBudgetMB ?? cfg.monthlyBudgetMB ?? defaultBudgetMB(connectionClass)
         const decision = budgetDecision({
           usedBytes: usage.bytes,
-          estimateBytes: estimateTestBytes({ usage, planDownMbps, planUpMbps, maxSecondsPerDirection: cfg.maxSecondsPerDirection }),
-          budgetBytes: budgetMB * 1e6,
+          estimateBytes: estimateTestBytes({ usage, measured: lastMeasured(), planDownMbps, planUpMbps, maxSecondsPerDirection: cfg.maxSecondsPerDirection }),
+          budgetBytes: monthlyBudgetBytes({ connectionClass, capMB: settings.monthlyBudgetMB ?? cfg.monthlyBudgetMB ?? null }),
           slotsLeftFull: 1 + scheduler.countBetween('speed', wall(), wall() + localDaysLeftInMonth(wall()) * 86_400_000),
           slotsLeftOffice: localDaysLeftInMonth(wall()) * cfg.schedule.officeHours.length,
           officeSlot: event.slot?.office ?? false
@@ -189,6 +201,7 @@ export function createAgent (deps: AgentDeps): Agent {
     if (currentSignal.aborted) { log.info({ kind: event.kind }, 'stopping: interrupted measurement not stored'); return null }
     store(record)
     if (spec.heavy) outbox.addUsage(localMonth(wall()), (record.download?.bytes ?? 0) + (record.upload?.bytes ?? 0))
+    if (spec.heavy && record.download !== null && record.upload !== null) outbox.setMeta(LAST_RATES_KEY, JSON.stringify({ downMbps: record.download.mbps, upMbps: record.upload.mbps }))
     return record
   }
 

@@ -5,7 +5,7 @@ import { directionOf } from './direction.js'
 import { DOWNLOAD_WARMUP, UPLOAD_WARMUP, type WarmupBounds } from './goodput.js'
 import { ipv6Checks, serverSeenFamily } from './ipv6.js'
 import { coldConnects, idleLatency, latencyStats } from './latency.js'
-import { EARLY_STOP, MAX_STREAMS, type EarlyStopRule } from './ramp.js'
+import { byteBudgetForTier, EARLY_STOP, MAX_STREAMS, type EarlyStopRule } from './ramp.js'
 import { emptyRecord, messageOf } from './record.js'
 import { rankServers, type RankedServer } from './select.js'
 import { runTransfer } from './transfer.js'
@@ -84,7 +84,7 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
   const sampleIntervalMs = opts.sampleIntervalMs ?? 100
   const streams = opts.streams ?? initialStreams(opts.expectedMbps)
   const directions = opts.directions ?? ['download', 'upload']
-  const byteCap = opts.byteCapPerDirection ?? 4 * 1024 ** 3
+  const byteCap = Math.min(opts.byteCapPerDirection ?? 4 * 1024 ** 3, byteBudgetForTier(opts.expectedMbps))
   const flags = new FlagSet()
   const serverViewUnavailable: string[] = []
   const readCounters = opts.readCounters ?? readInterfaceCounters

@@ -321,9 +321,10 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
       const prev = samples[samples.length - 1] as Sample
       if (s !== null && s.tMs > prev.tMs) {
         samples.push(s)
-        if (readCounters !== undefined) counters.push(await readOrNull())
         streamSeries.push(started)
         for (let i = 0; i < perStreamCum.length; i++) perStreamCum[i]?.push(perStream[i] ?? 0)
+        // After the per-stream counts, so they belong to the same instant as the sample.
+        if (readCounters !== undefined) counters.push(await readOrNull())
         opts.onSample?.(s, started, s.tMs >= 1000 ? rateOverSecondEndingAt(samples, s.tMs) : (s.bytes * 8) / (s.tMs * 1000))
         if (s.tMs >= nextRampMs) {
           nextRampMs += 1000

@@ -12,7 +12,7 @@ import type { Direction, ResultRecord, ServerView, ValidityFlag } from '../../sh
  * percentile: a 176 ms stall under a 48.7 ms p99 lost a whole sample and more (issue 10).
  * Machine CPU counts only where the OS gives no run-queue wait.
  */
-export const CLIENT_LIMITED = { processBusyPct: 90, systemBusyPct: 90, runQueueWaitPct: 20, eventLoopP99Ms: 50, eventLoopMaxMs: 150, ceilingShare: 0.8 } as const
+export const CLIENT_LIMITED = { processBusyPct: 90, systemBusyPct: 90, runQueueWaitPct: 50, eventLoopP99Ms: 50, eventLoopMaxMs: 150, ceilingShare: 0.8 } as const
 /** A figure at or above this share of the NIC's link speed means the NIC, not the line, is the limit. */
 export const LOCAL_LINK_SHARE = 0.9
 /** Shortest steady window for a full-confidence result, seconds. */
@@ -52,10 +52,12 @@ export function localLinkReason (dir: 'download' | 'upload', mbps: number, linkM
 }
 
 /** Confidence of one direction (methodology.md §11). */
-export function confidenceOf (cv1s: number | null, windowS: number, oneSecondSamples: number): 'high' | 'medium' | 'low' {
-  if (oneSecondSamples < 5 || cv1s === null) return 'low'
+export function confidenceOf (cv1s: number | null, windowS: number, oneSecondSamples: number, stoppedStable = false): 'high' | 'medium' | 'low' {
+  // A test stopped by the stability rule has shown ≥ 4 s of steady window with its last
+  // three seconds within 5 %: that is the evidence a longer window would have given.
+  if (oneSecondSamples < (stoppedStable ? 4 : 5) || cv1s === null) return 'low'
   let c: 'high' | 'medium' | 'low' = cv1s <= 0.15 ? 'high' : cv1s <= 0.35 ? 'medium' : 'low'
-  if (windowS < FULL_WINDOW_S && c === 'high') c = 'medium'
+  if (windowS < FULL_WINDOW_S && !stoppedStable && c === 'high') c = 'medium'
   return c
 }
 
@@ -66,7 +68,7 @@ const LOWERING: readonly ValidityFlag[] = ['client_limited', 'cross_traffic', 's
 /** Overall confidence: the weakest direction, lowered to `low` by a flag that disqualifies the figure. */
 export function overallConfidence (dirs: Direction[], flags: readonly ValidityFlag[]): 'high' | 'medium' | 'low' | null {
   if (dirs.length === 0) return null
-  let c = dirs.map((d) => confidenceOf(d.cv1s, d.windowS, d.rates1sMbps?.length ?? Math.floor(d.windowS))).reduce((a, b) => ORDER[a] <= ORDER[b] ? a : b)
+  let c = dirs.map((d) => confidenceOf(d.cv1s, d.windowS, d.rates1sMbps?.length ?? Math.floor(d.windowS), d.stopReason === 'early_stop')).reduce((a, b) => ORDER[a] <= ORDER[b] ? a : b)
   if (flags.includes('degraded') && c === 'high') c = 'medium'
   if (flags.some((f) => LOWERING.includes(f))) c = 'low'
   return c
@@ -98,9 +100,10 @@ export function serverViewFlags (dir: 'download' | 'upload', v: ServerView): Arr
   if (idle >= SERVER_VIEW.idleShare) out.push({ flag: 'server_limited', reason: `${dir}: the server had nothing queued to send for ${pct(idle)} of its connections' time (TCP_INFO over ${tcp.sockets} connections) ≥ ${pct(SERVER_VIEW.idleShare)}` })
   else if (sndbuf >= SERVER_VIEW.sndbufShare) out.push({ flag: 'server_limited', reason: `${dir}: the server's send buffer limited ${pct(sndbuf)} of its connections' time ≥ ${pct(SERVER_VIEW.sndbufShare)}` })
   if (rwnd >= SERVER_VIEW.rwndShare) out.push({ flag: 'client_rwnd_limited', reason: `${dir}: the agent's TCP receive window limited ${pct(rwnd)} of the server's sending time ≥ ${pct(SERVER_VIEW.rwndShare)} (TCP_INFO over ${tcp.sockets} connections)` })
-  // Bytes the server's TCP saw acknowledged against what the agent had read at that moment.
+  // Bytes the server's TCP saw acknowledged against what the agent had read at that moment;
+  // only when TCP_INFO covers every connection (a reset one takes its counters with it).
   const diff = tcp.bytesAcked - v.agentBytes
-  if (Math.abs(diff) > Math.max(SERVER_VIEW.countShare * v.agentBytes, SERVER_VIEW.countMinBytes)) {
+  if (tcp.sockets === v.connections && Math.abs(diff) > Math.max(SERVER_VIEW.countShare * v.agentBytes, SERVER_VIEW.countMinBytes)) {
     out.push({ flag: 'count_mismatch', reason: `${dir}: the server's connections had ${tcp.bytesAcked} bytes acknowledged while the agent had read ${v.agentBytes} (difference ${diff}, > ${pct(SERVER_VIEW.countShare)}): something between them holds or drops bytes` })
   }
   return out

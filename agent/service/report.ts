@@ -9,8 +9,11 @@ import { OUTBOX_FILE, Outbox } from '../outbox/outbox.js'
 import type { CommandRunner } from '../platform/command.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { localHhmm, localMonth } from '../scheduler/local-time.js'
-import { builtinConfig, defaultBudgetMB, fromRemote, loadRemoteConfig } from '../sync/remote-config.js'
+import { builtinConfig, fromRemote, loadRemoteConfig } from '../sync/remote-config.js'
+import { monthlyBudgetBytes } from '../scheduler/budget.js'
 import { serviceState, type LocatedDataDir, type ServiceReport } from './locate.js'
+
+const mbOf = (bytes: number | null): number | null => bytes === null ? null : Math.round(bytes / 1e6)
 
 /**
  * Everything `tocdo-agent status` and `doctor` print, read from the data dir only (safe while
@@ -40,7 +43,8 @@ export interface StatusReport {
   queue: { pending: number, oldestAgeS: number | null, dead: number, bytes: number }
   counters: Record<string, number> | null
   deadLetters: Array<{ seq: number, kind: string, status: string, reason: string, field: string | null }>
-  budget: { month: string, usedMB: number, tests: number, budgetMB: number }
+  /** budgetMB null: data is not metered, so no monthly budget applies. */
+  budget: { month: string, usedMB: number, tests: number, budgetMB: number | null }
   nextSlots: Array<{ kind: string, at: string, local: string }>
   /** The route the running service recorded at start; else what this process would use. */
   proxy: { proxy: string | null, source: string, note: string | null, recordedByService: boolean }
@@ -111,7 +115,7 @@ export async function buildStatus ({ settings, located, env, platform, run, now 
       queue,
       counters: outbox?.counters() ?? null,
       deadLetters: (outbox?.deadLetters(5) ?? []).map((d) => ({ seq: d.seq, kind: d.kind, status: d.status, reason: d.reason, field: d.field })),
-      budget: { month, usedMB: Math.round(usage.bytes / 1e6), tests: usage.tests, budgetMB: settings.monthlyBudgetMB ?? cfg.monthlyBudgetMB ?? defaultBudgetMB(connectionClass) },
+      budget: { month, usedMB: Math.round(usage.bytes / 1e6), tests: usage.tests, budgetMB: mbOf(monthlyBudgetBytes({ connectionClass, capMB: settings.monthlyBudgetMB ?? cfg.monthlyBudgetMB ?? null })) },
       nextSlots: next.map((e) => ({ kind: e.kind, at: new Date(e.nominalMs).toISOString(), local: localHhmm(e.nominalMs) })),
       proxy,
       service: await serviceState(run, platform)
@@ -140,7 +144,9 @@ export function formatStatus (r: StatusReport): string {
     `  last error   ${r.lastSyncError ?? 'none'}`,
     `  queue        ${r.queue.pending} waiting (${r.queue.bytes} bytes, oldest ${r.queue.oldestAgeS === null ? 'n/a' : `${r.queue.oldestAgeS} s`}), ${r.queue.dead} dead letters`,
     `  counters     ${r.counters === null ? 'n/a' : Object.entries(r.counters).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `  data budget  ${r.budget.usedMB} MB of ${r.budget.budgetMB} MB in ${r.budget.month} (${r.budget.tests} full tests)`
+    r.budget.budgetMB === null
+      ? `  data used    ${r.budget.usedMB} MB in ${r.budget.month} (${r.budget.tests} full tests; not metered, no monthly budget)`
+      : `  data budget  ${r.budget.usedMB} MB of ${r.budget.budgetMB} MB in ${r.budget.month} (${r.budget.tests} full tests)`
   ]
   for (const d of r.deadLetters) lines.push(`  dead         #${d.seq} ${d.kind} ${d.status}: ${d.reason}${d.field !== null ? ` (${d.field})` : ''}`)
   return lines.join('\n') + '\n'

@@ -2,7 +2,6 @@ import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AgentRemoteConfig } from '../../shared/schemas/fleet.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
-import type { ConnectionClass } from '../scheduler/budget.js'
 
 /**
  * The configuration in force: the last valid one the collector sent (persisted in the data
@@ -36,11 +35,6 @@ export const BUILTIN_SCHEDULE: Schedule = {
 
 export function builtinConfig (maxSecondsPerDirection = 15): EffectiveConfig {
   return { version: null, schedule: BUILTIN_SCHEDULE, servers: [], monthlyBudgetMB: null, maxSecondsPerDirection }
-}
-
-/** Default monthly budget: 10 GB on mobile lines, 30 GB on fixed ones (methodology.md §14). */
-export function defaultBudgetMB (cls: ConnectionClass | null): number {
-  return cls === '4g' || cls === '5g' ? 10_000 : 30_000
 }
 
 const validator = compileValidator(AgentRemoteConfig)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { earlyStopDue, EARLY_STOP, shouldAddStreams, MAX_STREAMS } from '../../agent/measure/ramp.js'
+import { byteBudgetForTier, earlyStopDue, EARLY_STOP, shouldAddStreams, MAX_STREAMS } from '../../agent/measure/ramp.js'
 import { DOWNLOAD_WARMUP, type Sample } from '../../agent/measure/goodput.js'
 
 function series (durationS: number, rateMbps: (tS: number) => number): Sample[] {
@@ -46,21 +46,28 @@ describe('dynamic stream ramp (methodology.md §5)', () => {
   })
 })
 
-describe('early stop for fast stable links (methodology.md §7.5)', () => {
-  it('stops a stable 500 Mbps link once 5 s of steady window are measured', () => {
-    const s = series(6.5, () => 500)
-    // Warm-up clamps to 1 s; 5.5 s of window measured.
-    expect(earlyStopDue(s, DOWNLOAD_WARMUP)).toBe(true)
-    expect(earlyStopDue(series(5.5, () => 500), DOWNLOAD_WARMUP)).toBe(false)
+describe('early stop once stable, at any speed (issue 10, item 5)', () => {
+  it('stops a stable link once 4 s of steady window are measured, at 500 and at 20 Mbps', () => {
+    // Warm-up clamps to 1 s; 4.5 s of window measured.
+    expect(earlyStopDue(series(5.5, () => 500), DOWNLOAD_WARMUP)).toBe(true)
+    expect(earlyStopDue(series(4.5, () => 500), DOWNLOAD_WARMUP)).toBe(false)
+    expect(earlyStopDue(series(5.5, () => 20), DOWNLOAD_WARMUP)).toBe(true)
   })
-  it('does not stop below 200 Mbps', () => {
-    expect(earlyStopDue(series(8, () => 150), DOWNLOAD_WARMUP)).toBe(false)
+  it('does not stop while a start-up peak is still coming down', () => {
+    expect(earlyStopDue(series(6, (t) => t < 1 ? 300 : t < 4 ? 300 - (t - 1) * 80 : 60), DOWNLOAD_WARMUP)).toBe(false)
+  })
+  it('keeps a per-direction byte budget by line class', () => {
+    expect(byteBudgetForTier(40)).toBe(93_750_000)
+    expect(byteBudgetForTier(100)).toBe(281_250_000)
+    expect(byteBudgetForTier(300)).toBe(750_000_000)
+    expect(byteBudgetForTier(1000)).toBe(1_875_000_000)
+    expect(byteBudgetForTier(null)).toBe(1_875_000_000)
   })
   it('does not stop while the last three 1-s rates vary by more than 5 %', () => {
     const wobbly = series(8, (t) => t > 5 && Math.floor(t) % 2 === 0 ? 560 : 440)
     expect(earlyStopDue(wobbly, DOWNLOAD_WARMUP)).toBe(false)
   })
   it('uses the rule it is given', () => {
-    expect(earlyStopDue(series(8, () => 150), DOWNLOAD_WARMUP, { ...EARLY_STOP, minMbps: 100 })).toBe(true)
+    expect(earlyStopDue(series(8, () => 150), DOWNLOAD_WARMUP, { ...EARLY_STOP, minMbps: 200 })).toBe(false)
   })
 })

@@ -4,7 +4,7 @@ import { agentPhaseS, MIN_SPACING_S, planDay, SPREAD_S } from '../../agent/sched
 import { Scheduler, type SlotEvent, type TaskKind } from '../../agent/scheduler/scheduler.js'
 import { BUILTIN_SCHEDULE } from '../../agent/sync/remote-config.js'
 import { hhmmToS, localDayStart, VN_OFFSET_MS } from '../../agent/scheduler/local-time.js'
-import { budgetDecision, estimateTestBytes } from '../../agent/scheduler/budget.js'
+import { budgetDecision, estimateTestBytes, monthlyBudgetBytes } from '../../agent/scheduler/budget.js'
 import { quietLineGate } from '../../agent/scheduler/gate.js'
 import type { InterfaceCounters } from '../../agent/platform/net-counters.js'
 
@@ -193,9 +193,19 @@ describe('monthly data budget', () => {
   it('skips when even one test would exceed the budget', () => {
     expect(budgetDecision({ ...base, usedBytes: 29_800e6, slotsLeftFull: 2, officeSlot: true })).toMatchObject({ run: false, reason: expect.stringMatching(/monthly budget/) })
   })
-  it('estimates a test from the month so far, else from the plan speeds', () => {
+  it('estimates a test from the month so far, else the line\'s measured rates, else the plan speeds', () => {
     expect(estimateTestBytes({ usage: { bytes: 900e6, tests: 3 }, planDownMbps: 1000, planUpMbps: 1000, maxSecondsPerDirection: 15 })).toBe(300e6)
+    // 941 down, 941 up measured: 7 s per direction, not the plan × the 15 s cap.
+    expect(estimateTestBytes({ usage: { bytes: 0, tests: 0 }, measured: { downMbps: 941, upMbps: 941 }, planDownMbps: 1000, planUpMbps: 1000, maxSecondsPerDirection: 15 })).toBeCloseTo(1882e6 / 8 * 7, -3)
     expect(estimateTestBytes({ usage: { bytes: 0, tests: 0 }, planDownMbps: 40, planUpMbps: 8, maxSecondsPerDirection: 15 })).toBe(90e6)
+  })
+  it('applies only where data is metered: mobile lines or an agency cap; a fixed line keeps every slot', () => {
+    expect(monthlyBudgetBytes({ connectionClass: 'fixed', capMB: null })).toBeNull()
+    expect(monthlyBudgetBytes({ connectionClass: null, capMB: null })).toBeNull()
+    expect(monthlyBudgetBytes({ connectionClass: '4g', capMB: null })).toBe(10_000e6)
+    expect(monthlyBudgetBytes({ connectionClass: 'fixed', capMB: 50_000 })).toBe(50_000e6)
+    // A 1 Gbps fixed line six times a day all month: every slot runs, the evening included.
+    expect(budgetDecision({ usedBytes: 300_000e6, estimateBytes: 1.6e9, budgetBytes: null, slotsLeftFull: 60, slotsLeftOffice: 20, officeSlot: false })).toEqual({ run: true, mode: 'full' })
   })
 })
 

@@ -36,9 +36,9 @@ describe('client_limited (methodology.md §12)', () => {
     expect(clientLimitedReasons('upload', dir({ cpu: { processBusyPct: 1, systemBusyPct: 92, eventLoopP99Ms: 1, calibratedCeilingMbps: null } }), null)[0]).toMatch(/machine CPU 92 %/)
     expect(clientLimitedReasons('download', dir({ cpu: { processBusyPct: 1, systemBusyPct: 1, eventLoopP99Ms: 60, calibratedCeilingMbps: null } }), null)[0]).toMatch(/event-loop delay p99 60 ms/)
     // A busy machine whose agent got the CPU when it wanted it is not the limit ...
-    expect(clientLimitedReasons('upload', dir({ cpu: { processBusyPct: 30, systemBusyPct: 99, eventLoopP99Ms: 2, calibratedCeilingMbps: null, runQueueWaitPct: 3 } }), null)).toEqual([])
+    expect(clientLimitedReasons('upload', dir({ cpu: { processBusyPct: 30, systemBusyPct: 99, eventLoopP99Ms: 2, calibratedCeilingMbps: null, runQueueWaitPct: 34 } }), null)).toEqual([])
     // ... one whose agent waited for it is.
-    expect(clientLimitedReasons('upload', dir({ cpu: { processBusyPct: 30, systemBusyPct: 99, eventLoopP99Ms: 2, calibratedCeilingMbps: null, runQueueWaitPct: 35 } }), null)[0]).toMatch(/waited for a CPU 35 %/)
+    expect(clientLimitedReasons('upload', dir({ cpu: { processBusyPct: 30, systemBusyPct: 99, eventLoopP99Ms: 2, calibratedCeilingMbps: null, runQueueWaitPct: 65 } }), null)[0]).toMatch(/waited for a CPU 65 %/)
     // The 1 Gbit/s cubic upload: p99 48.7 ms, but one stall of 176 ms.
     expect(clientLimitedReasons('upload', dir({ cpu: { processBusyPct: 60, systemBusyPct: 50, eventLoopP99Ms: 48.7, eventLoopMaxMs: 176, calibratedCeilingMbps: null } }), null)[0]).toMatch(/stalled for 176 ms ≥ 150 ms/)
     expect(clientLimitedReasons('download', dir({ mbps: 800 }), 1000)[0]).toMatch(/≥ 80 % of this agent's calibrated loopback ceiling 1000 Mbps/)
@@ -117,6 +117,8 @@ describe('confidence (methodology.md §11)', () => {
     expect(confidenceOf(0.4, 8, 8)).toBe('low')
     expect(confidenceOf(0.01, 8, 4)).toBe('low')
     expect(confidenceOf(null, 8, 8)).toBe('low')
+    // Stopped by the stability rule after a 4 s window: not capped.
+    expect(confidenceOf(0.03, 4.2, 4, true)).toBe('high')
   })
   it('is the weakest direction, and low when the figure is disqualified', () => {
     expect(overallConfidence([dir(), dir({ cv1s: 0.3 })], [])).toBe('medium')

@@ -51,7 +51,8 @@ describe('speed test against a paced loopback server', () => {
     expect(d.samples.perStreamCumBytes).toHaveLength(2)
     expect(d.samples.perStreamCumBytes!.reduce((a, s) => a + (s.at(-1) ?? 0), 0)).toBe(d.samples.cumulativeBytes.at(-1))
     // Loaded latency: 250 ms probes after the warm-up, RPM = 60000 ÷ median.
-    expect(d.loaded!.n).toBeGreaterThanOrEqual(20)
+    // 4 probes a second over a steady window of at least 4 s (the test stops once stable).
+    expect(d.loaded!.n).toBeGreaterThanOrEqual(14)
     expect(d.loaded!.rpm).toBe(Math.round(60_000 / d.loaded!.medianMs!))
     expect(d.loaded!.increaseMs).toBeCloseTo(d.loaded!.medianMs! - r.latency!.idle!.medianMs!, 2)
     expect(r.latency!.idle!.n).toBe(20)
@@ -76,7 +77,7 @@ describe('speed test against a paced loopback server', () => {
 })
 
 describe('early stop for a fast stable link', () => {
-  it('stops a paced 250 Mbit/s download once 5 s of steady window are stable', async () => {
+  it('stops a paced 250 Mbit/s download once 4 s of steady window are stable', async () => {
     const fast = await startThrottledServer({ downMbps: 250 })
     try {
       const r = await runSpeedTest({ server: fast.url, clock: systemClock, streams: 4, maxStreams: 4, pings: 5, maxMsPerDirection: 14_000, directions: ['download'] })
