@@ -26,11 +26,15 @@ async function downloads (fastify: FastifyInstance, opts: { dir: string, publicU
   const shelf = new PackageShelf(opts.dir)
   fastify.decorate('packages', shelf)
 
-  fastify.get('/install', { schema: { hide: true, querystring: { type: 'object', properties: { lang: { type: 'string', enum: ['vi', 'en'] } } } } }, async (request, reply) => {
+  fastify.get('/install', {
+    schema: { hide: true, querystring: { type: 'object', properties: { lang: { type: 'string', enum: ['vi', 'en'] } } } },
+    // A route hook runs after the app's own onSend hooks, so this page's policy (its inline
+    // style allowed by hash, nothing else) replaces the default one.
+    onSend: async (_request, reply) => { reply.header('content-security-policy', INSTALL_PAGE_CSP) }
+  }, async (request, reply) => {
     const lang: Lang = (request.query as { lang?: Lang }).lang ?? 'vi'
     const s = await shelf.load()
     return await reply
-      .header('content-security-policy', INSTALL_PAGE_CSP)
       .header('cache-control', 'no-cache')
       .type('text/html; charset=utf-8')
       .send(installPage(lang, opts.publicUrl, s.ok ? s.manifest : null, s.ok ? null : s.problem))
