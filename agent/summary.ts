@@ -11,7 +11,7 @@ export function rpmBucket (rpm: number | null | undefined): string {
 function direction (name: string, d: Direction | null, idleMedian: number | null | undefined): string[] {
   if (d === null) return [`  ${name.padEnd(12)} not measured`]
   const out = [
-    `  ${name.padEnd(12)} ${fmt(d.mbps, 'Mbps')}  steady-state goodput (${fmt(d.windowS, 's')} after ${fmt(d.warmupEndS, 's')} warm-up, ${d.streamsInitial}→${d.streamsMax} streams${d.stopReason === 'early_stop' ? ', stopped early: stable' : ''})`,
+    `  ${name.padEnd(12)} ${d.atLeast === true ? 'at least ' : ''}${fmt(d.mbps, 'Mbps')}  ${d.atLeast === true ? 'limited by this machine\'s link, ' : ''}steady-state goodput (${fmt(d.windowS, 's')} after ${fmt(d.warmupEndS, 's')} warm-up, ${d.streamsInitial}→${d.streamsMax} streams${d.stopReason === 'early_stop' ? ', stopped early: stable' : ''})`,
     `               whole-test mean ${fmt(d.meanWholeMbps, 'Mbps')}, p90 1-s ${fmt(d.p90_1sMbps, 'Mbps')}, min 1-s ${fmt(d.min1sMbps, 'Mbps')}, CV ${fmt(d.cv1s, '', 2)}, trimmed ${fmt(d.trimmedMeanMbps, 'Mbps')}`
   ]
   if (d.loaded !== null) {

@@ -242,8 +242,11 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
     }
   }
   for (const [dir, d] of Object.entries(results)) {
-    const reason = localLinkReason(dir as 'download' | 'upload', d.mbps, link.linkMbps, ifaceName)
-    if (reason !== null) flags.add('local_link_limited', reason)
+    const reason = localLinkReason(dir as 'download' | 'upload', d.mbps, link.linkMbps, ifaceName, link.kind === 'ethernet' || link.kind === 'wifi')
+    if (reason !== null) {
+      flags.add('local_link_limited', reason)
+      d.atLeast = true
+    }
   }
 
   if (opts.ipv6 !== undefined && opts.ipv6 !== false && chosen !== null) {

@@ -44,11 +44,23 @@ export function clientLimitedReasons (dir: 'download' | 'upload', d: Direction, 
   return out
 }
 
-/** local_link_limited: the result is at (≥ 90 % of) the NIC's negotiated speed or above it. */
-export function localLinkReason (dir: 'download' | 'upload', mbps: number, linkMbps: number | null, iface: string | null): string | null {
+/**
+ * TCP payload of an Ethernet link's rate: 1448 bytes of each 1538 on the wire (MSS with
+ * timestamps; headers, FCS, preamble and gap). A 1 Gbit/s card carries at most ~941 Mbit/s.
+ */
+export const ETHERNET_GOODPUT_SHARE = 1448 / 1538
+
+/**
+ * local_link_limited: the result is at (≥ 90 % of) the NIC's negotiated speed or above it.
+ * The figure is then a lower bound, and the reason says so, with the most the card can show
+ * and what to change (issue 10, item 4; docs/result-record.md, "A result at the card's
+ * ceiling").
+ */
+export function localLinkReason (dir: 'download' | 'upload', mbps: number, linkMbps: number | null, iface: string | null, ethernet = true): string | null {
   if (linkMbps === null || linkMbps <= 0) return null
   if (mbps < LOCAL_LINK_SHARE * linkMbps) return null
-  return `${dir}: ${f1(mbps)} Mbps is ≥ ${LOCAL_LINK_SHARE * 100} % of the ${iface ?? 'local'} link speed ${linkMbps} Mbps`
+  const most = ethernet ? `, at most ~${Math.round(linkMbps * ETHERNET_GOODPUT_SHARE)} Mbps of payload` : ''
+  return `${dir}: at least ${f1(mbps)} Mbps, limited by this machine's link (${iface ?? 'local'}, ${linkMbps} Mbps${most}): the line may be faster. To measure the line itself, test from a machine with a faster card or from the router`
 }
 
 /** Confidence of one direction (methodology.md §11). */

@@ -122,6 +122,8 @@ export const Direction = Type.Object({
   stopReason: Type.Optional(Type.Union([Type.Literal('time_cap'), Type.Literal('early_stop'), Type.Literal('byte_cap'), Type.Literal('streams_failed'), Type.Literal('aborted')])),
   /** 1.1: 1-s rates over the steady window, Mbps (the series behind p90_1sMbps, min1sMbps and cv1s). */
   rates1sMbps: Type.Optional(Type.Array(Mbps, { maxItems: 600 })),
+  /** 1.2: true when `mbps` is a lower bound: the machine's own link was the limit (local_link_limited). */
+  atLeast: Type.Optional(Type.Boolean()),
   /** 1.2: the server's own counters of this direction (null when the server gave none). */
   server: Type.Optional(Nullable(ServerView)),
   /** 1.2: seconds of the steady window left out because streams had just been added (their slow start). */
