@@ -60,6 +60,12 @@ interface PathResult {
   tocdoUp: Measured;
   tocdoIdleMs: Measured;
   agentPeakRssBytes: Measured;
+  /** The record's flags (comma-separated, '' when none) and confidence. */
+  tocdoFlags: string;
+  tocdoConfidence: string;
+  /** Payload bytes and transfer seconds of the whole test, both directions. */
+  tocdoBytes: Measured;
+  tocdoSeconds: Measured;
   emulator: string;
   /** 1-minute load average when the path finished: other work on a 2-core machine skews 1 Gbit/s paths. */
   loadAvg1: number;
@@ -256,8 +262,10 @@ function pick (rec: Record<string, unknown>, ...paths: string[]): Measured {
   return fail(`no ${paths[0]} in the agent's JSON`)
 }
 
-async function tocdo (link: Link, opts: Options): Promise<Pick<PathResult, 'tocdoDown' | 'tocdoUp' | 'tocdoIdleMs' | 'agentPeakRssBytes'>> {
-  const na = (reason: string) => ({ tocdoDown: fail(reason), tocdoUp: fail(reason), tocdoIdleMs: fail(reason), agentPeakRssBytes: fail(reason) })
+type TocdoPart = Pick<PathResult, 'tocdoDown' | 'tocdoUp' | 'tocdoIdleMs' | 'agentPeakRssBytes' | 'tocdoFlags' | 'tocdoConfidence' | 'tocdoBytes' | 'tocdoSeconds'>
+
+async function tocdo (link: Link, opts: Options): Promise<TocdoPart> {
+  const na = (reason: string): TocdoPart => ({ tocdoDown: fail(reason), tocdoUp: fail(reason), tocdoIdleMs: fail(reason), agentPeakRssBytes: fail(reason), tocdoFlags: '–', tocdoConfidence: '–', tocdoBytes: fail(reason), tocdoSeconds: fail(reason) })
   let serverErr = ''
   const server = link.spawn(link.serverNs, 'sh', ['-c', `exec ${fill(opts.cmds.server, link.serverAddr4)}`], { cwd: REPO_ROOT })
   server.stdout?.resume()
@@ -295,6 +303,10 @@ async function tocdo (link: Link, opts: Options): Promise<Pick<PathResult, 'tocd
       tocdoUp: field('upload.mbps', 'upload.goodputMbps'),
       tocdoIdleMs: field('latency.idle.medianMs', 'idle.medianMs'),
       agentPeakRssBytes: rss,
+      tocdoFlags: Array.isArray(rec['flags']) ? (rec['flags'] as unknown[]).map(String).join(', ') : '–',
+      tocdoConfidence: typeof rec['confidence'] === 'string' ? rec['confidence'] : '–',
+      tocdoBytes: sumOf(field('download.bytes'), field('upload.bytes')),
+      tocdoSeconds: sumOf(field('download.durationS'), field('upload.durationS')),
     }
   } finally {
     killTree(server, 'SIGTERM')
@@ -357,6 +369,11 @@ const na = (m: Measured & { ok: false }) => `tocdo: not available (${m.reason})`
 const cell = (m: Measured, fmt: (x: number) => string = f1) => (m.ok ? fmt(m.value) : `failed (${m.reason})`)
 const tcell = (m: Measured, fmt: (x: number) => string = f1) => (m.ok ? fmt(m.value) : na(m))
 const ratio = (m: Measured, ceiling: number) => (m.ok ? (m.value / ceiling).toFixed(3) : '–')
+const sumOf = (a: Measured, b: Measured): Measured => a.ok && b.ok ? ok(a.value + b.value) : !a.ok ? a : b
+
+/** Bytes of a fixed test at the goodput ceiling, 10 s per direction (the comparison issue 10 asks for). */
+const fixedTestBytes = (ceilingMbps: number): number => ceilingMbps * 1e6 / 8 * 10 * 2
+
 const inTarget = (m: Measured, ceiling: number) => m.ok && m.value / ceiling >= TARGET.ratioLow && m.value / ceiling <= TARGET.ratioHigh
 
 function verdict (r: PathResult): string {
@@ -380,6 +397,13 @@ function render (results: PathResult[], loop: Measured, meta: string[], opts: Op
         `${tcell(r.tocdoUp)} | ${ratio(r.tocdoUp, r.ceilingMbps)} | ${cell(r.pingMedianMs, (x) => x.toFixed(2))} | ` +
         `${tcell(r.tocdoIdleMs, (x) => x.toFixed(2))} | ${delta} | ${verdict(r)} |`
     )
+  }
+  lines.push('')
+  lines.push('| Path | tocdo flags | confidence | bytes per test (MB) | seconds of transfer | ÷ fixed 10 s-per-direction test at the ceiling | bytes a day at 6 tests (GB) |')
+  lines.push('|---|---|---|--:|--:|--:|--:|')
+  for (const r of results) {
+    const share = r.tocdoBytes.ok ? (r.tocdoBytes.value / fixedTestBytes(r.ceilingMbps)).toFixed(2) : '–'
+    lines.push(`| ${r.rateMbit} Mbit/s, ${r.rttMs} ms | ${r.tocdoFlags === '' ? 'none' : r.tocdoFlags} | ${r.tocdoConfidence} | ${cell(r.tocdoBytes, (x) => (x / 1e6).toFixed(0))} | ${cell(r.tocdoSeconds, (x) => x.toFixed(1))} | ${share} | ${cell(r.tocdoBytes, (x) => (x * 6 / 1e9).toFixed(2))} |`)
   }
   const gig = results.filter((r) => r.rateMbit === 1000)
   const rssVals = gig.map((r) => r.agentPeakRssBytes).filter((m): m is { ok: true; value: number } => m.ok)
