@@ -8,7 +8,7 @@ import { overviewReport } from './overview.js'
 import { areaRows, type AreaRow } from './areas-report.js'
 import type { Cell, TargetEvaluation } from './figures.js'
 import { FIGURE_UNIT_VI, FIGURE_VI, STATUS_VI, VALUE_VI, leftOutVi, levelNotesVi, scopeVi, targetRuleVi, yearRuleVi } from './labels-vi.js'
-import type { Period } from './period.js'
+import { periodYear, type Period } from './period.js'
 import type { ReportRules } from './rules.js'
 import type { Mba8080 } from './mba8080.js'
 
@@ -158,12 +158,12 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
   const columns = current.map((t) => ({ targetId: t.targetId, label: `${t.document} (${t.year})` }))
 
   // The province that issues the report now: a former province reports under the merged one.
-  const now = legacy
+  const issuingProvince = legacy
     ? db.prepare("SELECT p.name FROM geo_province_merge m JOIN geo_province p ON p.version = '2025-07' AND p.code = m.new_code WHERE m.old_code = ?").pluck().get(q.province) as string | undefined
     : ov.province.name
   const kind = legacy ? `tỉnh cũ ${ov.province.name} (địa giới trước 01/07/2025, vùng phân tích)` : `tỉnh ${ov.province.name}`
 
-  const year = Number((q.period.to ?? new Date(q.now ?? Date.now()).toISOString().slice(0, 7)).slice(0, 4))
+  const year = periodYear(q.period, q.now)
   const ipv6Level = legacy ? 'legacy_province' : 'province'
   const v6 = ipv6Report(db, { level: ipv6Level, province: q.province, period: q.period.to ?? undefined, now: q.now }).areas[0]
   const known = v6 === undefined ? 0 : v6.agencies - v6.levels.unknown.count
@@ -176,9 +176,9 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
     report: 'official',
     sample: q.sample ?? false,
     header: {
-      parentBody: now === undefined ? '' : `ỦY BAN NHÂN DÂN TỈNH ${now.toLocaleUpperCase('vi')}`,
+      parentBody: issuingProvince === undefined ? '' : `ỦY BAN NHÂN DÂN TỈNH ${issuingProvince.toLocaleUpperCase('vi')}`,
       issuingBody: q.departmentName.toLocaleUpperCase('vi'),
-      place: now ?? ov.province.name
+      place: issuingProvince ?? ov.province.name
     },
     title: 'BÁO CÁO',
     subtitle: `Kết quả đo tốc độ truy cập Internet băng rộng của các cơ quan nhà nước trên địa bàn ${kind}, ${periodText(q.period)}`,
@@ -247,14 +247,14 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
       `Năm chỉ tiêu: năm của tháng cuối kỳ báo cáo (${year}); nếu văn bản không nêu năm đó thì dùng năm gần nhất trước đó.`,
       'Kiểm tra QCVN 34:2022/BTTTT và QCVN 126:2021/BTTTT theo từng đường truyền trên trang cơ quan chỉ mang tính tham khảo: mẫu là số byte của cả lần truyền chia thời gian truyền, như quy chuẩn định nghĩa.'
     ],
-    allTargets: listTargets(loadTargetEntries(db), legacyCodes, year),
+    allTargets: listTargets(loadTargetEntries(db), legacyCodes, new Set(total.targets.map((t) => t.targetId))),
     knownGaps: (seeds.knownGaps ?? []).filter((g) => g.region === undefined || g.region === null || legacyCodes.includes(g.region.code))
       .map((g) => ({ document: g.document, issuer: g.issuer ?? null, date: g.date ?? null, why: 'Văn bản được dẫn nhưng chưa có toàn văn để trích chỉ tiêu; chưa đưa vào đánh giá.' }))
   }
 }
 
 /** Every target that bears on the province, evaluated here or not, with its document and why not. */
-function listTargets (entries: readonly TargetEntry[], legacyCodes: readonly string[], year: number): ListedTarget[] {
+function listTargets (entries: readonly TargetEntry[], legacyCodes: readonly string[], evaluatedIds: ReadonlySet<string>): ListedTarget[] {
   return entries
     .filter((t) => t.scope === 'national' || t.scope === 'regulation' || (t.region !== null && legacyCodes.includes(t.region.code)))
     .map((t) => {
@@ -264,7 +264,7 @@ function listTargets (entries: readonly TargetEntry[], legacyCodes: readonly str
         : t.metric.startsWith('ipv6')
           ? 'Đánh giá ở mục tiến độ IPv6'
           : perLine
-            ? (t.year === year ? 'Đánh giá trong báo cáo' : t.year < year ? 'Đánh giá khi văn bản chưa nêu chỉ tiêu năm báo cáo' : 'Mốc định hướng, nêu để tham khảo')
+            ? (evaluatedIds.has(t.id) ? 'Đánh giá trong báo cáo (mục III)' : 'Không áp dụng trong kỳ: năm khác của cùng chỉ tiêu, hoặc không có đường truyền thuộc loại kết nối của chỉ tiêu')
             : t.population === 'high_tech_zone'
               ? 'Chưa đánh giá: dữ liệu cơ quan chưa ghi nhận khu công nghệ cao'
               : 'Chưa đánh giá: chỉ tiêu cấp quốc gia hoặc cần số liệu gốc ngoài hệ thống'
