@@ -9,6 +9,7 @@ import { errorHandler } from './plugins/error-handler.js'
 import bodyShapePlugin from './plugins/body-shape.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import notFoundPlugin from './plugins/not-found.js'
+import metricsPlugin from './plugins/metrics.js'
 import { healthRoutes } from './routes/health.js'
 import { resultRoutes } from './routes/results.js'
 import { reportRoutes } from './routes/reports.js'
@@ -60,6 +61,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(authPlugin)
   await fastify.register(downloadsPlugin, { dir: config.packagesDir, publicUrl: config.publicUrl })
   await fastify.register(fleetPlugin, { config })
+  await fastify.register(metricsPlugin, { admission })
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)
   await fastify.register(rollupPlugin)

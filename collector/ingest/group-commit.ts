@@ -138,6 +138,7 @@ export class GroupCommitter {
       this.onFsync?.(performance.now() - fsyncStarted)
       for (const { job, outcome } of committed) {
         this.stats.rows += job.batch.rows.length
+        this.onAcked?.(outcome)
         job.resolve(outcome)
       }
     }, (err: unknown) => {
@@ -158,6 +159,8 @@ export class GroupCommitter {
   /** Observers for metrics: each group's commit time and size, and each WAL fsync's time, ms. */
   onCommit: ((c: { jobs: number, rows: number, commitMs: number }) => void) | null = null
   onFsync: ((ms: number) => void) | null = null
+  /** Called with each request's acks as it is answered. */
+  onAcked: ((outcome: IngestOutcome) => void) | null = null
 
   /** fsync of the WAL file (every write of the file, whichever descriptor made it). */
   async #syncWal (): Promise<void> {
