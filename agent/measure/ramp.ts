@@ -1,5 +1,5 @@
 import { coefficientOfVariation, mean } from '../../shared/stats.js'
-import { bytesAt, detectWarmupEnd, type Sample, type WarmupBounds } from './goodput.js'
+import { ADD_SETTLE_MS, bytesAt, detectWarmupEnd, type Sample, type WarmupBounds } from './goodput.js'
 
 /**
  * Decisions taken while a transfer runs (methodology.md §5 and §7.5). Pure functions of the
@@ -80,13 +80,16 @@ export function byteBudgetForTier (expectedMbps: number | null | undefined): num
 }
 
 /** Early stop for stable links. The warm-up is re-detected on the series so far. */
-export function earlyStopDue (samples: readonly Sample[], bounds: WarmupBounds, rule: EarlyStopRule = EARLY_STOP): boolean {
+export function earlyStopDue (samples: readonly Sample[], bounds: WarmupBounds, rule: EarlyStopRule = EARLY_STOP, lastAddMs: number | null = null): boolean {
   const last = samples[samples.length - 1]
   const first = samples[0]
   if (last === undefined || first === undefined) return false
   const elapsed = last.tMs - first.tMs
   const tw = detectWarmupEnd(samples, bounds)
-  if (tw === null || elapsed - tw * 1000 < rule.minWindowMs) return false
+  if (tw === null) return false
+  // The seconds after an add are left out of the window (goodput.ts), so they do not count here either.
+  const from = Math.max(tw * 1000, lastAddMs === null ? 0 : lastAddMs - first.tMs + ADD_SETTLE_MS)
+  if (elapsed - from < rule.minWindowMs) return false
   // The last three whole seconds, all inside the steady window (minWindowMs ≥ 3 s ensures it).
   const rates = [2000, 1000, 0].map((back) => rateOverSecondEndingAt(samples, last.tMs - back))
   const m = mean(rates)

@@ -334,7 +334,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
             startPending()
           }
         }
-        if (opts.earlyStop != null && earlyStopDue(samples, opts.warmup, opts.earlyStop)) stop('early_stop')
+        if (opts.earlyStop != null && earlyStopDue(samples, opts.warmup, opts.earlyStop, lastAddMs)) stop('early_stop')
       }
       const elapsed = clock.now() - t0
       if (elapsed >= opts.maxMs) stop('time_cap')

@@ -53,6 +53,11 @@ describe('early stop once stable, at any speed (issue 10, item 5)', () => {
     expect(earlyStopDue(series(4.5, () => 500), DOWNLOAD_WARMUP)).toBe(false)
     expect(earlyStopDue(series(5.5, () => 20), DOWNLOAD_WARMUP)).toBe(true)
   })
+  it('does not count the seconds after streams were added toward the window', () => {
+    // Streams added at 3 s: the window restarts at 5 s, so 4 s of it need 9 s.
+    expect(earlyStopDue(series(6.5, () => 40), DOWNLOAD_WARMUP, EARLY_STOP, 3000)).toBe(false)
+    expect(earlyStopDue(series(9.2, () => 40), DOWNLOAD_WARMUP, EARLY_STOP, 3000)).toBe(true)
+  })
   it('does not stop while a start-up peak is still coming down', () => {
     expect(earlyStopDue(series(6, (t) => t < 1 ? 300 : t < 4 ? 300 - (t - 1) * 80 : 60), DOWNLOAD_WARMUP)).toBe(false)
   })
