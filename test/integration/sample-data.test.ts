@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
+import JSZip from 'jszip'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { generateSampleData } from '../../collector/sample-data.js'
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js'
@@ -54,6 +55,11 @@ describe('sample data', () => {
     expect(await csv.body.text()).toContain('DỮ LIỆU MẪU')
     const official: any = await (await request(`${c.url}/api/v1/reports/official?province=51&end=2026-11`)).body.json()
     expect(official.sample).toBe(true)
+    const docx = await request(`${c.url}/api/v1/reports/official?province=51&end=2026-11&format=docx`)
+    expect(String(docx.headers['content-disposition'])).toContain('du-lieu-mau.docx')
+    const zip = await JSZip.loadAsync(Buffer.from(await docx.body.arrayBuffer()))
+    const headers = await Promise.all(Object.keys(zip.files).filter((f) => /^word\/header\d*\.xml$/.test(f)).map(async (f) => await zip.file(f)!.async('string')))
+    expect(headers.join('')).toContain('DỮ LIỆU MẪU')
   })
 
   it('says "Dữ liệu mẫu" on every page of the dashboard, which opens on the 2025 province', async () => {

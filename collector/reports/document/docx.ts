@@ -1,5 +1,5 @@
 import {
-  AlignmentType, BorderStyle, Document, Packer, Paragraph, ShadingType, Table, TableCell, TableRow, TextRun, WidthType,
+  AlignmentType, BorderStyle, Document, Header, Packer, Paragraph, ShadingType, Table, TableCell, TableRow, TextRun, WidthType,
   type ParagraphChild
 } from 'docx'
 import { VERDICT_VI, type OfficialReport, type Verdict } from '../official-report.js'
@@ -169,6 +169,8 @@ export async function officialDocx (r: OfficialReport): Promise<Buffer> {
     sections: [{
       // A4, margins per Nghị định 30/2020/NĐ-CP: top/bottom 20 mm, left 30 mm, right 15 mm (in twips).
       properties: { page: { size: { width: 11906, height: 16838 }, margin: { top: 1134, bottom: 1134, left: 1701, right: 850 } } },
+      // Sample data says so on every page, not only the first.
+      ...(r.sample ? { headers: { default: new Header({ children: [para([run(SAMPLE_MARK, { bold: true, size: 18 })], { align: AlignmentType.CENTER, after: 0 })] }) } } : {}),
       children: body
     }]
   })
