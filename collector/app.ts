@@ -10,6 +10,7 @@ import bodyShapePlugin from './plugins/body-shape.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import notFoundPlugin from './plugins/not-found.js'
 import metricsPlugin from './plugins/metrics.js'
+import retentionPlugin from './plugins/retention.js'
 import { healthRoutes } from './routes/health.js'
 import { resultRoutes } from './routes/results.js'
 import { reportRoutes } from './routes/reports.js'
@@ -65,6 +66,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)
   await fastify.register(rollupPlugin)
+  await fastify.register(retentionPlugin, { retentionDays: config.retentionDays, batchRows: config.retentionBatchRows })
   const reportRules = { minRepresentativeSamples: config.reportMinRepresentativeSamples, minAgents: config.reportMinAgents, minBusyHourSamplesPerAgent: config.reportMinBusyHourSamplesPerAgent }
   await fastify.register(reportRoutes, { rules: reportRules, sample: config.sampleData })
   await fastify.register(geoRoutes)

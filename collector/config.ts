@@ -42,6 +42,10 @@ export const CollectorConfig = Type.Object({
   tlsKeyFile: Type.String({ maxLength: 500 }),
   /** On SIGTERM, how long requests already received may take to finish before connections are cut, s. */
   shutdownGraceS: Type.Integer({ minimum: 0, maximum: 600 }),
+  /** Raw results measured longer ago than this are deleted (rollups and reports keep them), days; 0 = keep forever. */
+  retentionDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
+  /** Rows deleted per retention transaction, so ingest is never held up for long. */
+  retentionBatchRows: Type.Integer({ minimum: 1, maximum: 100_000 }),
   /** Base URL agents reach this collector at; the default remote config's test server. */
   publicUrl: Type.String({ pattern: '^https?://[^\\s/?#]+[^\\s]*$' }),
   /** Agent packages served at /downloads (what `npm run package` builds: manifest.json, SHA256SUMS, the packages); default the repository's dist/packages. */
@@ -99,6 +103,8 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   tlsCertFile: '',
   tlsKeyFile: '',
   shutdownGraceS: 10,
+  retentionDays: 0,
+  retentionBatchRows: 1000,
   publicUrl: 'http://localhost:8080', // follows --port unless set explicitly
   packagesDir: join(packageRoot(), 'dist', 'packages'), // may not exist yet: /install then says how to build them
   enrolRateLimitPerMin: 10,
@@ -137,6 +143,8 @@ const ENV_KEYS: Record<string, keyof CollectorConfig> = {
   TOCDO_TLS_CERT_FILE: 'tlsCertFile',
   TOCDO_TLS_KEY_FILE: 'tlsKeyFile',
   TOCDO_SHUTDOWN_GRACE_S: 'shutdownGraceS',
+  TOCDO_RETENTION_DAYS: 'retentionDays',
+  TOCDO_RETENTION_BATCH_ROWS: 'retentionBatchRows',
   TOCDO_PUBLIC_URL: 'publicUrl',
   TOCDO_PACKAGES_DIR: 'packagesDir',
   TOCDO_ENROL_RATE_LIMIT_PER_MIN: 'enrolRateLimitPerMin',

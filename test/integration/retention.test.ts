@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { call, enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
+import { latencyRecord, speedRecord } from '../fixtures/records.js'
+
+/** Issue 11: raw results past the retention age go, in small batches; rollups and reports stay the same. */
+const ADMIN = 'retention-admin-token-0123456789abcdef'
+const DAY = 86_400_000
+
+describe('result retention', () => {
+  let c: TempCollector
+  beforeAll(async () => { c = await startTempCollector({ adminToken: ADMIN, retentionDays: 365, retentionBatchRows: 7 }) })
+  afterAll(async () => { await c?.close() })
+
+  it('deletes raw results older than retentionDays in batches; rollup tables and the report of the old month are unchanged', async () => {
+    const a = await enrolledAgent(c.url, ADMIN)
+    const now = Date.now()
+    const oldAt = new Date(now - 400 * DAY)
+    const old = Array.from({ length: 40 }, (_, i) => speedRecord({ at: new Date(oldAt.getTime() + i * 3_600_000), downMbps: 100 + i, upMbps: 50, idleMs: 12 }))
+    const recent = Array.from({ length: 5 }, () => latencyRecord())
+    const r = await sync(c.url, a.token, syncBody(a.agentId, [...old, ...recent]))
+    expect(r.body.acks).toMatchObject({ accepted: 45 })
+    const month = new Date(oldAt.getTime() + 7 * 3_600_000).toISOString().slice(0, 7)
+    const report = async (): Promise<unknown> => {
+      const rep = await call<Record<string, unknown>>(`${c.url}/api/v1/reports/areas?level=legacy_district&province=62&period=${month}`, {})
+      expect(rep.status).toBe(200)
+      return { ...rep.body, generatedAt: null }
+    }
+    const dump = (): unknown => ({
+      hour: c.app.db.prepare('SELECT * FROM rollup_agent_hour ORDER BY agent_id, hour_start, band').all(),
+      month: c.app.db.prepare('SELECT * FROM rollup_agent_month ORDER BY id').all()
+    })
+    const before = { report: await report(), rollups: dump() }
+    const count = c.app.db.prepare('SELECT count(*) FROM result').pluck()
+    expect(count.get()).toBe(45)
+
+    expect(await c.app.runRetention(now)).toBe(40)
+    expect(count.get()).toBe(5)
+    expect(c.app.db.prepare('SELECT result_id FROM result ORDER BY result_id').pluck().all()).toEqual(recent.map((x) => x.id).sort())
+    expect(dump()).toEqual(before.rollups)
+    expect(await report()).toEqual(before.report)
+    // Nothing more to do, and what is younger stays.
+    expect(await c.app.runRetention(now)).toBe(0)
+  })
+})
