@@ -4,6 +4,7 @@ import type { CollectorConfig } from './config.js'
 import { TOCDO_VERSION } from '../shared/version.js'
 import dbPlugin, { databaseFile } from './plugins/db.js'
 import authPlugin from './plugins/auth.js'
+import auditPlugin from './plugins/audit.js'
 import fleetPlugin from './fleet/plugin.js'
 import { errorHandler } from './plugins/error-handler.js'
 import bodyShapePlugin from './plugins/body-shape.js'
@@ -60,6 +61,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
 
   await fastify.register(dbPlugin, { file: opts.dbFile ?? databaseFile(config.dataDir) })
   await fastify.register(authPlugin)
+  await fastify.register(auditPlugin)
   await fastify.register(downloadsPlugin, { dir: config.packagesDir, publicUrl: config.publicUrl })
   await fastify.register(fleetPlugin, { config })
   await fastify.register(metricsPlugin, { admission })

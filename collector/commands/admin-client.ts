@@ -1,4 +1,6 @@
 import { TocdoError } from '../../shared/errors.js'
+import { TOCDO_VERSION } from '../../shared/version.js'
+import { ADMIN_CLI_USER_AGENT_PREFIX } from '../../shared/schemas/fleet.js'
 
 export interface AdminConnection { url: string, token: string }
 
@@ -20,7 +22,7 @@ export async function adminCall<T> (conn: AdminConnection, method: 'GET' | 'POST
   try {
     res = await fetch(`${conn.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${conn.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${conn.token}`, 'user-agent': `${ADMIN_CLI_USER_AGENT_PREFIX}${TOCDO_VERSION}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(30_000)
     })

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { readFileSync } from 'node:fs'
 import { adminCall, adminConnection } from './admin-client.js'
-import { FLEET_PATHS, type AgencyView, type AgentRemoteConfig, type AgentView, type EnrolmentCodeView, type NewAgencyReply, type NewAgencyRequest } from '../../shared/schemas/fleet.js'
+import { FLEET_PATHS, type AgencyView, type AgentRemoteConfig, type AgentView, type AuditListReply, type EnrolmentCodeView, type NewAgencyReply, type NewAgencyRequest } from '../../shared/schemas/fleet.js'
 
 interface ConnFlags { url?: string, adminToken?: string, json?: boolean }
 
@@ -103,5 +103,19 @@ export function registerAdmin (program: Command): void {
   withConnection(config.command('show').description('print the configuration in force'))
     .action(async (f: ConnFlags) => {
       out(JSON.stringify(await adminCall<AgentRemoteConfig>(adminConnection(f), 'GET', FLEET_PATHS.adminConfig), null, 2))
+    })
+
+  const audit = program.command('audit').description('the audit log of admin actions')
+  withConnection(audit.command('list').description('list admin actions, newest first: when, who (admin token fingerprint), via, from where, action, target, status')
+    .option('--limit <n>', 'number of entries (1 to 1000)', '50')
+    .option('--before <id>', 'only entries older than this id (to page back)'))
+    .action(async (f: ConnFlags & { limit: string, before?: string }) => {
+      if (!/^[0-9]+$/.test(f.limit)) throw new Error(`--limit must be a whole number from 1 to 1000, got "${f.limit}"`)
+      if (f.before !== undefined && !/^[0-9]+$/.test(f.before)) throw new Error(`--before must be an entry id (a whole number), got "${f.before}"`)
+      const q = new URLSearchParams({ limit: f.limit, ...(f.before !== undefined ? { before: f.before } : {}) })
+      const r = await adminCall<AuditListReply>(adminConnection(f), 'GET', `${FLEET_PATHS.adminAudit}?${q.toString()}`)
+      if (f.json === true) return out(JSON.stringify(r, null, 2))
+      out(table(r.entries.map((e) => ({ ...e, summary: JSON.stringify(e.summary) })), ['id', 'at', 'actor', 'via', 'clientIp', 'action', 'target', 'status', 'summary']))
+      if (r.nextBefore !== null) out(`older entries: --before ${r.nextBefore}`)
     })
 }

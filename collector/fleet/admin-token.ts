@@ -6,6 +6,14 @@ function sha256 (text: string): Buffer {
 }
 
 /**
+ * Names an admin credential in the audit log without revealing it: the first 16 hex digits
+ * (64 bits) of its sha256, the same digest the store keeps (`printf %s "$TOKEN" | sha256sum`).
+ */
+export function adminTokenFingerprint (token: string): string {
+  return sha256(token).toString('hex').slice(0, 16)
+}
+
+/**
  * The admin bearer token. Either given by configuration (TOCDO_ADMIN_TOKEN), or generated
  * at first start: the caller prints it once and only its sha256 is stored.
  */

@@ -2,11 +2,14 @@ import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import { TocdoError } from '../../shared/errors.js'
 import type { Agency, AgentRow } from '../storage/agency-store.js'
+import { adminTokenFingerprint } from '../fleet/admin-token.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     agent: AgentRow | null
     agency: Agency | null
+    /** 'admin:' + the admin token's fingerprint, once the admin token was accepted (the audit log's "who"). */
+    adminActor: string | null
   }
   interface FastifyInstance {
     /** preHandler hook: requires a bearer token of an active agent. */
@@ -24,6 +27,7 @@ declare module 'fastify' {
 export default fp(async (fastify) => {
   fastify.decorateRequest('agent', null)
   fastify.decorateRequest('agency', null)
+  fastify.decorateRequest('adminActor', null)
   fastify.decorate('requireAgent', async (request: FastifyRequest) => {
     const agent = fastify.agencies.agentByToken(bearer(request, 'agent'))
     if (agent === undefined) throw new TocdoError('TOCDO_ERR_AUTH_INVALID')
@@ -34,7 +38,9 @@ export default fp(async (fastify) => {
   })
   fastify.decorate('requireAdmin', async (request: FastifyRequest) => {
     // The fleet plugin owns the token; it is read at request time, after every plugin loaded.
-    if (!fastify.fleet.adminToken.verify(bearer(request, 'admin'))) throw new TocdoError('TOCDO_ERR_AUTH_INVALID', 'The admin token is not valid')
+    const token = bearer(request, 'admin')
+    if (!fastify.fleet.adminToken.verify(token)) throw new TocdoError('TOCDO_ERR_AUTH_INVALID', 'The admin token is not valid')
+    request.adminActor = `admin:${adminTokenFingerprint(token)}`
   })
 }, { name: 'auth', dependencies: ['db'] })
 

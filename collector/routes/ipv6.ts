@@ -109,6 +109,7 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
       if (fastify.agencies.agencyById(id) === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `agency ${id} does not exist`, { details: { field: 'id' } })
     }
     admin.put(IPV6_PATHS.services, {
+      config: { audit: 'agency-services.set' },
       schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }), body: AgencyServicesBody }
     }, async (request) => {
       const { id } = request.params as { id: string }
@@ -116,6 +117,7 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
       const body = request.body as AgencyServicesBody
       const saved = services.set({ agencyId: id, portalHost: body.portalHost, publicServiceHost: body.publicServiceHost, mailDomain: body.mailDomain, dnsZone: body.dnsZone ?? null })
       request.log.info({ agencyId: id, services: saved }, 'admin: agency services set')
+      request.auditNote = { summary: { portalHost: saved.portalHost, publicServiceHost: saved.publicServiceHost, mailDomain: saved.mailDomain, dnsZone: saved.dnsZone } }
       return { ...saved, updatedAt: new Date(saved.updatedAt).toISOString() }
     })
     admin.get(IPV6_PATHS.services, {
@@ -128,6 +130,6 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
       return { ...saved, updatedAt: new Date(saved.updatedAt).toISOString(), latestRun: services.latestRun(id) }
     })
     // Runs a cycle now (after setting an agency's services, or to check a fix) and waits for it.
-    admin.post(IPV6_PATHS.probe, async () => await runCycle())
+    admin.post(IPV6_PATHS.probe, { config: { audit: 'ipv6.probe' } }, async () => await runCycle())
   })
 }

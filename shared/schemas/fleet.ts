@@ -18,8 +18,12 @@ export const FLEET_PATHS = {
   adminAgents: `${API_PREFIX}/admin/agents`,
   adminRevoke: `${API_PREFIX}/admin/agents/:id/revoke`,
   adminDecommission: `${API_PREFIX}/admin/agents/:id/decommission`,
-  adminConfig: `${API_PREFIX}/admin/config`
+  adminConfig: `${API_PREFIX}/admin/config`,
+  adminAudit: `${API_PREFIX}/admin/audit`
 } as const
+
+/** User-Agent prefix of the admin CLI, so the audit log can say an action came through it. */
+export const ADMIN_CLI_USER_AGENT_PREFIX = 'tocdo-collector-cli/'
 
 /** Health thresholds on the time since the last sync (fleet-protocol.md §11). */
 export const ONLINE_MAX_S = 900
@@ -236,3 +240,19 @@ export const AgentView = Type.Object({
   createdAt: IsoDateTime
 })
 export type AgentView = Static<typeof AgentView>
+
+/** One admin action in the audit log (docs/operations.md, "Audit log"). */
+export const AuditEntryView = Type.Object({
+  id: Type.Integer(),
+  at: IsoDateTime,
+  actor: Type.String(),
+  via: Type.Union([Type.Literal('cli'), Type.Literal('api')]),
+  action: Type.String(),
+  target: Type.Union([Type.String(), Type.Null()]),
+  summary: Type.Record(Type.String(), Type.Unknown()),
+  clientIp: Type.String(),
+  status: Type.Integer()
+})
+export type AuditEntryView = Static<typeof AuditEntryView>
+export const AuditListReply = Type.Object({ entries: Type.Array(AuditEntryView), nextBefore: Type.Union([Type.Integer(), Type.Null()]) })
+export type AuditListReply = Static<typeof AuditListReply>

@@ -6,6 +6,7 @@ import * as m030 from './030-ipv6.js'
 import * as m031 from './031-ipv6-evidence.js'
 import * as m011 from './011-result-rowid.js'
 import * as m012 from './012-result-agent-received.js'
+import * as m040 from './040-admin-audit.js'
 
 /**
  * Migrations in the order they apply. Rules: never edit a migration that has shipped; add a
@@ -20,5 +21,6 @@ export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
   { name: '030-ipv6', sql: m030.sql },
   { name: '031-ipv6-evidence', sql: m031.sql },
   { name: '011-result-rowid', sql: m011.sql },
-  { name: '012-result-agent-received', sql: m012.sql }
+  { name: '012-result-agent-received', sql: m012.sql },
+  { name: '040-admin-audit', sql: m040.sql }
 ]
