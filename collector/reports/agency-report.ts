@@ -135,7 +135,7 @@ export function agencyReport (db: Db, agencyId: string, q: { period: Period, rul
     WHERE agency_id = ? ORDER BY created_at, id`).all(agencyId) as Array<{ id: string, name: string, status: string, lastSeenAt: number | null, agentVersion: string | null }>
   const inPeriod = readMonthRows(db, { column: 'agency_id', code: agencyId }, q.period)
   const allTime = q.period.kind === 'all' ? inPeriod : readMonthRows(db, { column: 'agency_id', code: agencyId }, { kind: 'all', from: null, to: null, months: null })
-  const ctx = targetContext(db, periodYear(q.period, q.now), q.rules)
+  const ctx = targetContext(db, periodYear(q.period, q.now), q.rules, q.period)
   const group = computeGroup(inPeriod, q.rules)
   const whole = new Map(agents.map((a) => [a.id, wholeTransfer(db, a.id)]))
 

@@ -103,7 +103,7 @@ export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<
   const province = q.province === undefined ? null : requireProvince(db, spec.version, q.province)
   const filter: RollupFilter = province === null ? { column: null } : { column: spec.provinceColumn, code: province.code }
   const monthRows = readMonthRows(db, filter, q.period, q.now)
-  const ctx = targetContext(db, periodYear(q.period, q.now), q.rules)
+  const ctx = targetContext(db, periodYear(q.period, q.now), q.rules, q.period)
 
   // Enrolled: active agents whose agency sits in the area now.
   const enrolledRows = db.prepare(`SELECT coalesce(g.${spec.column}, '') AS area, g.connection_class AS cls, g.isp AS isp, count(*) AS n

@@ -2,13 +2,15 @@ import type { Db } from '../storage/db.js'
 import { loadTargetEntries, unitTypeOf } from '../targets/targets.js'
 import type { TargetContext } from './figures.js'
 import type { ReportRules } from './rules.js'
+import type { Period } from './period.js'
+import { linkLimitedLowerBounds } from './link-limited.js'
 
 /**
  * What every report needs besides the rollups: targets, each agency's category and the 2025
  * unit type of its commune (phường / xã / đặc khu, for targets scoped to urban areas), and
  * province names.
  */
-export function targetContext (db: Db, year: number, rules: ReportRules): TargetContext {
+export function targetContext (db: Db, year: number, rules: ReportRules, period?: Period): TargetContext {
   const rows = db.prepare(`SELECT g.id, g.category, c.full_name, c.name FROM agency g
     LEFT JOIN geo_commune c ON c.version = '2025-07' AND c.code = g.commune_code`).raw(true).all() as Array<[string, string, string | null, string | null]>
   const agencies = new Map(rows.map(([id, category, full, name]) => [id, { category, unitType: full === null || name === null ? null : unitTypeOf(full, name) }]))
@@ -19,6 +21,7 @@ export function targetContext (db: Db, year: number, rules: ReportRules): Target
     categoryOf: (id) => agencies.get(id)?.category,
     unitTypeOf: (id) => agencies.get(id)?.unitType ?? null,
     provinceName: (code) => names.get(code),
-    rules
+    rules,
+    ...(period === undefined ? {} : { lowerBounds: linkLimitedLowerBounds(db, period) })
   }
 }

@@ -55,11 +55,18 @@ export interface AreaFigures {
   busyHour8080: Cell
 }
 
-/** Lines relevant to a target but outside its scope, by reason (seeds/targets.json "selection"). */
+/**
+ * Why a relevant line is not judged: outside the target's scope (seeds/targets.json "selection"),
+ * or `local_link`: its only results are lower bounds set by the machine's own link, below what the
+ * target asks (docs/methodology.md §11, "Results at the machine's link").
+ */
+export type LeftOutReason = OutOfScope['reason'] | 'local_link'
+
+/** Lines relevant to a target but not judged against it, by reason. */
 export interface LeftOut {
   agents: number
   agencies: number
-  reasons: Array<OutOfScope & { agents: number, agencies: number }>
+  reasons: Array<{ reason: LeftOutReason, value: string, agents: number, agencies: number }>
 }
 
 export interface TargetEvaluation {
@@ -87,6 +94,8 @@ export interface TargetEvaluation {
   agencies: number
   /** Relevant lines (right class and area) that the target's scope leaves out, and why. */
   leftOut: LeftOut
+  /** Lines judged on a lower bound (their results reached the machine's link; docs/methodology.md §11): each counted as meeting the threshold. */
+  linesAtLeast: number
   /** The judged figure: an i-Speed mean in Mbps, or a share of lines (0..1); rounded for display. */
   figure: Cell
   /** The judged figure unrounded, when published: the verdict compares this, never the rounded value. */
@@ -229,6 +238,8 @@ export interface TargetContext {
   unitTypeOf: (agencyId: string) => string | null
   provinceName: (legacyCode: string) => string | undefined
   rules: ReportRules
+  /** Each line's lower bound (Mbps) from its link-limited results in the period (link-limited.ts). */
+  lowerBounds?: ReadonlyMap<string, number>
 }
 
 export interface AssignedTarget {
@@ -237,7 +248,7 @@ export interface AssignedTarget {
   /** Lines in the target's scope. */
   agents: AgentAggregate[]
   /** Relevant lines outside its scope, keyed by reason and value. */
-  outside: Map<string, OutOfScope & { agents: AgentAggregate[] }>
+  outside: Map<string, { reason: LeftOutReason, value: string, agents: AgentAggregate[] }>
 }
 
 /** Which targets each agent is relevant to, in scope or not, memoised per line kind. */
@@ -295,19 +306,37 @@ function leftOutOf (outside: AssignedTarget['outside']): LeftOut {
  * relevant lines the scope leaves out; they are counted, never judged.
  */
 export function evaluateTarget (selected: SelectedTarget, why: string, agents: readonly AgentAggregate[], rules: ReportRules,
-  outside: AssignedTarget['outside'] = new Map()): TargetEvaluation {
+  outside: AssignedTarget['outside'] = new Map(), lowerBounds: ReadonlyMap<string, number> = new Map()): TargetEvaluation {
   const t = selected.entry
   const thr = t.thresholdMbps as number
   const strict = t.statistic === 'share_of_lines_mean_above'
   const meets = (v: number): boolean => (strict ? v > thr : v >= thr)
-  const withData = agents.filter((a) => a.meanDown !== null)
-  const agentShare = withData.length === 0 ? null : withData.filter((a) => meets(a.meanDown as number)).length / withData.length
+  const perLine = t.statistic !== 'ispeed_area_mean_at_least'
+  // Lines with no counted result but link-limited ones (docs/methodology.md §11): under a per-line
+  // target a lower bound that already meets the threshold counts as meeting it; otherwise the line
+  // cannot be judged and is left out with the reason, never counted as failing. Lower bounds never
+  // enter an area mean.
+  const judged: Array<{ a: AgentAggregate, value: number }> = []
+  const unjudgeable: AgentAggregate[] = []
+  let linesAtLeast = 0
+  for (const a of agents) {
+    if (a.meanDown !== null) { judged.push({ a, value: a.meanDown }); continue }
+    const lb = lowerBounds.get(a.agentId)
+    if (lb === undefined) continue
+    if (perLine && meets(lb)) { judged.push({ a, value: lb }); linesAtLeast++ } else unjudgeable.push(a)
+  }
+  if (unjudgeable.length > 0) {
+    outside = new Map(outside)
+    outside.set('local_link|machine_link', { reason: 'local_link', value: 'machine_link', agents: unjudgeable })
+  }
+  const withData = judged.map((j) => j.a)
+  const agentShare = judged.length === 0 ? null : judged.filter((j) => meets(j.value)).length / judged.length
 
   const byAgency = new Map<string, number[]>()
-  for (const a of withData) {
-    const l = byAgency.get(a.agencyId) ?? []
-    l.push(a.meanDown as number)
-    byAgency.set(a.agencyId, l)
+  for (const j of judged) {
+    const l = byAgency.get(j.a.agencyId) ?? []
+    l.push(j.value)
+    byAgency.set(j.a.agencyId, l)
   }
   const agencyMeans = [...byAgency.values()].map((l) => l.reduce((x, y) => x + y, 0) / l.length)
   const agencyShare = agencyMeans.length === 0 ? null : agencyMeans.filter(meets).length / agencyMeans.length
@@ -369,6 +398,7 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
     agents: withData.length,
     agencies: agencyMeans.length,
     leftOut: leftOutOf(outside),
+    linesAtLeast,
     figure,
     exact,
     ...(figureMedian === undefined ? {} : { figureMedian }),
@@ -381,5 +411,5 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
 }
 
 export function evaluateTargets (agents: readonly AgentAggregate[], ctx: TargetContext): TargetEvaluation[] {
-  return [...assignTargets(agents, ctx).values()].map((t) => evaluateTarget(t.selected, t.why, t.agents, ctx.rules, t.outside))
+  return [...assignTargets(agents, ctx).values()].map((t) => evaluateTarget(t.selected, t.why, t.agents, ctx.rules, t.outside, ctx.lowerBounds))
 }

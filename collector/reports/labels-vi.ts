@@ -80,9 +80,11 @@ export function scopeVi (categories: readonly string[], unitTypes: readonly stri
 /** The lines a target's scope leaves out, in words; empty when none. */
 export function leftOutVi (e: TargetEvaluation): string {
   if (e.leftOut.agents === 0) return ''
-  const reasons = e.leftOut.reasons.map((r) => r.reason === 'unit_type'
-    ? `${r.agents} đơn vị ở ${r.value === 'unknown' ? 'đơn vị chưa rõ loại' : r.value}`
-    : `${r.agents} ${CATEGORY_VI[r.value] ?? r.value}`)
+  const reasons = e.leftOut.reasons.map((r) => r.reason === 'local_link'
+    ? `${r.agents} đường truyền bị giới hạn bởi card mạng của máy đo, không đánh giá được`
+    : r.reason === 'unit_type'
+      ? `${r.agents} đơn vị ở ${r.value === 'unknown' ? 'đơn vị chưa rõ loại' : r.value}`
+      : `${r.agents} ${CATEGORY_VI[r.value] ?? r.value}`)
   return `Không tính ${e.leftOut.agents} đường truyền ngoài đối tượng: ${reasons.join('; ')}.`
 }
 

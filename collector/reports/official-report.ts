@@ -81,6 +81,11 @@ const NUMBER = new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 1 })
 const INTEGER = new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 0 })
 
 /** How both documents write a number: Vietnamese grouping and decimal comma, one decimal. */
+/** Every line left out was left out for the machine's link (docs/methodology.md §11), none for scope. */
+function onlyLinkLimited (e: TargetEvaluation): boolean {
+  return e.leftOut.reasons.length > 0 && e.leftOut.reasons.every((r) => r.reason === 'local_link')
+}
+
 export function numberVi (v: number, digits = 1): string {
   return (digits === 0 ? INTEGER : NUMBER).format(v)
 }
@@ -130,7 +135,7 @@ function targetLine (e: TargetEvaluation): TargetLine {
     n: e.figure.n,
     minN: e.figure.minN,
     verdict,
-    verdictText: e.horizon ? `Mốc ${e.year}, tham khảo` : e.figure.n === 0 && e.leftOut.agents > 0 ? 'Không có đường truyền thuộc đối tượng' : VERDICT_VI[verdict],
+    verdictText: e.horizon ? `Mốc ${e.year}, tham khảo` : e.figure.n === 0 && e.leftOut.agents > 0 ? (onlyLinkLimited(e) ? 'Không đánh giá được: giới hạn bởi card mạng của máy đo' : 'Không có đường truyền thuộc đối tượng') : VERDICT_VI[verdict],
     leftOut: leftOutVi(e)
   }
 }
@@ -210,7 +215,7 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
           const e = r.targets.find((t) => t.targetId === c.targetId)
           if (e === undefined) return null
           const line = targetLine(e)
-          return { targetId: c.targetId, text: e.figure.n === 0 && e.leftOut.agents > 0 ? 'ngoài đối tượng' : line.figureText, verdict: line.verdict }
+          return { targetId: c.targetId, text: e.figure.n === 0 && e.leftOut.agents > 0 ? (onlyLinkLimited(e) ? 'giới hạn bởi card mạng máy đo' : 'ngoài đối tượng') : line.figureText, verdict: line.verdict }
         })
       }))
     },

@@ -33,8 +33,8 @@ export const FiguresSchema = Obj(Object.fromEntries(['downloadMean', 'downloadMe
 export const LeftOutSchema = Obj({
   agents: Type.Integer(),
   agencies: Type.Integer(),
-  reasons: Type.Array(Obj({ reason: Type.Union([Type.Literal('category'), Type.Literal('unit_type')]), value: Type.String(), agents: Type.Integer(), agencies: Type.Integer() }))
-}, 'Lines of the right class and area that the target\'s scope leaves out (category, or 2025 unit type), by reason; never judged')
+  reasons: Type.Array(Obj({ reason: Type.Union([Type.Literal('category'), Type.Literal('unit_type'), Type.Literal('local_link')]), value: Type.String(), agents: Type.Integer(), agencies: Type.Integer() }))
+}, 'Lines of the right class and area that the target leaves out, by reason: outside its scope (category, or 2025 unit type), or local_link (only results limited by the machine\'s own link, below what the target asks; docs/methodology.md §11); never judged')
 
 export const TargetEvaluationSchema = Obj({
   targetId: Type.String(),
@@ -55,6 +55,7 @@ export const TargetEvaluationSchema = Obj({
   agents: Type.Integer(),
   agencies: Type.Integer(),
   leftOut: LeftOutSchema,
+  linesAtLeast: Type.Integer({ description: 'Lines judged on a lower bound set by the machine\'s link, each counted as meeting the threshold (docs/methodology.md §11)' }),
   figure: CellSchema,
   exact: N(Type.Number()),
   shareOfAgentsMeeting: CellSchema,

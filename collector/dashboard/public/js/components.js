@@ -98,9 +98,11 @@ export function onlyLeftOut (ev) {
  * truyền ngoài đối tượng: 1 điểm truy cập công cộng; 1 đơn vị ở xã".
  */
 export function leftOutText (ev) {
-  const reasons = (ev.leftOut?.reasons ?? []).map((r) => r.reason === 'unit_type'
-    ? t('scope.unitType', { n: formatNumber(r.agents, 0), type: r.value === 'unknown' ? t('common.unknown') : r.value })
-    : t('scope.category', { n: formatNumber(r.agents, 0), category: t(`scope.cat.${r.value}`) }))
+  const reasons = (ev.leftOut?.reasons ?? []).map((r) => r.reason === 'local_link'
+    ? t('scope.localLink', { n: formatNumber(r.agents, 0) })
+    : r.reason === 'unit_type'
+      ? t('scope.unitType', { n: formatNumber(r.agents, 0), type: r.value === 'unknown' ? t('common.unknown') : r.value })
+      : t('scope.category', { n: formatNumber(r.agents, 0), category: t(`scope.cat.${r.value}`) }))
   return t('scope.leftOut', { n: formatNumber(ev.leftOut?.agents ?? 0, 0), who: t(`scope.population.${populationKey(ev)}`), reasons: reasons.join('; ') })
 }
 

@@ -124,9 +124,19 @@ function qcvn126Table (rows) {
       h('td', {}, verdict(q.pass, q.applies), ' ', h('span', { class: 'muted', text: t('qcvn.indicative') }))))))
 }
 
+/**
+ * When the latest speed result reached the machine's own link (docs/methodology.md §11), what the
+ * IT person should change; null otherwise.
+ */
+function linkLimitedNote (rows) {
+  const latest = rows.find((x) => x.kind === 'speed')
+  if (latest === undefined || !(latest.flags ?? []).includes('local_link_limited')) return null
+  return h('p', { class: 'notice', id: 'link-limited', text: t('agency.linkLimited', { mbps: formatNumber(latest.downloadMbps, 0) }) })
+}
+
 function recentTable (rows) {
   if (rows.length === 0) return h('p', { class: 'empty', text: t('agency.noResults') })
-  return h('div', { class: 'table-wrap' }, h('table', { class: 'data compact', id: 'recent-results' },
+  return h('div', { class: 'table-wrap' }, linkLimitedNote(rows), h('table', { class: 'data compact', id: 'recent-results' },
     h('thead', {}, h('tr', {}, ['agency.measuredAt', 'agency.kind', 'agency.status', 'figure.download', 'figure.upload', 'figure.idleLatency', 'agency.valid', 'agency.flags'].map((k) => h('th', { text: t(k) })))),
     h('tbody', {}, rows.map((x) => h('tr', {},
       h('td', { text: formatDateTime(x.measuredAt) }),
