@@ -80,12 +80,16 @@ export function scopeVi (categories: readonly string[], unitTypes: readonly stri
 /** The lines a target's scope leaves out, in words; empty when none. */
 export function leftOutVi (e: TargetEvaluation): string {
   if (e.leftOut.agents === 0) return ''
-  const reasons = e.leftOut.reasons.map((r) => r.reason === 'local_link'
-    ? `${r.agents} đường truyền bị giới hạn bởi card mạng của máy đo, không đánh giá được`
-    : r.reason === 'unit_type'
-      ? `${r.agents} đơn vị ở ${r.value === 'unknown' ? 'đơn vị chưa rõ loại' : r.value}`
-      : `${r.agents} ${CATEGORY_VI[r.value] ?? r.value}`)
-  return `Không tính ${e.leftOut.agents} đường truyền ngoài đối tượng: ${reasons.join('; ')}.`
+  // Lines limited by the measuring machine's card are in scope but cannot be judged (docs/methodology.md §11).
+  const link = e.leftOut.reasons.filter((r) => r.reason === 'local_link').reduce((n, r) => n + r.agents, 0)
+  const scope = e.leftOut.reasons.filter((r) => r.reason !== 'local_link')
+  const reasons = scope.map((r) => r.reason === 'unit_type'
+    ? `${r.agents} đơn vị ở ${r.value === 'unknown' ? 'đơn vị chưa rõ loại' : r.value}`
+    : `${r.agents} ${CATEGORY_VI[r.value] ?? r.value}`)
+  const out: string[] = []
+  if (scope.length > 0) out.push(`Không tính ${e.leftOut.agents - link} đường truyền ngoài đối tượng: ${reasons.join('; ')}.`)
+  if (link > 0) out.push(`Không đánh giá được ${link} đường truyền bị giới hạn bởi card mạng của máy đo (kết quả chỉ là mức tối thiểu, thấp hơn ngưỡng).`)
+  return out.join(' ')
 }
 
 export function yearRuleVi (e: Pick<TargetEvaluation, 'yearRule' | 'year'>): string {

@@ -95,7 +95,7 @@ describe('results at the machine\'s link against targets', () => {
     expect(t.met).toBeNull()
     expect(t.figure.status).toBe('no_data')
     expect(t.leftOut.reasons).toContainEqual({ reason: 'local_link', value: 'machine_link', agents: 2, agencies: 2 })
-    expect(leftOutVi(t)).toContain('bị giới hạn bởi card mạng của máy đo')
+    expect(leftOutVi(t)).toContain('Không đánh giá được 2 đường truyền bị giới hạn bởi card mạng của máy đo')
   })
 
   it('judges the valid line on its own and leaves the lower bound out of a 1 Gbps target for all fixed lines', () => {

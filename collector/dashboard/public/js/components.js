@@ -98,12 +98,17 @@ export function onlyLeftOut (ev) {
  * truyền ngoài đối tượng: 1 điểm truy cập công cộng; 1 đơn vị ở xã".
  */
 export function leftOutText (ev) {
-  const reasons = (ev.leftOut?.reasons ?? []).map((r) => r.reason === 'local_link'
-    ? t('scope.localLink', { n: formatNumber(r.agents, 0) })
-    : r.reason === 'unit_type'
-      ? t('scope.unitType', { n: formatNumber(r.agents, 0), type: r.value === 'unknown' ? t('common.unknown') : r.value })
-      : t('scope.category', { n: formatNumber(r.agents, 0), category: t(`scope.cat.${r.value}`) }))
-  return t('scope.leftOut', { n: formatNumber(ev.leftOut?.agents ?? 0, 0), who: t(`scope.population.${populationKey(ev)}`), reasons: reasons.join('; ') })
+  const all = ev.leftOut?.reasons ?? []
+  // Lines limited by the measuring machine's card are in scope but cannot be judged (docs/methodology.md §11).
+  const link = all.filter((r) => r.reason === 'local_link').reduce((n, r) => n + r.agents, 0)
+  const scope = all.filter((r) => r.reason !== 'local_link')
+  const reasons = scope.map((r) => r.reason === 'unit_type'
+    ? t('scope.unitType', { n: formatNumber(r.agents, 0), type: r.value === 'unknown' ? t('common.unknown') : r.value })
+    : t('scope.category', { n: formatNumber(r.agents, 0), category: t(`scope.cat.${r.value}`) }))
+  const out = []
+  if (scope.length > 0) out.push(t('scope.leftOut', { n: formatNumber((ev.leftOut?.agents ?? 0) - link, 0), who: t(`scope.population.${populationKey(ev)}`), reasons: reasons.join('; ') }))
+  if (link > 0) out.push(t('scope.localLink', { n: formatNumber(link, 0) }))
+  return out.join(' ')
 }
 
 function populationKey (ev) {

@@ -148,7 +148,7 @@ export default {
   'scope.leftOut': '{n} lines outside the target\'s population not counted ({who}): {reasons}.',
   'scope.category': '{n} {category}',
   'scope.unitType': '{n} in a {type}',
-  'scope.localLink': '{n} limited by the measuring machine\'s network card (cannot be judged)',
+  'scope.localLink': '{n} lines cannot be judged: limited by the measuring machine\'s network card (the result is only a floor, below the threshold).',
   'scope.population.household': 'a household target',
   'scope.population.urbanOrganisation': 'organisations in urban areas (phường) only',
   'scope.population.organisation': 'organisations only',

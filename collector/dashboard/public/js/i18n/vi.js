@@ -148,7 +148,7 @@ export default {
   'scope.leftOut': 'Không tính {n} đường truyền ngoài đối tượng ({who}): {reasons}.',
   'scope.category': '{n} {category}',
   'scope.unitType': '{n} đơn vị ở {type}',
-  'scope.localLink': '{n} bị giới hạn bởi card mạng của máy đo (không đánh giá được)',
+  'scope.localLink': 'Không đánh giá được {n} đường truyền bị giới hạn bởi card mạng của máy đo (kết quả chỉ là mức tối thiểu, thấp hơn ngưỡng).',
   'scope.population.household': 'chỉ tiêu cho hộ gia đình',
   'scope.population.urbanOrganisation': 'chỉ tiêu cho cơ quan, tổ chức ở khu vực đô thị – phường',
   'scope.population.organisation': 'chỉ tiêu cho cơ quan, tổ chức',
