@@ -7,6 +7,7 @@ import * as m031 from './031-ipv6-evidence.js'
 import * as m011 from './011-result-rowid.js'
 import * as m012 from './012-result-agent-received.js'
 import * as m040 from './040-admin-audit.js'
+import * as m041 from './041-result-link-limited.js'
 
 /**
  * Migrations in the order they apply. Rules: never edit a migration that has shipped; add a
@@ -22,5 +23,6 @@ export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
   { name: '031-ipv6-evidence', sql: m031.sql },
   { name: '011-result-rowid', sql: m011.sql },
   { name: '012-result-agent-received', sql: m012.sql },
-  { name: '040-admin-audit', sql: m040.sql }
+  { name: '040-admin-audit', sql: m040.sql },
+  { name: '041-result-link-limited', sql: m041.sql }
 ]
