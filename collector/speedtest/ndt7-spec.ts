@@ -1,5 +1,5 @@
 /**
- * Pure pieces of the ndt7 protocol (m-lab/ndt-server spec/ndt7-protocol.md, v0.9.x), kept
+ * Pure pieces of the ndt7 protocol (M-Lab's ndt7 protocol, v0.9.x, as docs/ndt7.md states it), kept
  * apart from the WebSocket plumbing so they can be unit-tested. Section names below refer
  * to that document; "reference server" means m-lab/ndt-server's ndt7 package.
  */

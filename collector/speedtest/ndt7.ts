@@ -1,5 +1,5 @@
 /**
- * ndt7 server (m-lab/ndt-server spec/ndt7-protocol.md, v0.9.x) so that standard ndt7 clients,
+ * ndt7 server (M-Lab's ndt7 protocol, v0.9.x, as docs/ndt7.md states it) so that standard ndt7 clients,
  * such as M-Lab's own @m-lab/ndt7, can measure against a tocdo server. Download and upload
  * only; see docs/ndt7.md for what is and is not supported.
  */

@@ -2,8 +2,8 @@ import {
   AlignmentType, BorderStyle, Document, Header, Packer, Paragraph, ShadingType, Table, TableCell, TableRow, TextRun, WidthType,
   type ParagraphChild
 } from 'docx'
-import { VERDICT_VI, type OfficialReport, type Verdict } from '../official-report.js'
-import { LEGEND, MOTTO, NUMBER_LINE, RECIPIENTS, SAMPLE_MARK, SECTIONS, VERDICT_FILL, areaBars, barFractions, dateLine, trendBars, type Bar } from './layout.js'
+import { VERDICT_VI, type OfficialReport } from '../official-report.js'
+import { LEGEND, MOTTO, NUMBER_LINE, RECIPIENTS, SAMPLE_MARK, SECTIONS, VERDICT_FILL, areaBars, barFractions, dateLine, trendBars, headlineTable, targetsTable, areasTable, type Bar, type TableCellContent, cells } from './layout.js'
 
 /*
  * The official report as a Word document (Nghị định 30/2020/NĐ-CP layout: Times New Roman 13,
@@ -29,7 +29,7 @@ function cell (text: string, o: { fill?: string, bold?: boolean, width?: number,
   })
 }
 
-function table (head: string[], rows: Array<Array<string | { text: string, verdict: Verdict }>>): Table {
+function table (head: string[], rows: TableCellContent[][]): Table {
   return new Table({
     width: { size: 100, type: WidthType.PERCENTAGE },
     rows: [
@@ -107,27 +107,14 @@ export async function officialDocx (r: OfficialReport): Promise<Buffer> {
   body.push(para(`Độ phủ: ${r.coverage.text}.`))
 
   body.push(heading(SECTIONS.headline))
-  body.push(table(['Chỉ số', 'Giá trị', 'Số mẫu (n)'], r.headline.map((f) => [`${f.name} (${f.unit})`, f.text, `${f.n}`])))
+  body.push(table(...cells(headlineTable(r))))
 
   body.push(heading(SECTIONS.targets))
-  body.push(table(['Văn bản', 'Chỉ tiêu', 'Đối tượng', 'Kết quả', 'Kết luận'], r.targets.map((t) => [
-    `${t.document} (${t.year})`,
-    `${t.rule}; ${t.yearRule}`,
-    t.leftOut === '' ? t.scope : `${t.scope}. ${t.leftOut}`,
-    t.figureText,
-    { text: t.verdictText, verdict: t.verdict }
-  ])))
+  body.push(table(...cells(targetsTable(r))))
   body.push(para([run('Chú giải màu: ', { italics: true }), ...LEGEND.map(([, words], i) => run(`${i === 0 ? '' : '; '}${['xanh', 'vàng', 'đỏ', 'xám'][i] ?? ''} – ${words}`, { italics: true, size: 22 }))]))
 
   body.push(heading(SECTIONS.areas))
-  body.push(table([r.subAreas.level, 'Máy đo có kết quả', 'Tải xuống – trung bình', 'Tải xuống – trung vị', ...r.subAreas.columns.map((c) => c.label)],
-    r.subAreas.rows.map((a) => [
-      `${a.name} (${a.code})`,
-      `${a.agentsReporting}/${a.agentsEnrolled}`,
-      a.downloadMean.text,
-      a.downloadMedian.text,
-      ...a.targets.map((t) => t === null ? 'không áp dụng' : { text: t.text, verdict: t.verdict })
-    ])))
+  body.push(table(...cells(areasTable(r))))
 
   body.push(heading(SECTIONS.charts))
   body.push(...bars('Biểu đồ 1. Tải xuống – trung bình theo tháng (Mb/s)', trendBars(r)))

@@ -51,3 +51,42 @@ export const LEGEND: Array<[Verdict, string]> = [
 ]
 
 export const RECIPIENTS = ['Nơi nhận:', '- Như trên;', '- Lưu: VT.']
+
+/** A table's content, shared by both renderers: a cell is text, or text coloured by its verdict. */
+export type TableCellContent = string | { text: string, verdict: Verdict }
+export interface TableContent { head: string[], rows: TableCellContent[][] }
+
+export function headlineTable (r: OfficialReport): TableContent {
+  return { head: ['Chỉ số', 'Giá trị', 'Số mẫu (n)'], rows: r.headline.map((f) => [`${f.name} (${f.unit})`, f.text, `${f.n}`]) }
+}
+
+export function targetsTable (r: OfficialReport): TableContent {
+  return {
+    head: ['Văn bản', 'Chỉ tiêu', 'Đối tượng', 'Kết quả', 'Kết luận'],
+    rows: r.targets.map((t) => [
+      `${t.document} (${t.year})`,
+      `${t.rule}; ${t.yearRule}`,
+      t.leftOut === '' ? t.scope : `${t.scope}. ${t.leftOut}`,
+      t.figureText,
+      { text: t.verdictText, verdict: t.verdict }
+    ])
+  }
+}
+
+export function areasTable (r: OfficialReport): TableContent {
+  return {
+    head: [r.subAreas.level, 'Máy đo có kết quả', 'Tải xuống – trung bình', 'Tải xuống – trung vị', ...r.subAreas.columns.map((c) => c.label)],
+    rows: r.subAreas.rows.map((a) => [
+      `${a.name} (${a.code})`,
+      `${a.agentsReporting}/${a.agentsEnrolled}`,
+      a.downloadMean.text,
+      a.downloadMedian.text,
+      ...a.targets.map((t) => t === null ? 'không áp dụng' : { text: t.text, verdict: t.verdict })
+    ])
+  }
+}
+
+/** A table's head and rows as the renderers' `table(head, rows)` takes them. */
+export function cells (t: TableContent): [string[], TableCellContent[][]] {
+  return [t.head, t.rows]
+}

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import pdfmake from 'pdfmake'
 import type { Content, TableCell } from 'pdfmake/interfaces.js'
 import { VERDICT_VI, type OfficialReport, type Verdict } from '../official-report.js'
-import { LEGEND, MOTTO, NUMBER_LINE, RECIPIENTS, SAMPLE_MARK, SECTIONS, VERDICT_FILL, areaBars, barFractions, dateLine, trendBars, type Bar } from './layout.js'
+import { LEGEND, MOTTO, NUMBER_LINE, RECIPIENTS, SAMPLE_MARK, SECTIONS, VERDICT_FILL, areaBars, barFractions, dateLine, trendBars, headlineTable, targetsTable, areasTable, type Bar, type TableCellContent, cells } from './layout.js'
 
 /*
  * The official report as a PDF, made on the collector without a browser: pdfmake (on PDFKit)
@@ -32,7 +32,7 @@ function configure (): void {
 
 const fill = (v: Verdict): string => `#${VERDICT_FILL[v]}`
 
-function table (head: string[], rows: Array<Array<string | { text: string, verdict: Verdict }>>, widths?: Array<string | number>): Content {
+function table (head: string[], rows: TableCellContent[][], widths?: Array<string | number>): Content {
   const body: TableCell[][] = [
     head.map((h) => ({ text: h, bold: true, fillColor: '#D9D9D9', alignment: 'center' as const })),
     ...rows.map((r) => r.map((c): TableCell => typeof c === 'string' ? { text: c } : { text: c.text, fillColor: fill(c.verdict) }))
@@ -92,24 +92,11 @@ export async function officialPdf (r: OfficialReport): Promise<Buffer> {
 
   const h = (text: string): Content => ({ text, bold: true, margin: [0, 8, 0, 4] })
   content.push(h(SECTIONS.scope), { text: `Địa bàn: ${r.area.kind}. Kỳ báo cáo: ${r.period.text}.` }, { text: `Độ phủ: ${r.coverage.text}.` })
-  content.push(h(SECTIONS.headline), table(['Chỉ số', 'Giá trị', 'Số mẫu (n)'], r.headline.map((f) => [`${f.name} (${f.unit})`, f.text, `${f.n}`])))
-  content.push(h(SECTIONS.targets), table(['Văn bản', 'Chỉ tiêu', 'Đối tượng', 'Kết quả', 'Kết luận'], r.targets.map((t) => [
-    `${t.document} (${t.year})`,
-    `${t.rule}; ${t.yearRule}`,
-    t.leftOut === '' ? t.scope : `${t.scope}. ${t.leftOut}`,
-    t.figureText,
-    { text: t.verdictText, verdict: t.verdict }
-  ]), [70, '*', '*', 70, 55]))
+  content.push(h(SECTIONS.headline), table(...cells(headlineTable(r))))
+  content.push(h(SECTIONS.targets), table(...cells(targetsTable(r)), [70, '*', '*', 70, 55]))
   content.push({ text: ['Chú giải màu: ', ...LEGEND.map(([, words], i) => `${i === 0 ? '' : '; '}${['xanh', 'vàng', 'đỏ', 'xám'][i] ?? ''} – ${words}`)], italics: true, fontSize: 8.5 })
 
-  content.push(h(SECTIONS.areas), table([r.subAreas.level, 'Máy đo có kết quả', 'Tải xuống – trung bình', 'Tải xuống – trung vị', ...r.subAreas.columns.map((c) => c.label)],
-    r.subAreas.rows.map((a) => [
-      `${a.name} (${a.code})`,
-      `${a.agentsReporting}/${a.agentsEnrolled}`,
-      a.downloadMean.text,
-      a.downloadMedian.text,
-      ...a.targets.map((t) => t === null ? 'không áp dụng' : { text: t.text, verdict: t.verdict })
-    ])))
+  content.push(h(SECTIONS.areas), table(...cells(areasTable(r))))
 
   content.push(h(SECTIONS.charts),
     ...bars('Biểu đồ 1. Tải xuống – trung bình theo tháng (Mb/s)', trendBars(r)),
