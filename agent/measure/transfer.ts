@@ -305,6 +305,15 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
         }
       })()
 
+  // One sample with the per-stream counts and interface counters of the same instant.
+  const record = async (s: Sample): Promise<void> => {
+    samples.push(s)
+    streamSeries.push(started)
+    for (let i = 0; i < perStreamCum.length; i++) perStreamCum[i]?.push(perStream[i] ?? 0)
+    // After the per-stream counts, so they belong to the same instant as the sample.
+    if (readCounters !== undefined) counters.push(await readOrNull())
+  }
+
   let nextRampMs = 3000
   let lastAddMs: number | null = null
   try {
@@ -320,11 +329,7 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
       }
       const prev = samples[samples.length - 1] as Sample
       if (s !== null && s.tMs > prev.tMs) {
-        samples.push(s)
-        streamSeries.push(started)
-        for (let i = 0; i < perStreamCum.length; i++) perStreamCum[i]?.push(perStream[i] ?? 0)
-        // After the per-stream counts, so they belong to the same instant as the sample.
-        if (readCounters !== undefined) counters.push(await readOrNull())
+        await record(s)
         opts.onSample?.(s, started, s.tMs >= 1000 ? rateOverSecondEndingAt(samples, s.tMs) : (s.bytes * 8) / (s.tMs * 1000))
         if (s.tMs >= nextRampMs) {
           nextRampMs += 1000
@@ -341,6 +346,14 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
       else if (streamErrors >= started && started >= opts.streams && streamErrors > 0) stop('streams_failed')
       else if (byteCapped && opts.direction === 'upload' && s !== null && s.bytes >= uploadSent) stop('byte_cap')
       else if (byteCapped && opts.direction === 'download') stop('byte_cap')
+    }
+    // A download can cross its cap between a sample and the end of the sampler's turn (while
+    // the interface counters are read): the bytes up to the stop are then one more sample, so
+    // the record shows the cap reached rather than the sample before it.
+    if (byteCapped && opts.direction === 'download') {
+      const s = { tMs: clock.now() - t0, bytes: clientTotal() }
+      const prev = samples[samples.length - 1] as Sample
+      if (s.bytes > prev.bytes && s.tMs > prev.tMs) await record(s)
     }
     // The server's own view of the test, while its connections are still open (their TCP_INFO
     // goes with them); bounded so a server that cannot answer does not hold the test.
