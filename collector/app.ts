@@ -6,6 +6,9 @@ import dbPlugin, { databaseFile } from './plugins/db.js'
 import authPlugin from './plugins/auth.js'
 import auditPlugin from './plugins/audit.js'
 import fleetPlugin from './fleet/plugin.js'
+import { enrollRoutes } from './routes/enroll.js'
+import { syncRoutes } from './routes/sync.js'
+import { adminRoutes } from './routes/admin.js'
 import { errorHandler } from './plugins/error-handler.js'
 import bodyShapePlugin from './plugins/body-shape.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
@@ -64,6 +67,9 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(auditPlugin)
   await fastify.register(downloadsPlugin, { dir: config.packagesDir, publicUrl: config.publicUrl })
   await fastify.register(fleetPlugin, { config })
+  await fastify.register(enrollRoutes)
+  await fastify.register(syncRoutes)
+  await fastify.register(adminRoutes, { publicUrl: config.publicUrl })
   await fastify.register(metricsPlugin, { admission })
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)

@@ -23,7 +23,7 @@ import { RollupWriter, markRollupsCurrent, type RollupInput } from '../../collec
 import { districtReport } from '../../collector/reports/district-report.js'
 import { parsePeriod } from '../../collector/reports/period.js'
 import { readMonthRows } from '../../collector/reports/rollup-reader.js'
-import { enableMonthCache } from '../../collector/reports/month-cache.js'
+import { enableMonthCache } from '../../collector/aggregation/month-cache.js'
 import { monthStartMs, addMonths, hourStart } from '../../collector/aggregation/time-bands.js'
 import { medianOf, percentileSorted } from '../../collector/aggregation/float-blob.js'
 

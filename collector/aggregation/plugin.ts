@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { enableMonthCache } from '../reports/month-cache.js'
+import { enableMonthCache } from './month-cache.js'
 import { RollupWriter, markRollupsCurrent, rebuildRollups, rollupsCurrent, type RollupInput } from './rollup.js'
 
 /**

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import type { Db } from '../storage/db.js'
 import { decode, encode, insertSorted, medianOf, removeSorted } from './float-blob.js'
 import { hourStart, ictMonth, timeBand, type TimeBand } from './time-bands.js'
-import { monthsChanged, rollupsReplaced } from '../reports/month-cache.js'
+import { monthsChanged, rollupsReplaced } from './month-cache.js'
 
 /** Bump when the rollup definition changes; the collector then rebuilds once at start. */
 export const ROLLUP_VERSION = 1

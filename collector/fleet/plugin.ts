@@ -4,10 +4,7 @@ import { Enrolment } from './enrolment.js'
 import { RemoteConfigStore, defaultRemoteConfig } from './remote-config.js'
 import { AdminToken } from './admin-token.js'
 import { GroupCommitter } from '../ingest/group-commit.js'
-import { createRateLimiter, type RateLimiter } from '../plugins/rate-limit.js'
-import { enrollRoutes } from '../routes/enroll.js'
-import { syncRoutes } from '../routes/sync.js'
-import { adminRoutes } from '../routes/admin.js'
+import { createRateLimiter, type RateLimiter } from './rate-limit.js'
 import { FLEET_PATHS } from '../../shared/schemas/fleet.js'
 import { PATHS } from '../../shared/protocol.js'
 
@@ -29,8 +26,9 @@ declare module 'fastify' {
 }
 
 /**
- * The fleet: enrolment, the sync call, remote configuration, the admin API and the group
- * committer. Needs the database (db plugin) and agent auth (auth plugin).
+ * The fleet's services: enrolment, remote configuration, the admin token, the rate limits and
+ * the group committer, with the shutdown that drains ingest. Needs the database (db plugin) and
+ * agent auth (auth plugin). Its routes (enrolment, sync, admin) are registered in app.ts.
  */
 export default fp<{ config: Readonly<CollectorConfig> }>(async (fastify, { config }) => {
   const committer = new GroupCommitter(fastify.db, fastify.ingestor, {
@@ -69,9 +67,6 @@ export default fp<{ config: Readonly<CollectorConfig> }>(async (fastify, { confi
   })
   // Commit what is still queued before the database closes (db's onClose runs after ours: hooks run in reverse).
   fastify.addHook('onClose', async () => { committer.close() })
-  await fastify.register(enrollRoutes)
-  await fastify.register(syncRoutes)
-  await fastify.register(adminRoutes, { publicUrl: config.publicUrl })
 }, { name: 'fleet', dependencies: ['db', 'auth'] })
 
 const INGEST_PATHS: readonly string[] = [FLEET_PATHS.sync, PATHS.results]

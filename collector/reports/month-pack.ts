@@ -1,5 +1,5 @@
 import type { TimeBand } from '../aggregation/time-bands.js'
-import type { MonthRow } from './rollup-reader.js'
+import type { MonthRow } from './month-row.js'
 
 /**
  * One province-month of rollup rows as a single blob (table rollup_month_pack, migration 021).

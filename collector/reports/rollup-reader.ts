@@ -1,25 +1,13 @@
 import type Database from 'better-sqlite3'
 import type { Db } from '../storage/db.js'
 import { decode } from '../aggregation/float-blob.js'
-import type { MonthCounters } from '../aggregation/rollup.js'
 import { ictMonth, type TimeBand } from '../aggregation/time-bands.js'
 import type { Period } from './period.js'
-import { monthCacheOf } from './month-cache.js'
+import { monthCacheOf } from '../aggregation/month-cache.js'
 import { decodePack, encodePack } from './month-pack.js'
+import type { MonthRow } from './month-row.js'
 
-/** One rollup_agent_month row with its samples decoded. */
-export interface MonthRow extends MonthCounters {
-  agentId: string
-  agencyId: string
-  month: string
-  band: TimeBand
-  connectionClass: string
-  isp: string
-  communeCode: string
-  provinceCode: string
-  legacyDistrictCode: string
-  legacyProvinceCode: string
-}
+export type { MonthRow }
 
 export type RollupFilter =
   | { column: 'legacy_province_code' | 'province_code' | 'agency_id', code: string }

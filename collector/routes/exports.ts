@@ -6,7 +6,7 @@ import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
 import { areaTable, type Table } from '../exports/table.js'
 import { levelNotesVi } from '../reports/labels-vi.js'
 import { EndParam, ErrorSchema, PeriodParam, ProvinceParam } from '../reports/schemas.js'
-import { sendTable } from './reports.js'
+import { sendTable } from '../exports/send-table.js'
 
 /**
  * GET /api/v1/exports/province.xlsx: the province's reports in one workbook, one sheet per

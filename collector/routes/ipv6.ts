@@ -14,7 +14,7 @@ import { runProbeCycle, startProbeScheduler } from '../ipv6/prober.js'
 import { ServiceStore } from '../ipv6/service-store.js'
 import { IPV6_REPORT_LEVELS, ipv6Report, type Ipv6ReportLevel } from '../ipv6/report.js'
 import { ipv6Table } from '../ipv6/table.js'
-import { sendTable } from './reports.js'
+import { sendTable } from '../exports/send-table.js'
 import { attachIpv6Evidence } from '../ipv6/evidence.js'
 
 export const IPV6_PATHS = {

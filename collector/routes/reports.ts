@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { PATHS } from '../../shared/protocol.js'
 import { districtReport } from '../reports/district-report.js'
@@ -10,10 +10,9 @@ import { agencyReport } from '../reports/agency-report.js'
 import { parsePeriod } from '../reports/period.js'
 import { publicAgencyReport } from '../reports/public-view.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
-import { areaTable, type Table } from '../exports/table.js'
-import { levelNotesVi, SAMPLE_NOTE, SAMPLE_TITLE } from '../reports/labels-vi.js'
-import { toCsv } from '../exports/csv.js'
-import { toXlsx } from '../exports/xlsx.js'
+import { areaTable } from '../exports/table.js'
+import { sendTable } from '../exports/send-table.js'
+import { levelNotesVi } from '../reports/labels-vi.js'
 import {
   AreaCodeParam, AreasReportSchema, DistrictReportSchema, EndParam, ErrorSchema, FormatParam, LevelParam, LooseReportSchema,
   PeriodParam, ProvinceParam, SplitParam
@@ -23,26 +22,6 @@ export interface ReportRoutesOptions { rules?: Partial<ReportRules>, /** Generat
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema }
 const LEVEL_TITLE: Record<Level, string> = { legacy_district: 'Theo huyện cũ', legacy_province: 'Theo tỉnh cũ', commune: 'Theo xã, phường', province: 'Theo tỉnh' }
-
-/** Sends a table as CSV (UTF-8 with BOM) or XLSX, with a file name that says what it holds. */
-export async function sendTable (reply: FastifyReply, format: 'csv' | 'xlsx', tables: Table[], fileBase: string, sample = false): Promise<Buffer> {
-  const name = `${fileBase}${sample ? '-du-lieu-mau' : ''}`.replace(/[^A-Za-z0-9._-]/g, '_')
-  // Sample data is marked in the file name, the title, the notes and on every row.
-  if (sample) {
-    for (const t of tables) {
-      t.title = `${SAMPLE_TITLE} – ${t.title}`
-      t.notes.unshift(['Dữ liệu mẫu', SAMPLE_NOTE])
-      t.headings = ['Loại dữ liệu', ...t.headings]
-      t.rows = t.rows.map((r) => [SAMPLE_TITLE, ...r])
-    }
-  }
-  if (format === 'csv') {
-    void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`)
-    return toCsv(tables[0] as Table)
-  }
-  void reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', `attachment; filename="${name}.xlsx"`)
-  return await toXlsx(tables)
-}
 
 /**
  * The report API (docs/reports-api.md). Read-only over the rollups; the rules in force

@@ -136,7 +136,7 @@ describe('rollups kept by the ingest listener', () => {
 
 describe('decoded month cache', () => {
   it('serves repeated reads, and never a month the writer or another connection has changed since', async () => {
-    const { enableMonthCache, monthCacheOf } = await import('../../collector/reports/month-cache.js')
+    const { enableMonthCache, monthCacheOf } = await import('../../collector/aggregation/month-cache.js')
     const { readMonthRows } = await import('../../collector/reports/rollup-reader.js')
     const { parsePeriod } = await import('../../collector/reports/period.js')
     const { openDatabase } = await import('../../collector/storage/db.js')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { createRateLimiter } from '../../collector/plugins/rate-limit.js'
+import { createRateLimiter } from '../../collector/fleet/rate-limit.js'
 
 /** The limiter takes its clock as a parameter; these tests drive it with a fake one. */
 function limiter (max: number, windowMs: number) {
