@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
+/** Tests that measure real transfers and assert their flags and accuracy (docs/methodology.md). */
+const MEASURING = ['test/integration/flag-faults.test.ts', 'test/integration/cross-traffic.test.ts', 'test/integration/speedtest-engine.test.ts']
+
 export default defineConfig({
   test: {
     // Network tests bind real loopback servers and spawn real processes; one file at a
@@ -20,9 +23,25 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/fault/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          exclude: MEASURING,
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false
+        }
+      },
+      {
+        extends: true,
+        test: {
+          // Last and alone (groupOrder 1 runs after every project of group 0 has finished):
+          // these tests assert that a clean path gets no flag, and the agent rightly flags a
+          // test its own machine limited (client_limited, unstable), so nothing else of the
+          // suite may compete with them for the two cores.
+          name: 'measurement',
+          include: MEASURING,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 }
         }
       },
       {
