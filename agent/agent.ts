@@ -6,24 +6,18 @@ import { postSync } from './delivery/fleet-client.js'
 import type { ProbeClock } from './measure/context.js'
 import { acquireLock } from './outbox/lock.js'
 import { Outbox, type OutboxLimits } from './outbox/outbox.js'
-import { LAST_TEST_META } from './outbox/meta-keys.js'
-import { budgetDecision, estimateTestBytes, monthlyBudgetBytes } from './scheduler/budget.js'
-import { quietLineGate, type GateDeps } from './scheduler/gate.js'
-import { localDaysLeftInMonth, localMonth } from './scheduler/local-time.js'
-import { Scheduler, type SlotEvent } from './scheduler/scheduler.js'
-import { skipRecord } from './scheduler/skip-record.js'
+import type { GateDeps } from './scheduler/gate.js'
+import { Scheduler } from './scheduler/scheduler.js'
+import { createRunPolicy, type Execute } from './run-policy.js'
 import { ClockEstimator } from './sync/clock-estimator.js'
 import { builtinConfig, fromRemote, loadRemoteConfig, saveRemoteConfig, type EffectiveConfig } from './sync/remote-config.js'
 import { SyncEngine, type FleetState, type SyncEngineDeps, type SyncStep } from './sync/sync-engine.js'
-import { defaultTasks, type TaskContext, type TaskRegistry } from './tasks.js'
+import { defaultTasks, TASK_KINDS, TASKS, type TaskRegistry } from './tasks.js'
 import { readCalibration } from './measure/calibration.js'
-
-/** Outbox meta key: the last full test's rates, for the next month's first budget estimate. */
-const LAST_RATES_KEY = 'last_speed_rates'
 
 /**
  * Wires one running agent: lock, outbox, remote config, clock estimator, sync engine, task
- * registry and scheduler. Everything with I/O or time is a dependency, so tests build the
+ * registry, run policy (run-policy.ts) and scheduler. Everything with I/O or time is a dependency, so tests build the
  * same agent with a fake clock, a fake random source or a loopback collector.
  */
 export interface AgentDeps {
@@ -53,7 +47,7 @@ export interface Agent {
   run: (signal: AbortSignal) => Promise<'stopped' | 'decommissioned'>
   /** Sync (for the clock), one full test now, store it, sync until the outbox is drained or the collector stops taking results. */
   once: (signal: AbortSignal) => Promise<{ record: ResultRecord | null, step: SyncStep }>
-  execute: (event: SlotEvent, opts?: { explicit?: boolean }) => Promise<ResultRecord | null>
+  execute: Execute
   close: () => void
 }
 
@@ -104,113 +98,33 @@ export function createAgent (deps: AgentDeps): Agent {
 
   const servers = (): string[] => settings.servers.length > 0 ? [...settings.servers] : config().servers.length > 0 ? config().servers : [deps.collector]
 
-  const store = (record: ResultRecord): void => {
-    const seq = outbox.add(record)
-    // What `tocdo-agent status` shows as the last test, kept after the record is delivered.
-    outbox.setMeta(LAST_TEST_META, JSON.stringify({
-      kind: record.kind,
-      status: record.status,
-      at: record.measuredAt,
-      downMbps: record.download?.mbps ?? null,
-      upMbps: record.upload?.mbps ?? null,
-      flags: record.flags,
-      error: record.error === null ? null : `${record.error.code}: ${record.error.detail}`.slice(0, 300)
-    }))
-    log.info({ resultId: record.id, seq, kind: record.kind, status: record.status, error: record.error?.code }, 'result stored')
-  }
-
   let currentSignal: AbortSignal = new AbortController().signal
 
-  /** The line's last measured rates, for the first budget estimate of a month. */
-  function lastMeasured (): { downMbps: number, upMbps: number } | null {
-    try {
-      const v = JSON.parse(outbox.getMeta(LAST_RATES_KEY) ?? 'null') as { downMbps?: unknown, upMbps?: unknown } | null
-      return typeof v?.downMbps === 'number' && typeof v.upMbps === 'number' ? { downMbps: v.downMbps, upMbps: v.upMbps } : null
-    } catch {
-      return null
-    }
-  }
-
-  async function execute (event: SlotEvent, { explicit = false }: { explicit?: boolean } = {}): Promise<ResultRecord | null> {
-    // An explicit request (run --once) may run a kind the schedule leaves out.
-    const spec = (explicit ? registry : tasks)[event.kind]
-    if (spec === undefined) return null
-    if (engine.state === 'decommissioned') return null
-    const cap = outbox.capState()
-    if (cap.full) {
-      outbox.bump('storageFull')
-      log.warn({ kind: event.kind, reason: cap.reason }, 'outbox full: no new measurement; stored results are kept')
-      return null
-    }
-    const clockInfo = estimator.get()
-    if (spec.heavy) {
-      if (engine.state === 'revoked') { log.info({ kind: event.kind }, 'revoked by the collector: full tests stopped'); return null }
-      if (!explicit) {
-        const cfg = config()
-        const month = localMonth(wall())
-        const usage = outbox.usage(month)
-        const decision = budgetDecision({
-          usedBytes: usage.bytes,
-          estimateBytes: estimateTestBytes({ usage, measured: lastMeasured(), planDownMbps, planUpMbps, maxSecondsPerDirection: cfg.maxSecondsPerDirection }),
-          budgetBytes: monthlyBudgetBytes({ connectionClass, capMB: settings.monthlyBudgetMB ?? cfg.monthlyBudgetMB ?? null }),
-          slotsLeftFull: 1 + scheduler.countBetween('speed', wall(), wall() + localDaysLeftInMonth(wall()) * 86_400_000),
-          slotsLeftOffice: localDaysLeftInMonth(wall()) * cfg.schedule.officeHours.length,
-          officeSlot: event.slot?.office ?? false
-        })
-        if (!decision.run) {
-          outbox.bump('skippedBudget')
-          store(skipRecord({ code: 'TOCDO_SKIP_BUDGET', detail: decision.reason, measuredAt: clock.wall(), durationMs: 0, clock: clockInfo, context: recordContext }))
-          return null
-        }
-        const t0 = clock.now()
-        const started = clock.wall()
-        const gate = await quietLineGate({
-          sleep: clock.sleep,
-          mono: clock.now,
-          windowMs: settings.gateWindowS * 1000,
-          maxWaitMs: settings.gateMaxWaitS * 1000,
-          maxBytesPerS: settings.gateMaxBytesPerS,
-          maxCpuPct: settings.gateMaxCpuPct,
-          ...deps.gate
-        }, currentSignal)
-        if (currentSignal.aborted) return null
-        if (!gate.quiet) {
-          outbox.bump('skippedCrossTraffic')
-          log.warn({ levels: gate.levels, waitedS: Math.round(gate.waitedMs / 1000) }, 'line busy: full test deferred to the next slot')
-          store(skipRecord({ code: 'TOCDO_SKIP_CROSS_TRAFFIC', detail: `${gate.reason}; levels ${JSON.stringify(gate.levels)}`, measuredAt: started, durationMs: clock.now() - t0, clock: clockInfo, context: recordContext }))
-          return null
-        }
-      }
-    }
-    const cfg = config()
-    const ceiling = spec.heavy ? await calibrated() : null
-    const ctx: TaskContext = {
-      servers: servers(),
-      clock,
-      clockInfo,
-      context: recordContext,
-      maxSecondsPerDirection: cfg.maxSecondsPerDirection,
-      byteCapPerDirection: settings.byteCapMB * 1e6,
-      pings: settings.pings,
-      expectedMbps: planDownMbps,
-      ceiling,
-      signal: currentSignal
-    }
-    log.info({ kind: event.kind, server: ctx.servers[0] }, 'task starting')
-    const record = await spec.run(ctx)
-    if (currentSignal.aborted) { log.info({ kind: event.kind }, 'stopping: interrupted measurement not stored'); return null }
-    store(record)
-    if (spec.heavy) outbox.addUsage(localMonth(wall()), (record.download?.bytes ?? 0) + (record.upload?.bytes ?? 0))
-    if (spec.heavy && record.download !== null && record.upload !== null) outbox.setMeta(LAST_RATES_KEY, JSON.stringify({ downMbps: record.download.mbps, upMbps: record.upload.mbps }))
-    return record
-  }
+  const { execute } = createRunPolicy({
+    outbox,
+    settings,
+    clock,
+    log,
+    scheduled: tasks,
+    all: registry,
+    config,
+    fleetState: () => engine.state,
+    clockInfo: () => estimator.get(),
+    servers,
+    context: recordContext,
+    slotsBetween: (kind, from, to) => scheduler.countBetween(kind, from, to),
+    ceiling: calibrated,
+    ...(deps.gate === undefined ? {} : { gate: deps.gate }),
+    signal: () => currentSignal
+  })
 
   const scheduler = new Scheduler({
     agentId: deps.agentId,
     clock: { wall, mono: clock.now, sleep: clock.sleep },
     random,
     schedule: () => config().schedule,
-    kinds: Object.keys(tasks) as Array<keyof TaskRegistry>,
+    kinds: TASK_KINDS.filter((k) => tasks[k] !== undefined),
+    timing: (kind) => TASKS[kind].timing,
     execute: async (e) => { await execute(e) },
     onMissed: (_kind, n) => { outbox.bump('missedSlots', n) },
     onClockStep: () => { estimator.reset() },

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { TocdoError } from '../shared/errors.js'
 import { compileValidator } from '../shared/schemas/validate.js'
 import { ConnectionClass, Nullable } from '../shared/schemas/common.js'
+import { TASK_KINDS } from './task-kinds.js'
 
 /**
  * Agent configuration. Precedence: built-in defaults < config file < environment (TOCDO_AGENT_*)
@@ -35,7 +36,7 @@ export const AgentConfig = Type.Object({
   /** Normal interval between syncs, seconds (jittered ±10 %; the collector's nextSyncS wins when given). */
   syncIntervalS: Type.Number({ minimum: 1, maximum: 86_400 }),
   /** Scheduled task kinds this agent runs (default all); an empty list only delivers what is stored. */
-  tasks: Type.Array(Type.Union([Type.Literal('speed'), Type.Literal('latency'), Type.Literal('ipv6')]), { maxItems: 3, uniqueItems: true }),
+  tasks: Type.Array(Type.Union(TASK_KINDS.map((k) => Type.Literal(k))), { maxItems: TASK_KINDS.length, uniqueItems: true }),
   /** Sync retry back-off: uniform(base, min(cap, base × 2^n)) (fleet-protocol.md §10), seconds. */
   backoffBaseS: Type.Number({ minimum: 0.05, maximum: 3600 }),
   backoffCapS: Type.Number({ minimum: 0.05, maximum: 86_400 }),
@@ -71,7 +72,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   intervalMinutes: 240,
   startupDelayMaxS: 60,
   syncIntervalS: 300,
-  tasks: ['speed', 'latency', 'ipv6'],
+  tasks: [...TASK_KINDS],
   backoffBaseS: 30,
   backoffCapS: 1800,
   gateWindowS: 5,

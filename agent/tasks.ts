@@ -1,18 +1,25 @@
 import type { ResultRecord } from '../shared/schemas/result.js'
-import type { ProbeClock } from './measure/context.js'
+import type { ProbeClock, ProgressEvent } from './measure/context.js'
 import { runIpv6Check, runLatencyCheck, runSpeedTest } from './measure/index.js'
-import type { TaskKind } from './scheduler/scheduler.js'
+import { SPREAD_S } from './scheduler/plan.js'
+import type { Schedule } from './sync/remote-config.js'
+import type { TaskKind } from './task-kinds.js'
 
 /**
- * The task registry: what each scheduled kind runs and whether it is heavy (a full test: the
- * data budget, the quiet-line gate and the outbox cap apply, and revocation stops it). The
- * scheduler looks a kind up here; adding a task is one entry, never another branch.
+ * The task registry: for each kind, what it runs, whether it is heavy (a full test: the data
+ * budget, the quiet-line gate and the outbox cap apply, and revocation stops it), when it runs
+ * (its period and random spread) and how `tocdo-agent test --kind` shows it. The scheduler,
+ * the agent's `tasks` setting, the run policy and the command line all read this table;
+ * adding a task is its kind in task-kinds.ts and one entry below, never another branch elsewhere.
  */
+export { TASK_KINDS, type TaskKind } from './task-kinds.js'
+
 export interface TaskContext {
   /** Test servers in preference order; the first is used unless the task picks among them. */
   servers: string[]
   clock: ProbeClock
-  clockInfo: ResultRecord['clock']
+  /** The clock estimate for the record; absent outside the daemon (the record says "unknown"). */
+  clockInfo?: ResultRecord['clock']
   context: Partial<ResultRecord['context']>
   maxSecondsPerDirection: number
   byteCapPerDirection: number
@@ -21,48 +28,105 @@ export interface TaskContext {
   /** This machine's calibrated loopback ceiling, for client_limited (null when unknown). */
   ceiling: { downloadMbps: number, uploadMbps: number } | null
   signal: AbortSignal
+  /** Only from `tocdo-agent test`: the speed test's knobs and a live display. */
+  manual?: ManualOptions
 }
 
+/** What a person can ask of one run on the command line (`tocdo-agent test`). */
+export interface ManualOptions {
+  directions?: Array<'download' | 'upload'>
+  streams?: number
+  maxStreams?: number
+  family?: 4 | 6
+  /** null: never stop early. */
+  earlyStop?: null
+  /** IPv6 sub-tests with a speed test; 'download' adds the forced-IPv6 download. */
+  ipv6?: true | 'download'
+  onProgress?: (e: ProgressEvent) => void
+}
+
+/** What a scheduled run needs: the run itself and whether the full-test policy applies. */
 export interface TaskSpec {
   kind: TaskKind
   heavy: boolean
   run: (ctx: TaskContext) => Promise<ResultRecord>
 }
 
+/**
+ * When a kind runs. `dayPlan`: the per-agent day plan of full tests (scheduler/plan.ts);
+ * otherwise every `everyMin(schedule)` minutes with a per-agent hash phase. Periods are read
+ * from the schedule in force (remote config or the built-in default) by kind, never copied here.
+ */
+export type TaskTiming =
+  | { dayPlan: true, spreadS: number }
+  | { dayPlan: false, everyMin: (schedule: Schedule) => number, spreadS: number }
+
+export interface Task extends TaskSpec {
+  timing: TaskTiming
+  /** `tocdo-agent test --kind` help text. */
+  describe: string
+}
+
 export type TaskRegistry = Partial<Record<TaskKind, TaskSpec>>
 
-const speed: TaskSpec = {
+const speed: Task = {
   kind: 'speed',
   heavy: true,
+  timing: { dayPlan: true, spreadS: SPREAD_S },
+  describe: 'full speed test: idle latency, download, upload',
   run: async (ctx) => await runSpeedTest({
     // Several servers are ranked by ping by the engine; one is used as is.
-    ...(ctx.servers.length > 1 ? { servers: ctx.servers } : { server: ctx.servers[0] as string }),
+    servers: ctx.servers,
     clock: ctx.clock,
     expectedMbps: ctx.expectedMbps,
     pings: ctx.pings,
     maxMsPerDirection: ctx.maxSecondsPerDirection * 1000,
     byteCapPerDirection: ctx.byteCapPerDirection,
     context: ctx.context,
-    clockInfo: ctx.clockInfo,
+    ...(ctx.clockInfo === undefined ? {} : { clockInfo: ctx.clockInfo }),
     ceiling: ctx.ceiling,
-    signal: ctx.signal
+    signal: ctx.signal,
+    ...manualSpeedOptions(ctx.manual)
   })
 }
 
+function manualSpeedOptions (m: ManualOptions | undefined): Partial<Parameters<typeof runSpeedTest>[0]> {
+  if (m === undefined) return {}
+  return {
+    ...(m.directions === undefined ? {} : { directions: m.directions }),
+    ...(m.streams === undefined ? {} : { streams: m.streams }),
+    ...(m.maxStreams === undefined ? {} : { maxStreams: m.maxStreams }),
+    ...(m.family === undefined ? {} : { family: m.family }),
+    ...(m.earlyStop === null ? { earlyStop: null } : {}),
+    ...(m.ipv6 === undefined ? {} : { ipv6: m.ipv6 }),
+    ...(m.onProgress === undefined ? {} : { onProgress: m.onProgress })
+  }
+}
+
 /** TCP-connect RTT to the test servers over IPv4 and IPv6: a few kB, every 15 min. */
-const latency: TaskSpec = {
+const latency: Task = {
   kind: 'latency',
   heavy: false,
-  run: async (ctx) => await runLatencyCheck({ servers: ctx.servers, clock: ctx.clock, clockInfo: ctx.clockInfo, context: ctx.context, signal: ctx.signal })
+  timing: { dayPlan: false, everyMin: (s) => s.latencyEveryMin, spreadS: 60 },
+  describe: 'TCP-connect round-trip time to the test servers over IPv4 and IPv6',
+  run: async (ctx) => await runLatencyCheck({ servers: ctx.servers, clock: ctx.clock, ...(ctx.clockInfo === undefined ? {} : { clockInfo: ctx.clockInfo }), context: ctx.context, signal: ctx.signal })
 }
 
-/** The IPv6 sub-tests, hourly; the forced-IPv6 download stays with the full test's budget, not here. */
-const ipv6: TaskSpec = {
+/** The IPv6 sub-tests, hourly; the forced-IPv6 download stays with the full test's budget (or a person asking for it). */
+const ipv6: Task = {
   kind: 'ipv6',
   heavy: false,
-  run: async (ctx) => await runIpv6Check({ server: ctx.servers[0] as string, clock: ctx.clock, forcedDownload: false, clockInfo: ctx.clockInfo, context: ctx.context, signal: ctx.signal })
+  timing: { dayPlan: false, everyMin: (s) => s.ipv6EveryMin, spreadS: SPREAD_S },
+  describe: 'the IPv6 sub-tests against the first test server',
+  run: async (ctx) => {
+    ctx.manual?.onProgress?.({ phase: 'ipv6' })
+    return await runIpv6Check({ server: ctx.servers[0] as string, clock: ctx.clock, forcedDownload: ctx.manual?.ipv6 === 'download', ...(ctx.clockInfo === undefined ? {} : { clockInfo: ctx.clockInfo }), context: ctx.context, signal: ctx.signal })
+  }
 }
 
+/** Every task, by kind. */
+export const TASKS: { readonly [K in TaskKind]: Task & { kind: K } } = { speed: speed as Task & { kind: 'speed' }, latency: latency as Task & { kind: 'latency' }, ipv6: ipv6 as Task & { kind: 'ipv6' } }
+
 export function defaultTasks (): TaskRegistry {
-  return { speed, latency, ipv6 }
+  return { ...TASKS }
 }

@@ -2,12 +2,13 @@ import type { Command } from 'commander'
 import { Option } from 'commander'
 import { configFrom, serversOf, withCommon, type CommonFlags } from './common.js'
 import { formatSummary } from '../summary.js'
-import { readCalibration, runIpv6Check, runLatencyCheck, runSpeedTest, systemClock, type ProgressEvent } from '../measure/index.js'
+import { readCalibration, systemClock, type ProgressEvent } from '../measure/index.js'
+import { TASK_KINDS, TASKS, type ManualOptions, type TaskKind } from '../tasks.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
 
 interface TestFlags extends CommonFlags {
   json?: boolean
-  kind?: 'speed' | 'latency' | 'ipv6'
+  kind?: TaskKind
   ipv6?: boolean
   ipv6Download?: boolean
   family?: '4' | '6'
@@ -40,7 +41,7 @@ export function registerTest (program: Command): void {
   withCommon(program.command('test'))
     .description('run one measurement now and print the result')
     .option('--json', 'print the result record as JSON on stdout (nothing else)')
-    .addOption(new Option('--kind <kind>', 'what to measure').choices(['speed', 'latency', 'ipv6']).default('speed'))
+    .addOption(new Option('--kind <kind>', `what to measure: ${TASK_KINDS.map((k) => `${k} (${TASKS[k].describe})`).join('; ')}`).choices([...TASK_KINDS]).default('speed'))
     .option('--ipv6', 'with a speed test, also run the IPv6 sub-tests against the chosen server')
     .option('--ipv6-download', 'also run the short forced-IPv6 download (implies --ipv6)')
     .addOption(new Option('--family <n>', 'force every connection to IPv4 or IPv6 (no fallback)').choices(['4', '6']))
@@ -54,33 +55,32 @@ export function registerTest (program: Command): void {
       if (servers.length === 0) throw new Error('no test server: pass --server URL (or --collector URL)')
       const live = flags.json !== true && process.stderr.isTTY ? liveLine() : null
       const context = { connectionClass: config.connectionClass, planDownMbps: config.planDownMbps, planUpMbps: config.planUpMbps }
+      const cal = await readCalibration(config.dataDir)
+      const streams = flags.streams === undefined ? undefined : positiveInt(flags.streams, '--streams')
+      const manual: ManualOptions = {
+        directions: flags.direction === 'download' ? ['download'] : flags.direction === 'upload' ? ['upload'] : ['download', 'upload'],
+        ...(streams === undefined ? {} : { streams }),
+        ...(flags.ramp === false ? { maxStreams: streams ?? 1 } : {}),
+        ...(flags.family === undefined ? {} : { family: Number(flags.family) as 4 | 6 }),
+        ...(flags.earlyStop === false ? { earlyStop: null } : {}),
+        ...(flags.ipv6Download === true ? { ipv6: 'download' as const } : flags.ipv6 === true ? { ipv6: true as const } : {}),
+        ...(live === null ? {} : { onProgress: live.update })
+      }
+      const task = TASKS[flags.kind ?? 'speed']
       let record: ResultRecord
       try {
-        if (flags.kind === 'latency') {
-          record = await runLatencyCheck({ servers, clock: systemClock, context })
-        } else if (flags.kind === 'ipv6') {
-          live?.update({ phase: 'ipv6' })
-          record = await runIpv6Check({ server: servers[0] as string, clock: systemClock, forcedDownload: flags.ipv6Download === true, context })
-        } else {
-          const cal = await readCalibration(config.dataDir)
-          record = await runSpeedTest({
-            servers,
-            clock: systemClock,
-            expectedMbps: config.planDownMbps,
-            pings: config.pings,
-            maxMsPerDirection: config.maxSecondsPerDirection * 1000,
-            byteCapPerDirection: config.byteCapMB * 1e6,
-            ceiling: cal === null ? null : { downloadMbps: cal.loopbackDownloadMbps, uploadMbps: cal.loopbackUploadMbps },
-            directions: flags.direction === 'download' ? ['download'] : flags.direction === 'upload' ? ['upload'] : ['download', 'upload'],
-            ...(flags.streams === undefined ? {} : { streams: positiveInt(flags.streams, '--streams') }),
-            ...(flags.ramp === false ? { maxStreams: flags.streams === undefined ? 1 : positiveInt(flags.streams, '--streams') } : {}),
-            ...(flags.family === undefined ? {} : { family: Number(flags.family) as 4 | 6 }),
-            ...(flags.earlyStop === false ? { earlyStop: null } : {}),
-            ...(flags.ipv6Download === true ? { ipv6: 'download' as const } : flags.ipv6 === true ? { ipv6: true } : {}),
-            context,
-            ...(live === null ? {} : { onProgress: live.update })
-          })
-        }
+        record = await task.run({
+          servers,
+          clock: systemClock,
+          context,
+          maxSecondsPerDirection: config.maxSecondsPerDirection,
+          byteCapPerDirection: config.byteCapMB * 1e6,
+          pings: config.pings,
+          expectedMbps: config.planDownMbps,
+          ceiling: cal === null ? null : { downloadMbps: cal.loopbackDownloadMbps, uploadMbps: cal.loopbackUploadMbps },
+          signal: new AbortController().signal,
+          manual
+        })
       } finally {
         live?.clear()
       }

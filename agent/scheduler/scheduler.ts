@@ -2,21 +2,23 @@ import type { Logger } from 'pino'
 import { fnv1a32 } from '../../shared/ids.js'
 import type { Schedule } from '../sync/remote-config.js'
 import { DAY_MS, localDayStart } from './local-time.js'
-import { planDay, SPREAD_S, type PlannedSlot } from './plan.js'
+import { planDay, type PlannedSlot } from './plan.js'
+import { TASK_KINDS, TASKS, type TaskKind, type TaskTiming } from '../tasks.js'
 
 /**
  * When each task runs (methodology.md §13, fleet-protocol.md §12). Time comes from an injected
  * clock (wall for slot phase, monotonic to notice wall-clock steps) and randomness from an
  * injected source, so tests can drive days in milliseconds.
  *
- * - Full tests on the per-agent day plan (plan.ts) + U[0, 300 s] redrawn each cycle.
- * - Latency every `latencyEveryMin` + U[0, 60 s], IPv6 every `ipv6EveryMin` + U[0, 300 s],
- *   each with its own hash phase (never on round cron minutes).
+ * - Each kind's period and spread come from its entry in the task registry (agent/tasks.ts):
+ *   full tests on the per-agent day plan (plan.ts) + U[0, 300 s] redrawn each cycle; the
+ *   light checks every N minutes of the schedule + their spread, each with its own hash
+ *   phase (never on round cron minutes).
  * - One task at a time: a light check that falls due during a speed test waits for it.
  * - A slot more than 5 min late (sleep, a blocked machine) is skipped and counted, never
  *   replayed; a wall-clock step > 5 min re-plans from the new time without a burst.
  */
-export type TaskKind = 'speed' | 'latency' | 'ipv6'
+export type { TaskKind } from '../tasks.js'
 
 export interface SlotEvent {
   kind: TaskKind
@@ -37,6 +39,8 @@ export interface SchedulerDeps {
   schedule: () => Schedule
   /** Kinds that have a task; others are never planned. */
   kinds?: readonly TaskKind[]
+  /** When each kind runs (default: the task registry's timing). */
+  timing?: (kind: TaskKind) => TaskTiming
   execute: (event: SlotEvent) => Promise<void>
   onMissed?: (kind: TaskKind, count: number) => void
   onClockStep?: (stepMs: number) => void
@@ -50,8 +54,6 @@ export interface SchedulerDeps {
 export const CLOCK_STEP_MS = 5 * 60_000
 /** Forward steps longer than this are clock corrections, not a sleeping machine: not counted as missed. */
 const MAX_COUNTED_GAP_MS = 31 * DAY_MS
-
-const LIGHT_SPREAD_S: Record<'latency' | 'ipv6', number> = { latency: 60, ipv6: SPREAD_S }
 
 export class Scheduler {
   private next = new Map<TaskKind, SlotEvent>()
@@ -73,40 +75,45 @@ export class Scheduler {
   /** Re-plan from now, e.g. after a new config arrived. */
   replan (): void { this.planAll(this.d.clock.wall()) }
 
-  private periodMs (kind: 'latency' | 'ipv6'): number {
-    const s = this.d.schedule()
-    return (kind === 'latency' ? s.latencyEveryMin : s.ipv6EveryMin) * 60_000
+  private timingOf (kind: TaskKind): TaskTiming {
+    return this.d.timing?.(kind) ?? TASKS[kind].timing
   }
 
-  private spread (kind: TaskKind, periodMs: number): number {
-    const max = Math.min((kind === 'speed' ? SPREAD_S : LIGHT_SPREAD_S[kind]) * 1000, periodMs / 2)
+  private periodMs (timing: TaskTiming & { dayPlan: false }): number {
+    return timing.everyMin(this.d.schedule()) * 60_000
+  }
+
+  private spread (timing: TaskTiming, periodMs: number): number {
+    const max = Math.min(timing.spreadS * 1000, periodMs / 2)
     return Math.floor(this.d.random() * max)
   }
 
   /** First slot of `kind` whose nominal time is strictly after `afterMs`. */
   nextAfter (kind: TaskKind, afterMs: number): SlotEvent {
-    if (kind === 'speed') {
+    const timing = this.timingOf(kind)
+    if (timing.dayPlan) {
       const schedule = this.d.schedule()
       for (let day = localDayStart(afterMs); ; day += DAY_MS) {
         const slot = planDay(this.d.agentId, schedule).find((s) => day + s.atS * 1000 > afterMs)
         if (slot !== undefined) {
           const nominalMs = day + slot.atS * 1000
-          return { kind, nominalMs, atMs: nominalMs + this.spread(kind, DAY_MS), slot }
+          return { kind, nominalMs, atMs: nominalMs + this.spread(timing, DAY_MS), slot }
         }
       }
     }
-    const period = this.periodMs(kind)
+    const period = this.periodMs(timing)
     const phase = fnv1a32(`${this.d.agentId}:${kind}`) % period
     const k = Math.floor((afterMs - phase) / period) + 1
     const nominalMs = k * period + phase
-    return { kind, nominalMs, atMs: nominalMs + this.spread(kind, period) }
+    return { kind, nominalMs, atMs: nominalMs + this.spread(timing, period) }
   }
 
   /** How many nominal slots of `kind` fall in (fromMs, toMs]. */
   countBetween (kind: TaskKind, fromMs: number, toMs: number): number {
     if (toMs <= fromMs) return 0
-    if (kind !== 'speed') {
-      const period = this.periodMs(kind)
+    const timing = this.timingOf(kind)
+    if (!timing.dayPlan) {
+      const period = this.periodMs(timing)
       const phase = fnv1a32(`${this.d.agentId}:${kind}`) % period
       return Math.floor((toMs - phase) / period) - Math.floor((fromMs - phase) / period)
     }
@@ -119,7 +126,7 @@ export class Scheduler {
   }
 
   private planAll (nowMs: number): void {
-    for (const kind of this.d.kinds ?? ['speed', 'latency', 'ipv6'] as const) this.next.set(kind, this.nextAfter(kind, nowMs))
+    for (const kind of this.d.kinds ?? TASK_KINDS) this.next.set(kind, this.nextAfter(kind, nowMs))
   }
 
   async run (signal: AbortSignal): Promise<void> {
