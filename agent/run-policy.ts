@@ -6,7 +6,7 @@ import { LAST_TEST_META } from './outbox/meta-keys.js'
 import type { Outbox } from './outbox/outbox.js'
 import { budgetDecision, estimateTestBytes, monthlyBudgetBytes } from './scheduler/budget.js'
 import { quietLineGate, type GateDeps } from './scheduler/gate.js'
-import { localDaysLeftInMonth, localMonth } from './scheduler/local-time.js'
+import { vnDaysLeftInMonth, vnMonth } from '../shared/vn-time.js'
 import type { SlotEvent } from './scheduler/scheduler.js'
 import { skipRecord } from './scheduler/skip-record.js'
 import type { EffectiveConfig } from './sync/remote-config.js'
@@ -79,9 +79,9 @@ export function createRunPolicy (d: RunPolicyDeps): { execute: Execute, store: (
   /** The data budget: true to go on; false after storing the skip record. */
   function withinBudget (event: SlotEvent, clockInfo: ResultRecord['clock']): boolean {
     const cfg = d.config()
-    const month = localMonth(wall())
+    const month = vnMonth(wall())
     const usage = outbox.usage(month)
-    const daysLeft = localDaysLeftInMonth(wall())
+    const daysLeft = vnDaysLeftInMonth(wall())
     const decision = budgetDecision({
       usedBytes: usage.bytes,
       estimateBytes: estimateTestBytes({ usage, measured: lastMeasured(), planDownMbps: d.context.planDownMbps, planUpMbps: d.context.planUpMbps, maxSecondsPerDirection: cfg.maxSecondsPerDirection }),
@@ -121,7 +121,7 @@ export function createRunPolicy (d: RunPolicyDeps): { execute: Execute, store: (
   /** Bytes of a full test against the month, and its rates for the next estimate. */
   function account (spec: TaskSpec, record: ResultRecord): void {
     if (!spec.heavy) return
-    outbox.addUsage(localMonth(wall()), (record.download?.bytes ?? 0) + (record.upload?.bytes ?? 0))
+    outbox.addUsage(vnMonth(wall()), (record.download?.bytes ?? 0) + (record.upload?.bytes ?? 0))
     if (record.download !== null && record.upload !== null) outbox.setMeta(LAST_RATES_KEY, JSON.stringify({ downMbps: record.download.mbps, upMbps: record.upload.mbps }))
   }
 

@@ -2,7 +2,7 @@ import type { ResultRecord } from '../shared/schemas/result.js'
 import type { ProbeClock, ProgressEvent } from './measure/context.js'
 import { runIpv6Check, runLatencyCheck, runSpeedTest } from './measure/index.js'
 import { SPREAD_S } from './scheduler/plan.js'
-import type { Schedule } from './sync/remote-config.js'
+import type { Schedule } from '../shared/schedule.js'
 import type { TaskKind } from './task-kinds.js'
 
 /**

@@ -1,6 +1,6 @@
 import { fnv1a32 } from '../../shared/ids.js'
-import type { Schedule } from '../sync/remote-config.js'
-import { hhmmToS } from './local-time.js'
+import type { Schedule } from '../../shared/schedule.js'
+import { hhmmToS } from '../../shared/vn-time.js'
 
 /**
  * Where an agent's full tests fall in a local day (methodology.md §13). A grid of

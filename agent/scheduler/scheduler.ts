@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { fnv1a32 } from '../../shared/ids.js'
-import type { Schedule } from '../sync/remote-config.js'
-import { DAY_MS, localDayStart } from './local-time.js'
+import type { Schedule } from '../../shared/schedule.js'
+import { DAY_MS, vnDayStart } from '../../shared/vn-time.js'
 import { planDay, type PlannedSlot } from './plan.js'
 import { TASK_KINDS, TASKS, type TaskKind, type TaskTiming } from '../tasks.js'
 
@@ -93,7 +93,7 @@ export class Scheduler {
     const timing = this.timingOf(kind)
     if (timing.dayPlan) {
       const schedule = this.d.schedule()
-      for (let day = localDayStart(afterMs); ; day += DAY_MS) {
+      for (let day = vnDayStart(afterMs); ; day += DAY_MS) {
         const slot = planDay(this.d.agentId, schedule).find((s) => day + s.atS * 1000 > afterMs)
         if (slot !== undefined) {
           const nominalMs = day + slot.atS * 1000
@@ -119,7 +119,7 @@ export class Scheduler {
     }
     const plan = planDay(this.d.agentId, this.d.schedule())
     let n = 0
-    for (let day = localDayStart(fromMs); day <= toMs; day += DAY_MS) {
+    for (let day = vnDayStart(fromMs); day <= toMs; day += DAY_MS) {
       for (const s of plan) { const t = day + s.atS * 1000; if (t > fromMs && t <= toMs) n++ }
     }
     return n

@@ -8,7 +8,7 @@ import { loadIdentity, maskToken } from '../identity.js'
 import { OUTBOX_FILE, Outbox } from '../outbox/outbox.js'
 import type { CommandRunner } from '../platform/command.js'
 import { Scheduler } from '../scheduler/scheduler.js'
-import { localHhmm, localMonth } from '../scheduler/local-time.js'
+import { vnHhmm, vnMonth } from '../../shared/vn-time.js'
 import { builtinConfig, fromRemote, loadRemoteConfig } from '../sync/remote-config.js'
 import { monthlyBudgetBytes } from '../scheduler/budget.js'
 import { serviceState, type LocatedDataDir, type ServiceReport } from './locate.js'
@@ -80,7 +80,7 @@ export async function buildStatus ({ settings, located, env, platform, run, now 
   const outbox = readable && existsSync(join(dir, OUTBOX_FILE)) ? new Outbox(dir) : null
   try {
     const queue = outbox?.stats() ?? { pending: 0, oldestAgeS: null, dead: 0, bytes: 0 }
-    const month = localMonth(now)
+    const month = vnMonth(now)
     const usage = outbox?.usage(month) ?? { bytes: 0, tests: 0 }
     const connectionClass = settings.connectionClass ?? identity?.agency?.connectionClass ?? null
     const next = agentId === null
@@ -116,7 +116,7 @@ export async function buildStatus ({ settings, located, env, platform, run, now 
       counters: outbox?.counters() ?? null,
       deadLetters: (outbox?.deadLetters(5) ?? []).map((d) => ({ seq: d.seq, kind: d.kind, status: d.status, reason: d.reason, field: d.field })),
       budget: { month, usedMB: Math.round(usage.bytes / 1e6), tests: usage.tests, budgetMB: mbOf(monthlyBudgetBytes({ connectionClass, capMB: settings.monthlyBudgetMB ?? cfg.monthlyBudgetMB ?? null })) },
-      nextSlots: next.map((e) => ({ kind: e.kind, at: new Date(e.nominalMs).toISOString(), local: localHhmm(e.nominalMs) })),
+      nextSlots: next.map((e) => ({ kind: e.kind, at: new Date(e.nominalMs).toISOString(), local: vnHhmm(e.nominalMs) })),
       proxy,
       service: await serviceState(run, platform)
     }

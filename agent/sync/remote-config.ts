@@ -2,16 +2,15 @@ import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AgentRemoteConfig } from '../../shared/schemas/fleet.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
+import { DEFAULT_SCHEDULE, type Schedule } from '../../shared/schedule.js'
 
 /**
  * The configuration in force: the last valid one the collector sent (persisted in the data
- * dir), or the built-in default when none was ever received (fleet-protocol.md §13). A config
+ * dir), or the default schedule (shared/schedule.ts) when none was ever received (fleet-protocol.md §13). A config
  * is validated whole with the shared schema, so agent and collector agree on what is valid;
  * an invalid one is refused and the previous one stays.
  */
 export const REMOTE_CONFIG_FILE = 'remote-config.json'
-
-export type Schedule = AgentRemoteConfig['schedule']
 
 export interface EffectiveConfig {
   /** null for the built-in default. */
@@ -24,17 +23,8 @@ export interface EffectiveConfig {
   maxSecondsPerDirection: number
 }
 
-export const BUILTIN_SCHEDULE: Schedule = {
-  fullTestsPerDay: 6,
-  latencyEveryMin: 15,
-  ipv6EveryMin: 60,
-  officeHours: [{ start: '08:00', end: '11:30' }, { start: '13:30', end: '17:00' }],
-  eveningWindow: { start: '19:00', end: '23:00' },
-  timezone: 'Asia/Ho_Chi_Minh'
-}
-
 export function builtinConfig (maxSecondsPerDirection = 15): EffectiveConfig {
-  return { version: null, schedule: BUILTIN_SCHEDULE, servers: [], monthlyBudgetMB: null, maxSecondsPerDirection }
+  return { version: null, schedule: DEFAULT_SCHEDULE, servers: [], monthlyBudgetMB: null, maxSecondsPerDirection }
 }
 
 const validator = compileValidator(AgentRemoteConfig)

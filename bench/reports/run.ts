@@ -24,7 +24,8 @@ import { districtReport } from '../../collector/reports/district-report.js'
 import { parsePeriod } from '../../collector/reports/period.js'
 import { readMonthRows } from '../../collector/reports/rollup-reader.js'
 import { enableMonthCache } from '../../collector/aggregation/month-cache.js'
-import { monthStartMs, addMonths, hourStart } from '../../collector/aggregation/time-bands.js'
+import { hourStart } from '../../collector/aggregation/time-bands.js'
+import { monthStartMs, addMonths } from '../../shared/vn-time.js'
 import { medianOf, percentileSorted } from '../../collector/aggregation/float-blob.js'
 
 const { values: args } = parseArgs({

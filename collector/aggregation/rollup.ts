@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3'
 import type { Db } from '../storage/db.js'
 import { decode, encode, insertSorted, medianOf, removeSorted } from './float-blob.js'
-import { hourStart, ictMonth, timeBand, type TimeBand } from './time-bands.js'
+import { hourStart, timeBand, type TimeBand } from './time-bands.js'
+import { vnMonth } from '../../shared/vn-time.js'
 import { monthsChanged, rollupsReplaced } from './month-cache.js'
 
 /** Bump when the rollup definition changes; the collector then rebuilds once at start. */
@@ -114,7 +115,7 @@ export class RollupWriter {
       const key = `${r.agentId}\u0000${hour}\u0000${band}`
       let g = groups.get(key)
       if (g === undefined) {
-        g = { agentId: r.agentId, hour, band, month: ictMonth(r.measuredAtCorr), rows: [] }
+        g = { agentId: r.agentId, hour, band, month: vnMonth(r.measuredAtCorr), rows: [] }
         groups.set(key, g)
       }
       g.rows.push(r)

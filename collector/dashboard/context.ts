@@ -1,4 +1,5 @@
 import type { Db } from '../storage/db.js'
+import { recentMonths, VN_TIME_ZONE } from '../../shared/vn-time.js'
 
 export const LEGACY_GEO_VERSION = '2025-03'
 export const CURRENT_GEO_VERSION = '2025-07'
@@ -14,13 +15,16 @@ export interface DashboardContext {
   provinces: { legacy: ProvinceChoice[], current: ProvinceChoice[] }
   /** The current (2025-07) province with the most agencies, as (version, code), or null before any enrolment. */
   defaultProvince: { version: string, code: string } | null
+  /** The reports' calendar: IANA zone for dates, and the last 12 months in it, newest first (the period picker). */
+  timeZone: string
+  months: string[]
 }
 
 /**
  * What the dashboard needs before it can ask for a report: who runs it and which provinces
  * there are. Read-only; the geography is the seeded one (domain.md §7).
  */
-export function dashboardContext (db: Db, opts: { departmentName: string, version: string, sample: boolean }): DashboardContext {
+export function dashboardContext (db: Db, opts: { departmentName: string, version: string, sample: boolean }, now = Date.now()): DashboardContext {
   const list = (version: string, column: 'legacy_province_code' | 'province_code'): ProvinceChoice[] =>
     db.prepare(`SELECT p.code, p.name, count(g.id) AS agencies FROM geo_province p
         LEFT JOIN agency g ON g.${column} = p.code
@@ -35,6 +39,8 @@ export function dashboardContext (db: Db, opts: { departmentName: string, versio
     version: opts.version,
     sample: opts.sample,
     provinces: { legacy, current },
-    defaultProvince: best !== undefined && best.agencies > 0 ? { version: CURRENT_GEO_VERSION, code: best.code } : null
+    defaultProvince: best !== undefined && best.agencies > 0 ? { version: CURRENT_GEO_VERSION, code: best.code } : null,
+    timeZone: VN_TIME_ZONE,
+    months: recentMonths(now, 12)
   }
 }

@@ -2,21 +2,15 @@ import type { Db } from '../storage/db.js'
 import { TocdoError } from '../../shared/errors.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
 import { AgentRemoteConfig } from '../../shared/schemas/fleet.js'
+import { DEFAULT_SCHEDULE } from '../../shared/schedule.js'
 
 const validateConfig = compileValidator(AgentRemoteConfig)
 
-/** Version 1, in force until an admin sets another: office-hours schedule, this collector as test server. */
+/** Version 1, in force until an admin sets another: the default schedule the agents also fall back to, this collector as test server. */
 export function defaultRemoteConfig (publicUrl: string): AgentRemoteConfig {
   return {
     version: 1,
-    schedule: {
-      fullTestsPerDay: 4,
-      latencyEveryMin: 15,
-      ipv6EveryMin: 360,
-      officeHours: [{ start: '07:30', end: '11:30' }, { start: '13:30', end: '17:00' }],
-      eveningWindow: { start: '19:00', end: '23:00' },
-      timezone: 'Asia/Ho_Chi_Minh'
-    },
+    schedule: DEFAULT_SCHEDULE,
     servers: [publicUrl],
     monthlyBudgetMB: 30_000,
     maxSecondsPerDirection: 15

@@ -5,7 +5,7 @@ import { DISQUALIFYING_FLAGS, RESULT_SCHEMA_MAJOR, ResultRecord, type ItemAck } 
 import { compileValidator } from '../../shared/schemas/validate.js'
 import { correctClock } from './clock.js'
 import { RECORD_SHAPE, shapeProblem } from '../../shared/schemas/shape.js'
-import { ictMonth } from '../aggregation/time-bands.js'
+import { vnMonth } from '../../shared/vn-time.js'
 import { TocdoError } from '../../shared/errors.js'
 
 const validateRecord = compileValidator(ResultRecord)
@@ -199,7 +199,7 @@ export class Ingestor {
     const clock = correctClock({ measuredAtMs: measuredAt, offsetMs: r.clock.offsetMs, sinceSyncS: r.clock.sinceSyncS, receivedAtMs: receivedAt })
     // The rollup listener files the row under these inside the transaction; computing them here
     // first makes a time they cannot handle (RangeError: Invalid time value) this record's error.
-    ictMonth(clock.correctedMs)
+    vnMonth(clock.correctedMs)
     return {
       agentId: agent.id,
       resultId: r.id,

@@ -1,6 +1,6 @@
 import type { Db } from '../storage/db.js'
 import { selectLinkLimitedResults } from '../storage/link-limited-store.js'
-import { addMonths, monthStartMs } from '../aggregation/time-bands.js'
+import { addMonths, monthStartMs } from '../../shared/vn-time.js'
 import { DISQUALIFYING_FLAGS } from '../../shared/schemas/result.js'
 import type { Period } from './period.js'
 

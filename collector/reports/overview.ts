@@ -1,6 +1,6 @@
 import type { Db } from '../storage/db.js'
 import { areaRows, levelNotes, type AreaRow } from './areas-report.js'
-import { addMonths } from '../aggregation/time-bands.js'
+import { addMonths } from '../../shared/vn-time.js'
 import { computeGroup, type Cell } from './figures.js'
 import { readMonthRows } from './rollup-reader.js'
 import { monthRange, type Period } from './period.js'

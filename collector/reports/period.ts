@@ -1,6 +1,6 @@
 import { TocdoError } from '../../shared/errors.js'
 import { isCalendarMonth, MAX_YEAR, MIN_YEAR } from '../../shared/schemas/calendar.js'
-import { addMonths, ictMonth } from '../aggregation/time-bands.js'
+import { addMonths, vnMonth } from '../../shared/vn-time.js'
 
 export interface Period {
   kind: 'month' | 'rolling12' | 'all'
@@ -28,7 +28,7 @@ export function parsePeriod (period: string | undefined, end: string | undefined
   const p = period ?? fallback
   if (p === 'all') return { kind: 'all', from: null, to: null, months: null }
   if (p === 'rolling12') {
-    const to = end === undefined ? ictMonth(now) : parseMonth('end', end)
+    const to = end === undefined ? vnMonth(now) : parseMonth('end', end)
     const from = addMonths(to, -11)
     return { kind: 'rolling12', from, to, months: monthRange(from, to) }
   }
@@ -38,5 +38,5 @@ export function parsePeriod (period: string | undefined, end: string | undefined
 
 /** The year whose targets apply: the period's last month, or the current year for 'all'. */
 export function periodYear (p: Period, now = Date.now()): number {
-  return Number((p.to ?? ictMonth(now)).slice(0, 4))
+  return Number((p.to ?? vnMonth(now)).slice(0, 4))
 }

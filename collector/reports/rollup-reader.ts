@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3'
 import type { Db } from '../storage/db.js'
 import { decode } from '../aggregation/float-blob.js'
-import { ictMonth, type TimeBand } from '../aggregation/time-bands.js'
+import type { TimeBand } from '../aggregation/time-bands.js'
+import { vnMonth } from '../../shared/vn-time.js'
 import type { Period } from './period.js'
 import { monthCacheOf } from '../aggregation/month-cache.js'
 import { decodePack, encodePack } from './month-pack.js'
@@ -31,7 +32,7 @@ export function readMonthRows (db: Db, filter: RollupFilter, period: Period, now
   if (period.months === null || filter.column === 'agency_id') return query(db, filter, period)
   const cache = monthCacheOf<MonthRow>(db)
   cache?.checkForeignWrites(db)
-  const open = ictMonth(now)
+  const open = vnMonth(now)
   const out: MonthRow[] = []
   for (const month of period.months) {
     const key = filter.column === null ? `*||${month}` : `${filter.column}|${filter.code}|${month}`

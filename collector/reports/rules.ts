@@ -1,4 +1,5 @@
 import { TIME_BAND_LABELS } from '../aggregation/time-bands.js'
+import { VN_OFFSET_MS, VN_TIME_ZONE } from '../../shared/vn-time.js'
 
 /**
  * Publication minimums (fleet-protocol.md §15). Below them a cell says "insufficient data"
@@ -27,7 +28,7 @@ export function describeRules (rules: ReportRules): Record<string, unknown> {
   return {
     ...rules,
     representativeWindow: '1 clock hour (ICT) per agent and time band: the median of its valid tests in that hour counts once',
-    timezone: 'Asia/Ho_Chi_Minh (UTC+07:00)',
+    timezone: `${VN_TIME_ZONE} (UTC+${String(VN_OFFSET_MS / 3_600_000).padStart(2, '0')}:00)`,
     timeBands: TIME_BAND_LABELS,
     validity: 'only results with result.valid = 1 (kind speed, status ok, confidence not low, no disqualifying flag) enter figures; coverage counts all'
   }

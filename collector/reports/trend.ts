@@ -1,6 +1,6 @@
 import type { Db } from '../storage/db.js'
 import { TocdoError } from '../../shared/errors.js'
-import { addMonths, ictMonth } from '../aggregation/time-bands.js'
+import { addMonths, vnMonth } from '../../shared/vn-time.js'
 import { areaRows, type Level, type Split } from './areas-report.js'
 import { monthRange } from './period.js'
 import { describeRules, type ReportRules } from './rules.js'
@@ -13,7 +13,7 @@ export function trendReport (db: Db, q: TrendQuery): Record<string, unknown> {
     throw new TocdoError('TOCDO_ERR_VALIDATION', `months must be an integer from 1 to 36, got ${q.months}`, { details: { field: 'months' } })
   }
   const province = q.province ?? provinceOf(db, q.level, q.code)
-  const end = q.end ?? ictMonth(q.now ?? Date.now())
+  const end = q.end ?? vnMonth(q.now ?? Date.now())
   const months = monthRange(addMonths(end, -(q.months - 1)), end)
   const series = new Map<string, { split: null | { by: Split, value: string }, points: unknown[] }>()
   let area: unknown = null

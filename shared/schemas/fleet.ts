@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { ClockOffsetMs, ConnectionClass, Count as BoundedCount, IsoDateTime, Mbps, Nullable, Seconds } from './common.js'
 import { ItemAck, MAX_BATCH_ITEMS } from './result.js'
 import { API_PREFIX } from '../protocol.js'
+import { VN_TIME_ZONE } from '../vn-time.js'
 
 /**
  * The fleet wire contract between agents and the collector (docs/fleet.md): enrolment,
@@ -49,7 +50,7 @@ export const AgentRemoteConfig = Type.Object({
     ipv6EveryMin: Type.Integer({ minimum: 15, maximum: 10_080 }),
     officeHours: Type.Array(TimeWindow, { minItems: 1, maxItems: 4 }),
     eveningWindow: TimeWindow,
-    timezone: Type.Literal('Asia/Ho_Chi_Minh')
+    timezone: Type.Literal(VN_TIME_ZONE)
   }, { additionalProperties: false }),
   servers: Type.Array(Type.String({ pattern: '^https?://[^\\s/?#]+[^\\s]*$', maxLength: 500 }), { minItems: 1, maxItems: 20, uniqueItems: true }),
   monthlyBudgetMB: Type.Integer({ minimum: 100, maximum: 10_000_000 }),

@@ -7,7 +7,7 @@ import { createAgent, type AgentDeps } from '../../agent/agent.js'
 import { loadAgentConfig } from '../../agent/config.js'
 import { systemClock } from '../../agent/measure/context.js'
 import { skipRecord } from '../../agent/scheduler/skip-record.js'
-import { BUILTIN_SCHEDULE } from '../../agent/sync/remote-config.js'
+import { DEFAULT_SCHEDULE } from '../../shared/schedule.js'
 import type { TaskRegistry } from '../../agent/tasks.js'
 import type { InterfaceCounters } from '../../agent/platform/net-counters.js'
 import { ackAll, startStatusServer } from '../helpers/status-server.js'
@@ -111,7 +111,7 @@ describe('agent wiring around scheduled tasks', () => {
   it('one agent per data dir; a config from the collector is persisted and used', async () => {
     const { agent, dir, peer } = await build()
     expect(() => createAgent({ dataDir: dir, collector: peer.url, token: 'T'.repeat(40), agentId: 'agent-w', settings: loadAgentConfig({ flags: { dataDir: dir } }), agency: null, clock: systemClock, log: pino({ level: 'silent' }) })).toThrow(/already running/)
-    const config = { version: 3, schedule: { ...BUILTIN_SCHEDULE, fullTestsPerDay: 4 }, servers: ['http://127.0.0.1:9'], monthlyBudgetMB: 5000, maxSecondsPerDirection: 10 }
+    const config = { version: 3, schedule: { ...DEFAULT_SCHEDULE, fullTestsPerDay: 4 }, servers: ['http://127.0.0.1:9'], monthlyBudgetMB: 5000, maxSecondsPerDirection: 10 }
     peer.respond((req) => ackAll(req, 'accepted', { config }))
     await agent.engine.syncOnce()
     expect(agent.config()).toMatchObject({ version: 3, monthlyBudgetMB: 5000, servers: ['http://127.0.0.1:9'] })

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { agentPhaseS, MIN_SPACING_S, planDay, SPREAD_S } from '../../agent/scheduler/plan.js'
 import { Scheduler, type SlotEvent, type TaskKind } from '../../agent/scheduler/scheduler.js'
-import { BUILTIN_SCHEDULE } from '../../agent/sync/remote-config.js'
-import { hhmmToS, localDayStart, VN_OFFSET_MS } from '../../agent/scheduler/local-time.js'
+import { DEFAULT_SCHEDULE } from '../../shared/schedule.js'
+import { hhmmToS, vnDayStart, VN_OFFSET_MS } from '../../shared/vn-time.js'
 import { budgetDecision, estimateTestBytes, monthlyBudgetBytes } from '../../agent/scheduler/budget.js'
 import { quietLineGate } from '../../agent/scheduler/gate.js'
 import type { InterfaceCounters } from '../../agent/platform/net-counters.js'
@@ -49,12 +49,12 @@ describe('day plan', () => {
     it(`${n} tests a day: every agent has one slot in each office window and the evening, spaced ≥ 36 min`, () => {
       for (let i = 0; i < 2000; i++) {
         const id = randomUUID()
-        const plan = planDay(id, { ...BUILTIN_SCHEDULE, fullTestsPerDay: n })
+        const plan = planDay(id, { ...DEFAULT_SCHEDULE, fullTestsPerDay: n })
         expect(plan).toHaveLength(n)
         for (const [from, to] of windows) expect(plan.some((s) => s.atS >= from && s.atS <= to), `${id} ${from}`).toBe(true)
         for (let k = 1; k < plan.length; k++) expect(plan[k]!.atS - plan[k - 1]!.atS).toBeGreaterThanOrEqual(MIN_SPACING_S)
         expect(plan.filter((s) => s.office)).toHaveLength(2)
-        expect(planDay(id, { ...BUILTIN_SCHEDULE, fullTestsPerDay: n })).toEqual(plan)
+        expect(planDay(id, { ...DEFAULT_SCHEDULE, fullTestsPerDay: n })).toEqual(plan)
       }
     })
   }
@@ -73,7 +73,7 @@ function harness ({ start = Date.parse('2026-03-02T00:00:00+07:00'), taskMs = { 
     agentId: 'b3c1c7f0-5f1a-4c1e-9b7d-0d3f6d2a9e11',
     clock,
     random: seeded(42),
-    schedule: () => BUILTIN_SCHEDULE,
+    schedule: () => DEFAULT_SCHEDULE,
     execute: async (e: SlotEvent) => {
       running++; maxConcurrent = Math.max(maxConcurrent, running)
       runs.push({ kind: e.kind, at: clock.wallMs, nominal: e.nominalMs, mono: clock.monoMs })
@@ -173,11 +173,11 @@ describe('scheduler loop (injected clock)', () => {
 
   it('plans only the kinds that have a task and lists the upcoming slots', () => {
     const clock = fakeClock(Date.parse('2026-03-02T07:00:00+07:00'))
-    const s = new Scheduler({ agentId: 'x', clock, random: () => 0, schedule: () => BUILTIN_SCHEDULE, kinds: ['speed'], execute: async () => {} })
+    const s = new Scheduler({ agentId: 'x', clock, random: () => 0, schedule: () => DEFAULT_SCHEDULE, kinds: ['speed'], execute: async () => {} })
     const up = s.upcoming()
     expect(up.map((e) => e.kind)).toEqual(['speed'])
     expect(up[0]!.nominalMs).toBeGreaterThan(clock.wallMs)
-    expect(localDayStart(up[0]!.nominalMs)).toBeGreaterThanOrEqual(localDayStart(clock.wallMs))
+    expect(vnDayStart(up[0]!.nominalMs)).toBeGreaterThanOrEqual(vnDayStart(clock.wallMs))
   })
 })
 

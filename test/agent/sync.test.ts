@@ -8,7 +8,7 @@ import { Outbox } from '../../agent/outbox/outbox.js'
 import { skipRecord } from '../../agent/scheduler/skip-record.js'
 import { backoffDelayMs, parseRetryAfterMs } from '../../agent/sync/backoff.js'
 import { ClockEstimator } from '../../agent/sync/clock-estimator.js'
-import { BUILTIN_SCHEDULE } from '../../agent/sync/remote-config.js'
+import { DEFAULT_SCHEDULE } from '../../shared/schedule.js'
 import { SyncEngine } from '../../agent/sync/sync-engine.js'
 import type { AgentRemoteConfig } from '../../shared/schemas/fleet.js'
 import { ackAll, startStatusServer, type StatusServer } from '../helpers/status-server.js'
@@ -46,7 +46,7 @@ async function setup (rows: number, random: () => number = () => 0.5) {
 const results = (s: StatusServer, i: number): Array<{ id: string, seq: number }> => (s.requests[i]!.body as { results: Array<{ id: string, seq: number }> }).results
 const heartbeat = (s: StatusServer, i: number): Record<string, unknown> => (s.requests[i]!.body as { heartbeat: Record<string, unknown> }).heartbeat
 
-const config: AgentRemoteConfig = { version: 7, schedule: BUILTIN_SCHEDULE, servers: ['https://dl1.example.vn'], monthlyBudgetMB: 10_000, maxSecondsPerDirection: 15 }
+const config: AgentRemoteConfig = { version: 7, schedule: DEFAULT_SCHEDULE, servers: ['https://dl1.example.vn'], monthlyBudgetMB: 10_000, maxSecondsPerDirection: 15 }
 
 describe('sync engine against a loopback collector peer', () => {
   it('sends gzip with the bearer token, ≤ 500 items per batch, drains quickly, deletes only acknowledged rows', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { hourStart, ictMonth, timeBand } from '../../collector/aggregation/time-bands.js'
+import { hourStart, timeBand } from '../../collector/aggregation/time-bands.js'
+import { vnMonth } from '../../shared/vn-time.js'
 import { percentilesInPlace, insertSorted, removeSorted } from '../../collector/aggregation/float-blob.js'
 import { rebuildRollups } from '../../collector/aggregation/rollup.js'
 import { CLOCK_FLAGS } from '../../collector/ingest/clock.js'
@@ -29,8 +30,8 @@ describe('time bands (ICT)', () => {
   })
 
   it('months and hours follow Vietnam time', () => {
-    expect(ictMonth(Date.parse('2026-10-31T16:59:59Z'))).toBe('2026-10')
-    expect(ictMonth(Date.parse('2026-10-31T17:00:00Z'))).toBe('2026-11') // 00:00 ICT on 1 November
+    expect(vnMonth(Date.parse('2026-10-31T16:59:59Z'))).toBe('2026-10')
+    expect(vnMonth(Date.parse('2026-10-31T17:00:00Z'))).toBe('2026-11') // 00:00 ICT on 1 November
     expect(hourStart(at('2026-10-05 09:59'))).toBe(at('2026-10-05 09:00'))
   })
 })

@@ -1,5 +1,5 @@
 import { h, clear } from './dom.js'
-import { t, getLang, otherLang, setLang, formatDateTime } from './i18n.js'
+import { t, getLang, otherLang, setLang, setTimeZone, formatDateTime } from './i18n.js'
 import { getJson } from './api.js'
 import { readState, writeState, PAGES } from './state.js'
 import * as overview from './pages/overview.js'
@@ -18,7 +18,8 @@ let renderSeq = 0
 async function boot () {
   setLang(getLang())
   const res = await getJson('context.json')
-  context = res.ok ? res.data : { departmentName: '', version: '', sample: false, provinces: { legacy: [], current: [] }, defaultProvince: null }
+  context = res.ok ? res.data : { departmentName: '', version: '', sample: false, provinces: { legacy: [], current: [] }, defaultProvince: null, timeZone: undefined, months: [] }
+  setTimeZone(context.timeZone)
   document.getElementById('lang-switch').addEventListener('click', () => { setLang(otherLang()); render() })
   window.addEventListener('hashchange', render)
   // Printed reports carry the data tables that sit folded under each chart on screen.
@@ -55,24 +56,13 @@ function controls (state) {
   const picker = h('select', { id: 'province-picker', onchange: (e) => { const [version, province] = e.target.value.split(':'); go({ version, province }) } },
     h('optgroup', { label: t('controls.currentProvinces') }, context.provinces.current.map((p) => option('2025-07', p))),
     h('optgroup', { label: t('controls.legacyProvinces') }, context.provinces.legacy.map((p) => option('2025-03', p))))
-  const periods = ['rolling12', 'all', ...lastMonths(12)]
+  const periods = ['rolling12', 'all', ...context.months]
   const period = h('select', { id: 'period-picker', onchange: (e) => go({ period: e.target.value }) },
     periods.map((p) => h('option', { value: p, selected: state.period === p, text: p === 'rolling12' || p === 'all' ? t(`period.${p}`) : p })))
   el.append(
     h('label', {}, t('controls.province'), ' ', picker),
     h('label', {}, t('controls.period'), ' ', period),
     h('span', { class: 'geo-note', text: state.version === '2025-03' ? t('controls.legacyNote') : t('controls.currentNote') }))
-}
-
-function lastMonths (n) {
-  // Months in ICT (UTC+7), newest first, matching the reports' calendar.
-  const now = new Date(Date.now() + 7 * 3600_000)
-  const out = []
-  for (let i = 0; i < n; i++) {
-    const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1))
-    out.push(`${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`)
-  }
-  return out
 }
 
 function go (update) {

@@ -5,13 +5,16 @@ import en from './i18n/en.js'
 const DICTS = { vi, en }
 const LOCALES = { vi: 'vi-VN', en: 'en-GB' }
 const STORAGE_KEY = 'tocdo.lang'
-const TIME_ZONE = 'Asia/Ho_Chi_Minh'
+// Dates read in the reports' zone, which the server gives in context.json (setTimeZone).
+let timeZone
 
 function stored () {
   try { return window.localStorage.getItem(STORAGE_KEY) } catch { return null }
 }
 
 let lang = DICTS[stored()] !== undefined ? stored() : 'vi'
+
+export function setTimeZone (zone) { timeZone = zone }
 
 export function getLang () { return lang }
 export function otherLang () { return lang === 'vi' ? 'en' : 'vi' }
@@ -44,7 +47,7 @@ export function formatShare (share, maxDigits = 0) {
 
 export function formatDateTime (iso) {
   if (iso === null || iso === undefined) return '–'
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE }).format(new Date(iso))
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso))
 }
 
 /** 'YYYY-MM' as a month name in the current language. */
