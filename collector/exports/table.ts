@@ -1,10 +1,12 @@
 import type { AreaRow } from '../reports/areas-report.js'
+import { FIGURE_KEYS } from '../reports/figure-registry.js'
 import { FIGURE_UNIT_VI, FIGURE_VI, LEVEL_VI, SPLIT_VI, STATUS_VI, VALUE_VI, targetNoteVi, targetRuleVi } from '../reports/labels-vi.js'
 
 /** A report flattened for a spreadsheet: Vietnamese headings, one line per area row. */
 export interface Table { title: string, headings: string[], rows: Array<Array<string | number | null>>, notes: Array<[string, string]> }
 
-const FIGURES = (Object.keys(FIGURE_VI) as Array<keyof typeof FIGURE_VI>).map((k): [keyof AreaRow['figures'], string] => [k, `${FIGURE_VI[k]} (${FIGURE_UNIT_VI[k]})`])
+/** Every figure of the registry, in its order, with its Vietnamese name and unit. */
+const FIGURES = FIGURE_KEYS.map((k): [keyof AreaRow['figures'], string] => [k, `${FIGURE_VI[k]} (${FIGURE_UNIT_VI[k]})`])
 
 const COVERAGE: Array<[keyof AreaRow['coverage'], string]> = [
   ['agentsEnrolled', 'Máy đo đã đăng ký'],

@@ -3,8 +3,9 @@ import { round } from '../../shared/units.js'
 import { scopeWords, targetWhy, targetsForLine, type OutOfScope, type SelectedTarget, type TargetEntry } from '../targets/targets.js'
 import type { MonthRow } from './rollup-reader.js'
 import type { ReportRules } from './rules.js'
+import { FIGURE, type CellBasis, type FigureKey } from './figure-registry.js'
 
-export type CellBasis = 'representative_samples' | 'agents' | 'agencies' | 'tests'
+export type { CellBasis } from './figure-registry.js'
 export interface Cell { value: number | null, n: number, minN: number, basis: CellBasis, status: 'ok' | 'insufficient_data' | 'no_data' }
 
 /** A publishable figure: the value only when n reaches the minimum, n always. */
@@ -44,16 +45,8 @@ export interface AgentAggregate {
   officeMedian: number | null
 }
 
-export interface AreaFigures {
-  downloadMean: Cell
-  downloadMedian: Cell
-  downloadP20: Cell
-  uploadMean: Cell
-  uploadMedian: Cell
-  idleLatencyMedianMs: Cell
-  agentMedianOfMedians: Cell
-  busyHour8080: Cell
-}
+/** One cell per figure of the registry (figure-registry.ts): a figure missing here does not compile. */
+export type AreaFigures = Record<FigureKey, Cell>
 
 /**
  * Why a relevant line is not judged: outside the target's scope (seeds/targets.json "selection"),
@@ -205,7 +198,6 @@ export function computeGroup (rows: readonly MonthRow[], rules: ReportRules): Gr
   const [idleMedian] = percentilesInPlace(pooledIdle, [50])
   const medians = Float64Array.from(agents.filter((a) => a.medianDown !== null).map((a) => a.medianDown as number))
   const busy = Float64Array.from(agents.filter((a) => a.officeN >= rules.minBusyHourSamplesPerAgent).map((a) => a.officeP20 as number))
-  const S = rules.minRepresentativeSamples
   const raw: RawFigures = {
     downloadMean: downMean,
     downloadMedian: downMedian ?? null,
@@ -213,19 +205,24 @@ export function computeGroup (rows: readonly MonthRow[], rules: ReportRules): Gr
     uploadMedian: upMedian ?? null,
     idleLatencyMedian: idleMedian ?? null
   }
+  // Basis, publication minimum and rounding come from the figure's registry entry.
+  const publish = (key: FigureKey, value: number | null, n: number): Cell => {
+    const spec = FIGURE[key]
+    return cell(value, n, rules[spec.minimum], spec.basis, spec.digits)
+  }
   return {
     coverage: cov,
     raw,
     agents,
     figures: {
-      downloadMean: cell(raw.downloadMean, pooledDown.length, S, 'representative_samples'),
-      downloadMedian: cell(raw.downloadMedian, pooledDown.length, S, 'representative_samples'),
-      downloadP20: cell(downP20 ?? null, pooledDown.length, S, 'representative_samples'),
-      uploadMean: cell(raw.uploadMean, pooledUp.length, S, 'representative_samples'),
-      uploadMedian: cell(raw.uploadMedian, pooledUp.length, S, 'representative_samples'),
-      idleLatencyMedianMs: cell(raw.idleLatencyMedian, pooledIdle.length, S, 'representative_samples'),
-      agentMedianOfMedians: cell(percentilesInPlace(medians, [50])[0] ?? null, medians.length, rules.minAgents, 'agents'),
-      busyHour8080: cell(percentilesInPlace(busy, [20])[0] ?? null, busy.length, rules.minAgents, 'agents')
+      downloadMean: publish('downloadMean', raw.downloadMean, pooledDown.length),
+      downloadMedian: publish('downloadMedian', raw.downloadMedian, pooledDown.length),
+      downloadP20: publish('downloadP20', downP20 ?? null, pooledDown.length),
+      uploadMean: publish('uploadMean', raw.uploadMean, pooledUp.length),
+      uploadMedian: publish('uploadMedian', raw.uploadMedian, pooledUp.length),
+      idleLatencyMedianMs: publish('idleLatencyMedianMs', raw.idleLatencyMedian, pooledIdle.length),
+      agentMedianOfMedians: publish('agentMedianOfMedians', percentilesInPlace(medians, [50])[0] ?? null, medians.length),
+      busyHour8080: publish('busyHour8080', percentilesInPlace(busy, [20])[0] ?? null, busy.length)
     }
   }
 }

@@ -1,34 +1,17 @@
 import type { TargetEntry } from '../targets/targets.js'
 import type { Level } from './areas-report.js'
 import type { Cell, TargetEvaluation } from './figures.js'
+import { FIGURES, UNIT_VI, type FigureKey } from './figure-registry.js'
 
 /*
- * The Vietnamese words of every export and of the official report document. The dashboard has
- * its own dictionary (collector/dashboard/public/js/i18n/vi.js); a test keeps the names of the
- * measures here equal to its `figure.*` entries, so one measure has one name everywhere.
+ * The Vietnamese words of every export and of the official report document. The names of the
+ * figures come from their registry (figure-registry.ts), which the dashboard also reads (through
+ * GET /api/v1/reports/meta), so one measure has one name everywhere.
  */
 
-export const FIGURE_VI = {
-  downloadMean: 'Tải xuống – trung bình',
-  downloadMedian: 'Tải xuống – trung vị',
-  downloadP20: 'Tải xuống – phân vị 20',
-  uploadMean: 'Tải lên – trung bình',
-  uploadMedian: 'Tải lên – trung vị',
-  idleLatencyMedianMs: 'Độ trễ khi rảnh – trung vị',
-  agentMedianOfMedians: 'Trung vị của trung vị các máy đo',
-  busyHour8080: 'Tốc độ 80/80 giờ hành chính'
-} as const
+export const FIGURE_VI = Object.fromEntries(FIGURES.map((f) => [f.key, f.label.vi])) as Record<FigureKey, string>
 
-export const FIGURE_UNIT_VI: Record<keyof typeof FIGURE_VI, string> = {
-  downloadMean: 'Mb/s',
-  downloadMedian: 'Mb/s',
-  downloadP20: 'Mb/s',
-  uploadMean: 'Mb/s',
-  uploadMedian: 'Mb/s',
-  idleLatencyMedianMs: 'ms',
-  agentMedianOfMedians: 'Mb/s',
-  busyHour8080: 'Mb/s'
-}
+export const FIGURE_UNIT_VI = Object.fromEntries(FIGURES.map((f) => [f.key, UNIT_VI[f.unit]])) as Record<FigureKey, string>
 
 export const STATUS_VI: Record<Cell['status'], string> = { ok: 'đủ dữ liệu', insufficient_data: 'chưa đủ dữ liệu', no_data: 'không có dữ liệu' }
 

@@ -7,6 +7,7 @@ import { loadTargetEntries, PER_LINE_STATISTICS, type TargetEntry } from '../tar
 import { overviewReport } from './overview.js'
 import { areaRows, type AreaRow } from './areas-report.js'
 import type { Cell, TargetEvaluation } from './figures.js'
+import { figuresIn } from './figure-registry.js'
 import { FIGURE_UNIT_VI, FIGURE_VI, STATUS_VI, VALUE_VI, leftOutVi, levelNotesVi, scopeVi, targetRuleVi, yearRuleVi } from './labels-vi.js'
 import { periodYear, type Period } from './period.js'
 import type { ReportRules } from './rules.js'
@@ -173,7 +174,6 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
   const v6 = ipv6Report(db, { level: ipv6Level, province: q.province, period: q.period.to ?? undefined, now: q.now }).areas[0]
   const known = v6 === undefined ? 0 : v6.agencies - v6.levels.unknown.count
 
-  const headlineKeys: Array<keyof typeof FIGURE_VI> = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian', 'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080']
   const seeds = JSON.parse(readFileSync(join(seedsDir(), 'targets.json'), 'utf8')) as Seeds
   const legacyCodes = legacy ? [q.province] : (db.prepare('SELECT old_code FROM geo_province_merge WHERE new_code = ?').pluck().all(q.province) as string[])
 
@@ -199,7 +199,7 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
       representativeSamples: total.coverage.representativeSamples,
       text: `${numberVi(total.coverage.agentsReporting, 0)}/${numberVi(total.coverage.agentsEnrolled, 0)} máy đo có kết quả; ${numberVi(ov.agencies.reporting, 0)}/${numberVi(ov.agencies.enrolled, 0)} cơ quan; ${numberVi(total.coverage.validTests, 0)} lần đo hợp lệ; ${numberVi(total.coverage.representativeSamples, 0)} mẫu đại diện`
     },
-    headline: headlineKeys.map((k) => figure(k, total.figures[k])),
+    headline: figuresIn('headline').map((k) => figure(k, total.figures[k])),
     targets: total.targets.map(targetLine),
     subAreas: {
       level: legacy ? 'Huyện cũ – vùng phân tích' : 'Xã / phường / đặc khu',

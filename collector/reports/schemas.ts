@@ -1,5 +1,6 @@
 import { Type, type TProperties, type TSchema } from '@sinclair/typebox'
 import { CALENDAR_MONTH_PATTERN } from '../../shared/schemas/calendar.js'
+import { CELL_BASES, FIGURE_UNITS, FIGURE_VIEWS, FIGURES } from './figure-registry.js'
 
 /**
  * OpenAPI shapes of the report replies (docs/reports-api.md). Every object allows additional
@@ -12,7 +13,7 @@ export const CellSchema = Obj({
   value: N(Type.Number()),
   n: Type.Integer(),
   minN: Type.Integer(),
-  basis: Type.Union(['representative_samples', 'agents', 'agencies', 'tests'].map((b) => Type.Literal(b))),
+  basis: Type.Union(CELL_BASES.map((b) => Type.Literal(b))),
   status: Type.Union(['ok', 'insufficient_data', 'no_data'].map((b) => Type.Literal(b)))
 }, 'A published figure: value null below the minimum n (status insufficient_data); n always shown')
 
@@ -27,8 +28,8 @@ export const CoverageSchema = Obj({
   representativeSamples: Type.Integer()
 })
 
-export const FiguresSchema = Obj(Object.fromEntries(['downloadMean', 'downloadMedian', 'downloadP20', 'uploadMean', 'uploadMedian',
-  'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080'].map((k) => [k, CellSchema])))
+/** One cell per figure of the registry (figure-registry.ts), each described by its entry. */
+export const FiguresSchema = Obj(Object.fromEntries(FIGURES.map((f) => [f.key, { ...CellSchema, description: `${f.label.en} (${f.unit}, ${f.basis}): ${f.help.en}` }])))
 
 export const LeftOutSchema = Obj({
   agents: Type.Integer(),
@@ -124,6 +125,25 @@ export const DistrictReportSchema = Obj({
     targetEvaluations: Type.Array(TargetEvaluationSchema)
   }))
 })
+
+const Words = Type.Object({ vi: Type.String(), en: Type.String() })
+
+/** GET /api/v1/reports/meta: the figure registry as the dashboard reads it. */
+export const ReportsMetaSchema = Type.Object({
+  report: Type.Literal('meta'),
+  figures: Type.Array(Type.Object({
+    key: Type.String(),
+    unit: Type.Union(FIGURE_UNITS.map((u) => Type.Literal(u))),
+    basis: Type.Union(CELL_BASES.map((b) => Type.Literal(b))),
+    minimum: Type.Object({ rule: Type.String({ description: 'the report rule whose value n must reach for the value to be published' }), value: Type.Integer() }),
+    digits: Type.Integer(),
+    views: Type.Array(Type.Union(FIGURE_VIEWS.map((v) => Type.Literal(v))), { description: 'headline: overview cards, area table, official report; byClass: overview by connection class; agent: figures per line' }),
+    labelKey: Type.String(),
+    helpKey: Type.String(),
+    label: Words,
+    help: Words
+  }), { description: 'Every figure of an area row, in display order' })
+}, { description: 'The figures the reports compute: key, unit, basis, publication rule and names (docs/reports-api.md)' })
 
 export const LooseReportSchema = (name: string): TSchema => Obj({ report: Type.Literal(name) }, `See docs/reports-api.md, ${name}`)
 

@@ -8,6 +8,7 @@ import { trendReport } from '../reports/trend.js'
 import { distributionReport } from '../reports/distribution.js'
 import { agencyReport } from '../reports/agency-report.js'
 import { parsePeriod } from '../reports/period.js'
+import { reportsMeta } from '../reports/meta.js'
 import { publicAgencyReport } from '../reports/public-view.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
 import { areaTable } from '../exports/table.js'
@@ -15,7 +16,7 @@ import { sendTable } from '../exports/send-table.js'
 import { levelNotesVi } from '../reports/labels-vi.js'
 import {
   AreaCodeParam, AreasReportSchema, DistrictReportSchema, EndParam, ErrorSchema, FormatParam, LevelParam, LooseReportSchema,
-  PeriodParam, ProvinceParam, SplitParam
+  PeriodParam, ProvinceParam, ReportsMetaSchema, SplitParam
 } from '../reports/schemas.js'
 
 export interface ReportRoutesOptions { rules?: Partial<ReportRules>, /** Generated sample data: every export says so. */ sample?: boolean }
@@ -29,6 +30,14 @@ const LEVEL_TITLE: Record<Level, string> = { legacy_district: 'Theo huyện cũ'
  */
 export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutesOptions = {}): Promise<void> {
   const rules: ReportRules = { ...DEFAULT_REPORT_RULES, ...opts.rules }
+
+  fastify.get('/api/v1/reports/meta', {
+    schema: {
+      tags: ['reports'],
+      summary: 'The figures every area report carries: key, unit, basis, publication minimum in force, where they are listed, names in Vietnamese and English',
+      response: { 200: ReportsMetaSchema }
+    }
+  }, async () => reportsMeta(rules))
 
   fastify.get(PATHS.districtReport, {
     schema: {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { pathToFileURL } from 'node:url'
 import { officialSpelling } from '../../collector/geo/names.js'
 import { FIGURE_VI } from '../../collector/reports/labels-vi.js'
+import { reportsMeta } from '../../collector/reports/meta.js'
+import { DEFAULT_REPORT_RULES } from '../../collector/reports/rules.js'
 import { seededDb } from './report-fixtures.js'
 
 describe('one spelling of each place, one name of each measure', () => {
@@ -30,9 +32,11 @@ describe('one spelling of each place, one name of each measure', () => {
   })
 
   it('exports and the report document name each measure as the dashboard does', async () => {
-    const vi = ((await import(pathToFileURL('collector/dashboard/public/js/i18n/vi.js').href)) as { default: Record<string, string> }).default
-    for (const [key, name] of Object.entries(FIGURE_VI)) expect(vi[`figure.${key}`], key).toBe(name)
+    // Both read the figure registry: the exports through FIGURE_VI, the dashboard through the meta reply.
+    const meta = reportsMeta(DEFAULT_REPORT_RULES)
+    for (const [key, name] of Object.entries(FIGURE_VI)) expect(meta.figures.find((f) => f.key === key)?.label.vi, key).toBe(name)
     // Neither dictionary value carries an English word for a measure.
-    for (const [key, value] of Object.entries(vi)) if (key.startsWith('figure.')) expect(value, key).not.toMatch(/\b(mean|median|latency)\b/i)
+    const vi = ((await import(pathToFileURL('collector/dashboard/public/js/i18n/vi.js').href)) as { default: Record<string, string> }).default
+    for (const [key, value] of [...Object.entries(vi), ...meta.figures.map((f) => [f.labelKey, f.label.vi])]) if ((key as string).startsWith('figure.')) expect(value, key).not.toMatch(/\b(mean|median|latency)\b/i)
   })
 })

@@ -178,6 +178,38 @@ describe('dashboard in headless Chromium', () => {
     await page.close()
   })
 
+  it('draws the figures the collector\'s registry lists (GET /api/v1/reports/meta), named and ordered as it says', async () => {
+    interface MetaFigure { key: string, unit: string, views: string[], label: { vi: string, en: string } }
+    const meta = await call<{ figures: MetaFigure[] }>(`${c.url}/api/v1/reports/meta`, {})
+    expect(meta.status).toBe(200)
+    const headline = meta.body.figures.filter((f) => f.views.includes('headline'))
+    expect(headline.length).toBeGreaterThan(3)
+    const cards = async (page: Page): Promise<string[][]> => await page.locator('.cards .card').evaluateAll((els) =>
+      els.map((el) => [(el as HTMLElement).dataset.figure ?? '', el.querySelector('.card-label')?.textContent ?? '']))
+
+    const { page, problems } = await browser.newPage()
+    await open(page, `${c.url}/dashboard/#/overview?v=2025-03&p=62`)
+    expect(await cards(page)).toEqual(headline.map((f) => [f.key, f.label.vi]))
+    await page.click('#lang-switch')
+    await page.waitForSelector('#view[aria-busy="false"]')
+    expect(await cards(page)).toEqual(headline.map((f) => [f.key, f.label.en]))
+    await page.click('#lang-switch')
+    await page.waitForSelector('#view[aria-busy="false"]')
+
+    const areas = await browser.newPage()
+    await open(areas.page, `${c.url}/dashboard/#/areas?v=2025-03&p=62`)
+    // The area table's figure columns: one heading and one cell per headline figure, in the meta's order.
+    const heads = await areas.page.locator('#area-table thead th').allTextContents()
+    const unit: Record<string, string> = { mbps: 'Mb/s', ms: 'ms' }
+    expect(heads.filter((h) => headline.some((f) => h.startsWith(f.label.vi)))).toEqual(headline.map((f) => `${f.label.vi} (${unit[f.unit] as string})`))
+    const cells = await areas.page.locator('#area-table tr[data-area="608"] td.fig').evaluateAll((els) => els.map((el) => el.className))
+    expect(cells).toEqual(headline.map((f) => `fig fig-${f.key}`))
+    expect(problems).toEqual([])
+    expect(areas.problems).toEqual([])
+    await page.close()
+    await areas.page.close()
+  })
+
   it('shows agent health: online, stale, offline and never synced', async () => {
     const { page, problems } = await browser.newPage()
     await open(page, `${c.url}/dashboard/#/health?v=2025-03&p=62`)

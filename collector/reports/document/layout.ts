@@ -1,4 +1,5 @@
 import type { OfficialReport, Verdict } from '../official-report.js'
+import { FIGURE_VI } from '../labels-vi.js'
 
 /*
  * What the .docx and the PDF share: the section titles, the colours of the verdicts and the
@@ -75,7 +76,7 @@ export function targetsTable (r: OfficialReport): TableContent {
 
 export function areasTable (r: OfficialReport): TableContent {
   return {
-    head: [r.subAreas.level, 'Máy đo có kết quả', 'Tải xuống – trung bình', 'Tải xuống – trung vị', ...r.subAreas.columns.map((c) => c.label)],
+    head: [r.subAreas.level, 'Máy đo có kết quả', FIGURE_VI.downloadMean, FIGURE_VI.downloadMedian, ...r.subAreas.columns.map((c) => c.label)],
     rows: r.subAreas.rows.map((a) => [
       `${a.name} (${a.code})`,
       `${a.agentsReporting}/${a.agentsEnrolled}`,

@@ -1,6 +1,8 @@
 import { h, clear } from './dom.js'
 import { t, getLang, otherLang, setLang, setTimeZone, formatDateTime } from './i18n.js'
 import { getJson } from './api.js'
+import { loadFigures, figuresProblem } from './figures.js'
+import { problem } from './components.js'
 import { readState, writeState, PAGES } from './state.js'
 import * as overview from './pages/overview.js'
 import * as areas from './pages/areas.js'
@@ -20,6 +22,7 @@ async function boot () {
   const res = await getJson('context.json')
   context = res.ok ? res.data : { departmentName: '', version: '', sample: false, provinces: { legacy: [], current: [] }, defaultProvince: null, timeZone: undefined, months: [] }
   setTimeZone(context.timeZone)
+  await loadFigures()
   document.getElementById('lang-switch').addEventListener('click', () => { setLang(otherLang()); render() })
   window.addEventListener('hashchange', render)
   // Printed reports carry the data tables that sit folded under each chart on screen.
@@ -89,7 +92,9 @@ async function render () {
     stale: () => seq !== renderSeq
   }
   try {
-    await RENDERERS[state.page].render(ctx)
+    const failed = figuresProblem()
+    if (failed !== null) view.append(problem(failed))
+    else await RENDERERS[state.page].render(ctx)
   } catch (err) {
     view.append(h('div', { class: 'notice error', role: 'alert', text: `${t('notice.errorTitle')} ${err instanceof Error ? err.message : String(err)}` }))
   }

@@ -1,18 +1,6 @@
 import { h } from './dom.js'
 import { t, getLang, formatNumber, formatShare } from './i18n.js'
 
-/** Unit of each figure in an area row (docs/reports-api.md). */
-export const FIGURE_UNITS = {
-  downloadMean: 'mbps',
-  downloadMedian: 'mbps',
-  downloadP20: 'mbps',
-  uploadMean: 'mbps',
-  uploadMedian: 'mbps',
-  idleLatencyMedianMs: 'ms',
-  agentMedianOfMedians: 'mbps',
-  busyHour8080: 'mbps'
-}
-
 export function formatValue (value, unit) {
   if (unit === 'share') return formatShare(value)
   return formatNumber(value, 1)

@@ -26,6 +26,11 @@ export function setLang (next) {
   document.documentElement.lang = next
 }
 
+/** Adds entries to a dictionary: the figures' names arrive with the figure registry (figures.js). */
+export function addMessages (to, entries) {
+  Object.assign(DICTS[to], entries)
+}
+
 /** The text for `key`, with {name} placeholders filled; the key itself if no dictionary has it. */
 export function t (key, vars = {}) {
   const template = DICTS[lang][key] ?? DICTS.vi[key] ?? key

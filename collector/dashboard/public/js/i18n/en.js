@@ -50,26 +50,11 @@ export default {
   'unit.ms': 'ms',
   'unit.share': '%',
 
-  'figure.downloadMean': 'Download – mean',
-  'figure.downloadMedian': 'Download – median',
-  'figure.downloadP20': 'Download – 20th percentile',
-  'figure.uploadMean': 'Upload – mean',
-  'figure.uploadMedian': 'Upload – median',
-  'figure.idleLatencyMedianMs': 'Idle latency – median',
-  'figure.agentMedianOfMedians': "Median of the agents' medians",
-  'figure.busyHour8080': 'Office-hours 80/80 speed',
+  // The names of the report figures (figure.<key>, figureHelp.<key>) come with the figure registry
+  // from GET /api/v1/reports/meta (figures.js); these are the recent-results columns.
   'figure.download': 'Download (Mb/s)',
   'figure.upload': 'Upload (Mb/s)',
   'figure.idleLatency': 'Latency (ms)',
-
-  'figureHelp.downloadMean': 'Arithmetic mean of representative samples, as i-Speed publishes it; the "average speed" targets refer to.',
-  'figureHelp.downloadMedian': "Median of representative samples (i-Speed's press headline); not the mean.",
-  'figureHelp.downloadP20': '20 % of representative samples are below this.',
-  'figureHelp.uploadMean': 'Arithmetic mean of representative samples, upload.',
-  'figureHelp.uploadMedian': 'Median of representative samples, upload.',
-  'figureHelp.idleLatencyMedianMs': 'Median latency on an idle line.',
-  'figureHelp.agentMedianOfMedians': 'Each agent takes its own median, then the median across agents.',
-  'figureHelp.busyHour8080': 'Absolute (Mb/s) over every line of the area, all plans together: the speed 80 % of lines get at least 80 % of office hours. FCC MBA\'s own figure, per ISP and plan tier as a share of the plan, is the 80/80 table below.',
 
   'overview.figures': 'Key figures',
   'overview.targets': 'Against the targets',

@@ -50,26 +50,11 @@ export default {
   'unit.ms': 'ms',
   'unit.share': '%',
 
-  'figure.downloadMean': 'Tải xuống – trung bình',
-  'figure.downloadMedian': 'Tải xuống – trung vị',
-  'figure.downloadP20': 'Tải xuống – phân vị 20',
-  'figure.uploadMean': 'Tải lên – trung bình',
-  'figure.uploadMedian': 'Tải lên – trung vị',
-  'figure.idleLatencyMedianMs': 'Độ trễ khi rảnh – trung vị',
-  'figure.agentMedianOfMedians': 'Trung vị của trung vị các máy đo',
-  'figure.busyHour8080': 'Tốc độ 80/80 giờ hành chính',
+  // The names of the report figures (figure.<key>, figureHelp.<key>) come with the figure registry
+  // from GET /api/v1/reports/meta (figures.js); these are the recent-results columns.
   'figure.download': 'Tải xuống (Mb/s)',
   'figure.upload': 'Tải lên (Mb/s)',
   'figure.idleLatency': 'Độ trễ (ms)',
-
-  'figureHelp.downloadMean': 'Trung bình cộng các mẫu đại diện, cách i-Speed công bố; là "tốc độ trung bình" mà các chỉ tiêu nói tới.',
-  'figureHelp.downloadMedian': 'Trung vị các mẫu đại diện (con số i-Speed thường dùng trong báo chí); không phải trung bình.',
-  'figureHelp.downloadP20': '20 % mẫu đại diện thấp hơn mức này.',
-  'figureHelp.uploadMean': 'Trung bình cộng các mẫu đại diện, chiều tải lên.',
-  'figureHelp.uploadMedian': 'Trung vị các mẫu đại diện, chiều tải lên.',
-  'figureHelp.idleLatencyMedianMs': 'Trung vị độ trễ khi đường truyền rảnh.',
-  'figureHelp.agentMedianOfMedians': 'Mỗi máy đo lấy trung vị của mình, rồi lấy trung vị giữa các máy đo.',
-  'figureHelp.busyHour8080': 'Số tuyệt đối (Mb/s) trên mọi đường truyền của địa bàn, mọi gói cước: tốc độ mà 80 % đường truyền đạt ít nhất 80 % thời gian trong giờ hành chính. Cách FCC MBA tính theo nhà mạng và gói cước, so với tốc độ gói cước: xem bảng 80/80 bên dưới.',
 
   'overview.figures': 'Các chỉ số chính',
   'overview.targets': 'So với chỉ tiêu',

@@ -1,7 +1,8 @@
 import { h, append } from '../dom.js'
 import { t, getLang, formatNumber, formatDateTime } from '../i18n.js'
 import { getJson } from '../api.js'
-import { cellView, createFootnotes, coverageText, legend, problem, targetCell, FIGURE_UNITS } from '../components.js'
+import { cellView, createFootnotes, coverageText, legend, problem, targetCell } from '../components.js'
+import { figuresIn } from '../figures.js'
 import { periodLine, rulesNote } from './common.js'
 import { agentTable } from './health.js'
 
@@ -78,13 +79,13 @@ function placeText (p) {
 
 function agentFigures (agents) {
   if (agents.length === 0) return h('p', { class: 'empty', text: t('health.noAgents') })
-  const keys = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian', 'idleLatencyMedianMs']
+  const keys = figuresIn('agent')
   return h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
-    h('thead', {}, h('tr', {}, h('th', { text: t('col.agent') }), h('th', { text: t('col.coverage') }), keys.map((k) => h('th', { text: t(`figure.${k}`) })))),
+    h('thead', {}, h('tr', {}, h('th', { text: t('col.agent') }), h('th', { text: t('col.coverage') }), keys.map((f) => h('th', { text: t(f.labelKey) })))),
     h('tbody', {}, agents.map((ag) => h('tr', {},
       h('th', { scope: 'row', class: 'mono', title: ag.id, text: ag.id.slice(0, 8) }),
       h('td', { class: 'coverage-cell', text: coverageText(ag.coverage) }),
-      keys.map((k) => h('td', {}, cellView(ag.figures?.[k], FIGURE_UNITS[k], { compact: true }))))))))
+      keys.map((f) => h('td', {}, cellView(ag.figures?.[f.key], f.unit, { compact: true }))))))))
 }
 
 function verdict (pass, applies) {

@@ -1,10 +1,10 @@
 import { h, append } from '../dom.js'
 import { t, getLang } from '../i18n.js'
 import { getJson } from '../api.js'
-import { attainmentClass, isShareStatistic, cellView, createFootnotes, coverageText, legend, problem, targetCell, exportLinks, leftOutText, onlyLeftOut, FIGURE_UNITS } from '../components.js'
+import { attainmentClass, isShareStatistic, cellView, createFootnotes, coverageText, legend, problem, targetCell, exportLinks, leftOutText, onlyLeftOut } from '../components.js'
+import { figuresIn } from '../figures.js'
 import { pageHeading, periodLine, rulesNote, areaLevel } from './common.js'
 
-const COLUMNS = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian', 'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080']
 const SPLITS = [null, 'connection_class', 'isp', 'time_band']
 
 export async function render (ctx) {
@@ -43,22 +43,23 @@ export async function render (ctx) {
 
 function table (level, rows, footnotes, split) {
   const areaHead = level === 'legacy_district' ? t('col.legacyDistrict') : t('col.commune')
+  const columns = figuresIn('headline')
   return h('div', { class: 'table-wrap' }, h('table', { class: 'data areas', id: 'area-table' },
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col', text: areaHead }),
       split ? h('th', { scope: 'col', text: t(`split.${split}`) }) : null,
       h('th', { scope: 'col', text: t('col.coverage') }),
-      COLUMNS.map((k) => h('th', { scope: 'col', title: t(`figureHelp.${k}`) }, t(`figure.${k}`), h('span', { class: 'unit', text: ` (${t(`unit.${FIGURE_UNITS[k]}`)})` }))),
+      columns.map((f) => h('th', { scope: 'col', title: t(f.helpKey) }, t(f.labelKey), h('span', { class: 'unit', text: ` (${t(`unit.${f.unit}`)})` }))),
       h('th', { scope: 'col', text: t('col.targets') }))),
     h('tbody', {}, rows.length === 0
-      ? h('tr', {}, h('td', { colspan: COLUMNS.length + 4, class: 'empty', text: t('areas.noRows') }))
+      ? h('tr', {}, h('td', { colspan: columns.length + 4, class: 'empty', text: t('areas.noRows') }))
       : rows.map((row) => h('tr', { class: row.split ? 'split-row' : 'area-row', dataset: { area: row.area.code, split: row.split?.value ?? '' } },
         h('th', { scope: 'row' },
           row.split ? '' : h('span', { class: 'area-name', text: row.area.name }),
           row.split ? '' : h('span', { class: 'area-code', text: ` ${row.area.code}` })),
         split ? h('td', { class: 'split-value', text: row.split ? splitValue(row.split) : t('split.all') }) : null,
         h('td', { class: 'coverage-cell', text: coverageText(row.coverage) }),
-        COLUMNS.map((k) => h('td', { class: `fig fig-${k}` }, cellView(row.figures?.[k], FIGURE_UNITS[k], { compact: true }))),
+        columns.map((f) => h('td', { class: `fig fig-${f.key}` }, cellView(row.figures?.[f.key], f.unit, { compact: true }))),
         h('td', { class: 'targets-cell' }, targetsView(row.targets ?? [], footnotes)))))))
 }
 

@@ -1,10 +1,9 @@
 import { h, append } from '../dom.js'
 import { t, formatNumber } from '../i18n.js'
 import { getJson } from '../api.js'
-import { cellView, createFootnotes, coverageText, legend, problem, targetCell, targetRule, exportLinks, isShareStatistic, FIGURE_UNITS } from '../components.js'
+import { cellView, createFootnotes, coverageText, legend, problem, targetCell, targetRule, exportLinks, isShareStatistic } from '../components.js'
+import { figuresIn } from '../figures.js'
 import { pageHeading, periodLine, rulesNote, areaLevel } from './common.js'
-
-const HEADLINE = ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian', 'idleLatencyMedianMs', 'agentMedianOfMedians', 'busyHour8080']
 
 export async function render (ctx) {
   const { state, view } = ctx
@@ -24,10 +23,10 @@ export async function render (ctx) {
       (r.agencies ? ` ${t('coverage.agencies', { reporting: formatNumber(r.agencies.reporting, 0), enrolled: formatNumber(r.agencies.enrolled, 0) })}` : '')
     }),
     h('section', { class: 'cards', 'aria-label': t('overview.figures') },
-      HEADLINE.map((key) => h('div', { class: 'card', dataset: { figure: key } },
-        h('div', { class: 'card-label', text: t(`figure.${key}`) }),
-        cellView(total?.figures?.[key], FIGURE_UNITS[key]),
-        h('div', { class: 'card-help', text: t(`figureHelp.${key}`) })))),
+      figuresIn('headline').map((f) => h('div', { class: 'card', dataset: { figure: f.key } },
+        h('div', { class: 'card-label', text: t(f.labelKey) }),
+        cellView(total?.figures?.[f.key], f.unit),
+        h('div', { class: 'card-help', text: t(f.helpKey) })))),
     h('h2', { text: t('overview.targets') }),
     legend(),
     (r.targets ?? []).length === 0
@@ -56,11 +55,11 @@ function classTable (rows) {
   return h('table', { class: 'data' },
     h('thead', {}, h('tr', {},
       h('th', { text: t('col.connectionClass') }), h('th', { text: t('col.coverage') }),
-      ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian'].map((k) => h('th', { text: t(`figure.${k}`) })))),
+      figuresIn('byClass').map((f) => h('th', { text: t(f.labelKey) })))),
     h('tbody', {}, rows.map((row) => h('tr', {},
       h('th', { scope: 'row', text: t(`class.${row.split?.value ?? 'all'}`) }),
       h('td', { class: 'coverage-cell', text: coverageText(row.coverage) }),
-      ['downloadMean', 'downloadMedian', 'uploadMean', 'uploadMedian'].map((k) => h('td', {}, cellView(row.figures?.[k], 'mbps', { compact: true })))))))
+      figuresIn('byClass').map((f) => h('td', {}, cellView(row.figures?.[f.key], f.unit, { compact: true })))))))
 }
 
 /** FCC MBA's 80/80 per ISP and plan tier, as a share of the plan speed at peak hours. */
