@@ -4,7 +4,7 @@ import { loadTargetEntries, type TargetEntry } from '../targets/targets.js'
 import { CHECK_NAMES, type CheckName, type Colour } from './checks.js'
 import { ipv6EvidenceCurrent, rebuildIpv6Evidence } from './evidence.js'
 import { evaluateNetwork, type NetworkState, type Observation } from './network-state.js'
-import { parsePeriod, previousPeriod, type Period } from './period.js'
+import { parsePeriod, periodBounds, periodId, previousPeriod } from '../reports/period.js'
 import { LEVELS, readinessLevel, worstColour, type Level, type ServiceColours } from './readiness.js'
 
 export const IPV6_REPORT_LEVELS = ['agency', 'legacy_district', 'commune', 'legacy_province', 'province'] as const
@@ -97,10 +97,13 @@ function agenciesOf (db: Db, level: Ipv6ReportLevel, province: string | undefine
   return (province === undefined ? db.prepare(sql).all() : db.prepare(sql).all(province)) as AgencyBase[]
 }
 
-function serviceCells (db: Db, period: Period): Map<string, Record<CheckName, ServiceCell | null>> {
+/** The period's instants in Vietnam time (a month or a week, never 'all'). */
+type Bounds = NonNullable<ReturnType<typeof periodBounds>>
+
+function serviceCells (db: Db, period: Bounds): Map<string, Record<CheckName, ServiceCell | null>> {
   const rows = db.prepare(`SELECT c.agency_id AS agencyId, c.check_name AS name, c.target, c.colour, c.reason, c.checked_at AS at
     FROM ipv6_check c JOIN (SELECT agency_id, max(checked_at) AS t FROM ipv6_check WHERE checked_at >= ? AND checked_at < ? GROUP BY agency_id) m
-      ON m.agency_id = c.agency_id AND c.checked_at = m.t`).all(period.from, period.to) as Array<{ agencyId: string, name: CheckName, target: string, colour: Colour, reason: string, at: number }>
+      ON m.agency_id = c.agency_id AND c.checked_at = m.t`).all(period.fromMs, period.toMs) as Array<{ agencyId: string, name: CheckName, target: string, colour: Colour, reason: string, at: number }>
   const out = new Map<string, Record<CheckName, ServiceCell | null>>()
   for (const r of rows) {
     const cells = out.get(r.agencyId) ?? Object.fromEntries(CHECK_NAMES.map((c) => [c, null])) as Record<CheckName, ServiceCell | null>
@@ -112,14 +115,14 @@ function serviceCells (db: Db, period: Period): Map<string, Record<CheckName, Se
   return out
 }
 
-function networkStates (db: Db, period: Period, windowMs: number): Map<string, NetworkState> {
+function networkStates (db: Db, period: Bounds, windowMs: number): Map<string, NetworkState> {
   // Per agency, the observations in the window before its last one inside the period
   // (ipv6_evidence is kept by the ingest listener, collector/ipv6/evidence.ts).
   const rows = db.prepare(`WITH last AS (
       SELECT agency_id, max(measured_at) AS t FROM ipv6_evidence WHERE measured_at >= ? AND measured_at < ? GROUP BY agency_id)
     SELECT e.agency_id AS agencyId, e.measured_at AS at, e.capable, e.connected, e.preferred
     FROM last JOIN ipv6_evidence e ON e.agency_id = last.agency_id AND e.measured_at > last.t - ? AND e.measured_at <= last.t`)
-    .all(period.from, period.to, windowMs) as Array<{ agencyId: string, at: number, capable: number | null, connected: number | null, preferred: number | null }>
+    .all(period.fromMs, period.toMs, windowMs) as Array<{ agencyId: string, at: number, capable: number | null, connected: number | null, preferred: number | null }>
   const bool = (v: number | null): boolean | null => v === null ? null : v === 1
   const byAgency = new Map<string, Observation[]>()
   for (const r of rows) {
@@ -130,7 +133,7 @@ function networkStates (db: Db, period: Period, windowMs: number): Map<string, N
   return new Map([...byAgency].map(([id, obs]) => [id, evaluateNetwork(obs, windowMs)]))
 }
 
-function agencyRows (db: Db, agencies: readonly AgencyBase[], period: Period, windowMs: number): AgencyRow[] {
+function agencyRows (db: Db, agencies: readonly AgencyBase[], period: Bounds, windowMs: number): AgencyRow[] {
   const services = serviceCells(db, period)
   const networks = networkStates(db, period, windowMs)
   const empty: NetworkState = { capable: null, works: 'unknown', preferred: null, results: 0, windowFrom: null, windowTo: null }
@@ -224,8 +227,9 @@ export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
   }
   const now = options.now ?? Date.now()
   const windowMs = options.networkWindowMs ?? 24 * 3_600_000
-  const period = parsePeriod(options.period, now)
-  const previous = previousPeriod(period)
+  const parsed = parsePeriod(options.period, undefined, 'month', now, 'weeks')
+  const previous = previousPeriod(parsed)
+  const period = periodBounds(parsed) as Bounds
   const version = LEGACY.has(level) ? '2025-03' : '2025-07'
   let provinceInfo: Ipv6Report['province'] = null
   if (province !== undefined) {
@@ -243,7 +247,7 @@ export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
   const report: Ipv6Report = {
     level,
     province: provinceInfo,
-    period: { id: period.id, kind: period.kind, from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), previous: previous.id },
+    period: { id: periodId(parsed), kind: parsed.kind, from: new Date(period.fromMs).toISOString(), to: new Date(period.toMs).toISOString(), previous: periodId(previous) },
     generatedAt: new Date(now).toISOString(),
     definitions: DEFINITIONS,
     agencies: level === 'agency' ? current : [],
@@ -251,7 +255,7 @@ export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
   }
   if (level === 'agency') return report
 
-  const before = agencyRows(db, agencies, previous, windowMs)
+  const before = agencyRows(db, agencies, periodBounds(previous) as Bounds, windowMs)
   const entries = loadTargetEntries(db)
   const names = areaNames(db, level)
   const group = (rows: readonly AgencyRow[]): Map<string, AgencyRow[]> => {
@@ -285,7 +289,7 @@ export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
       levels: counts,
       readyShare,
       failing,
-      trend: { previousPeriod: previous.id, previousReadyShare, change: previousReadyShare === null ? null : readyShare - previousReadyShare },
+      trend: { previousPeriod: periodId(previous), previousReadyShare, change: previousReadyShare === null ? null : readyShare - previousReadyShare },
       targets: targetCells(entries, rows)
     })
   }

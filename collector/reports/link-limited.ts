@@ -1,8 +1,7 @@
 import type { Db } from '../storage/db.js'
 import { selectLinkLimitedResults } from '../storage/link-limited-store.js'
-import { addMonths, monthStartMs } from '../../shared/vn-time.js'
 import { DISQUALIFYING_FLAGS } from '../../shared/schemas/result.js'
-import type { Period } from './period.js'
+import { periodBounds, type Period } from './period.js'
 
 /**
  * Each line's lower bound from its link-limited results in the period (docs/methodology.md §11,
@@ -12,9 +11,7 @@ import type { Period } from './period.js'
  * These results stay out of the rollups, so they never enter an area's mean or median.
  */
 export function linkLimitedLowerBounds (db: Db, period: Period): Map<string, number> {
-  const range = period.from !== null && period.to !== null
-    ? { fromMs: monthStartMs(period.from), toMs: monthStartMs(addMonths(period.to, 1)) }
-    : null
+  const range = periodBounds(period)
   const sums = new Map<string, { sum: number, n: number }>()
   for (const [agentId, mbps, flags] of selectLinkLimitedResults(db, range)) {
     const list = flags.split(',')

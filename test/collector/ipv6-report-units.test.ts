@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { evaluateNetwork, readEvidence, type Observation } from '../../collector/ipv6/network-state.js'
-import { parsePeriod, previousPeriod } from '../../collector/ipv6/period.js'
+import { parsePeriod as parseAnyPeriod, periodBounds, periodId, previousPeriod } from '../../collector/reports/period.js'
 import { readinessLevel, worstColour } from '../../collector/ipv6/readiness.js'
 import { startProbeScheduler, type CycleOutcome } from '../../collector/ipv6/prober.js'
 import { safeText } from '../../collector/ipv6/table.js'
@@ -46,16 +46,25 @@ describe('what one result says', () => {
   })
 })
 
+// The IPv6 report's periods, as the one report parser reads them for it (ISO weeks allowed).
+const parsePeriod = (text: string | undefined, now: number) => parseAnyPeriod(text, undefined, 'month', now, 'weeks')
+const ICT = 7 * 3_600_000
+
 describe('periods', () => {
-  it('months and ISO weeks, with the previous one', () => {
-    expect(parsePeriod('2026-01', 0)).toMatchObject({ kind: 'month', from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 1, 1) })
-    expect(previousPeriod(parsePeriod('2026-01', 0)).id).toBe('2025-12')
+  // Vietnam time won over UTC: the IPv6 report used UTC months, so its "2026-01" began seven
+  // hours after every other report's. Now every report's months and weeks start at 00:00 ICT.
+  it('months and ISO weeks in Vietnam time, with the previous one', () => {
+    expect(periodBounds(parsePeriod('2026-01', 0))).toEqual({ fromMs: Date.UTC(2026, 0, 1) - ICT, toMs: Date.UTC(2026, 1, 1) - ICT })
+    expect(periodId(previousPeriod(parsePeriod('2026-01', 0)))).toBe('2025-12')
     // ISO week 1 of 2026 starts Monday 29 December 2025; 2026 has 53 weeks
-    expect(parsePeriod('2026-W01', 0).from).toBe(Date.UTC(2025, 11, 29))
-    expect(previousPeriod(parsePeriod('2026-W01', 0)).id).toBe('2025-W52')
-    expect(previousPeriod(parsePeriod('2027-W01', 0)).id).toBe('2026-W53')
-    expect(parsePeriod(undefined, Date.UTC(2026, 10, 23))).toMatchObject({ id: '2026-11' })
-    expect(parsePeriod('week', Date.UTC(2026, 10, 23)).id).toBe('2026-W48')
+    expect(periodBounds(parsePeriod('2026-W01', 0))?.fromMs).toBe(Date.UTC(2025, 11, 29) - ICT)
+    expect(periodId(previousPeriod(parsePeriod('2026-W01', 0)))).toBe('2025-W52')
+    expect(periodId(previousPeriod(parsePeriod('2027-W01', 0)))).toBe('2026-W53')
+    expect(periodId(parsePeriod(undefined, Date.UTC(2026, 10, 23)))).toBe('2026-11')
+    expect(periodId(parsePeriod('week', Date.UTC(2026, 10, 23)))).toBe('2026-W48')
+    // 30 November 18:00 UTC is already 1 December in Vietnam, and Sunday 22:00 UTC already Monday
+    expect(periodId(parsePeriod(undefined, Date.UTC(2026, 10, 30, 18)))).toBe('2026-12')
+    expect(periodId(parsePeriod('week', Date.UTC(2026, 10, 29, 22)))).toBe('2026-W49')
   })
   it('rejects what is not a period, naming the field', () => {
     for (const bad of ['2026-13', '2026-W54', '2025-W53', '11/2026', '']) {

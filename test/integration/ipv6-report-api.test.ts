@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { vnMonth } from '../../shared/vn-time.js'
 import { startDnsServer, type DnsTestServer, type Rr } from '../helpers/dns-server.js'
 
 const ADMIN = 'ipv6-test-admin-token-0123456789'
@@ -82,7 +83,8 @@ describe('probe run and report over HTTP', () => {
     // the prober found the zone from the portal's SOA and asked our resolver
     expect(dns.queries.some((q) => q.name === 'www.kontum.test' && q.type === 'SOA')).toBe(true)
 
-    const period = new Date().toISOString().slice(0, 7)
+    // the report's months are Vietnam months
+    const period = vnMonth(Date.now())
     const report = await call(`/api/v1/reports/ipv6?level=agency&province=51&period=${period}`)
     expect(report.status, report.text).toBe(200)
     const row = report.json().agencies.find((a: { agencyId: string }) => a.agencyId === agencyId)

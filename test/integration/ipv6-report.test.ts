@@ -209,7 +209,8 @@ describe('ipv6Report per province and commune', () => {
 
   it('a week with no data: everything unknown', () => {
     const r = ipv6Report(db, { level: 'legacy_province', province: '62', period: '2026-W30' })
-    expect(r.period).toMatchObject({ kind: 'week', from: '2026-07-20T00:00:00.000Z', to: '2026-07-27T00:00:00.000Z', previous: '2026-W29' })
+    // Monday 20 July 00:00 in Vietnam time, like every report's periods (it was 00:00 UTC before)
+    expect(r.period).toMatchObject({ kind: 'week', from: '2026-07-19T17:00:00.000Z', to: '2026-07-26T17:00:00.000Z', previous: '2026-W29' })
     expect(area(r.areas, '62').levels.unknown.count).toBe(5)
   })
 
