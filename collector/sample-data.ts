@@ -30,7 +30,14 @@ function prng (seed: number): () => number {
   }
 }
 
-interface Line { name: string, oldCommune: string, category: 'organisation' | 'public_access_point', connectionClass: 'fixed' | '4g' | '5g' | 'leased_line', isp: string, planDown: number | null, planUp: number | null, base: number }
+interface Line { name: string, oldCommune: string, category: 'organisation' | 'public_access_point', connectionClass: 'fixed' | '4g' | '5g' | 'leased_line', isp: string, planDown: number | null, planUp: number | null, base: number, highTechZone: string | null }
+
+/**
+ * The sample high-tech zone and how many wired lines (the first ones) sit in it: enough to reach
+ * the publication minimum of 5 lines, so the demo shows a judged high-tech-zone target.
+ */
+const SAMPLE_ZONE = 'Khu công nghệ thông tin tập trung (dữ liệu mẫu)'
+const SAMPLE_ZONE_LINES = 6
 
 const KINDS: Array<Pick<Line, 'category' | 'connectionClass'> & { label: string, plans: Array<[number, number]>, share: [number, number] }> = [
   { label: 'UBND', category: 'organisation', connectionClass: 'fixed', plans: [[300, 300], [500, 500], [1000, 1000]], share: [0.55, 1.05] },
@@ -52,9 +59,10 @@ function lines (db: Db, rnd: () => number): Line[] {
       const kind = KINDS[(out.length + i) % KINDS.length] as (typeof KINDS)[number]
       const plan = kind.plans.length === 0 ? null : kind.plans[Math.floor(rnd() * kind.plans.length)] as [number, number]
       const base = plan === null ? kind.share[0] + rnd() * (kind.share[1] - kind.share[0]) : plan[0] * (kind.share[0] + rnd() * (kind.share[1] - kind.share[0]))
-      out.push({ name: `${kind.label} ${c.name}`, oldCommune: c.code, category: kind.category, connectionClass: kind.connectionClass, isp: ISPS[Math.floor(rnd() * ISPS.length)] as string, planDown: plan?.[0] ?? null, planUp: plan?.[1] ?? null, base })
+      out.push({ name: `${kind.label} ${c.name}`, oldCommune: c.code, category: kind.category, connectionClass: kind.connectionClass, isp: ISPS[Math.floor(rnd() * ISPS.length)] as string, planDown: plan?.[0] ?? null, planUp: plan?.[1] ?? null, base, highTechZone: null })
     }
   }
+  for (const l of out.filter((x) => x.connectionClass === 'fixed' || x.connectionClass === 'leased_line').slice(0, SAMPLE_ZONE_LINES)) l.highTechZone = SAMPLE_ZONE
   return out
 }
 
@@ -120,7 +128,7 @@ export function generateSampleData (db: Db, agencies: AgencyStore, ingestor: Ing
   const list = lines(db, rnd)
   for (const l of list) {
     const { agency } = createPlacedAgency(db, agencies, {
-      name: l.name, category: l.category, connectionClass: l.connectionClass, isp: l.isp, planDownMbps: l.planDown, planUpMbps: l.planUp, communeCode: l.oldCommune, scheme: '2025-03'
+      name: l.name, category: l.category, connectionClass: l.connectionClass, isp: l.isp, planDownMbps: l.planDown, planUpMbps: l.planUp, communeCode: l.oldCommune, scheme: '2025-03', highTechZone: l.highTechZone
     }, today - days * DAY_MS)
     const { agent } = agencies.createAgent(agency.id, `máy đo mẫu ${l.oldCommune}`, today - days * DAY_MS)
     const records: ResultRecord[] = []

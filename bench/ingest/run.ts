@@ -87,6 +87,7 @@ function rawInsertRate (sample: ResultRecord[]): number {
       legacyDistrictCode: '608',
       legacyProvinceCode: '62',
       placementNote: null,
+      highTechZone: null,
       createdAt: 0
     }
     const batch = ingestor.prepare(agent, agency, sample)

@@ -17,7 +17,7 @@ export function adminConnection (flags: { url?: string, adminToken?: string }, e
   return { url: url.replace(/\/+$/, ''), token }
 }
 
-export async function adminCall<T> (conn: AdminConnection, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+export async function adminCall<T> (conn: AdminConnection, method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown): Promise<T> {
   let res: Response
   try {
     res = await fetch(`${conn.url}${path}`, {

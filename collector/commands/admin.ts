@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { readFileSync } from 'node:fs'
 import { adminCall, adminConnection } from './admin-client.js'
-import { FLEET_PATHS, type AgencyView, type AgentRemoteConfig, type AgentView, type AuditListReply, type EnrolmentCodeView, type NewAgencyReply, type NewAgencyRequest } from '../../shared/schemas/fleet.js'
+import { FLEET_PATHS, type AgencyView, type AgentRemoteConfig, type AgentView, type AgencyUpdateRequest, type AuditListReply, type EnrolmentCodeView, type NewAgencyReply, type NewAgencyRequest } from '../../shared/schemas/fleet.js'
 
 interface ConnFlags { url?: string, adminToken?: string, json?: boolean }
 
@@ -42,7 +42,8 @@ export function registerAdmin (program: Command): void {
     .requiredOption('--connection-class <class>', "'fixed', '4g', '5g' or 'leased_line'")
     .requiredOption('--isp <isp>', 'provider of the line')
     .option('--plan-down <mbps>', 'contracted download speed, Mbit/s')
-    .option('--plan-up <mbps>', 'contracted upload speed, Mbit/s'))
+    .option('--plan-up <mbps>', 'contracted upload speed, Mbit/s')
+    .option('--high-tech-zone <name>', 'the high-tech zone the agency is in, e.g. "Khu công nghệ cao Hòa Lạc"'))
     .action(async (f: ConnFlags & Record<string, string | undefined>) => {
       const body: NewAgencyRequest = {
         name: f.name as string,
@@ -54,11 +55,12 @@ export function registerAdmin (program: Command): void {
         connectionClass: f.connectionClass as NewAgencyRequest['connectionClass'],
         isp: f.isp as string,
         planDownMbps: num('plan-down', f.planDown),
-        planUpMbps: num('plan-up', f.planUp)
+        planUpMbps: num('plan-up', f.planUp),
+        ...(f.highTechZone !== undefined ? { highTechZone: f.highTechZone } : {})
       }
       const r = await adminCall<NewAgencyReply>(adminConnection(f), 'POST', FLEET_PATHS.adminAgencies, body)
       if (f.json === true) return out(JSON.stringify(r, null, 2))
-      out(`agency ${r.agency.id}: ${r.agency.name}\n  commune ${r.agency.communeCode} (province ${r.agency.provinceCode}), legacy district ${r.agency.legacyDistrictCode ?? '-'}\n  placement: ${r.agency.placementNote ?? '-'}`)
+      out(`agency ${r.agency.id}: ${r.agency.name}\n  commune ${r.agency.communeCode} (province ${r.agency.provinceCode}), legacy district ${r.agency.legacyDistrictCode ?? '-'}\n  placement: ${r.agency.placementNote ?? '-'}${r.agency.highTechZone === null ? '' : `\n  high-tech zone: ${r.agency.highTechZone}`}`)
       if (r.agency.placementCandidates.length > 0) out(`  AMBIGUOUS legacy placement, candidates: ${r.agency.placementCandidates.join(', ')}`)
       out(`enrolment code: ${r.enrolment.code} (single use, expires ${r.enrolment.expiresAt})`)
       if (r.install !== undefined) {
@@ -67,10 +69,21 @@ export function registerAdmin (program: Command): void {
         out(`step-by-step page: ${r.install.installPage}${r.install.problem === null ? '' : `\n  note: ${r.install.problem}`}`)
       }
     })
+  withConnection(agency.command('update <agencyId>')
+    .description('change an agency: the high-tech zone it is in (targets for high-tech zones count only these agencies)')
+    .option('--high-tech-zone <name>', 'the zone\'s name, e.g. "Khu công nghệ cao Hòa Lạc"')
+    .option('--no-high-tech-zone', 'the agency is in no high-tech zone'))
+    .action(async (id: string, f: ConnFlags & { highTechZone?: string | boolean }) => {
+      // commander: --high-tech-zone <name> gives a string, --no-high-tech-zone gives false, neither leaves it true (the default of a negatable option).
+      if (f.highTechZone === true || f.highTechZone === undefined) throw new Error('agency update: give --high-tech-zone <name> or --no-high-tech-zone')
+      const body: AgencyUpdateRequest = { highTechZone: f.highTechZone === false ? null : f.highTechZone }
+      const r = await adminCall<AgencyView>(adminConnection(f), 'PATCH', FLEET_PATHS.adminAgency.replace(':id', encodeURIComponent(id)), body)
+      out(f.json === true ? JSON.stringify(r, null, 2) : `agency ${r.id}: ${r.name}\n  high-tech zone: ${r.highTechZone ?? '-'}`)
+    })
   withConnection(agency.command('list').description('list agencies'))
     .action(async (f: ConnFlags) => {
       const r = await adminCall<{ agencies: AgencyView[] }>(adminConnection(f), 'GET', FLEET_PATHS.adminAgencies)
-      out(f.json === true ? JSON.stringify(r.agencies, null, 2) : table(r.agencies, ['id', 'name', 'communeCode', 'provinceCode', 'legacyDistrictCode', 'connectionClass', 'isp']))
+      out(f.json === true ? JSON.stringify(r.agencies, null, 2) : table(r.agencies, ['id', 'name', 'communeCode', 'provinceCode', 'legacyDistrictCode', 'connectionClass', 'isp', 'highTechZone']))
     })
   withConnection(agency.command('code <agencyId>').description('issue a new enrolment code for an agency'))
     .action(async (id: string, f: ConnFlags) => {

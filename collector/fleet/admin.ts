@@ -25,6 +25,7 @@ export function agencyView (a: Agency, placementCandidates: string[]): AgencyVie
     legacyProvinceCode: a.legacyProvinceCode,
     placementNote: a.placementNote,
     placementCandidates,
+    highTechZone: a.highTechZone,
     createdAt: new Date(a.createdAt).toISOString()
   }
 }
@@ -79,7 +80,8 @@ export function createPlacedAgency (db: Db, agencies: AgencyStore, req: NewAgenc
     legacyCommuneCode: place.legacyCommuneCode,
     legacyDistrictCode: place.legacyDistrictCode,
     legacyProvinceCode: place.legacyProvinceCode,
-    placementNote: place.note
+    placementNote: place.note,
+    highTechZone: req.highTechZone === undefined || req.highTechZone === null ? null : req.highTechZone.trim()
   }, now)
   agencies.setPlacementCandidates(agency.id, candidates)
   return { agency, candidates }

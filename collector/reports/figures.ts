@@ -79,8 +79,8 @@ export interface TargetEvaluation {
   statistic: string
   thresholdMbps: number
   requiredShare: number | null
-  /** Who the target counts: agency categories and, where the document says so, 2025 unit types. */
-  appliesTo: { categories: string[], unitTypes: string[] | null, words: string }
+  /** Who the target counts: agency categories and, where the document says so, 2025 unit types or agencies in a high-tech zone. */
+  appliesTo: { categories: string[], unitTypes: string[] | null, inHighTechZone: boolean, words: string }
   why: string
   /** Lines in scope with data, and their agencies. */
   agents: number
@@ -89,7 +89,7 @@ export interface TargetEvaluation {
   leftOut: LeftOut
   /** Lines judged on a lower bound (their results reached the machine's link; docs/methodology.md §11): each counted as meeting the threshold. */
   linesAtLeast: number
-  /** The judged figure: an i-Speed mean in Mbps, or a share of lines (0..1); rounded for display. */
+  /** The judged figure: an i-Speed mean in Mbps, or a share of lines (0..1) meeting the threshold on their mean (or, for share_of_lines_min_at_least, their minimum); rounded for display. */
   figure: Cell
   /** The judged figure unrounded, when published: the verdict compares this, never the rounded value. */
   exact: number | null
@@ -119,6 +119,13 @@ export interface GroupResult {
 }
 
 const meanOf = (s: Float64Array): number | null => (s.length === 0 ? null : sumOf(s) / s.length)
+
+/** A line's lowest representative download sample over the rows read, null when it has none. */
+function minOf (a: AgentAggregate): number | null {
+  let min = Infinity
+  for (const p of a.parts) for (const v of p) if (v < min) min = v
+  return min === Infinity ? null : min
+}
 
 /** Aggregates per agent first, then over the area (fleet-protocol.md §15). `rows` are one area's (and split value's). */
 export function computeGroup (rows: readonly MonthRow[], rules: ReportRules): GroupResult {
@@ -233,6 +240,8 @@ export interface TargetContext {
   categoryOf: (agencyId: string) => string | undefined
   /** The 2025 unit type of the agency's commune ('phường', 'xã', 'đặc khu'), null when unknown. */
   unitTypeOf: (agencyId: string) => string | null
+  /** The high-tech zone the agency is in, null when in none. */
+  highTechZoneOf?: (agencyId: string) => string | null
   provinceName: (legacyCode: string) => string | undefined
   rules: ReportRules
   /** Each line's lower bound (Mbps) from its link-limited results in the period (link-limited.ts). */
@@ -256,10 +265,11 @@ export function assignTargets (agents: readonly AgentAggregate[], ctx: TargetCon
     const category = ctx.categoryOf(a.agencyId)
     if (category === undefined) continue
     const unitType = ctx.unitTypeOf(a.agencyId)
-    const key = `${a.connectionClass}|${category}|${a.legacyProvinceCode}|${unitType ?? ''}`
+    const highTechZone = ctx.highTechZoneOf?.(a.agencyId) ?? null
+    const key = `${a.connectionClass}|${category}|${a.legacyProvinceCode}|${unitType ?? ''}|${highTechZone === null ? '' : 'zone'}`
     let list = memo.get(key)
     if (list === undefined) {
-      const line = { connectionClass: a.connectionClass, category, unitType, legacyProvinceCode: a.legacyProvinceCode === '' ? null : a.legacyProvinceCode }
+      const line = { connectionClass: a.connectionClass, category, unitType, highTechZone, legacyProvinceCode: a.legacyProvinceCode === '' ? null : a.legacyProvinceCode }
       list = targetsForLine(ctx.entries, line, ctx.year).map((selected) => ({
         selected,
         why: targetWhy(selected.entry, line, selected.yearRule, selected.entry.region === null ? undefined : ctx.provinceName(selected.entry.region.code))
@@ -309,6 +319,9 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
   const strict = t.statistic === 'share_of_lines_mean_above'
   const meets = (v: number): boolean => (strict ? v > thr : v >= thr)
   const perLine = t.statistic !== 'ispeed_area_mean_at_least'
+  // A per-line minimum (high-tech zones, "at a minimum of 1 Gb/s"): each line's lowest
+  // representative sample of the period, not its mean.
+  const lineValue = t.statistic === 'share_of_lines_min_at_least' ? minOf : (a: AgentAggregate): number | null => a.meanDown
   // Lines with no counted result but link-limited ones (docs/methodology.md §11): under a per-line
   // target a lower bound that already meets the threshold counts as meeting it; otherwise the line
   // cannot be judged and is left out with the reason, never counted as failing. Lower bounds never
@@ -317,7 +330,8 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
   const unjudgeable: AgentAggregate[] = []
   let linesAtLeast = 0
   for (const a of agents) {
-    if (a.meanDown !== null) { judged.push({ a, value: a.meanDown }); continue }
+    const v = lineValue(a)
+    if (v !== null) { judged.push({ a, value: v }); continue }
     const lb = lowerBounds.get(a.agentId)
     if (lb === undefined) continue
     if (perLine && meets(lb)) { judged.push({ a, value: lb }); linesAtLeast++ } else unjudgeable.push(a)
@@ -390,7 +404,7 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
     statistic: t.statistic,
     thresholdMbps: thr,
     requiredShare: t.requiredShare ?? null,
-    appliesTo: { categories: t.categories ?? [], unitTypes: t.unitTypes ?? null, words: scopeWords(t) },
+    appliesTo: { categories: t.categories ?? [], unitTypes: t.unitTypes ?? null, inHighTechZone: t.inHighTechZone === true, words: scopeWords(t) },
     why,
     agents: withData.length,
     agencies: agencyMeans.length,

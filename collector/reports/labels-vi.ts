@@ -48,15 +48,17 @@ export function targetRuleVi (t: Pick<TargetEntry, 'statistic' | 'thresholdMbps'
   if (t.statistic === 'share_of_lines_mean_at_least') return `${share} đường truyền có tốc độ tải xuống trung bình ≥ ${thr} Mb/s`
   if (t.statistic === 'share_of_lines_mean_above') return `${share} đường truyền có tốc độ tải xuống trung bình > ${thr} Mb/s`
   if (t.statistic === 'ispeed_area_mean_at_least') return `tốc độ tải xuống trung bình của địa bàn (trung bình các mẫu đại diện, cách tính của i-Speed) ≥ ${thr} Mb/s`
-  if (t.statistic === 'each_unit_min_at_least') return `mọi đơn vị đạt tối thiểu ${thr} Mb/s`
+  if (t.statistic === 'share_of_lines_min_at_least') return `${share} đường truyền có tốc độ tải xuống tối thiểu (mẫu đại diện thấp nhất trong kỳ) ≥ ${thr} Mb/s`
   if (t.statistic === 'share_of_units') return `${share} đơn vị đạt yêu cầu`
   if (t.statistic === 'ratio_to_baseline_at_least') return 'gấp đôi số liệu năm gốc'
   return 'quy định của văn bản'
 }
 
 /** Who a target counts, in words. */
-export function scopeVi (categories: readonly string[], unitTypes: readonly string[] | null | undefined): string {
-  const who = categories.length === 0 ? 'toàn địa bàn (chỉ tiêu cấp địa bàn, không đánh giá theo từng đường truyền)' : categories.map((c) => CATEGORY_VI[c] ?? c).join(' và ')
+export function scopeVi (categories: readonly string[], unitTypes: readonly string[] | null | undefined, inHighTechZone = false): string {
+  const who = categories.length === 0
+    ? 'toàn địa bàn (chỉ tiêu cấp địa bàn, không đánh giá theo từng đường truyền)'
+    : categories.map((c) => CATEGORY_VI[c] ?? c).join(' và ') + (inHighTechZone ? ' trong khu công nghệ cao' : '')
   return unitTypes === null || unitTypes === undefined || unitTypes.length === 0 ? who : `${who} ở khu vực đô thị (${unitTypes.join(', ')})`
 }
 
@@ -68,7 +70,9 @@ export function leftOutVi (e: TargetEvaluation): string {
   const scope = e.leftOut.reasons.filter((r) => r.reason !== 'local_link')
   const reasons = scope.map((r) => r.reason === 'unit_type'
     ? `${r.agents} đơn vị ở ${r.value === 'unknown' ? 'đơn vị chưa rõ loại' : r.value}`
-    : `${r.agents} ${CATEGORY_VI[r.value] ?? r.value}`)
+    : r.reason === 'high_tech_zone'
+      ? `${r.agents} không thuộc khu công nghệ cao`
+      : `${r.agents} ${CATEGORY_VI[r.value] ?? r.value}`)
   const out: string[] = []
   if (scope.length > 0) out.push(`Không tính ${e.leftOut.agents - link} đường truyền ngoài đối tượng: ${reasons.join('; ')}.`)
   if (link > 0) out.push(`Không đánh giá được ${link} đường truyền bị giới hạn bởi card mạng của máy đo (kết quả chỉ là mức tối thiểu, thấp hơn ngưỡng).`)
@@ -95,7 +99,7 @@ export function levelNotesVi (level: Level): string[] {
 export function targetNoteVi (e: TargetEvaluation): string {
   const src = [e.document, e.issuer, e.date === null ? null : `ngày ${e.date.split('-').reverse().join('/')}`, e.section === null ? null : `mục ${e.section}`].filter((x) => x !== null).join(', ')
   const left = leftOutVi(e)
-  return `${src}. ${targetRuleVi(e)}; đối tượng: ${scopeVi(e.appliesTo.categories, e.appliesTo.unitTypes)}; ${yearRuleVi(e)}.${left === '' ? '' : ` ${left}`}`
+  return `${src}. ${targetRuleVi(e)}; đối tượng: ${scopeVi(e.appliesTo.categories, e.appliesTo.unitTypes, e.appliesTo.inHighTechZone)}; ${yearRuleVi(e)}.${left === '' ? '' : ` ${left}`}`
 }
 
 /** How generated sample data is marked on every export (collector/sample-data.ts). */

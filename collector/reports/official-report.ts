@@ -128,7 +128,7 @@ function targetLine (e: TargetEvaluation): TargetLine {
     date: e.date,
     year: e.year,
     rule: targetRuleVi(e),
-    scope: scopeVi(e.appliesTo.categories, e.appliesTo.unitTypes),
+    scope: scopeVi(e.appliesTo.categories, e.appliesTo.unitTypes, e.appliesTo.inHighTechZone),
     yearRule: yearRuleVi(e),
     horizon: e.horizon,
     figureText: cellText(e.figure, isShare(e.statistic) ? '' : 'Mb/s'),
@@ -270,9 +270,7 @@ function listTargets (entries: readonly TargetEntry[], legacyCodes: readonly str
           ? 'Đánh giá ở mục tiến độ IPv6'
           : perLine
             ? (evaluatedIds.has(t.id) ? 'Đánh giá trong báo cáo (mục III)' : 'Không áp dụng trong kỳ: năm khác của cùng chỉ tiêu, hoặc không có đường truyền thuộc loại kết nối của chỉ tiêu')
-            : t.population === 'high_tech_zone'
-              ? 'Chưa đánh giá: dữ liệu cơ quan chưa ghi nhận khu công nghệ cao'
-              : 'Chưa đánh giá: chỉ tiêu cấp quốc gia hoặc cần số liệu gốc ngoài hệ thống'
+            : 'Chưa đánh giá: chỉ tiêu cấp quốc gia hoặc cần số liệu gốc ngoài hệ thống'
       return {
         document: t.source.document,
         issuer: t.source.issuer ?? null,
@@ -280,7 +278,7 @@ function listTargets (entries: readonly TargetEntry[], legacyCodes: readonly str
         section: t.source.section ?? null,
         year: typeof t.year === 'number' ? t.year : null,
         rule: targetRuleVi({ statistic: t.statistic, thresholdMbps: t.thresholdMbps, requiredShare: t.requiredShare, connectionClasses: t.connectionClasses }),
-        scope: scopeVi(t.categories ?? [], t.unitTypes),
+        scope: scopeVi(t.categories ?? [], t.unitTypes, t.inHighTechZone === true),
         status: t.status === 'confirmed' ? 'đã đối chiếu' : 'chưa đối chiếu văn bản gốc',
         evaluated
       }

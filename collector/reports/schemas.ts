@@ -34,8 +34,8 @@ export const FiguresSchema = Obj(Object.fromEntries(FIGURES.map((f) => [f.key, {
 export const LeftOutSchema = Obj({
   agents: Type.Integer(),
   agencies: Type.Integer(),
-  reasons: Type.Array(Obj({ reason: Type.Union([Type.Literal('category'), Type.Literal('unit_type'), Type.Literal('local_link')]), value: Type.String(), agents: Type.Integer(), agencies: Type.Integer() }))
-}, 'Lines of the right class and area that the target leaves out, by reason: outside its scope (category, or 2025 unit type), or local_link (only results limited by the machine\'s own link, below what the target asks; docs/methodology.md §11); never judged')
+  reasons: Type.Array(Obj({ reason: Type.Union([Type.Literal('category'), Type.Literal('unit_type'), Type.Literal('high_tech_zone'), Type.Literal('local_link')]), value: Type.String(), agents: Type.Integer(), agencies: Type.Integer() }))
+}, 'Lines of the right class and area that the target leaves out, by reason: outside its scope (category, 2025 unit type, or high_tech_zone: the agency is in no high-tech zone), or local_link (only results limited by the machine\'s own link, below what the target asks; docs/methodology.md §11); never judged')
 
 export const TargetEvaluationSchema = Obj({
   targetId: Type.String(),
@@ -51,7 +51,7 @@ export const TargetEvaluationSchema = Obj({
   thresholdMbps: Type.Number(),
   requiredShare: N(Type.Number()),
   line: N(Type.String()),
-  appliesTo: Obj({ categories: Type.Array(Type.String()), unitTypes: N(Type.Array(Type.String())), words: Type.String() }),
+  appliesTo: Obj({ categories: Type.Array(Type.String()), unitTypes: N(Type.Array(Type.String())), inHighTechZone: Type.Boolean(), words: Type.String() }),
   why: Type.String(),
   agents: Type.Integer(),
   agencies: Type.Integer(),

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import { TocdoError } from '../../shared/errors.js'
 import {
-  AgencyView, AgentRemoteConfig, AgentView, AuditListReply, EnrolmentCodeView, ErrorReply, FLEET_PATHS, NewAgencyReply, NewAgencyRequest
+  AgencyUpdateRequest, AgencyView, AgentRemoteConfig, AgentView, AuditListReply, EnrolmentCodeView, ErrorReply, FLEET_PATHS, NewAgencyReply, NewAgencyRequest
 } from '../../shared/schemas/fleet.js'
 import { addAgency, agencyView, agentView } from '../fleet/admin.js'
 import { newestVersion } from '../fleet/versions.js'
@@ -47,6 +47,21 @@ export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { pu
   fastify.get(FLEET_PATHS.adminAgencies, {
     schema: { response: { 200: Type.Object({ agencies: Type.Array(AgencyView) }) } }
   }, async () => ({ agencies: agencies.listAgencies().map((a) => agencyView(a, a.placementCandidates)) }))
+
+  fastify.patch(FLEET_PATHS.adminAgency, {
+    config: { audit: 'agency.update' },
+    schema: { params: IdParams, body: AgencyUpdateRequest, response: { 200: AgencyView, ...errors } }
+  }, async (request) => {
+    const { id } = request.params as { id: string }
+    const body = request.body as AgencyUpdateRequest
+    const zone = body.highTechZone === null ? null : body.highTechZone.trim()
+    if (!agencies.setHighTechZone(id, zone)) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `no agency with id ${id}`, { details: { field: 'id' } })
+    request.log.info({ agencyId: id, highTechZone: zone }, 'admin: agency updated')
+    request.auditNote = { target: id, summary: { highTechZone: zone } }
+    const a = agencies.agencyById(id)
+    if (a === undefined) throw new Error(`agency ${id} vanished`)
+    return agencyView(a, agencies.placementCandidates(id))
+  })
 
   fastify.post(FLEET_PATHS.adminEnrolmentCodes, {
     config: { audit: 'enrolment-code.issue' },

@@ -16,6 +16,8 @@ export interface Agency {
   legacyDistrictCode: string | null
   legacyProvinceCode: string | null
   placementNote: string | null
+  /** The high-tech zone the agency is in (its name), or null when in none (migration 042). */
+  highTechZone: string | null
   createdAt: number
 }
 
@@ -55,7 +57,7 @@ export interface AgentRow {
   agentVersion: string | null
 }
 
-export type NewAgency = Omit<Agency, 'id' | 'createdAt'> & { id?: string }
+export type NewAgency = Omit<Agency, 'id' | 'createdAt' | 'highTechZone'> & { id?: string, highTechZone?: string | null }
 
 /** sha256 of a bearer token: the only form in which a token is stored. */
 export function hashToken (token: string): Buffer {
@@ -70,7 +72,7 @@ export function newToken (): string {
 const AGENCY_COLUMNS = `id, name, category, connection_class AS connectionClass, isp, plan_down_mbps AS planDownMbps,
   plan_up_mbps AS planUpMbps, commune_code AS communeCode, province_code AS provinceCode,
   legacy_commune_code AS legacyCommuneCode, legacy_district_code AS legacyDistrictCode,
-  legacy_province_code AS legacyProvinceCode, placement_note AS placementNote, created_at AS createdAt`
+  legacy_province_code AS legacyProvinceCode, placement_note AS placementNote, high_tech_zone AS highTechZone, created_at AS createdAt`
 
 const AGENT_COLUMNS = `id, agency_id AS agencyId, name, status, created_at AS createdAt, last_seen_at AS lastSeenAt,
   agent_version AS agentVersion`
@@ -87,9 +89,9 @@ export class AgencyStore {
   constructor (db: Db) {
     this.#db = db
     this.#insertAgency = db.prepare(`INSERT INTO agency (id, name, category, connection_class, isp, plan_down_mbps, plan_up_mbps,
-      commune_code, province_code, legacy_commune_code, legacy_district_code, legacy_province_code, placement_note, created_at)
+      commune_code, province_code, legacy_commune_code, legacy_district_code, legacy_province_code, placement_note, high_tech_zone, created_at)
       VALUES (@id, @name, @category, @connectionClass, @isp, @planDownMbps, @planUpMbps, @communeCode, @provinceCode,
-      @legacyCommuneCode, @legacyDistrictCode, @legacyProvinceCode, @placementNote, @createdAt)`)
+      @legacyCommuneCode, @legacyDistrictCode, @legacyProvinceCode, @placementNote, @highTechZone, @createdAt)`)
     this.#insertAgent = db.prepare(`INSERT INTO agent (id, agency_id, name, token_hash, created_at)
       VALUES (@id, @agencyId, @name, @tokenHash, @createdAt)`)
     this.#agentByToken = db.prepare(`SELECT ${AGENT_COLUMNS} FROM agent WHERE token_hash = ?`)
@@ -98,7 +100,7 @@ export class AgencyStore {
   }
 
   createAgency (input: NewAgency, now = Date.now()): Agency {
-    const agency: Agency = { ...input, id: input.id ?? randomUUID(), createdAt: now }
+    const agency: Agency = { ...input, id: input.id ?? randomUUID(), highTechZone: input.highTechZone ?? null, createdAt: now }
     this.#insertAgency.run(agency)
     return agency
   }
@@ -136,6 +138,11 @@ export class AgencyStore {
     this.#db.prepare('UPDATE agent SET hostname = ?, os = ?, arch = ?, agent_version = ? WHERE id = ?')
       .run(host.hostname, host.os, host.arch, host.agentVersion, created.agent.id)
     return { agent: this.agentById(created.agent.id) as AgentRow, token: created.token }
+  }
+
+  /** Sets (or, with null, clears) the high-tech zone of an agency; returns false when no such agency exists. */
+  setHighTechZone (agencyId: string, zone: string | null): boolean {
+    return this.#db.prepare('UPDATE agency SET high_tech_zone = ? WHERE id = ?').run(zone, agencyId).changes === 1
   }
 
   setPlacementCandidates (agencyId: string, candidates: readonly string[]): void {
@@ -187,4 +194,12 @@ export class AgencyStore {
       sinceSyncS: hb.clock.sinceSyncS
     })
   }
+}
+
+/** What target selection needs of each agency: its category, its commune's 2025-07 names and its high-tech zone. */
+export type AgencyScopeRow = [id: string, category: string, communeFullName: string | null, communeName: string | null, highTechZone: string | null]
+
+export function selectAgencyScopes (db: Db): AgencyScopeRow[] {
+  return db.prepare(`SELECT g.id, g.category, c.full_name, c.name, g.high_tech_zone FROM agency g
+    LEFT JOIN geo_commune c ON c.version = '2025-07' AND c.code = g.commune_code`).raw(true).all() as AgencyScopeRow[]
 }

@@ -12,6 +12,8 @@ export interface TargetEntry {
   categories?: string[]
   /** 2025-07 unit types (lower case) the agency's commune must have; absent: any. */
   unitTypes?: string[]
+  /** True when the target counts only agencies in a high-tech zone (their highTechZone is set). */
+  inHighTechZone?: boolean
   /** The target's scope in words (seeds/targets.json). */
   appliesTo?: string
   statistic: string
@@ -23,10 +25,10 @@ export interface TargetEntry {
 }
 
 /**
- * Earlier names of the area-average statistic. A deployment's own target rows may still carry
- * them; they mean what `ispeed_area_mean_at_least` means (an area's mean download).
+ * Earlier names of statistics. A deployment's own target rows may still carry them; they mean
+ * what the current name means (an area's mean download; each line's minimum download).
  */
-const STATISTIC_ALIASES: Readonly<Record<string, string>> = { mean_at_least: 'ispeed_area_mean_at_least', ispeed_province_download_at_least: 'ispeed_area_mean_at_least' }
+const STATISTIC_ALIASES: Readonly<Record<string, string>> = { mean_at_least: 'ispeed_area_mean_at_least', ispeed_province_download_at_least: 'ispeed_area_mean_at_least', each_unit_min_at_least: 'share_of_lines_min_at_least' }
 
 export function loadTargetEntries (db: Db): TargetEntry[] {
   return (db.prepare('SELECT body FROM target ORDER BY id').pluck().all() as string[]).map((b) => {
@@ -44,13 +46,15 @@ export interface LineKey {
   legacyProvinceCode: string | null
   /** The 2025-07 unit type of the agency's commune: 'phường', 'xã' or 'đặc khu'; null when unknown. */
   unitType: string | null
+  /** The high-tech zone the agency is in; null or absent when in none. */
+  highTechZone?: string | null
 }
 
 /** Why a line relevant to a target is not counted against it. */
 export interface OutOfScope {
-  /** category: the agency's category is not the target's population; unit_type: its commune's 2025 unit type is not one the target names. */
-  reason: 'category' | 'unit_type'
-  /** The line's own value that fell outside (its category, or its unit type, 'unknown' when not known). */
+  /** category: the agency's category is not the target's population; unit_type: its commune's 2025 unit type is not one the target names; high_tech_zone: the agency is in no high-tech zone. */
+  reason: 'category' | 'unit_type' | 'high_tech_zone'
+  /** The line's own value that fell outside (its category, its unit type, 'unknown' when not known, or 'none' for no zone). */
   value: string
 }
 
@@ -63,7 +67,7 @@ export interface SelectedTarget {
 }
 
 /** Per-line statistics and the i-Speed area average; area indicators (empty categories) are never judged per line. */
-export const PER_LINE_STATISTICS = new Set(['share_of_lines_mean_at_least', 'share_of_lines_mean_above', 'ispeed_area_mean_at_least'])
+export const PER_LINE_STATISTICS = new Set(['share_of_lines_mean_at_least', 'share_of_lines_mean_above', 'share_of_lines_min_at_least', 'ispeed_area_mean_at_least'])
 
 /** The 2025 unit type ('phường', 'xã', 'đặc khu') of a commune from its full and short names. */
 export function unitTypeOf (fullName: string, name: string): string | null {
@@ -72,8 +76,9 @@ export function unitTypeOf (fullName: string, name: string): string | null {
 }
 
 /** Whether a line is in a target's scope (seeds/targets.json "selection"), and if not, why. */
-export function scopeCheck (t: TargetEntry, line: Pick<LineKey, 'category' | 'unitType'>): OutOfScope | null {
+export function scopeCheck (t: TargetEntry, line: Pick<LineKey, 'category' | 'unitType' | 'highTechZone'>): OutOfScope | null {
   if (!(t.categories ?? []).includes(line.category)) return { reason: 'category', value: line.category }
+  if (t.inHighTechZone === true && (line.highTechZone ?? null) === null) return { reason: 'high_tech_zone', value: 'none' }
   if (t.unitTypes !== undefined && (line.unitType === null || !t.unitTypes.includes(line.unitType))) return { reason: 'unit_type', value: line.unitType ?? 'unknown' }
   return null
 }
@@ -115,12 +120,13 @@ const CATEGORY_WORDS: Record<string, string> = { organisation: 'organisations', 
 const STATISTIC_WORDS: Record<string, (t: TargetEntry) => string> = {
   share_of_lines_mean_at_least: (t) => `${Math.round((t.requiredShare ?? 0) * 100)} % of lines with a mean download of at least ${t.thresholdMbps ?? '?'} Mbps`,
   share_of_lines_mean_above: (t) => `${Math.round((t.requiredShare ?? 0) * 100)} % of lines with a mean download above ${t.thresholdMbps ?? '?'} Mbps`,
+  share_of_lines_min_at_least: (t) => `${Math.round((t.requiredShare ?? 0) * 100)} % of lines with a minimum download (lowest representative sample) of at least ${t.thresholdMbps ?? '?'} Mbps`,
   ispeed_area_mean_at_least: (t) => `an area average download (i-Speed: mean of representative samples of ${(t.connectionClasses ?? []).join('/')} lines) of at least ${t.thresholdMbps ?? '?'} Mbps`
 }
 
 /** The target's scope in words: who it counts. */
 export function scopeWords (t: TargetEntry): string {
-  const who = (t.categories ?? []).map((c) => CATEGORY_WORDS[c] ?? c).join(' and ')
+  const who = (t.categories ?? []).map((c) => CATEGORY_WORDS[c] ?? c).join(' and ') + (t.inHighTechZone === true ? ' in high-tech zones' : '')
   return t.unitTypes === undefined ? who : `${who} in communes of type ${t.unitTypes.join(' / ')}`
 }
 

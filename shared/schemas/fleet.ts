@@ -16,6 +16,7 @@ export const FLEET_PATHS = {
   sync: `${API_PREFIX}/sync`,
   adminAgencies: `${API_PREFIX}/admin/agencies`,
   adminEnrolmentCodes: `${API_PREFIX}/admin/agencies/:id/enrolment-codes`,
+  adminAgency: `${API_PREFIX}/admin/agencies/:id`,
   adminAgents: `${API_PREFIX}/admin/agents`,
   adminRevoke: `${API_PREFIX}/admin/agents/:id/revoke`,
   adminDecommission: `${API_PREFIX}/admin/agents/:id/decommission`,
@@ -159,6 +160,13 @@ export type ErrorReply = Static<typeof ErrorReply>
 
 // ---------------------------------------------------------------- admin API
 
+/**
+ * The high-tech zone (khu công nghệ cao, khu CNTT tập trung, trung tâm R&D / đổi mới sáng tạo) an
+ * agency sits in, by name, e.g. "Khu công nghệ cao Hòa Lạc"; null when in none. Targets for
+ * high-tech zones count only these agencies' lines (docs/reports.md §3, "Scope").
+ */
+const HighTechZone = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'name of the high-tech zone the agency is in, e.g. "Khu công nghệ cao Hòa Lạc"; null when in none' })
+
 export const NewAgencyRequest = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 300 }),
   communeCode: Type.String({ pattern: '^[0-9]{5}$' }),
@@ -170,9 +178,16 @@ export const NewAgencyRequest = Type.Object({
   connectionClass: ConnectionClass,
   isp: Type.String({ minLength: 1, maxLength: 100 }),
   planDownMbps: Nullable(Mbps),
-  planUpMbps: Nullable(Mbps)
+  planUpMbps: Nullable(Mbps),
+  highTechZone: Type.Optional(Nullable(HighTechZone))
 }, { additionalProperties: false })
 export type NewAgencyRequest = Static<typeof NewAgencyRequest>
+
+/** What an admin may change on an agency after it is added. */
+export const AgencyUpdateRequest = Type.Object({
+  highTechZone: Nullable(HighTechZone)
+}, { additionalProperties: false })
+export type AgencyUpdateRequest = Static<typeof AgencyUpdateRequest>
 
 export const AgencyView = Type.Object({
   id: Type.String(),
@@ -191,6 +206,8 @@ export const AgencyView = Type.Object({
   placementNote: Nullable(Type.String()),
   /** Candidate legacy communes when the placement is ambiguous; empty otherwise. */
   placementCandidates: Type.Array(Type.String()),
+  /** The high-tech zone the agency is in, or null. */
+  highTechZone: Nullable(Type.String()),
   createdAt: IsoDateTime
 })
 export type AgencyView = Static<typeof AgencyView>

@@ -110,6 +110,8 @@ describe('district report, worked by hand', () => {
     expect(shares).toEqual({
       // Households only: no line is a household; A1 (organisation) and B1 (public access point) left out.
       'qd36-2025-fixed-household': [200, { value: null, n: 0, minN: 2, basis: 'agents', status: 'no_data' }, null, 0, 2],
+      // High-tech zones: neither wired line's agency (A1, B1) is in a zone; both left out.
+      'qd36-2025-high-tech-zone': [1000, { value: null, n: 0, minN: 2, basis: 'agents', status: 'no_data' }, null, 0, 2],
       // 4G: C1 mean 46.667 >= 40, C2 30 < 40 -> 1 of 2 lines; samples >= 40: 40, 50, 60 of 5, n 5 < 6 -> withheld
       'qd36-2025-mobile-4g': [40, { value: 0.5, n: 2, minN: 2, basis: 'agents', status: 'ok' }, null, 5, 0],
       // Urban organisations: A1 (Phường Kon Tum) only, 1 line < 2 -> withheld; B1 left out (not an organisation)
@@ -152,7 +154,7 @@ describe('district report, worked by hand', () => {
     const ids = d.targetEvaluations.map((t) => t.targetId).sort()
     expect(ids).toEqual([
       'kt2391-2025-fixed-household', 'kt2391-2025-mobile-4g', 'kt2391-2025-organisation', 'kt2391-2030-fixed-1gbps',
-      'national-2030-fixed-1gbps', 'qd36-2025-fixed-household', 'qd36-2025-mobile-4g', 'qd36-2025-organisation'
+      'national-2030-fixed-1gbps', 'qd36-2025-fixed-household', 'qd36-2025-high-tech-zone', 'qd36-2025-mobile-4g', 'qd36-2025-organisation'
     ])
     // QĐ 36 organisations: only A1 (1 agent < 2): insufficient, never a number. A1 mean 937.5 < 1000.
     const org = byId(d.targetEvaluations, 'qd36-2025-organisation')
@@ -161,7 +163,7 @@ describe('district report, worked by hand', () => {
     expect(org.met).toBeNull()
     expect(org.shareOfSamplesMeeting).toMatchObject({ value: null, n: 4, status: 'insufficient_data' }) // 2 of 4, n < 6
     expect(org.why).toContain('QĐ 36/QĐ-TTg')
-    expect(org.appliesTo).toEqual({ categories: ['organisation'], unitTypes: ['phường'], words: 'organisations in communes of type phường' })
+    expect(org.appliesTo).toEqual({ categories: ['organisation'], unitTypes: ['phường'], inHighTechZone: false, words: 'organisations in communes of type phường' })
     expect(org.leftOut).toEqual({ agents: 1, agencies: 1, reasons: [{ reason: 'category', value: 'public_access_point', agents: 1, agencies: 1 }] })
     // 2030 goal, all fixed lines: A1 937.5 and B1 200 both < 1000 -> share 0, required 1 -> not met
     const g2030 = byId(d.targetEvaluations, 'national-2030-fixed-1gbps')

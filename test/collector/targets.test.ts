@@ -9,7 +9,7 @@ let entries: TargetEntry[]
 beforeAll(() => { f = seededDb(); entries = loadTargetEntries(f.db) })
 afterAll(() => { f.close() })
 
-type Line = { connectionClass: string, category: string, legacyProvinceCode: string | null, unitType?: string | null }
+type Line = { connectionClass: string, category: string, legacyProvinceCode: string | null, unitType?: string | null, highTechZone?: string | null }
 const ids = (line: Line, year: number): Array<[string, string]> =>
   targetsForLine(entries, { unitType: 'phường', ...line }, year).filter((t) => t.outOfScope === null).map((t) => [t.entry.id, t.yearRule])
 const outside = (line: Line, year: number): Array<[string, string, string]> =>
@@ -24,9 +24,12 @@ describe('which targets a line is held against', () => {
       ['qd36-2025-organisation', 'latest_before']
     ])
     // The household and individual targets are relevant to a fixed line but count households only.
+    // The high-tech-zone targets count agencies in a zone only: this one is in none.
     expect(outside(line, 2026)).toEqual([
       ['bn333-2025-fixed-individual', 'category', 'organisation'],
-      ['qd36-2025-fixed-household', 'category', 'organisation']
+      ['bn333-2025-high-tech-zone', 'high_tech_zone', 'none'],
+      ['qd36-2025-fixed-household', 'category', 'organisation'],
+      ['qd36-2025-high-tech-zone', 'high_tech_zone', 'none']
     ])
   })
 
@@ -38,6 +41,7 @@ describe('which targets a line is held against', () => {
         ['kt2391-2025-fixed-household', 'category', 'organisation'],
         ['kt2391-2025-organisation', 'unit_type', unitType ?? 'unknown'],
         ['qd36-2025-fixed-household', 'category', 'organisation'],
+        ['qd36-2025-high-tech-zone', 'high_tech_zone', 'none'],
         ['qd36-2025-organisation', 'unit_type', unitType ?? 'unknown']
       ])
     }
@@ -60,7 +64,7 @@ describe('which targets a line is held against', () => {
     expect(t?.outOfScope).toBeNull()
   })
 
-  it('area indicators (high-tech zones, QĐ 912 shares) are never selected per line; other provinces get national targets only', () => {
+  it('area indicators (QĐ 912 shares) are never selected per line, high-tech-zone targets only for agencies in a zone; other provinces get national targets only', () => {
     const all = ids({ connectionClass: 'leased_line', category: 'organisation', legacyProvinceCode: '01' }, 2026).map(([id]) => id)
     expect(all).toEqual(['national-2030-fixed-1gbps', 'qd36-2025-organisation'])
   })
@@ -151,5 +155,71 @@ describe('the statistic decides how a target is computed', () => {
     expect(hh.figure.status).toBe('no_data')
     expect(hh.met).toBeNull()
     expect(hh.leftOut.agents).toBe(3)
+  })
+})
+
+describe('high-tech zones: every line of an agency in a zone at a minimum of 1 Gb/s', () => {
+  // Former Bắc Ninh (27), 2025. Representative samples of each line, by hand:
+  //   z1 in a zone, leased:      1100, 1050, 1200 -> minimum 1050 >= 1000: meets
+  //   z2 in a zone, leased:      1300,  980, 1250 -> minimum  980 <  1000: fails (its mean, 1176.67, would pass)
+  //   z3 in a zone, leased:      1000, 1000       -> minimum 1000 >= 1000: meets (at least, not above)
+  //   pap in a zone, public access point: 500     -> minimum  500: fails
+  //   out not in a zone, leased: 1500             -> left out (reason high_tech_zone), never judged
+  // In-zone lines 4, meeting 2: share 2 / 4 = 0.5 against a required 100 %: not met.
+  const line = (id: string, samples: number[]): AgentAggregate => ({ ...agent(id, id, samples), connectionClass: 'leased_line', legacyProvinceCode: '27' })
+  const lines = [line('z1', [1100, 1050, 1200]), line('z2', [1300, 980, 1250]), line('z3', [1000, 1000]), line('pap', [500]), line('out', [1500])]
+  const info: Record<string, { category: string, zone: string | null }> = {
+    z1: { category: 'organisation', zone: 'Khu công nghệ cao A' },
+    z2: { category: 'organisation', zone: 'Khu công nghệ cao A' },
+    z3: { category: 'organisation', zone: 'Khu CNTT tập trung B' },
+    pap: { category: 'public_access_point', zone: 'Khu công nghệ cao A' },
+    out: { category: 'organisation', zone: null }
+  }
+  const run = (minAgents: number): ReturnType<typeof evaluateTargets> => evaluateTargets(lines, {
+    entries,
+    year: 2025,
+    rules: { ...DEFAULT_REPORT_RULES, minAgents },
+    categoryOf: (id) => info[id]?.category,
+    unitTypeOf: () => 'phường',
+    highTechZoneOf: (id) => info[id]?.zone ?? null,
+    provinceName: () => 'Bắc Ninh'
+  })
+
+  it('judges the share of in-zone lines whose minimum reaches 1,000 Mbps, with n; lines outside a zone are counted as left out', () => {
+    for (const id of ['bn333-2025-high-tech-zone', 'qd36-2025-high-tech-zone']) {
+      const e = run(4).find((x) => x.targetId === id)!
+      expect(e.statistic).toBe('share_of_lines_min_at_least')
+      expect(e.appliesTo.inHighTechZone).toBe(true)
+      expect(e.agents).toBe(4)
+      expect(e.figure).toEqual({ value: 0.5, n: 4, minN: 4, basis: 'agents', status: 'ok' })
+      expect(e.exact).toBe(0.5)
+      expect(e.requiredShare).toBe(1)
+      expect(e.met).toBe(false)
+      expect(e.leftOut).toEqual({ agents: 1, agencies: 1, reasons: [{ reason: 'high_tech_zone', value: 'none', agents: 1, agencies: 1 }] })
+    }
+    // The organisations target of the same plan judges means: z1 1116.67, z2 1176.67, z3 1000, out 1500 all reach 1,000 -> 4 / 4.
+    const org = run(4).find((x) => x.targetId === 'bn333-2025-organisation')!
+    expect(org.figure.value).toBe(1)
+    expect(org.leftOut.reasons).toEqual([{ reason: 'category', value: 'public_access_point', agents: 1, agencies: 1 }])
+  })
+
+  it('below the publication minimum the share is withheld, n still given', () => {
+    const e = run(5).find((x) => x.targetId === 'qd36-2025-high-tech-zone')!
+    expect(e.figure).toEqual({ value: null, n: 4, minN: 5, basis: 'agents', status: 'insufficient_data' })
+    expect(e.met).toBeNull()
+  })
+
+  it('with every in-zone line at or above 1,000 Mbps at its lowest sample the target is met', () => {
+    const e = evaluateTargets([line('z1', [1100, 1050, 1200]), line('z3', [1000, 1000])], {
+      entries,
+      year: 2025,
+      rules: { ...DEFAULT_REPORT_RULES, minAgents: 2 },
+      categoryOf: () => 'organisation',
+      unitTypeOf: () => 'xã',
+      highTechZoneOf: () => 'Khu công nghệ cao A',
+      provinceName: () => 'Bắc Ninh'
+    }).find((x) => x.targetId === 'qd36-2025-high-tech-zone')!
+    expect(e.figure.value).toBe(1)
+    expect(e.met).toBe(true)
   })
 })

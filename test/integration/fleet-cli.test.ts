@@ -96,6 +96,37 @@ describe('admin CLI against a running collector', () => {
     expect(JSON.parse((await cli(['config', 'show'], { TOCDO_ADMIN_TOKEN: token })).stdout).version).toBe(2)
   })
 
+  it('agency add --high-tech-zone and agency update set and clear the zone; a blank name is refused naming the field', async () => {
+    const add = await cli(['agency', 'add', '--name', 'Trung tâm CNTT (khu CNC)', '--commune', '23281', '--scheme', '2025-03',
+      '--connection-class', 'leased_line', '--isp', 'VNPT', '--high-tech-zone', 'Khu công nghệ cao Hòa Lạc', '--json'], { TOCDO_ADMIN_TOKEN: token })
+    expect(add.code, add.stderr).toBe(0)
+    const added = JSON.parse(add.stdout) as { agency: { id: string, highTechZone: string | null } }
+    expect(added.agency.highTechZone).toBe('Khu công nghệ cao Hòa Lạc')
+    const id = added.agency.id
+
+    const cleared = await cli(['agency', 'update', id, '--no-high-tech-zone', '--json'], { TOCDO_ADMIN_TOKEN: token })
+    expect(cleared.code, cleared.stderr).toBe(0)
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ id, highTechZone: null })
+    const set = await cli(['agency', 'update', id, '--high-tech-zone', 'Khu CNTT tập trung Đà Nẵng'], { TOCDO_ADMIN_TOKEN: token })
+    expect(set.stdout).toContain('high-tech zone: Khu CNTT tập trung Đà Nẵng')
+    const list = JSON.parse((await cli(['agency', 'list', '--json'], { TOCDO_ADMIN_TOKEN: token })).stdout) as Array<{ id: string, highTechZone: string | null }>
+    expect(list.find((a) => a.id === id)?.highTechZone).toBe('Khu CNTT tập trung Đà Nẵng')
+    // Stored in the agency row, where reports read it.
+    const db = new Database(join(dataDir, 'collector.sqlite'), { readonly: true })
+    expect(db.prepare('SELECT high_tech_zone FROM agency WHERE id = ?').pluck().get(id)).toBe('Khu CNTT tập trung Đà Nẵng')
+    db.close()
+
+    const blank = await cli(['agency', 'update', id, '--high-tech-zone', '   '], { TOCDO_ADMIN_TOKEN: token })
+    expect(blank.code).toBe(1)
+    expect(blank.stderr).toContain('TOCDO_ERR_VALIDATION')
+    expect(blank.stderr).toContain('body/highTechZone')
+    const neither = await cli(['agency', 'update', id], { TOCDO_ADMIN_TOKEN: token })
+    expect(neither.code).toBe(1)
+    expect(neither.stderr).toContain('--high-tech-zone')
+    const unknown = await cli(['agency', 'update', 'no-such-agency', '--no-high-tech-zone'], { TOCDO_ADMIN_TOKEN: token })
+    expect(unknown.stderr).toContain('TOCDO_ERR_NOT_FOUND')
+  })
+
   it('refuses a wrong or missing admin token with a clear message', async () => {
     const wrong = await cli(['agent', 'list', '--admin-token', 'nope-nope-nope-nope'])
     expect(wrong.code).toBe(1)

@@ -19,12 +19,16 @@ const HOUR = 3_600_000
  * - district 610 (Đắk Glei, a xã): one organisation, 5 tests at 95 Mb/s: below 10 samples, and
  *   outside the urban target's scope ("1 đơn vị ở xã").
  * Province totals: 41 samples, mean (12 x 3300 + 5 x 95) / 41 = 40,075 / 41 = 977.44 -> "977,4 Mb/s".
+ * - the 900 and 1100 Mb/s agencies are in a high-tech zone: QĐ 36's "minimum of 1 Gb/s" holds for
+ *   the 1100 line (its lowest sample 1100), not the 900 one -> 1 of 2 = "50 %", required 100 %:
+ *   0.5 < 0.8 x 1 -> "Chưa đạt"; the 1300 and 95 Mb/s lines are in no zone: 2 left out.
  */
 async function seed (c: TempCollector): Promise<void> {
   const now = Date.now()
-  const lines = [{ commune: '23281', down: 900 }, { commune: '23284', down: 1100 }, { commune: '23287', down: 1300 }, { commune: '23341', down: 95, n: 5 }]
+  const zone = 'Khu công nghệ cao (thử)'
+  const lines = [{ commune: '23281', down: 900, zone }, { commune: '23284', down: 1100, zone }, { commune: '23287', down: 1300 }, { commune: '23341', down: 95, n: 5 }]
   for (const [i, l] of lines.entries()) {
-    const { enrolment } = await addAgency(c.url, ADMIN, { name: `Cơ quan ${i + 1}`, communeCode: l.commune, scheme: '2025-03', category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 1500, planUpMbps: 750 })
+    const { enrolment } = await addAgency(c.url, ADMIN, { name: `Cơ quan ${i + 1}`, communeCode: l.commune, scheme: '2025-03', category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 1500, planUpMbps: 750, ...(l.zone === undefined ? {} : { highTechZone: l.zone }) })
     const r = await enrol(c.url, enrolment.code, `pc-${i}`)
     const n = l.n ?? 12
     const records = Array.from({ length: n }, (_, k) => speedRecord({ at: new Date(now - (k + 1) * HOUR), downMbps: l.down, upMbps: l.down / 2, idleMs: 10 }))
@@ -92,6 +96,11 @@ describe('official report', () => {
     expect(mean.value).toBeCloseTo(40_075 / 41, 2)
     const org = json.targets.find((t: any) => t.targetId === 'qd36-2025-organisation')
     expect(org).toMatchObject({ figureText: '66,7 %', verdict: 'far', verdictText: 'Chưa đạt', leftOut: 'Không tính 1 đường truyền ngoài đối tượng: 1 đơn vị ở xã.' })
+    // High-tech zones, judged from the agencies' zone: a per-line minimum, not "not evaluated".
+    const zone = json.targets.find((t: any) => t.targetId === 'qd36-2025-high-tech-zone')
+    expect(zone).toMatchObject({ figureText: '50 %', value: 0.5, n: 2, minN: 2, verdict: 'far', verdictText: 'Chưa đạt', leftOut: 'Không tính 2 đường truyền ngoài đối tượng: 2 không thuộc khu công nghệ cao.' })
+    expect(zone.rule).toContain('tối thiểu')
+    expect(json.allTargets.find((t: any) => t.document === 'QĐ 36/QĐ-TTg' && t.scope.includes('khu công nghệ cao')).evaluated).toBe('Đánh giá trong báo cáo (mục III)')
     const d608 = json.subAreas.rows.find((r: any) => r.code === '608')
     expect(d608.downloadMean.text).toBe('1.100 Mb/s')
     expect(json.subAreas.rows.find((r: any) => r.code === '610').downloadMean.text).toBe('chưa đủ dữ liệu (n = 5 < 10)')

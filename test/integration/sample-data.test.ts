@@ -44,6 +44,10 @@ describe('sample data', () => {
     expect(r.total.figures.downloadMean.status).toBe('ok')
     expect(r.total.coverage.agentsReporting).toBe(35)
     expect(r.targets.some((t: any) => t.met !== null)).toBe(true)
+    // Six sample agencies sit in a high-tech zone: the zone target is judged on them, the rest left out.
+    const zone = r.targets.find((t: any) => t.targetId === 'qd36-2025-high-tech-zone')
+    expect(zone.figure).toMatchObject({ n: 6, status: 'ok' })
+    expect(zone.leftOut.reasons.map((x: any) => x.reason)).toEqual(['high_tech_zone'])
   })
 
   it('marks every export and document', async () => {

@@ -37,7 +37,8 @@ function table (head: string[], rows: TableCellContent[][], widths?: Array<strin
     head.map((h) => ({ text: h, bold: true, fillColor: '#D9D9D9', alignment: 'center' as const })),
     ...rows.map((r) => r.map((c): TableCell => typeof c === 'string' ? { text: c } : { text: c.text, fillColor: fill(c.verdict) }))
   ]
-  return { table: { headerRows: 1, widths: widths ?? head.map(() => '*'), body }, fontSize: 8.5, margin: [0, 2, 0, 8] }
+  // A row is never split across pages: a reader must see a target's cells together.
+  return { table: { headerRows: 1, dontBreakRows: true, widths: widths ?? head.map(() => '*'), body }, fontSize: 8.5, margin: [0, 2, 0, 8] }
 }
 
 function bars (title: string, list: readonly Bar[]): Content[] {

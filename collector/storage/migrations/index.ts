@@ -8,6 +8,7 @@ import * as m011 from './011-result-rowid.js'
 import * as m012 from './012-result-agent-received.js'
 import * as m040 from './040-admin-audit.js'
 import * as m041 from './041-result-link-limited.js'
+import * as m042 from './042-agency-high-tech-zone.js'
 
 /**
  * Migrations in the order they apply. Rules: never edit a migration that has shipped; add a
@@ -24,5 +25,6 @@ export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
   { name: '011-result-rowid', sql: m011.sql },
   { name: '012-result-agent-received', sql: m012.sql },
   { name: '040-admin-audit', sql: m040.sql },
-  { name: '041-result-link-limited', sql: m041.sql }
+  { name: '041-result-link-limited', sql: m041.sql },
+  { name: '042-agency-high-tech-zone', sql: m042.sql }
 ]

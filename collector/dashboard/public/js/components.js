@@ -51,7 +51,7 @@ export function isShareStatistic (statistic) {
 export function targetRule (ev) {
   const threshold = formatNumber(ev.thresholdMbps, 0)
   if (isShareStatistic(ev.statistic)) {
-    return t(ev.statistic === 'share_of_lines_mean_above' ? 'target.ruleShareAbove' : 'target.ruleShare',
+    return t(ev.statistic === 'share_of_lines_mean_above' ? 'target.ruleShareAbove' : ev.statistic === 'share_of_lines_min_at_least' ? 'target.ruleShareMin' : 'target.ruleShare',
       { threshold, share: formatShare(ev.requiredShare) })
   }
   return t('target.ruleIspeed', { threshold })
@@ -92,7 +92,9 @@ export function leftOutText (ev) {
   const scope = all.filter((r) => r.reason !== 'local_link')
   const reasons = scope.map((r) => r.reason === 'unit_type'
     ? t('scope.unitType', { n: formatNumber(r.agents, 0), type: r.value === 'unknown' ? t('common.unknown') : r.value })
-    : t('scope.category', { n: formatNumber(r.agents, 0), category: t(`scope.cat.${r.value}`) }))
+    : r.reason === 'high_tech_zone'
+      ? t('scope.noZone', { n: formatNumber(r.agents, 0) })
+      : t('scope.category', { n: formatNumber(r.agents, 0), category: t(`scope.cat.${r.value}`) }))
   const out = []
   if (scope.length > 0) out.push(t('scope.leftOut', { n: formatNumber((ev.leftOut?.agents ?? 0) - link, 0), who: t(`scope.population.${populationKey(ev)}`), reasons: reasons.join('; ') }))
   if (link > 0) out.push(t('scope.localLink', { n: formatNumber(link, 0) }))
@@ -102,6 +104,7 @@ export function leftOutText (ev) {
 function populationKey (ev) {
   const cats = ev.appliesTo?.categories ?? []
   if (cats.includes('household')) return 'household'
+  if (ev.appliesTo?.inHighTechZone === true) return 'highTechZone'
   if (cats.length === 1 && cats[0] === 'organisation') return (ev.appliesTo?.unitTypes ?? []).length > 0 ? 'urbanOrganisation' : 'organisation'
   return 'all'
 }

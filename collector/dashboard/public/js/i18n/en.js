@@ -75,6 +75,7 @@ export default {
   'attainment.insufficient': 'Per-agent attainment: insufficient data (n = {n}).',
 
   'target.ruleShare': '≥ {share} of lines with a mean download ≥ {threshold} Mb/s',
+  'target.ruleShareMin': '{share} of lines with a minimum download ≥ {threshold} Mb/s',
   'target.ruleShareAbove': '≥ {share} of lines with a mean download > {threshold} Mb/s',
   'target.ruleIspeed': 'area average download (mean of representative samples, the i-Speed way) ≥ {threshold} Mb/s',
   'target.footnotesTitle': 'Targets each figure is held against, and why',
@@ -133,7 +134,9 @@ export default {
   'scope.leftOut': '{n} lines outside the target\'s population not counted ({who}): {reasons}.',
   'scope.category': '{n} {category}',
   'scope.unitType': '{n} in a {type}',
+  'scope.noZone': '{n} not in a high-tech zone',
   'scope.localLink': '{n} lines cannot be judged: limited by the measuring machine\'s network card (the result is only a floor, below the threshold).',
+  'scope.population.highTechZone': 'high-tech zones only',
   'scope.population.household': 'a household target',
   'scope.population.urbanOrganisation': 'organisations in urban areas (phường) only',
   'scope.population.organisation': 'organisations only',

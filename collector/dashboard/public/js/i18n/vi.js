@@ -75,6 +75,7 @@ export default {
   'attainment.insufficient': 'Phân loại theo máy đo: chưa đủ dữ liệu (n = {n}).',
 
   'target.ruleShare': '≥ {share} đường truyền có tốc độ trung bình ≥ {threshold} Mb/s',
+  'target.ruleShareMin': '{share} đường truyền có tốc độ tối thiểu ≥ {threshold} Mb/s',
   'target.ruleShareAbove': '≥ {share} đường truyền có tốc độ trung bình > {threshold} Mb/s',
   'target.ruleIspeed': 'tốc độ tải xuống trung bình của địa bàn (trung bình các mẫu đại diện, cách tính của i-Speed) ≥ {threshold} Mb/s',
   'target.footnotesTitle': 'Chỉ tiêu dùng để so sánh và lý do áp dụng',
@@ -133,7 +134,9 @@ export default {
   'scope.leftOut': 'Không tính {n} đường truyền ngoài đối tượng ({who}): {reasons}.',
   'scope.category': '{n} {category}',
   'scope.unitType': '{n} đơn vị ở {type}',
+  'scope.noZone': '{n} không thuộc khu công nghệ cao',
   'scope.localLink': 'Không đánh giá được {n} đường truyền bị giới hạn bởi card mạng của máy đo (kết quả chỉ là mức tối thiểu, thấp hơn ngưỡng).',
+  'scope.population.highTechZone': 'chỉ tiêu cho khu công nghệ cao',
   'scope.population.household': 'chỉ tiêu cho hộ gia đình',
   'scope.population.urbanOrganisation': 'chỉ tiêu cho cơ quan, tổ chức ở khu vực đô thị – phường',
   'scope.population.organisation': 'chỉ tiêu cho cơ quan, tổ chức',
