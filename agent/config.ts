@@ -37,6 +37,8 @@ export const AgentConfig = Type.Object({
   syncIntervalS: Type.Number({ minimum: 1, maximum: 86_400 }),
   /** Scheduled task kinds this agent runs (default all); an empty list only delivers what is stored. */
   tasks: Type.Array(Type.Union(TASK_KINDS.map((k) => Type.Literal(k))), { maxItems: TASK_KINDS.length, uniqueItems: true }),
+  /** National e-services the IPv6-only readiness task reaches over IPv6 alone (docs/methodology.md §10.1). */
+  ipv6OnlyServices: Type.Array(HttpUrl, { maxItems: 20 }),
   /** Sync retry back-off: uniform(base, min(cap, base × 2^n)) (fleet-protocol.md §10), seconds. */
   backoffBaseS: Type.Number({ minimum: 0.05, maximum: 3600 }),
   backoffCapS: Type.Number({ minimum: 0.05, maximum: 86_400 }),
@@ -73,6 +75,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   startupDelayMaxS: 60,
   syncIntervalS: 300,
   tasks: [...TASK_KINDS],
+  ipv6OnlyServices: ['https://dichvucong.gov.vn/', 'https://chinhphu.vn/'],
   backoffBaseS: 30,
   backoffCapS: 1800,
   gateWindowS: 5,
@@ -102,6 +105,7 @@ const ENV: Record<string, keyof AgentConfig> = {
   TOCDO_AGENT_STARTUP_DELAY_MAX_S: 'startupDelayMaxS',
   TOCDO_AGENT_SYNC_INTERVAL_S: 'syncIntervalS',
   TOCDO_AGENT_TASKS: 'tasks',
+  TOCDO_AGENT_IPV6_ONLY_SERVICES: 'ipv6OnlyServices',
   TOCDO_AGENT_BACKOFF_BASE_S: 'backoffBaseS',
   TOCDO_AGENT_BACKOFF_CAP_S: 'backoffCapS',
   TOCDO_AGENT_GATE_WINDOW_S: 'gateWindowS',
@@ -121,7 +125,7 @@ const validator = compileValidator(AgentConfig)
 export const AGENT_CONFIG_FILE = 'config.json'
 
 function fromEnvString (key: keyof AgentConfig, raw: string): unknown {
-  if (key === 'servers' || key === 'tasks') return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  if (key === 'servers' || key === 'tasks' || key === 'ipv6OnlyServices') return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
   const sample = DEFAULT_AGENT_CONFIG[key]
   const numeric = ['planDownMbps', 'planUpMbps', 'pings', 'maxSecondsPerDirection', 'byteCapMB', 'intervalMinutes', 'monthlyBudgetMB']
   if (numeric.includes(key) || typeof sample === 'number') return raw.trim() === '' ? raw : Number(raw)

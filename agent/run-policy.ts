@@ -154,7 +154,8 @@ export function createRunPolicy (d: RunPolicyDeps): { execute: Execute, store: (
       pings: settings.pings,
       expectedMbps: d.context.planDownMbps,
       ceiling: spec.heavy ? await d.ceiling() : null,
-      signal
+      signal,
+      settings
     }
     log.info({ kind: event.kind, server: ctx.servers[0] }, 'task starting')
     const record = await spec.run(ctx)

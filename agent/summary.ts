@@ -40,6 +40,12 @@ export function formatSummary (r: ResultRecord): string {
     lines.push(`  IPv6         ${r.ipv6.state}${r.ipv6.mainTestFamily !== null ? `; main test used IPv${r.ipv6.mainTestFamily}` : ''}${r.ipv6.forcedV6Mbps !== null ? `; forced IPv6 download ${fmt(r.ipv6.forcedV6Mbps, 'Mbps')}` : ''}`)
     for (const c of r.ipv6.checks ?? []) lines.push(`    ${c.ok === true ? 'ok  ' : c.ok === false ? 'FAIL' : '--  '} ${c.name.padEnd(18)} ${c.detail}`)
   }
+  const only = r.ipv6Only ?? null
+  if (only !== null) {
+    lines.push(`  IPv6-only    ${only.ready ? `ready (${only.basis === 'nat64' ? 'IPv6 + NAT64' : 'every listed service over IPv6'})` : 'not ready'}: ${only.reason}`)
+    lines.push(`    ${only.dns64.found === true ? 'ok  ' : only.dns64.found === false ? 'no  ' : '??  '} DNS64/NAT64        ${only.dns64.detail}`)
+    for (const s of only.services) lines.push(`    ${s.ok === true ? 'ok  ' : s.ok === false ? 'FAIL' : '--  '} ${s.url} ${s.detail}`)
+  }
   if (r.kind === 'speed') {
     lines.push(`  confidence   ${r.confidence ?? 'n/a'}`)
     if (r.context.crossTrafficUnavailable !== undefined) lines.push(`  cross traffic not checked: ${r.context.crossTrafficUnavailable}`)

@@ -3,5 +3,5 @@
  * holds one entry per kind; this list is apart from it so the settings schema can name the
  * kinds without loading the measurement code.
  */
-export const TASK_KINDS = ['speed', 'latency', 'ipv6'] as const
+export const TASK_KINDS = ['speed', 'latency', 'ipv6', 'ipv6_only'] as const
 export type TaskKind = typeof TASK_KINDS[number]

@@ -1,6 +1,8 @@
 import type { ResultRecord } from '../shared/schemas/result.js'
 import type { ProbeClock, ProgressEvent } from './measure/context.js'
 import { runIpv6Check, runLatencyCheck, runSpeedTest } from './measure/index.js'
+import { runIpv6OnlyCheck } from './measure/ipv6-only.js'
+import type { AgentConfig } from './config.js'
 import { SPREAD_S } from './scheduler/plan.js'
 import type { Schedule } from '../shared/schedule.js'
 import type { TaskKind } from './task-kinds.js'
@@ -28,6 +30,8 @@ export interface TaskContext {
   /** This machine's calibrated loopback ceiling, for client_limited (null when unknown). */
   ceiling: { downloadMbps: number, uploadMbps: number } | null
   signal: AbortSignal
+  /** The agent's settings, for a task's own (e.g. ipv6OnlyServices). */
+  settings: Readonly<AgentConfig>
   /** Only from `tocdo-agent test`: the speed test's knobs and a live display. */
   manual?: ManualOptions
 }
@@ -124,8 +128,30 @@ const ipv6: Task = {
   }
 }
 
+/**
+ * IPv6-only readiness (NAT64/DNS64 by RFC 7050, the national e-services over IPv6 alone): a
+ * few kB. A line's readiness changes with its provider's configuration, not by the hour, so
+ * four times a day is enough to follow it.
+ */
+const ipv6Only: Task = {
+  kind: 'ipv6_only',
+  heavy: false,
+  timing: { dayPlan: false, everyMin: () => 6 * 60, spreadS: SPREAD_S },
+  describe: 'IPv6-only readiness: NAT64/DNS64 and the national e-services over IPv6 alone',
+  run: async (ctx) => {
+    ctx.manual?.onProgress?.({ phase: 'ipv6' })
+    return await runIpv6OnlyCheck({ server: ctx.servers[0] as string, services: ctx.settings.ipv6OnlyServices, clock: ctx.clock, ...(ctx.clockInfo === undefined ? {} : { clockInfo: ctx.clockInfo }), context: ctx.context, signal: ctx.signal })
+  }
+}
+
+type Entry<K extends TaskKind> = Task & { kind: K }
 /** Every task, by kind. */
-export const TASKS: { readonly [K in TaskKind]: Task & { kind: K } } = { speed: speed as Task & { kind: 'speed' }, latency: latency as Task & { kind: 'latency' }, ipv6: ipv6 as Task & { kind: 'ipv6' } }
+export const TASKS: { readonly [K in TaskKind]: Entry<K> } = {
+  speed: speed as Entry<'speed'>,
+  latency: latency as Entry<'latency'>,
+  ipv6: ipv6 as Entry<'ipv6'>,
+  ipv6_only: ipv6Only as Entry<'ipv6_only'>
+}
 
 export function defaultTasks (): TaskRegistry {
   return { ...TASKS }

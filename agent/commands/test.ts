@@ -79,6 +79,7 @@ export function registerTest (program: Command): void {
           expectedMbps: config.planDownMbps,
           ceiling: cal === null ? null : { downloadMbps: cal.loopbackDownloadMbps, uploadMbps: cal.loopbackUploadMbps },
           signal: new AbortController().signal,
+          settings: config,
           manual
         })
       } finally {

@@ -3,6 +3,7 @@ import { TocdoError } from '../../shared/errors.js'
 import { loadTargetEntries, type TargetEntry } from '../targets/targets.js'
 import { CHECK_NAMES, type CheckName, type Colour } from './checks.js'
 import { ipv6EvidenceCurrent, rebuildIpv6Evidence } from './evidence.js'
+import { ipv6OnlyArea, ipv6OnlyCells, type Ipv6OnlyArea, type Ipv6OnlyCell } from './ipv6-only.js'
 import { evaluateNetwork, type NetworkState, type Observation } from './network-state.js'
 import { parsePeriod, periodBounds, periodId, previousPeriod } from '../reports/period.js'
 import { LEVELS, readinessLevel, worstColour, type Level, type ServiceColours } from './readiness.js'
@@ -33,6 +34,8 @@ export interface AgencyRow {
   network: NetworkState
   services: Record<CheckName, ServiceCell | null>
   level: Level
+  /** IPv6-only readiness: the latest `ipv6_only` result of the period (null: none). */
+  ipv6Only: Ipv6OnlyCell | null
 }
 
 export interface TargetCell {
@@ -61,6 +64,8 @@ export interface AreaRow {
   readyShare: number
   failing: Record<CheckName, { red: number, yellow: number }> & { network_doesnt_work: number }
   trend: { previousPeriod: string, previousReadyShare: number | null, change: number | null }
+  /** IPv6-only readiness of the area's agencies (the 2030 IPv6-only goal). */
+  ipv6Only: Ipv6OnlyArea
   targets: TargetCell[]
 }
 
@@ -83,7 +88,8 @@ const DEFINITIONS = {
   levels: LEVELS,
   services: 'the latest prober run inside the period; per check the worst colour over its targets',
   network: 'agent results of the period, evaluated over the 24 h before the agency\'s last IPv6 result in it (RIPE Atlas three-state logic)',
-  targets: 'ipv6_conversion is compared with readyShare; ipv6_portal with the share of agencies whose https_v6 is green; ipv6_service,dnssec with the share whose https_v6 and dnssec are both green; ipv6_only is not measured'
+  targets: 'ipv6_conversion is compared with readyShare; ipv6_portal with the share of agencies whose https_v6 is green; ipv6_service,dnssec with the share whose https_v6 and dnssec are both green; ipv6_only with the share of agencies whose line could run IPv6-only today (null when no agency of the area was measured)',
+  ipv6Only: 'the agency\'s latest IPv6-only readiness result of the period: ready when IPv6 works and NAT64/DNS64 is present (RFC 7050), or every listed national e-service answers over IPv6 alone (docs/methodology.md §10.1)'
 }
 
 interface AgencyBase { id: string, name: string, communeCode: string, provinceCode: string, legacyDistrictCode: string | null, legacyProvinceCode: string | null }
@@ -136,6 +142,7 @@ function networkStates (db: Db, period: Bounds, windowMs: number): Map<string, N
 function agencyRows (db: Db, agencies: readonly AgencyBase[], period: Bounds, windowMs: number): AgencyRow[] {
   const services = serviceCells(db, period)
   const networks = networkStates(db, period, windowMs)
+  const only = ipv6OnlyCells(db, period.fromMs, period.toMs)
   const empty: NetworkState = { capable: null, works: 'unknown', preferred: null, results: 0, windowFrom: null, windowTo: null }
   return agencies.map((a) => {
     const cells = services.get(a.id) ?? Object.fromEntries(CHECK_NAMES.map((c) => [c, null])) as Record<CheckName, ServiceCell | null>
@@ -150,7 +157,8 @@ function agencyRows (db: Db, agencies: readonly AgencyBase[], period: Bounds, wi
       legacyProvinceCode: a.legacyProvinceCode,
       network,
       services: cells,
-      level: readinessLevel(network, colours)
+      level: readinessLevel(network, colours),
+      ipv6Only: only.get(a.id) ?? null
     }
   })
 }
@@ -162,6 +170,7 @@ function measuredShare (metric: string, rows: readonly AgencyRow[]): number | nu
   if (rows.length === 0) return null
   if (metric === 'ipv6_conversion') return share(rows.filter(isReady).length, rows.length)
   if (metric === 'ipv6_portal') return share(rows.filter((r) => r.services.https_v6?.colour === 'green').length, rows.length)
+  if (metric === 'ipv6_only') return ipv6OnlyArea(rows.map((r) => r.ipv6Only)).readyShare
   if (metric.includes('dnssec')) return share(rows.filter((r) => r.services.https_v6?.colour === 'green' && r.services.dnssec?.colour === 'green').length, rows.length)
   return null
 }
@@ -194,7 +203,7 @@ function targetCells (entries: readonly TargetEntry[], rows: readonly AgencyRow[
       agencies: covered.length,
       measuredShare: measured,
       met: measured === null || required === null ? null : measured >= required,
-      note: measured === null && t.metric === 'ipv6_only' ? `${t.note ?? ''} tocdo does not measure IPv6-only operation.`.trim() : t.note ?? ''
+      note: measured === null && t.metric === 'ipv6_only' ? `${t.note ?? ''} No IPv6-only readiness result from these agencies in the period.`.trim() : t.note ?? ''
     })
   }
   return out.sort((a, b) => a.year - b.year || a.id.localeCompare(b.id))
@@ -290,6 +299,7 @@ export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
       readyShare,
       failing,
       trend: { previousPeriod: periodId(previous), previousReadyShare, change: previousReadyShare === null ? null : readyShare - previousReadyShare },
+      ipv6Only: ipv6OnlyArea(rows.map((r) => r.ipv6Only)),
       targets: targetCells(entries, rows)
     })
   }

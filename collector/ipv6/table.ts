@@ -50,13 +50,17 @@ export function ipv6Table (report: Ipv6Report): Table {
     return {
       title: 'IPv6 theo cơ quan',
       headings: ['Kỳ', 'Mã cơ quan', 'Tên cơ quan', 'Mã xã (2025-07)', 'Mã tỉnh (2025-07)', 'Mã huyện cũ', 'Mã tỉnh cũ', 'Mức sẵn sàng',
-        'Có địa chỉ IPv6 toàn cầu', 'Mạng dùng được IPv6', 'Ưu tiên IPv6', ...CHECK_NAMES.flatMap((c) => [CHECK_VI[c], `${CHECK_VI[c]} – lý do`])],
+        'Có địa chỉ IPv6 toàn cầu', 'Mạng dùng được IPv6', 'Ưu tiên IPv6', ...CHECK_NAMES.flatMap((c) => [CHECK_VI[c], `${CHECK_VI[c]} – lý do`]),
+        'Sẵn sàng chỉ dùng IPv6 (IPv6-only)', 'Có DNS64/NAT64', 'Tiền tố NAT64', 'Dịch vụ công đạt qua IPv6', 'IPv6-only – lý do'],
       rows: report.agencies.map((a) => [report.period.id, a.agencyId, safeText(a.agencyName), a.communeCode, a.provinceCode, a.legacyDistrictCode,
         a.legacyProvinceCode, LEVEL_VI[a.level], yesNo(a.network.capable), WORKS_VI[a.network.works], yesNo(a.network.preferred),
         ...CHECK_NAMES.flatMap((c) => {
           const cell = a.services[c]
           return cell === null ? ['Chưa kiểm tra', null] : [COLOUR_VI[cell.colour], safeText(cell.reason)]
-        })]),
+        }),
+        ...(a.ipv6Only === null
+          ? ['Chưa đo', null, null, null, null]
+          : [yesNo(a.ipv6Only.ready), yesNo(a.ipv6Only.nat64), a.ipv6Only.nat64Prefixes.join(' ') || null, `${a.ipv6Only.servicesOk}/${a.ipv6Only.servicesTotal}`, safeText(a.ipv6Only.reason)])]),
       notes: notes(report)
     }
   }
@@ -67,11 +71,13 @@ export function ipv6Table (report: Ipv6Report): Table {
     headings: ['Kỳ', 'Cấp', 'Mã', 'Tên', 'Số cơ quan', ...LEVELS.flatMap((l) => [`${LEVEL_VI[l]} (số)`, `${LEVEL_VI[l]} (%)`]),
       'Tỉ lệ sẵn sàng (%)', `Tỉ lệ sẵn sàng kỳ trước ${report.period.previous} (%)`, 'Thay đổi (điểm %)', 'Mạng không dùng được IPv6 (số)',
       ...CHECK_NAMES.flatMap((c) => [`${CHECK_VI[c]}: đỏ`, `${CHECK_VI[c]}: vàng`]),
-      ...targetIds.map((id) => { const t = targetInfo.get(id); return `${t?.document ?? id} (${t?.year ?? ''}) – đạt (%) / yêu cầu ${pct(t?.requiredShare ?? null) ?? '?'} %` })],
+      ...targetIds.map((id) => { const t = targetInfo.get(id); return `${t?.document ?? id} (${t?.year ?? ''}) – đạt (%) / yêu cầu ${pct(t?.requiredShare ?? null) ?? '?'} %` }),
+      'Đã đo IPv6-only (số)', 'Sẵn sàng IPv6-only (số)', 'Sẵn sàng IPv6-only (%)'],
     rows: report.areas.map((a) => [report.period.id, AREA_VI[report.level] ?? report.level, a.code, safeText(a.name), a.agencies,
       ...LEVELS.flatMap((l) => [a.levels[l].count, pct(a.levels[l].share)]), pct(a.readyShare), pct(a.trend.previousReadyShare),
       pct(a.trend.change), a.failing.network_doesnt_work, ...CHECK_NAMES.flatMap((c) => [a.failing[c].red, a.failing[c].yellow]),
-      ...targetIds.map((id) => pct(a.targets.find((t) => t.id === id)?.measuredShare ?? null))]),
+      ...targetIds.map((id) => pct(a.targets.find((t) => t.id === id)?.measuredShare ?? null)),
+      a.ipv6Only.measured, a.ipv6Only.ready, pct(a.ipv6Only.readyShare)]),
     notes: [...notes(report), ...[...targetInfo.values()].map((t): [string, string] =>
       [`${t.document} (${t.year})`, `${t.issuer ?? ''}${t.date === null ? '' : `, ${t.date}`}${t.section === null ? '' : `, ${t.section}`}: ${t.note}`])]
   }

@@ -8,7 +8,7 @@ import { ByteCount, ClockOffsetMs, ConnectionClass, Count, IsoDateTime, Mbps, Ms
  * Versioning follows RIPE Atlas `mver`: a minor bump may only add optional fields, a major
  * bump needs a new collector parser. The collector accepts any 1.x.
  */
-export const RESULT_SCHEMA_VERSION = '1.2.0'
+export const RESULT_SCHEMA_VERSION = '1.3.0'
 export const RESULT_SCHEMA_MAJOR = 1
 
 export const LatencyStats = Type.Object({
@@ -185,6 +185,52 @@ export const Ipv6Result = Type.Object({
 })
 export type Ipv6Result = Static<typeof Ipv6Result>
 
+/** RFC 6052 §2.2: the prefix lengths an IPv4-embedded IPv6 address may have. */
+export const NAT64_PREFIX_LENGTHS = [32, 40, 48, 56, 64, 96] as const
+
+/** 1.3: one national e-service tried over IPv6 alone (its AAAA only, never its A). */
+export const Ipv6OnlyService = Type.Object({
+  url: Type.String({ maxLength: 500 }),
+  /** The name has an AAAA record (true for an IPv6 literal); null when the lookup itself failed. */
+  aaaa: Nullable(Type.Boolean()),
+  address: Nullable(Type.String({ maxLength: 64 })),
+  /** An HTTP answer below 500 came back over IPv6; null when there was no AAAA to try. */
+  ok: Nullable(Type.Boolean()),
+  httpStatus: Nullable(Type.Integer({ minimum: 100, maximum: 599 })),
+  ms: Nullable(Ms),
+  detail: Type.String({ maxLength: 300 })
+})
+export type Ipv6OnlyService = Static<typeof Ipv6OnlyService>
+
+/**
+ * 1.3: IPv6-only readiness (kind 'ipv6_only'; docs/methodology.md §10.1): NAT64/DNS64 found
+ * by RFC 7050 (the AAAA of ipv4only.arpa), IPv6 connectivity, the national e-services over
+ * IPv6 alone, and whether this line could run IPv6-only today.
+ */
+export const Ipv6OnlyResult = Type.Object({
+  dns64: Type.Object({
+    /** true: ipv4only.arpa has an AAAA embedding 192.0.0.170/171; false: it has none; null: the lookup failed. */
+    found: Nullable(Type.Boolean()),
+    /** NAT64 prefixes learnt, e.g. 64:ff9b::/96. */
+    prefixes: Type.Array(Type.Object({
+      prefix: Type.String({ maxLength: 64 }),
+      length: Type.Union(NAT64_PREFIX_LENGTHS.map((n) => Type.Literal(n)))
+    }), { maxItems: 8 }),
+    /** The AAAA records of ipv4only.arpa as received. */
+    addresses: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 8 }),
+    detail: Type.String({ maxLength: 300 })
+  }),
+  /** A TCP connection over IPv6 to the test server (or, failing a server AAAA, to any service) succeeded; null: nothing to try. */
+  ipv6Connect: Nullable(Type.Boolean()),
+  services: Type.Array(Ipv6OnlyService, { maxItems: 20 }),
+  /** The line could run IPv6-only today: IPv6 works and NAT64/DNS64 is present, or every listed service answers over IPv6. */
+  ready: Type.Boolean(),
+  /** Which rule made it ready; null when not ready. */
+  basis: Nullable(Type.Union([Type.Literal('nat64'), Type.Literal('services')])),
+  reason: Type.String({ maxLength: 300 })
+})
+export type Ipv6OnlyResult = Static<typeof Ipv6OnlyResult>
+
 export const ValidityFlag = Type.Union([
   Type.Literal('client_limited'),
   Type.Literal('cross_traffic'),
@@ -217,7 +263,7 @@ export const ResultRecord = Type.Object({
   schemaVersion: Type.String({ pattern: '^1\\.[0-9]+\\.[0-9]+$', description: 'Semantic version of this record format; the collector accepts 1.x' }),
   id: Ulid,
   seq: Nullable(SeqNumber),
-  kind: Type.Union([Type.Literal('speed'), Type.Literal('latency'), Type.Literal('ipv6'), Type.Literal('skip')]),
+  kind: Type.Union([Type.Literal('speed'), Type.Literal('latency'), Type.Literal('ipv6'), Type.Literal('ipv6_only'), Type.Literal('skip')]),
   status: Type.Union([Type.Literal('ok'), Type.Literal('partial'), Type.Literal('failed'), Type.Literal('skipped')]),
   measuredAt: IsoDateTime,
   durationMs: Ms,
@@ -279,6 +325,8 @@ export const ResultRecord = Type.Object({
   download: Nullable(Direction),
   upload: Nullable(Direction),
   ipv6: Nullable(Ipv6Result),
+  /** 1.3: IPv6-only readiness (kind 'ipv6_only'). */
+  ipv6Only: Type.Optional(Nullable(Ipv6OnlyResult)),
   flags: Type.Array(ValidityFlag, { maxItems: 20, uniqueItems: true }),
   flagReasons: Type.Array(Type.Object({ flag: ValidityFlag, reason: Type.String({ maxLength: 500 }) }), { maxItems: 20 }),
   confidence: Nullable(Type.Union([Type.Literal('high'), Type.Literal('medium'), Type.Literal('low')])),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { agentPhaseS, MIN_SPACING_S, planDay, SPREAD_S } from '../../agent/scheduler/plan.js'
 import { Scheduler, type SlotEvent, type TaskKind } from '../../agent/scheduler/scheduler.js'
 import { DEFAULT_SCHEDULE } from '../../shared/schedule.js'
+import { TASK_KINDS } from '../../agent/task-kinds.js'
 import { hhmmToS, vnDayStart, VN_OFFSET_MS } from '../../shared/vn-time.js'
 import { budgetDecision, estimateTestBytes, monthlyBudgetBytes } from '../../agent/scheduler/budget.js'
 import { quietLineGate } from '../../agent/scheduler/gate.js'
@@ -62,7 +63,7 @@ describe('day plan', () => {
 
 interface Run { kind: TaskKind, at: number, nominal: number, mono: number }
 
-function harness ({ start = Date.parse('2026-03-02T00:00:00+07:00'), taskMs = { speed: 40_000, latency: 3000, ipv6: 5000 } } = {}) {
+function harness ({ start = Date.parse('2026-03-02T00:00:00+07:00'), taskMs = { speed: 40_000, latency: 3000, ipv6: 5000, ipv6_only: 4000 } as Record<TaskKind, number>, kinds = ['speed', 'latency', 'ipv6'] as TaskKind[] } = {}) {
   const clock = fakeClock(start)
   const runs: Run[] = []
   const missed: Record<string, number> = { speed: 0, latency: 0, ipv6: 0 }
@@ -74,6 +75,8 @@ function harness ({ start = Date.parse('2026-03-02T00:00:00+07:00'), taskMs = { 
     clock,
     random: seeded(42),
     schedule: () => DEFAULT_SCHEDULE,
+    // The three kinds these cases were written for; the IPv6-only task has its own case below.
+    kinds,
     execute: async (e: SlotEvent) => {
       running++; maxConcurrent = Math.max(maxConcurrent, running)
       runs.push({ kind: e.kind, at: clock.wallMs, nominal: e.nominalMs, mono: clock.monoMs })
@@ -118,6 +121,18 @@ describe('scheduler loop (injected clock)', () => {
     const lat = h.runs.filter((r) => r.kind === 'latency').map((r) => Math.round(r.at / 1000) % 60)
     expect(new Set(lat).size).toBeGreaterThan(20)
     expect(h.missed).toEqual({ speed: 0, latency: 0, ipv6: 0 })
+  })
+
+  it('every registry task runs at its registry period: with the IPv6-only readiness task, 4 of those a day beside the others', async () => {
+    const h = harness({ kinds: [...TASK_KINDS] })
+    const end = h.clock.wallMs + 2 * 86_400_000
+    await runUntil(h, (x) => x.clock.wallMs >= end)
+    const count = (k: TaskKind): number => h.runs.filter((r) => r.kind === k).length
+    expect(count('speed')).toBe(12)
+    expect(count('ipv6_only')).toBeGreaterThanOrEqual(2 * 4 - 1)
+    expect(count('ipv6_only')).toBeLessThanOrEqual(2 * 4)
+    expect(count('ipv6')).toBeGreaterThanOrEqual(2 * 24 - 1)
+    expect(h.maxConcurrent()).toBe(1)
   })
 
   it('after a 3 h suspend (wall jumps, monotonic does not) skips the missed slots without a burst', async () => {

@@ -56,7 +56,7 @@ function answer (fixture: DnsFixture, query: dnsPacket.DecodedPacket, transport:
   return reply
 }
 
-export async function startDnsServer (fixture: DnsFixture, address = '::1'): Promise<DnsTestServer> {
+export async function startDnsServer (fixture: DnsFixture, address = '::1', port0 = 0): Promise<DnsTestServer> {
   const queries: DnsTestServer['queries'] = []
   const record = (p: dnsPacket.DecodedPacket, transport: string): void => {
     const q = p.questions?.[0]
@@ -77,7 +77,7 @@ export async function startDnsServer (fixture: DnsFixture, address = '::1'): Pro
       }
     })
   })
-  await new Promise<void>((resolve) => tcp.listen(0, address, resolve))
+  await new Promise<void>((resolve) => tcp.listen(port0, address, resolve))
   const port = (tcp.address() as net.AddressInfo).port
   const udp = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4')
   udp.on('message', (msg, rinfo) => {

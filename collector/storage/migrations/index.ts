@@ -9,6 +9,7 @@ import * as m012 from './012-result-agent-received.js'
 import * as m040 from './040-admin-audit.js'
 import * as m041 from './041-result-link-limited.js'
 import * as m042 from './042-agency-high-tech-zone.js'
+import * as m043 from './043-result-ipv6-only.js'
 
 /**
  * Migrations in the order they apply. Rules: never edit a migration that has shipped; add a
@@ -26,5 +27,6 @@ export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
   { name: '012-result-agent-received', sql: m012.sql },
   { name: '040-admin-audit', sql: m040.sql },
   { name: '041-result-link-limited', sql: m041.sql },
-  { name: '042-agency-high-tech-zone', sql: m042.sql }
+  { name: '042-agency-high-tech-zone', sql: m042.sql },
+  { name: '043-result-ipv6-only', sql: m043.sql }
 ]

@@ -1,0 +1,123 @@
+import { Resolver } from 'node:dns/promises'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ipv6OnlyReadiness } from '../../agent/measure/ipv6-only.js'
+import { systemClock } from '../../agent/measure/context.js'
+import { openDatabase, type Db } from '../../collector/storage/db.js'
+import { loadGeography, loadTargets } from '../../collector/geo/load-geography.js'
+import { placeAgent } from '../../collector/geo/placement.js'
+import { AgencyStore, type Agency } from '../../collector/storage/agency-store.js'
+import { Ingestor } from '../../collector/ingest/ingest.js'
+import { seedsDir } from '../../collector/paths.js'
+import { ipv6Report } from '../../collector/ipv6/report.js'
+import { ipv6Table } from '../../collector/ipv6/table.js'
+import type { Ipv6OnlyResult, ResultRecord } from '../../shared/schemas/result.js'
+import { ipv6OnlyRecord } from '../fixtures/records.js'
+import { startWorld, type World } from '../helpers/ipv6-only-world.js'
+
+/**
+ * IPv6-only readiness from the probe to the IPv6 report: the blocks are measured by the real
+ * probe against our DNS64 and services on ::1, ingested like any result, and the report shows
+ * them per agency and per area against the 2030 goal of IPv6-only state agencies.
+ */
+let dir: string
+let db: Db
+let nat64: World
+let plain: World
+const ag: Record<string, Agency> = {}
+const OCT = Date.UTC(2026, 9, 10, 3)
+
+async function measure (w: World, services: string[]): Promise<Ipv6OnlyResult> {
+  const r = new Resolver({ timeout: 2000, tries: 1 })
+  r.setServers([`[::1]:${w.dns.port}`])
+  return await ipv6OnlyReadiness({ server: `http://speed.test:${w.httpPort}`, services: services.map((h) => `http://${h}:${w.httpPort}/`), clock: systemClock, io: { resolve6: async (n) => await r.resolve6(n) }, timeoutMs: 2000 })
+}
+
+beforeAll(async () => {
+  nat64 = await startWorld({ nat64: true })
+  plain = await startWorld({ nat64: false })
+  dir = mkdtempSync(join(tmpdir(), 'tocdo-ipv6-only-report-'))
+  db = openDatabase(join(dir, 'collector.sqlite'))
+  loadGeography(db, seedsDir())
+  loadTargets(db, seedsDir())
+  const agencies = new AgencyStore(db)
+  const ingestor = new Ingestor(db)
+  const commune = (district: string): string => db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 1").pluck().get(district) as string
+  const make = (name: string, legacyCommune: string): Agency => {
+    let p = placeAgent(db, { communeCode: legacyCommune, scheme: '2025-03' })
+    if (p.ambiguous?.level === 'commune') p = placeAgent(db, { communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
+    if (p.communeCode === null || p.provinceCode === null) throw new Error(p.note)
+    return agencies.createAgency({ name, category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: null, planUpMbps: null, communeCode: p.communeCode, provinceCode: p.provinceCode, legacyCommuneCode: p.legacyCommuneCode, legacyDistrictCode: p.legacyDistrictCode, legacyProvinceCode: p.legacyProvinceCode, placementNote: p.note })
+  }
+  const send = (agency: Agency, records: ResultRecord[]): void => {
+    const { agent } = agencies.createAgent(agency.id, `${agency.name}-pc`)
+    const out = ingestor.ingest(agent, agency, records, Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
+    expect(out.rejected, JSON.stringify(out.items)).toBe(0)
+  }
+  const k608 = commune('608')
+  ag.n = make('N Sở có NAT64', k608)
+  ag.s = make('S UBND dịch vụ qua IPv6', k608)
+  ag.x = make('X Trung tâm chưa sẵn sàng', k608)
+  ag.u = make('U Trạm chưa đo', k608)
+  const readyNat64 = await measure(nat64, ['portal.test'])
+  const readyServices = await measure(plain, ['portal.test', 'dichvucong.test'])
+  const notReady = await measure(plain, ['portal.test', 'v4only.test'])
+  // N was not ready early in the month; its latest result of the period counts.
+  send(ag.n, [ipv6OnlyRecord(OCT - 5 * 86_400_000, notReady), ipv6OnlyRecord(OCT, readyNat64)])
+  send(ag.s, [ipv6OnlyRecord(OCT, readyServices)])
+  // X was ready in September, not in October.
+  send(ag.x, [ipv6OnlyRecord(Date.UTC(2026, 8, 20), readyServices), ipv6OnlyRecord(OCT, notReady)])
+})
+
+afterAll(async () => {
+  db.close()
+  rmSync(dir, { recursive: true, force: true })
+  await nat64.close()
+  await plain.close()
+})
+
+describe('IPv6-only readiness in the IPv6 report', () => {
+  it('per agency: the latest result of the period, with NAT64, its prefix and the services', () => {
+    const r = ipv6Report(db, { level: 'agency', period: '2026-10' })
+    const by = new Map(r.agencies.map((a) => [a.agencyId, a.ipv6Only]))
+    expect(by.get(ag.n!.id)).toMatchObject({ ready: true, basis: 'nat64', nat64: true, nat64Prefixes: ['64:ff9b::/96'], ipv6Connect: true, servicesOk: 1, servicesTotal: 1 })
+    expect(by.get(ag.s!.id)).toMatchObject({ ready: true, basis: 'services', nat64: false, servicesOk: 2, servicesTotal: 2 })
+    expect(by.get(ag.x!.id)).toMatchObject({ ready: false, basis: null, nat64: false, servicesOk: 1, servicesTotal: 2, servicesFailing: ['v4only.test'] })
+    expect(by.get(ag.u!.id)).toBeNull()
+    const sep = ipv6Report(db, { level: 'agency', period: '2026-09' })
+    expect(sep.agencies.find((a) => a.agencyId === ag.x!.id)?.ipv6Only?.ready).toBe(true)
+  })
+
+  it('per area: measured and ready agencies, and the 2030 IPv6-only target measured over every agency of the area', () => {
+    const r = ipv6Report(db, { level: 'legacy_district', period: '2026-10' })
+    const a = r.areas.find((x) => x.code === '608')
+    expect(a?.agencies).toBe(4)
+    expect(a?.ipv6Only).toEqual({ measured: 3, ready: 2, readyShare: 2 / 4 })
+    const goal = a?.targets.find((t) => t.id === 'bkhcn-2030-ipv6-only-agencies')
+    expect(goal).toMatchObject({ metric: 'ipv6_only', requiredShare: 1, measuredShare: 0.5, met: false })
+    expect(goal?.note).not.toContain('does not measure')
+  })
+
+  it('an area with no IPv6-only result in the period leaves the target unmeasured, saying why', () => {
+    const r = ipv6Report(db, { level: 'legacy_district', period: '2026-08' })
+    for (const a of r.areas) {
+      expect(a.ipv6Only).toEqual({ measured: 0, ready: 0, readyShare: null })
+      const goal = a.targets.find((t) => t.id === 'bkhcn-2030-ipv6-only-agencies')
+      expect(goal).toMatchObject({ measuredShare: null, met: null })
+      expect(goal?.note).toContain('No IPv6-only readiness result')
+    }
+  })
+
+  it('the spreadsheet carries the IPv6-only columns per agency and per area', () => {
+    const agencyTable = ipv6Table(ipv6Report(db, { level: 'agency', period: '2026-10' }))
+    const col = agencyTable.headings.indexOf('Sẵn sàng chỉ dùng IPv6 (IPv6-only)')
+    expect(col).toBeGreaterThan(0)
+    const row = agencyTable.rows.find((r) => r.includes(ag.n!.id))
+    expect(row?.slice(col, col + 4)).toEqual(['Có', 'Có', '64:ff9b::/96', '1/1'])
+    const areaTable = ipv6Table(ipv6Report(db, { level: 'legacy_district', period: '2026-10' }))
+    const row608 = areaTable.rows.find((r) => r[2] === '608')
+    expect(row608?.slice(-3)).toEqual([3, 2, 50])
+  })
+})
