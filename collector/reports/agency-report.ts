@@ -7,6 +7,8 @@ import { readMonthRows, type MonthRow } from './rollup-reader.js'
 import { periodYear, type Period } from './period.js'
 import { describeRules, type ReportRules } from './rules.js'
 import { targetContext } from './context.js'
+import type { Static } from '@sinclair/typebox'
+import type { AgencyReport, Qcvn126Schema, Qcvn34Schema } from './schemas.js'
 
 const RECENT = 20
 
@@ -38,6 +40,21 @@ function sums (rows: readonly MonthRow[]): { tests: number, down: number, testsU
  * Valid speed tests of one agent, all stored history; read from the stored records because the
  * rollups keep goodput only.
  */
+/** A recent result as read, before its time, validity and flags are put in reply form. */
+interface RecentRow {
+  agentId: string
+  resultId: string
+  kind: string
+  status: string
+  measuredAt: number
+  downloadMbps: number | null
+  uploadMbps: number | null
+  idleLatencyMs: number | null
+  valid: number
+  flags: string
+  confidence: string | null
+}
+
 interface WholeTransfer { tests: number, down: number, testsUp: number, up: number, ge30: number }
 function wholeTransfer (db: Db, agentId: string): WholeTransfer {
   const rows = db.prepare(`SELECT json_extract(raw, '$.download.meanWholeMbps') AS d, json_extract(raw, '$.upload.meanWholeMbps') AS u
@@ -57,7 +74,7 @@ function wholeTransfer (db: Db, agentId: string): WholeTransfer {
  * One agent against our own servers is not the regulation's procedure, so the check is always
  * labelled indicative, with its test count.
  */
-function qcvn34 (agency: Agency, agentId: string, all: readonly MonthRow[], whole: WholeTransfer, rules: ReportRules): Record<string, unknown> {
+function qcvn34 (agency: Agency, agentId: string, all: readonly MonthRow[], whole: WholeTransfer, rules: ReportRules): Static<typeof Qcvn34Schema> {
   const applies = agency.connectionClass === 'fixed' && agency.planDownMbps !== null
   const s = sums(all)
   const meanDown = whole.tests === 0 ? null : whole.down / whole.tests
@@ -81,7 +98,7 @@ function qcvn34 (agency: Agency, agentId: string, all: readonly MonthRow[], whol
     tests: whole.tests,
     testsUp: whole.testsUp,
     enoughTests: whole.tests >= rules.qcvn34MinTests && (reqUp === null || whole.testsUp >= rules.qcvn34MinTests),
-    sampleDefinition: 'whole_transfer',
+    sampleDefinition: 'whole_transfer' as const,
     meanDownMbps: roundOrNull(meanDown, 2),
     meanUpMbps: roundOrNull(meanUp, 2),
     meanDownExact: meanDown,
@@ -91,13 +108,13 @@ function qcvn34 (agency: Agency, agentId: string, all: readonly MonthRow[], whol
     requiredDownMbps: reqDown,
     requiredUpMbps: reqUp,
     pass,
-    indicative: true,
+    indicative: true as const,
     why
   }
 }
 
 /** QCVN 126:2021 (5G): mean DL >= 100, mean UL >= 30, >= 95 % of samples DL >= 30, mean latency <= 50 ms; whole-transfer samples. */
-function qcvn126 (agency: Agency, agentId: string, all: readonly MonthRow[], whole: WholeTransfer): Record<string, unknown> {
+function qcvn126 (agency: Agency, agentId: string, all: readonly MonthRow[], whole: WholeTransfer): Static<typeof Qcvn126Schema> {
   const applies = agency.connectionClass === '5g'
   const s = sums(all)
   const meanDown = whole.tests === 0 ? null : whole.down / whole.tests
@@ -111,21 +128,21 @@ function qcvn126 (agency: Agency, agentId: string, all: readonly MonthRow[], who
     agentId,
     applies,
     tests: whole.tests,
-    sampleDefinition: 'whole_transfer',
+    sampleDefinition: 'whole_transfer' as const,
     meanDownMbps: roundOrNull(meanDown, 2),
     meanUpMbps: roundOrNull(meanUp, 2),
     steadyStateMeanDownMbps: roundOrNull(s.tests === 0 ? null : s.down / s.tests, 2),
     shareDownAtLeast30: share30 === null ? null : round(share30, 4),
     meanLatencyMs: roundOrNull(latency, 2),
     pass,
-    indicative: true,
+    indicative: true as const,
     why: applies
       ? `QCVN 126:2021: mean DL >= 100, UL >= 30 Mbps, >= 95 % of samples DL >= 30 Mbps (whole-transfer bytes / time), mean latency <= 50 ms over >= 1,500 samples in indoor, outdoor-fixed and outdoor-mobile conditions; ${whole.tests} tests from one fixed place, so indicative; failed-access rate is not measured`
       : `QCVN 126:2021 covers 5G; this line is ${agency.connectionClass}`
   }
 }
 
-export function agencyReport (db: Db, agencyId: string, q: { period: Period, rules: ReportRules, now?: number }): Record<string, unknown> {
+export function agencyReport (db: Db, agencyId: string, q: { period: Period, rules: ReportRules, now?: number }): AgencyReport {
   const agency = db.prepare(`SELECT id, name, category, connection_class AS connectionClass, isp, plan_down_mbps AS planDownMbps,
     plan_up_mbps AS planUpMbps, commune_code AS communeCode, province_code AS provinceCode, legacy_commune_code AS legacyCommuneCode,
     legacy_district_code AS legacyDistrictCode, legacy_province_code AS legacyProvinceCode, placement_note AS placementNote, created_at AS createdAt
@@ -141,7 +158,7 @@ export function agencyReport (db: Db, agencyId: string, q: { period: Period, rul
 
   const recent = db.prepare(`SELECT agent_id AS agentId, result_id AS resultId, kind, status, measured_at_corr AS measuredAt, download_mbps AS downloadMbps,
     upload_mbps AS uploadMbps, idle_latency_ms AS idleLatencyMs, valid, flags, confidence FROM result WHERE agent_id = ? ORDER BY result_id DESC LIMIT ${RECENT}`)
-  const recentResults = agents.flatMap((a) => recent.all(a.id) as Array<Record<string, unknown> & { measuredAt: number, flags: string, valid: number }>)
+  const recentResults = agents.flatMap((a) => recent.all(a.id) as RecentRow[])
     .sort((x, y) => y.measuredAt - x.measuredAt)
     .slice(0, RECENT)
     .map((r) => ({ ...r, measuredAt: new Date(r.measuredAt).toISOString(), valid: r.valid === 1, flags: r.flags === '' ? [] : r.flags.split(',') }))

@@ -5,6 +5,7 @@ import { readMonthRows, type MonthRow, type RollupFilter } from './rollup-reader
 import { describeRules, type ReportRules } from './rules.js'
 import { periodYear, type Period } from './period.js'
 import { targetContext } from './context.js'
+import type { AreasReport } from './schemas.js'
 
 export type Level = 'legacy_district' | 'legacy_province' | 'commune' | 'province'
 export type Split = 'connection_class' | 'isp' | 'time_band'
@@ -172,7 +173,7 @@ export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<
   return { rows, groups, province, ctx }
 }
 
-export function areasReport (db: Db, q: AreaQuery): Record<string, unknown> & { rows: AreaRow[], notes: string[] } {
+export function areasReport (db: Db, q: AreaQuery): AreasReport & { rows: AreaRow[] } {
   const { rows, province } = areaRows(db, q)
   return {
     report: 'areas',

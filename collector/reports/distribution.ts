@@ -6,6 +6,7 @@ import type { ReportRules } from './rules.js'
 import { provinceOf } from './trend.js'
 import { readMonthRows } from './rollup-reader.js'
 import { round } from '../../shared/units.js'
+import type { DistributionReport } from './schemas.js'
 
 /** Bin edges in Mbps: the national thresholds (40, 100, 200, 1000) fall on edges so a bar never straddles a target. */
 export const DISTRIBUTION_EDGES_MBPS = [0, 10, 25, 40, 50, 100, 150, 200, 300, 500, 800, 1000] as const
@@ -13,7 +14,7 @@ export const DISTRIBUTION_EDGES_MBPS = [0, 10, 25, 40, 50, 100, 150, 200, 300, 5
 export interface DistributionQuery { level: Level, code: string, period: Period, metric: 'download' | 'upload', connectionClass?: string | undefined, rules: ReportRules, now?: number }
 
 /** Histogram of the area's representative samples, with the targets that apply drawn as lines. */
-export function distributionReport (db: Db, q: DistributionQuery): Record<string, unknown> {
+export function distributionReport (db: Db, q: DistributionQuery): DistributionReport {
   const province = provinceOf(db, q.level, q.code) as string
   const { rows } = areaRows(db, { level: q.level, province, code: q.code, period: q.period, rules: q.rules, now: q.now })
   const column = q.level === 'legacy_district' || q.level === 'legacy_province' ? 'legacy_province_code' : 'province_code'

@@ -3,7 +3,7 @@ import { roundOrNull as round } from '../../shared/units.js'
 import { areaRows, levelNotes } from './areas-report.js'
 import type { AreaFigures, Cell, Coverage, LeftOut, TargetEvaluation } from './figures.js'
 import { parsePeriod, type Period } from './period.js'
-import { DEFAULT_REPORT_RULES, describeRules, type ReportRules } from './rules.js'
+import { DEFAULT_REPORT_RULES, describeRules, type DescribedRules, type ReportRules } from './rules.js'
 
 export const LEGACY_VERSION = '2025-03'
 
@@ -49,7 +49,7 @@ export interface DistrictReport {
   generatedAt: string
   note: string
   period: Period
-  rules: Record<string, unknown>
+  rules: DescribedRules
   districts: DistrictRow[]
 }
 

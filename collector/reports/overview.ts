@@ -6,6 +6,7 @@ import { readMonthRows } from './rollup-reader.js'
 import { monthRange, type Period } from './period.js'
 import { describeRules, type ReportRules } from './rules.js'
 import { mba8080 } from './mba8080.js'
+import type { OverviewReport } from './schemas.js'
 
 export interface OverviewQuery { province: string, version: '2025-07' | '2025-03', period: Period, rules: ReportRules, now?: number }
 
@@ -14,7 +15,7 @@ export interface OverviewQuery { province: string, version: '2025-07' | '2025-03
  * class, the sub-areas whose published target figure is not met, and the last 12 months'
  * median for a sparkline. Current provinces list communes; former provinces list legacy districts.
  */
-export function overviewReport (db: Db, q: OverviewQuery): Record<string, unknown> {
+export function overviewReport (db: Db, q: OverviewQuery): OverviewReport {
   const topLevel = q.version === '2025-07' ? 'province' : 'legacy_province'
   const subLevel = q.version === '2025-07' ? 'commune' : 'legacy_district'
   const top = areaRows(db, { level: topLevel, province: q.province, code: q.province, period: q.period, split: 'connection_class', rules: q.rules, now: q.now })

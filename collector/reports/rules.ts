@@ -24,7 +24,10 @@ export const DEFAULT_REPORT_RULES: Readonly<ReportRules> = Object.freeze({
   qcvn34MinTests: 1000
 })
 
-export function describeRules (rules: ReportRules): Record<string, unknown> {
+/** The rules in force as every report prints them. */
+export type DescribedRules = ReportRules & { representativeWindow: string, timezone: string, timeBands: typeof TIME_BAND_LABELS, validity: string }
+
+export function describeRules (rules: ReportRules): DescribedRules {
   return {
     ...rules,
     representativeWindow: '1 clock hour (ICT) per agent and time band: the median of its valid tests in that hour counts once',

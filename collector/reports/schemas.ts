@@ -1,13 +1,13 @@
-import { Type, type TProperties, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TNull, type TObject, type TProperties, type TSchema, type TUnion } from '@sinclair/typebox'
 import { CALENDAR_MONTH_PATTERN } from '../../shared/schemas/calendar.js'
-import { CELL_BASES, FIGURE_UNITS, FIGURE_VIEWS, FIGURES } from './figure-registry.js'
+import { CELL_BASES, FIGURE_UNITS, FIGURE_VIEWS, FIGURES, type FigureKey } from './figure-registry.js'
 
 /**
  * OpenAPI shapes of the report replies (docs/reports-api.md). Every object allows additional
  * properties so the serializer never drops a field a report adds; the listed ones are the contract.
  */
-const Obj = (props: TProperties, description?: string): TSchema => Type.Object(props, { additionalProperties: true, ...(description === undefined ? {} : { description }) })
-const N = <T extends TSchema>(s: T): TSchema => Type.Union([s, Type.Null()])
+const Obj = <T extends TProperties>(props: T, description?: string): TObject<T> => Type.Object(props, { additionalProperties: true, ...(description === undefined ? {} : { description }) })
+const N = <T extends TSchema>(s: T): TUnion<[T, TNull]> => Type.Union([s, Type.Null()])
 
 export const CellSchema = Obj({
   value: N(Type.Number()),
@@ -29,7 +29,7 @@ export const CoverageSchema = Obj({
 })
 
 /** One cell per figure of the registry (figure-registry.ts), each described by its entry. */
-export const FiguresSchema = Obj(Object.fromEntries(FIGURES.map((f) => [f.key, { ...CellSchema, description: `${f.label.en} (${f.unit}, ${f.basis}): ${f.help.en}` }])))
+export const FiguresSchema = Obj(Object.fromEntries(FIGURES.map((f) => [f.key, { ...CellSchema, description: `${f.label.en} (${f.unit}, ${f.basis}): ${f.help.en}` }])) as Record<FigureKey, typeof CellSchema>)
 
 export const LeftOutSchema = Obj({
   agents: Type.Integer(),
@@ -42,11 +42,13 @@ export const TargetEvaluationSchema = Obj({
   document: Type.String(),
   issuer: N(Type.String()),
   date: N(Type.String()),
+  section: N(Type.String()),
   scope: Type.String(),
   region: N(Obj({ version: Type.String(), code: Type.String() })),
   year: Type.Integer(),
   yearRule: Type.String(),
   horizon: Type.Boolean(),
+  status: Type.String({ description: 'the target\'s status in seeds/targets.json' }),
   statistic: Type.String(),
   thresholdMbps: Type.Number(),
   requiredShare: N(Type.Number()),
@@ -59,6 +61,7 @@ export const TargetEvaluationSchema = Obj({
   linesAtLeast: Type.Integer({ description: 'Lines judged on a lower bound set by the machine\'s link, each counted as meeting the threshold (docs/methodology.md §11)' }),
   figure: CellSchema,
   exact: N(Type.Number()),
+  figureMedian: Type.Optional(CellSchema),
   shareOfAgentsMeeting: CellSchema,
   shareOfAgenciesMeeting: CellSchema,
   shareOfSamplesMeeting: CellSchema,
@@ -90,6 +93,7 @@ export const AreasReportSchema = Obj({
   notes: Type.Array(Type.String()),
   rows: Type.Array(AreaRowSchema)
 })
+export type AreasReport = Static<typeof AreasReportSchema>
 
 export const DistrictReportSchema = Obj({
   province: Obj({ code: Type.String(), name: Type.String(), version: Type.String() }),
@@ -125,6 +129,157 @@ export const DistrictReportSchema = Obj({
     targetEvaluations: Type.Array(TargetEvaluationSchema)
   }))
 })
+
+const ProvinceRef = Obj({ code: Type.String(), name: Type.String(), version: Type.String() })
+
+export const OverviewReportSchema = Obj({
+  report: Type.Literal('overview'),
+  province: N(ProvinceRef),
+  period: PeriodSchema,
+  generatedAt: Type.String(),
+  rules: Obj({}),
+  notes: Type.Array(Type.String()),
+  total: AreaRowSchema,
+  byConnectionClass: Type.Array(AreaRowSchema),
+  targets: Type.Array(TargetEvaluationSchema),
+  lagging: Type.Array(Obj({
+    area: AreaSchema,
+    targetId: Type.String(),
+    document: Type.String(),
+    statistic: Type.String(),
+    figure: CellSchema,
+    thresholdMbps: Type.Number(),
+    requiredShare: N(Type.Number())
+  }), { description: 'Sub-areas whose published target figure is not met (horizon targets aside)' }),
+  consistentSpeed: Obj({
+    peakPeriod: Obj({ band: Type.String(), label: Type.String() }),
+    tiers: Type.Array(Obj({
+      isp: Type.String(),
+      connectionClass: Type.String(),
+      planDownMbps: Type.Number(),
+      agents: Type.Integer(),
+      agentsInTier: Type.Integer(),
+      shareOfPlan: CellSchema,
+      mbps: CellSchema
+    })),
+    withoutPlan: Type.Integer()
+  }, 'FCC MBA 80/80 per ISP and plan tier, as a share of the plan speed over the peak period'),
+  agencies: Obj({ enrolled: Type.Integer(), reporting: Type.Integer() }),
+  months: Type.Array(Obj({ month: Type.String(), downloadMedian: CellSchema, downloadMean: CellSchema, agentsReporting: Type.Integer() }))
+})
+export type OverviewReport = Static<typeof OverviewReportSchema>
+
+const SplitRef = N(Obj({ by: Type.String(), value: Type.String() }))
+
+export const TrendReportSchema = Obj({
+  report: Type.Literal('trend'),
+  area: N(AreaSchema),
+  months: Type.Array(Type.String()),
+  split: N(Type.String()),
+  rules: Obj({}),
+  series: Type.Array(Obj({
+    split: SplitRef,
+    points: Type.Array(Obj({ month: Type.String(), coverage: N(CoverageSchema), figures: N(FiguresSchema) }), { description: 'One per month, oldest first; null coverage and figures in a month the split value has no row' })
+  }))
+})
+export type TrendReport = Static<typeof TrendReportSchema>
+
+export const DistributionReportSchema = Obj({
+  report: Type.Literal('distribution'),
+  area: N(AreaSchema),
+  period: PeriodSchema,
+  metric: Type.Union([Type.Literal('download'), Type.Literal('upload')]),
+  connectionClass: N(Type.String()),
+  basis: Type.Literal('representative_samples'),
+  n: Type.Integer(),
+  bins: Type.Array(Obj({ fromMbps: Type.Number(), toMbps: N(Type.Number()), count: Type.Integer(), share: N(Type.Number()) })),
+  targets: Type.Array(Obj({ targetId: Type.String(), document: Type.String(), thresholdMbps: Type.Number(), horizon: Type.Boolean() }))
+})
+export type DistributionReport = Static<typeof DistributionReportSchema>
+
+const PlaceRef = N(Obj({ code: Type.String(), name: Type.String(), version: Type.String() }))
+const NumOrNull = N(Type.Number())
+/** Indicative QCVN checks of one line, on whole-transfer samples (docs/reports-api.md). */
+export const Qcvn34Schema = Obj({
+  agentId: Type.String(),
+  applies: Type.Boolean(),
+  planDownMbps: NumOrNull,
+  planUpMbps: NumOrNull,
+  tests: Type.Integer(),
+  testsUp: Type.Integer(),
+  enoughTests: Type.Boolean(),
+  sampleDefinition: Type.Literal('whole_transfer'),
+  meanDownMbps: NumOrNull,
+  meanUpMbps: NumOrNull,
+  meanDownExact: NumOrNull,
+  meanUpExact: NumOrNull,
+  steadyStateMeanDownMbps: NumOrNull,
+  steadyStateMeanUpMbps: NumOrNull,
+  requiredDownMbps: NumOrNull,
+  requiredUpMbps: NumOrNull,
+  pass: N(Type.Boolean()),
+  indicative: Type.Literal(true),
+  why: Type.String()
+})
+export const Qcvn126Schema = Obj({
+  agentId: Type.String(),
+  applies: Type.Boolean(),
+  tests: Type.Integer(),
+  sampleDefinition: Type.Literal('whole_transfer'),
+  meanDownMbps: NumOrNull,
+  meanUpMbps: NumOrNull,
+  steadyStateMeanDownMbps: NumOrNull,
+  shareDownAtLeast30: NumOrNull,
+  meanLatencyMs: NumOrNull,
+  pass: N(Type.Boolean()),
+  indicative: Type.Literal(true),
+  why: Type.String()
+})
+
+export const AgencyReportSchema = Obj({
+  report: Type.Literal('agency'),
+  agency: Obj({
+    id: Type.String(),
+    name: Type.String(),
+    category: Type.String(),
+    connectionClass: Type.String(),
+    isp: Type.String(),
+    planDownMbps: N(Type.Number()),
+    planUpMbps: N(Type.Number()),
+    placement: Obj({ commune: PlaceRef, province: PlaceRef, legacyCommune: PlaceRef, legacyDistrict: PlaceRef, legacyProvince: PlaceRef, note: N(Type.String()) })
+  }),
+  period: PeriodSchema,
+  generatedAt: Type.String(),
+  rules: Obj({}),
+  coverage: CoverageSchema,
+  figures: FiguresSchema,
+  agents: Type.Array(Obj({
+    id: Type.String({ description: 'the first 8 characters without the admin token' }),
+    name: Type.Optional(Type.String({ description: 'the machine name, with the admin token only' })),
+    status: Type.String(),
+    lastSeenAt: N(Type.String()),
+    agentVersion: N(Type.String()),
+    coverage: Obj({}),
+    figures: FiguresSchema
+  }, 'One line\'s own figures, published from n = 1 with n beside each')),
+  recentResults: Type.Array(Obj({
+    agentId: Type.String(),
+    resultId: Type.String(),
+    kind: Type.String(),
+    status: Type.String(),
+    measuredAt: Type.String(),
+    downloadMbps: N(Type.Number()),
+    uploadMbps: N(Type.Number()),
+    idleLatencyMs: N(Type.Number()),
+    valid: Type.Boolean(),
+    flags: Type.Array(Type.String()),
+    confidence: N(Type.String())
+  })),
+  targets: Type.Array(TargetEvaluationSchema),
+  qcvn34: Type.Array(Qcvn34Schema),
+  qcvn126: Type.Array(Qcvn126Schema)
+})
+export type AgencyReport = Static<typeof AgencyReportSchema>
 
 const Words = Type.Object({ vi: Type.String(), en: Type.String() })
 

@@ -15,8 +15,8 @@ import { areaTable } from '../exports/table.js'
 import { sendTable } from '../exports/send-table.js'
 import { levelNotesVi } from '../reports/labels-vi.js'
 import {
-  AreaCodeParam, AreasReportSchema, DistrictReportSchema, EndParam, ErrorSchema, FormatParam, LevelParam, LooseReportSchema,
-  PeriodParam, ProvinceParam, ReportsMetaSchema, SplitParam
+  AgencyReportSchema, AreaCodeParam, AreasReportSchema, DistributionReportSchema, DistrictReportSchema, EndParam, ErrorSchema, FormatParam,
+  LevelParam, OverviewReportSchema, PeriodParam, ProvinceParam, ReportsMetaSchema, SplitParam, TrendReportSchema
 } from '../reports/schemas.js'
 
 export interface ReportRoutesOptions { rules?: Partial<ReportRules>, /** Generated sample data: every export says so. */ sample?: boolean }
@@ -94,7 +94,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
         period: Type.Optional(PeriodParam),
         end: Type.Optional(EndParam)
       }),
-      response: { 200: LooseReportSchema('overview'), ...errors }
+      response: { 200: OverviewReportSchema, ...errors }
     }
   }, async (request) => {
     const q = request.query as { province: string, version?: '2025-07' | '2025-03', period?: string, end?: string }
@@ -112,7 +112,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
         end: Type.Optional(EndParam),
         split: Type.Optional(SplitParam)
       }),
-      response: { 200: LooseReportSchema('trend'), ...errors }
+      response: { 200: TrendReportSchema, ...errors }
     }
   }, async (request) => {
     const q = request.query as { level: Level, code: string, months?: number, end?: string, split?: Split }
@@ -131,7 +131,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
         metric: Type.Optional(Type.Union([Type.Literal('download'), Type.Literal('upload')], { default: 'download' })),
         connection_class: Type.Optional(Type.Union(['fixed', '4g', '5g', 'leased_line'].map((c) => Type.Literal(c))))
       }),
-      response: { 200: LooseReportSchema('distribution'), ...errors }
+      response: { 200: DistributionReportSchema, ...errors }
     }
   }, async (request) => {
     const q = request.query as { level: Level, code: string, period?: string, end?: string, metric?: 'download' | 'upload', connection_class?: string }
@@ -144,7 +144,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
       summary: 'One agency: placement, agents, recent results, targets, QCVN 34 / 126 indicative checks. Agents appear by a short id; with the admin token, by full id and machine name',
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
       querystring: Type.Object({ period: Type.Optional(PeriodParam), end: Type.Optional(EndParam) }),
-      response: { 200: LooseReportSchema('agency'), ...errors }
+      response: { 200: AgencyReportSchema, ...errors }
     }
   }, async (request) => {
     const { id } = request.params as { id: string }

@@ -3,7 +3,12 @@ import { request } from 'undici'
 import { addAgencyWithAgent, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { sampleAgency } from '../helpers/fleet-client.js'
 import { record } from '../collector/report-fixtures.js'
+import { Value } from '@sinclair/typebox/value'
+import type { TSchema } from '@sinclair/typebox'
 import { FIGURES } from '../../collector/reports/figure-registry.js'
+import {
+  AgencyReportSchema, AreasReportSchema, DistributionReportSchema, DistrictReportSchema, OverviewReportSchema, ReportsMetaSchema, TrendReportSchema
+} from '../../collector/reports/schemas.js'
 
 /*
  * GET /api/v1/reports/meta on a real collector (port 0): the figure registry, with the
@@ -12,6 +17,7 @@ import { FIGURES } from '../../collector/reports/figure-registry.js'
  */
 describe('reports meta over HTTP', () => {
   let c: TempCollector
+  let agencyId: string
 
   const get = async (path: string): Promise<{ status: number, type: string, text: string }> => {
     const r = await request(`${c.url}${path}`)
@@ -20,7 +26,8 @@ describe('reports meta over HTTP', () => {
 
   beforeAll(async () => {
     c = await startTempCollector({ reportMinRepresentativeSamples: 2, reportMinAgents: 3 })
-    const { token } = addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (thử nghiệm)' }))
+    const { token, agencyId: id } = addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (thử nghiệm)' }))
+    agencyId = id
     const results = [record({ at: '2026-10-05 09:05', down: 200, up: 100, idle: 10 }), record({ at: '2026-10-06 14:00', down: 300, up: 150, idle: 9 })]
     const r = await request(`${c.url}/api/v1/results`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ results }) })
     expect(r.statusCode).toBe(200)
@@ -85,5 +92,30 @@ describe('reports meta over HTTP', () => {
     const official = JSON.parse((await get('/api/v1/reports/official?province=62&version=2025-03&period=2026-10')).text)
     const headline = meta.figures.filter((f) => f.views.includes('headline'))
     expect(official.headline.map((f: any) => [f.key, f.name])).toEqual(headline.map((f) => [f.key, f.label.vi]))
+  })
+
+  it('every report reply, as served, is what its TypeBox schema says', async () => {
+    const replies: Array<[string, TSchema]> = [
+      ['/api/v1/reports/meta', ReportsMetaSchema],
+      ['/api/v1/reports/areas?level=legacy_district&province=62&period=2026-10&split=time_band', AreasReportSchema],
+      ['/api/v1/reports/districts?province=62&period=2026-10', DistrictReportSchema],
+      ['/api/v1/reports/overview?province=62&version=2025-03&period=2026-10', OverviewReportSchema],
+      ['/api/v1/reports/overview?province=51&period=2026-10', OverviewReportSchema],
+      ['/api/v1/reports/trend?level=legacy_district&code=608&end=2026-10&split=connection_class', TrendReportSchema],
+      ['/api/v1/reports/distribution?level=legacy_district&code=608&period=2026-10', DistributionReportSchema],
+      [`/api/v1/reports/agencies/${agencyId}?period=2026-10`, AgencyReportSchema]
+    ]
+    for (const [path, schema] of replies) {
+      const r = await get(path)
+      expect(r.status, path).toBe(200)
+      const body = JSON.parse(r.text) as unknown
+      expect([...Value.Errors(schema, body)].map((e) => `${e.path}: ${e.message}`), path).toEqual([])
+    }
+    // The agency reply as served carries the line's own figures and its QCVN checks, every registry figure in each.
+    const agency = JSON.parse((await get(`/api/v1/reports/agencies/${agencyId}?period=2026-10`)).text)
+    expect(agency.agents).toHaveLength(1)
+    expect(Object.keys(agency.agents[0].figures)).toEqual(FIGURES.map((f) => f.key))
+    expect(agency.agents[0].name).toBeUndefined()
+    expect(agency.qcvn34[0]).toMatchObject({ sampleDefinition: 'whole_transfer', indicative: true })
   })
 })
