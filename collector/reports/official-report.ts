@@ -30,6 +30,8 @@ export interface TargetLine {
   date: string | null
   year: number
   rule: string
+  /** The speed the target's rule names (Mb/s): the charts draw it as the target line. */
+  thresholdMbps: number
   scope: string
   yearRule: string
   horizon: boolean
@@ -128,6 +130,7 @@ function targetLine (e: TargetEvaluation): TargetLine {
     date: e.date,
     year: e.year,
     rule: targetRuleVi(e),
+    thresholdMbps: e.thresholdMbps,
     scope: scopeVi(e.appliesTo.categories, e.appliesTo.unitTypes, e.appliesTo.inHighTechZone),
     yearRule: yearRuleVi(e),
     horizon: e.horizon,

@@ -70,6 +70,8 @@ describe('official report', () => {
   let json: any
   let docx: string
   let pdf: string
+  let docxBuf: Buffer
+  let pdfBuf: Buffer
 
   beforeAll(async () => {
     c = await startTempCollector({ adminToken: ADMIN, commitIntervalMs: 10, departmentName: DEPARTMENT, reportMinRepresentativeSamples: 10, reportMinAgents: 2, reportMinBusyHourSamplesPerAgent: 2 })
@@ -82,11 +84,13 @@ describe('official report', () => {
     expect(d.status).toBe(200)
     expect(d.type).toBe('application/vnd.openxmlformats-officedocument.wordprocessingml.document')
     docx = await docxText(d.body)
+    docxBuf = d.body
     const p = await fetchBuffer(`${base}&format=pdf`)
     expect(p.status).toBe(200)
     expect(p.type).toBe('application/pdf')
     expect(p.body.subarray(0, 5).toString()).toBe('%PDF-')
     pdf = await pdfText(p.body)
+    pdfBuf = p.body
   }, 60_000)
   afterAll(async () => { await c?.close() })
 
@@ -116,6 +120,41 @@ describe('official report', () => {
     const ov: any = await (await request(`${c.url}/api/v1/reports/overview?province=62&version=2025-03`)).body.json()
     for (const f of json.headline) expect(f.value, f.key).toBe(ov.total.figures[f.key].value)
     for (const t of json.targets) expect(t.value, t.targetId).toBe(ov.targets.find((x: any) => x.targetId === t.targetId).figure.value)
+  })
+
+  it('the .docx carries both charts as images: the SVG, and its PNG rendering, labelled with the API\'s numbers', async () => {
+    const zip = await JSZip.loadAsync(docxBuf)
+    const media = Object.keys(zip.files).filter((n) => n.startsWith('word/media/')).sort()
+    const pngs = media.filter((n) => n.endsWith('.png'))
+    const svgs = media.filter((n) => n.endsWith('.svg'))
+    expect(pngs).toHaveLength(2)
+    expect(svgs).toHaveLength(2)
+    for (const n of pngs) {
+      const png = await zip.file(n)!.async('nodebuffer')
+      expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+      expect(png.readUInt32BE(16), n).toBe(1280) // 640 SVG units at 2 px each
+    }
+    const xml = await zip.file('word/document.xml')!.async('string')
+    expect(xml.match(/<w:drawing>/g)).toHaveLength(2)
+    const svg = (await Promise.all(svgs.map(async (n) => await zip.file(n)!.async('string')))).join('')
+    // The area chart: district 608's mean and the target line of QĐ 36's 1 Gb/s targets; the trend: the month's mean.
+    expect(svg).toContain(json.subAreas.rows.find((r: any) => r.code === '608').downloadMean.text)
+    expect(svg).toContain('Ngưỡng 1.000 Mb/s')
+    expect(svg).toContain(json.trend.at(-1).mean.text)
+  })
+
+  it('the PDF draws both charts: their bars, line and labels', async () => {
+    const doc = await getDocument({ data: new Uint8Array(pdfBuf), useSystemFonts: false, isEvalSupported: false }).promise
+    const colours = new Set<string>()
+    for (let i = 1; i <= doc.numPages; i++) {
+      const ops = await (await doc.getPage(i)).getOperatorList()
+      for (const args of ops.argsArray) if (Array.isArray(args)) for (const a of args) if (typeof a === 'string' && a.startsWith('#')) colours.add(a.toLowerCase())
+    }
+    await doc.destroy()
+    expect(colours).toContain('#4472c4') // the areas' bars
+    expect(colours).toContain('#c55a11') // the monthly line
+    expect(colours).toContain('#c00000') // the target line
+    expect(squash(pdf)).toContain(squash('Ngưỡng 1.000 Mb/s'))
   })
 
   for (const [name, text] of [['.docx', () => docx], ['PDF', () => pdf]] as const) {

@@ -1,9 +1,10 @@
 import {
-  AlignmentType, BorderStyle, Document, Header, Packer, Paragraph, ShadingType, Table, TableCell, TableRow, TextRun, WidthType,
+  AlignmentType, BorderStyle, Document, Header, ImageRun, Packer, Paragraph, ShadingType, Table, TableCell, TableRow, TextRun, WidthType,
   type ParagraphChild
 } from 'docx'
 import { VERDICT_VI, type OfficialReport } from '../official-report.js'
-import { LEGEND, MOTTO, NUMBER_LINE, RECIPIENTS, SAMPLE_MARK, SECTIONS, VERDICT_FILL, areaBars, barFractions, dateLine, trendBars, headlineTable, targetsTable, areasTable, type Bar, type TableCellContent, cells } from './layout.js'
+import { LEGEND, MOTTO, NUMBER_LINE, RECIPIENTS, SAMPLE_MARK, SECTIONS, VERDICT_FILL, dateLine, headlineTable, targetsTable, areasTable, type TableCellContent, cells } from './layout.js'
+import { chartPng, officialCharts, type Chart } from './charts.js'
 
 /*
  * The official report as a Word document (Nghị định 30/2020/NĐ-CP layout: Times New Roman 13,
@@ -39,28 +40,22 @@ function table (head: string[], rows: TableCellContent[][]): Table {
   })
 }
 
-/** A horizontal bar chart as a table: label, a shaded bar proportional to the value, the value. */
-function bars (title: string, list: readonly Bar[]): Array<Paragraph | Table> {
-  const f = barFractions(list)
+/** A chart as an image: the SVG both documents share (charts.ts), with its PNG rendering for word processors that draw no SVG. */
+async function chart (c: Chart): Promise<Paragraph[]> {
+  // 600 px at 96 dpi fits the text width of an A4 page with these margins (165 mm).
+  const width = 600
   return [
-    para([run(title, { italics: true })]),
-    new Table({
-      width: { size: 100, type: WidthType.PERCENTAGE },
-      borders: NO_BORDERS,
-      rows: list.map((b, i) => {
-        const pct = Math.round((f[i] ?? 0) * 100)
-        const bar = pct === 0
-          ? cell('', { width: 55 })
-          : new TableCell({
-            width: { size: 55, type: WidthType.PERCENTAGE },
-            children: [new Table({
-              width: { size: 100, type: WidthType.PERCENTAGE },
-              borders: NO_BORDERS,
-              rows: [new TableRow({ children: [cell('', { fill: '4472C4', width: Math.max(pct, 1) }), ...(pct < 100 ? [cell('', { width: 100 - pct })] : [])] })]
-            })]
-          })
-        return new TableRow({ children: [cell(b.label, { width: 25 }), bar, cell(b.text, { width: 20 })] })
-      })
+    para([run(c.title, { italics: true })]),
+    new Paragraph({
+      alignment: AlignmentType.CENTER,
+      spacing: { after: 160 },
+      children: [new ImageRun({
+        type: 'svg',
+        data: Buffer.from(c.svg, 'utf8'),
+        fallback: { type: 'png', data: await chartPng(c) },
+        transformation: { width, height: Math.round(width * c.height / c.width) },
+        altText: { name: c.title, title: c.title, description: c.title }
+      })]
     })
   ]
 }
@@ -117,8 +112,7 @@ export async function officialDocx (r: OfficialReport): Promise<Buffer> {
   body.push(table(...cells(areasTable(r))))
 
   body.push(heading(SECTIONS.charts))
-  body.push(...bars('Biểu đồ 1. Tải xuống – trung bình theo tháng (Mb/s)', trendBars(r)))
-  body.push(...bars(`Biểu đồ 2. Tải xuống – trung bình theo ${r.subAreas.level.toLocaleLowerCase('vi')} (Mb/s)`, areaBars(r)))
+  for (const c of officialCharts(r)) body.push(...await chart(c))
 
   body.push(para([run('Tốc độ ổn định 80/80 theo nhà mạng và gói cước', { italics: true })]))
   if (r.consistentSpeed.tiers.length > 0) body.push(table(['Nhà mạng', 'Loại kết nối', 'Gói cước', 'Tỷ lệ so với gói cước', 'Quy ra Mb/s', 'Đường truyền đủ mẫu / cùng gói'], r.consistentSpeed.tiers.map((x) => [x.isp, x.connectionClass, x.tier, x.shareText, x.mbpsText, x.lines])))

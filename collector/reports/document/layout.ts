@@ -3,7 +3,7 @@ import { FIGURE_VI } from '../labels-vi.js'
 
 /*
  * What the .docx and the PDF share: the section titles, the colours of the verdicts and the
- * bars of the charts. Both renderers print the same text from the same report, so a number
+ * values of the charts (drawn in charts.ts). Both renderers print the same text from the same report, so a number
  * cannot differ between them and the API (docs/official-report.md).
  */
 
@@ -29,12 +29,6 @@ export const SECTIONS = {
 export const SAMPLE_MARK = 'DỮ LIỆU MẪU – không phải số liệu đo thật, không dùng để báo cáo'
 
 export interface Bar { label: string, value: number | null, text: string }
-
-/** Bars of a chart as fractions of the largest value (0..1); a withheld value has no bar. */
-export function barFractions (bars: readonly Bar[]): number[] {
-  const max = Math.max(0, ...bars.map((b) => b.value ?? 0))
-  return bars.map((b) => (b.value === null || max === 0 ? 0 : b.value / max))
-}
 
 export function trendBars (r: OfficialReport): Bar[] {
   return r.trend.map((m) => ({ label: m.label, value: m.mean.status === 'ok' ? m.mean.value : null, text: m.mean.text }))

@@ -1,9 +1,9 @@
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
 import pdfmake from 'pdfmake'
 import type { Content, TableCell } from 'pdfmake/interfaces.js'
 import { VERDICT_VI, type OfficialReport, type Verdict } from '../official-report.js'
-import { LEGEND, MOTTO, NUMBER_LINE, RECIPIENTS, SAMPLE_MARK, SECTIONS, VERDICT_FILL, areaBars, barFractions, dateLine, trendBars, headlineTable, targetsTable, areasTable, type Bar, type TableCellContent, cells } from './layout.js'
+import { ROBOTO, ROBOTO_DIR } from './fonts.js'
+import { LEGEND, MOTTO, NUMBER_LINE, RECIPIENTS, SAMPLE_MARK, SECTIONS, VERDICT_FILL, dateLine, headlineTable, targetsTable, areasTable, type TableCellContent, cells } from './layout.js'
+import { officialCharts, type Chart } from './charts.js'
 
 /*
  * The official report as a PDF, made on the collector without a browser: pdfmake (on PDFKit)
@@ -11,21 +11,12 @@ import { LEGEND, MOTTO, NUMBER_LINE, RECIPIENTS, SAMPLE_MARK, SECTIONS, VERDICT_
  * numbers as the .docx (layout.ts).
  */
 
-const require = createRequire(import.meta.url)
-const ROBOTO = join(dirname(require.resolve('pdfmake/fonts/Roboto.js')), 'Roboto')
 let configured = false
 function configure (): void {
   if (configured) return
-  pdfmake.setFonts({
-    Roboto: {
-      normal: join(ROBOTO, 'Roboto-Regular.ttf'),
-      bold: join(ROBOTO, 'Roboto-Medium.ttf'),
-      italics: join(ROBOTO, 'Roboto-Italic.ttf'),
-      bolditalics: join(ROBOTO, 'Roboto-MediumItalic.ttf')
-    }
-  })
+  pdfmake.setFonts({ Roboto: { ...ROBOTO } })
   // Only the font files may be read from disk; a document never names another local file.
-  ;(pdfmake as unknown as { setLocalAccessPolicy: (f: (p: string) => boolean) => void }).setLocalAccessPolicy((p) => p.startsWith(ROBOTO))
+  ;(pdfmake as unknown as { setLocalAccessPolicy: (f: (p: string) => boolean) => void }).setLocalAccessPolicy((p) => p.startsWith(ROBOTO_DIR))
   ;(pdfmake as unknown as { setUrlAccessPolicy?: (f: (u: string) => boolean) => void }).setUrlAccessPolicy?.(() => false)
   configured = true
 }
@@ -41,23 +32,12 @@ function table (head: string[], rows: TableCellContent[][], widths?: Array<strin
   return { table: { headerRows: 1, dontBreakRows: true, widths: widths ?? head.map(() => '*'), body }, fontSize: 8.5, margin: [0, 2, 0, 8] }
 }
 
-function bars (title: string, list: readonly Bar[]): Content[] {
-  const f = barFractions(list)
-  const W = 220
+/** A chart as the SVG both documents share (charts.ts), drawn by pdfmake as vectors, at the text width. */
+function chart (c: Chart): Content[] {
+  const width = 460
   return [
-    { text: title, italics: true, margin: [0, 4, 0, 2] },
-    {
-      table: {
-        widths: [110, W, '*'],
-        body: list.map((b, i) => [
-          { text: b.label, fontSize: 8.5 },
-          { canvas: (f[i] ?? 0) === 0 ? [] : [{ type: 'rect', x: 0, y: 1, w: Math.max(1, (f[i] ?? 0) * W), h: 8, color: '#4472C4' }] },
-          { text: b.text, fontSize: 8.5 }
-        ])
-      },
-      layout: 'noBorders',
-      margin: [0, 0, 0, 8]
-    }
+    { text: c.title, italics: true, margin: [0, 4, 0, 2] },
+    { svg: c.svg, width, margin: [0, 0, 0, 8] }
   ]
 }
 
@@ -99,9 +79,7 @@ export async function officialPdf (r: OfficialReport): Promise<Buffer> {
 
   content.push(h(SECTIONS.areas), table(...cells(areasTable(r))))
 
-  content.push(h(SECTIONS.charts),
-    ...bars('Biểu đồ 1. Tải xuống – trung bình theo tháng (Mb/s)', trendBars(r)),
-    ...bars(`Biểu đồ 2. Tải xuống – trung bình theo ${r.subAreas.level.toLocaleLowerCase('vi')} (Mb/s)`, areaBars(r)))
+  content.push(h(SECTIONS.charts), ...officialCharts(r).flatMap(chart))
 
   content.push({ text: 'Tốc độ ổn định 80/80 theo nhà mạng và gói cước', italics: true, margin: [0, 4, 0, 2] })
   if (r.consistentSpeed.tiers.length > 0) content.push(table(['Nhà mạng', 'Loại kết nối', 'Gói cước', 'Tỷ lệ so với gói cước', 'Quy ra Mb/s', 'Đường truyền đủ mẫu / cùng gói'], r.consistentSpeed.tiers.map((x) => [x.isp, x.connectionClass, x.tier, x.shareText, x.mbpsText, x.lines])))
