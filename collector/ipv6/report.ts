@@ -5,7 +5,7 @@ import { CHECK_NAMES, type CheckName, type Colour } from './checks.js'
 import { ipv6EvidenceCurrent, rebuildIpv6Evidence } from './evidence.js'
 import { ipv6OnlyArea, ipv6OnlyCells, type Ipv6OnlyArea, type Ipv6OnlyCell } from './ipv6-only.js'
 import { evaluateNetwork, type NetworkState, type Observation } from './network-state.js'
-import { parsePeriod, periodBounds, periodId, previousPeriod } from '../reports/period.js'
+import { parsePeriod, periodBounds, periodId, previousPeriod } from '../../shared/period.js'
 import { LEVELS, readinessLevel, worstColour, type Level, type ServiceColours } from './readiness.js'
 
 export const IPV6_REPORT_LEVELS = ['agency', 'legacy_district', 'commune', 'legacy_province', 'province'] as const

@@ -3,7 +3,7 @@ import { TocdoError } from '../../shared/errors.js'
 import { computeGroup, evaluateTargets, type TargetContext, type AreaFigures, type Coverage, type GroupResult, type TargetEvaluation } from './figures.js'
 import { readMonthRows, type MonthRow, type RollupFilter } from './rollup-reader.js'
 import { describeRules, type ReportRules } from './rules.js'
-import { periodYear, type Period } from './period.js'
+import { periodYear, type Period } from '../../shared/period.js'
 import { targetContext } from './context.js'
 import type { AreasReport } from './schemas.js'
 

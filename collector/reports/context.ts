@@ -3,7 +3,7 @@ import { selectAgencyScopes } from '../storage/agency-store.js'
 import { loadTargetEntries, unitTypeOf } from '../targets/targets.js'
 import type { TargetContext } from './figures.js'
 import type { ReportRules } from './rules.js'
-import type { Period } from './period.js'
+import type { Period } from '../../shared/period.js'
 import { linkLimitedLowerBounds } from './link-limited.js'
 
 /**

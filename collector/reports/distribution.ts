@@ -1,7 +1,7 @@
 import type { Db } from '../storage/db.js'
 import { lowerBound, mergeAll } from '../aggregation/float-blob.js'
 import { areaRows, type Level } from './areas-report.js'
-import type { Period } from './period.js'
+import type { Period } from '../../shared/period.js'
 import type { ReportRules } from './rules.js'
 import { provinceOf } from './trend.js'
 import { readMonthRows } from './rollup-reader.js'

@@ -2,7 +2,7 @@ import type { Db } from '../storage/db.js'
 import { roundOrNull as round } from '../../shared/units.js'
 import { areaRows, levelNotes } from './areas-report.js'
 import type { AreaFigures, Cell, Coverage, LeftOut, TargetEvaluation } from './figures.js'
-import { parsePeriod, type Period } from './period.js'
+import { parsePeriod, type Period } from '../../shared/period.js'
 import { DEFAULT_REPORT_RULES, describeRules, type DescribedRules, type ReportRules } from './rules.js'
 
 export const LEGACY_VERSION = '2025-03'

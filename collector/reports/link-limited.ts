@@ -1,7 +1,7 @@
 import type { Db } from '../storage/db.js'
 import { selectLinkLimitedResults } from '../storage/link-limited-store.js'
 import { DISQUALIFYING_FLAGS } from '../../shared/schemas/result.js'
-import { periodBounds, type Period } from './period.js'
+import { periodBounds, type Period } from '../../shared/period.js'
 
 /**
  * Each line's lower bound from its link-limited results in the period (docs/methodology.md §11,

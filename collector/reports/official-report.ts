@@ -9,7 +9,7 @@ import { areaRows, type AreaRow } from './areas-report.js'
 import type { Cell, TargetEvaluation } from './figures.js'
 import { figuresIn } from './figure-registry.js'
 import { FIGURE_UNIT_VI, FIGURE_VI, STATUS_VI, VALUE_VI, leftOutVi, levelNotesVi, scopeVi, targetRuleVi, yearRuleVi } from './labels-vi.js'
-import { periodYear, type Period } from './period.js'
+import { periodYear, type Period } from '../../shared/period.js'
 import type { ReportRules } from './rules.js'
 import type { Mba8080 } from './mba8080.js'
 

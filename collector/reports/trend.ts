@@ -2,7 +2,7 @@ import type { Db } from '../storage/db.js'
 import { TocdoError } from '../../shared/errors.js'
 import { addMonths, vnMonth } from '../../shared/vn-time.js'
 import { areaRows, type Level, type Split } from './areas-report.js'
-import { monthRange } from './period.js'
+import { monthRange } from '../../shared/period.js'
 import { describeRules, type ReportRules } from './rules.js'
 import type { TrendReport } from './schemas.js'
 

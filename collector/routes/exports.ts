@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { areasReport, type Level, type Split } from '../reports/areas-report.js'
-import { parsePeriod } from '../reports/period.js'
+import { parsePeriod } from '../../shared/period.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
 import { areaTable, type Table } from '../exports/table.js'
 import { levelNotesVi } from '../reports/labels-vi.js'

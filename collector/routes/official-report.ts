@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { officialReport } from '../reports/official-report.js'
 import { officialDocx } from '../reports/document/docx.js'
 import { officialPdf } from '../reports/document/pdf.js'
-import { parsePeriod } from '../reports/period.js'
+import { parsePeriod } from '../../shared/period.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
 import { EndParam, ErrorSchema, LooseReportSchema, PeriodParam, ProvinceParam } from '../reports/schemas.js'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { correctClock } from '../../collector/ingest/clock.js'
-import { parsePeriod, periodYear } from '../../collector/reports/period.js'
+import { parsePeriod, periodYear } from '../../shared/period.js'
 import { DEFAULT_REPORT_RULES } from '../../collector/reports/rules.js'
 
 const doc = (name: string): string => readFileSync(`docs/${name}`, 'utf8')

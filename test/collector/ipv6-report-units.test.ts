@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { evaluateNetwork, readEvidence, type Observation } from '../../collector/ipv6/network-state.js'
-import { parsePeriod as parseAnyPeriod, periodBounds, periodId, previousPeriod } from '../../collector/reports/period.js'
+import { parsePeriod as parseAnyPeriod, periodBounds, periodId, previousPeriod } from '../../shared/period.js'
 import { readinessLevel, worstColour } from '../../collector/ipv6/readiness.js'
 import { startProbeScheduler, type CycleOutcome } from '../../collector/ipv6/prober.js'
 import { safeText } from '../../collector/ipv6/table.js'

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { districtReport } from '../../collector/reports/district-report.js'
 import { areasReport } from '../../collector/reports/areas-report.js'
-import { parsePeriod } from '../../collector/reports/period.js'
+import { parsePeriod } from '../../shared/period.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../../collector/reports/rules.js'
 import type { TargetEvaluation } from '../../collector/reports/figures.js'
 import { seededDb, type Fixture } from './report-fixtures.js'

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { districtReport } from '../../collector/reports/district-report.js'
 import { areasReport } from '../../collector/reports/areas-report.js'
-import { parsePeriod } from '../../collector/reports/period.js'
+import { parsePeriod } from '../../shared/period.js'
 import { readMonthRows } from '../../collector/reports/rollup-reader.js'
 import { decodePack, encodePack } from '../../collector/reports/month-pack.js'
 import { rebuildRollups } from '../../collector/aggregation/rollup.js'

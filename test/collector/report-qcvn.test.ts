@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agencyReport } from '../../collector/reports/agency-report.js'
-import { parsePeriod } from '../../collector/reports/period.js'
+import { parsePeriod } from '../../shared/period.js'
 import { DEFAULT_REPORT_RULES } from '../../collector/reports/rules.js'
 import { seededDb, type Fixture } from './report-fixtures.js'
 

@@ -3,7 +3,7 @@
  * static imports, re-exports, `import()` calls and `import('…')` types. ESLint's
  * no-restricted-imports sees only the static ones.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, extname, join, relative, resolve, sep } from 'node:path'
 import ts from 'typescript'
 
@@ -73,4 +73,68 @@ export function repositoryImports (root: string): ImportEdge[] {
   const files: string[] = []
   for (const d of DIRS) walk(join(root, d), files)
   return files.flatMap((f) => importsOf(relative(root, f), readFileSync(f, 'utf8')))
+}
+
+/** The repository file an edge's relative specifier names (`.js` written for a `.ts` source). */
+function target (root: string, edge: ImportEdge): string | null {
+  const to = landsIn(root, edge)
+  if (to === null) return null
+  return to.endsWith('.js') && !existsSync(join(root, to)) ? to.replace(/\.js$/, '.ts') : to
+}
+
+/**
+ * Import cycles: groups of modules that import themselves through others (Tarjan's strongly
+ * connected components), and pairs of folders of the agent or the collector that import each
+ * other (`collector/reports` → `collector/aggregation` → `collector/reports`), which
+ * docs/architecture.md rules out even when no single module closes a loop.
+ */
+export function importCycles (root: string, edges: readonly ImportEdge[]): { modules: string[][], folders: string[] } {
+  const graph = new Map<string, Set<string>>()
+  for (const e of edges) {
+    const to = target(root, e)
+    if (to === null) continue
+    const from = e.from.split(sep).join('/')
+    if (!graph.has(from)) graph.set(from, new Set())
+    graph.get(from)?.add(to)
+  }
+  const modules: string[][] = []
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const stack: string[] = []
+  const onStack = new Set<string>()
+  const visit = (v: string): void => {
+    index.set(v, index.size)
+    low.set(v, index.get(v) as number)
+    stack.push(v)
+    onStack.add(v)
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v) as number, low.get(w) as number)) } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number))
+    }
+    if (low.get(v) !== index.get(v)) return
+    const group: string[] = []
+    let w: string | undefined
+    do { w = stack.pop(); if (w !== undefined) { onStack.delete(w); group.push(w) } } while (w !== undefined && w !== v)
+    if (group.length > 1) modules.push(group.sort())
+  }
+  for (const v of graph.keys()) if (!index.has(v)) visit(v)
+
+  // Folder level: the second path segment under agent/ and collector/ (files at their top are
+  // the wiring, app.ts and agent.ts, which may import every folder).
+  const folderOf = (f: string): string | null => {
+    const parts = f.split('/')
+    return (parts[0] === 'agent' || parts[0] === 'collector') && parts.length > 2 ? `${parts[0]}/${parts[1]}` : null
+  }
+  const folderEdges = new Map<string, Set<string>>()
+  for (const [from, tos] of graph) {
+    const a = folderOf(from)
+    for (const to of tos) {
+      const b = folderOf(to)
+      if (a === null || b === null || a === b) continue
+      if (!folderEdges.has(a)) folderEdges.set(a, new Set())
+      folderEdges.get(a)?.add(b)
+    }
+  }
+  const folders: string[] = []
+  for (const [a, bs] of folderEdges) for (const b of bs) if (a < b && folderEdges.get(b)?.has(a) === true) folders.push(`${a} ↔ ${b}`)
+  return { modules, folders: folders.sort() }
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { checkImports, importsOf, repositoryImports } from '../helpers/import-boundaries.js'
+import { checkImports, importCycles, importsOf, repositoryImports } from '../helpers/import-boundaries.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '')
 
@@ -29,5 +29,26 @@ describe('import boundaries (docs/architecture.md)', () => {
       'test/agent/x.test.ts:1 ../../bench/ingest/records.js',
       'bench/ingest/x.ts:1 ../../test/helpers/temp-collector.js'
     ])
+  })
+
+  it('no module imports itself through others, and no two folders of the agent or the collector import each other', () => {
+    const cycles = importCycles(ROOT, repositoryImports(ROOT))
+    expect(cycles.modules).toEqual([])
+    expect(cycles.folders).toEqual([])
+  })
+
+  it('finds a module cycle and a folder cycle', () => {
+    const edges = [
+      ...importsOf('collector/reports/a.ts', "import { b } from './b.js'"),
+      ...importsOf('collector/reports/b.ts', "import type { A } from './a.js'"),
+      ...importsOf('collector/aggregation/c.ts', "import { d } from '../ingest/d.js'"),
+      ...importsOf('collector/ingest/e.ts', "import { c } from '../aggregation/c.js'"),
+      ...importsOf('collector/app.ts', "import { a } from './reports/a.js'"),
+      ...importsOf('collector/reports/f.ts', "import { g } from '../app.js'")
+    ]
+    expect(importCycles(ROOT, edges)).toEqual({
+      modules: [['collector/reports/a.ts', 'collector/reports/b.ts']],
+      folders: ['collector/aggregation ↔ collector/ingest']
+    })
   })
 })

@@ -1,6 +1,6 @@
-import { TocdoError } from '../../shared/errors.js'
-import { isCalendarMonth, MAX_YEAR, MIN_YEAR } from '../../shared/schemas/calendar.js'
-import { addMonths, DAY_MS, monthStartMs, VN_OFFSET_MS, vnMonth } from '../../shared/vn-time.js'
+import { TocdoError } from './errors.js'
+import { isCalendarMonth, MAX_YEAR, MIN_YEAR } from './schemas/calendar.js'
+import { addMonths, DAY_MS, monthStartMs, VN_OFFSET_MS, vnMonth } from './vn-time.js'
 
 /**
  * The one report period, in Vietnam time (shared/vn-time.ts) for every report, the IPv6 report
