@@ -13,8 +13,12 @@ export type FleetOutcome<T> =
 
 const TIMEOUT_MS = 60_000
 
+/** A request body already serialised (the sync request built around the outbox's stored bodies). */
+export interface SerializedBody { readonly serialized: string }
+const isSerialized = (p: unknown): p is SerializedBody => typeof p === 'object' && p !== null && typeof (p as { serialized?: unknown }).serialized === 'string'
+
 async function post<T> (collector: string, path: string, payload: unknown, { token, gzip = false, signal, dispatcher }: { token?: string, gzip?: boolean, signal?: AbortSignal | undefined, dispatcher?: Dispatcher | undefined }): Promise<FleetOutcome<T>> {
-  const json = Buffer.from(JSON.stringify(payload))
+  const json = Buffer.from(isSerialized(payload) ? payload.serialized : JSON.stringify(payload))
   const body = gzip ? gzipSync(json) : json
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (gzip) headers['content-encoding'] = 'gzip'
@@ -44,7 +48,7 @@ async function post<T> (collector: string, path: string, payload: unknown, { tok
   return { ok: false, status: res.statusCode, code, message, ...(field === undefined ? {} : { field }), retryAfter: res.headers['retry-after'] }
 }
 
-export async function postSync (collector: string, token: string, body: SyncRequest, signal?: AbortSignal, dispatcher?: Dispatcher): Promise<FleetOutcome<SyncReply>> {
+export async function postSync (collector: string, token: string, body: SyncRequest | SerializedBody, signal?: AbortSignal, dispatcher?: Dispatcher): Promise<FleetOutcome<SyncReply>> {
   return await post<SyncReply>(collector, FLEET_PATHS.sync, body, { token, gzip: true, signal, dispatcher })
 }
 

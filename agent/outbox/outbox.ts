@@ -85,15 +85,17 @@ export class Outbox {
 
   /**
    * Stores one result in its own transaction and stamps it with the outbox sequence number
-   * (per-agent, monotonic: the collector can see gaps). Returns the seq.
+   * (per-agent, monotonic: the collector can see gaps). Returns the seq. The seq is taken
+   * first (AUTOINCREMENT's high-water mark in sqlite_sequence, so a seq is never reused even
+   * after rows are delivered or moved to `dead`), so the final body is written once.
    */
   add (record: { id: string, kind: string, seq?: number | null }): number {
     return this.db.transaction(() => {
-      const placeholder = this.db.prepare('INSERT INTO outbox (result_id, kind, created_at, body, bytes) VALUES (?, ?, ?, ?, 0)')
-        .run(record.id, record.kind, this.now(), '')
-      const seq = Number(placeholder.lastInsertRowid)
+      const last = this.db.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0) AS a, coalesce((SELECT max(seq) FROM outbox), 0) AS b").get() as { a: number, b: number }
+      const seq = Math.max(Number(last.a), Number(last.b)) + 1
       const body = JSON.stringify({ ...record, seq })
-      this.db.prepare('UPDATE outbox SET body = ?, bytes = ? WHERE seq = ?').run(body, Buffer.byteLength(body), seq)
+      this.db.prepare('INSERT INTO outbox (seq, result_id, kind, created_at, body, bytes) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(seq, record.id, record.kind, this.now(), body, Buffer.byteLength(body))
       return seq
     })
   }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from '../../shared/schemas/result.js'
 import type { AgentRemoteConfig, Heartbeat, SyncReply, SyncRequest } from '../../shared/schemas/fleet.js'
 import { TOCDO_VERSION } from '../../shared/version.js'
-import type { FleetOutcome } from '../delivery/fleet-client.js'
+import type { FleetOutcome, SerializedBody } from '../delivery/fleet-client.js'
 import type { Outbox, PendingRow } from '../outbox/outbox.js'
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelayMs, parseRetryAfterMs } from './backoff.js'
 import type { ClockEstimator } from './clock-estimator.js'
@@ -25,7 +25,7 @@ export interface SyncEngineDeps {
   clock: SyncClock
   random: () => number
   estimator: ClockEstimator
-  post: (collector: string, token: string, body: SyncRequest, signal?: AbortSignal) => Promise<FleetOutcome<SyncReply>>
+  post: (collector: string, token: string, body: SyncRequest | SerializedBody, signal?: AbortSignal) => Promise<FleetOutcome<SyncReply>>
   log: Logger
   configVersion: () => number | null
   /** Called with a config that passed validation; persists and applies it. */
@@ -53,6 +53,15 @@ const MIN_BATCH = 10
 const MAX_SAME_FAILURE = 3
 /** Successful syncs at a reduced batch size before trying twice as many again. */
 const GROW_AFTER_OK = 20
+
+/**
+ * The sync request around the stored result bodies, sent as they are: the outbox wrote each
+ * body once in its final form (seq included), so it is neither parsed nor serialised again.
+ */
+export function syncBody (head: Omit<SyncRequest, 'results'>, rows: readonly PendingRow[]): SerializedBody {
+  const fields = Object.entries(head).filter(([, v]) => v !== undefined).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
+  return { serialized: `{${[...fields, `"results":[${rows.map((r) => r.body).join(',')}]`].join(',')}}` }
+}
 
 export class SyncEngine {
   state: FleetState
@@ -129,12 +138,11 @@ export class SyncEngine {
     if (this.state === 'decommissioned') return { delayMs: null, status: 410, sent: 0, action: 'decommissioned: not syncing' }
     outbox.expire()
     const rows = this.pickBatch()
-    const body: SyncRequest = {
+    const body = syncBody({
       agentId: this.d.agentId,
       sentAt: new Date(clock.wall()).toISOString(),
-      heartbeat: this.heartbeat(),
-      results: rows.map((r) => JSON.parse(r.body) as unknown)
-    }
+      heartbeat: this.heartbeat()
+    }, rows)
     const tSend = clock.wall()
     const m0 = clock.mono()
     let outcome: FleetOutcome<SyncReply>

@@ -29,8 +29,12 @@ export function isValidForTargets (r: ResultRecord): boolean {
   return !r.flags.some((f) => DISQUALIFYING_FLAGS.includes(f))
 }
 
-/** The typed columns of a row as stored; what rollups and other listeners see. */
-export type StoredRow = Record<string, unknown> & { agentId: string, resultId: string, kind: string, valid: number, measuredAtCorr: number }
+/**
+ * The typed columns of a row as stored; what rollups and other listeners see. `record` is the
+ * record the ingest already parsed and validated (not a column: the insert binds by name and
+ * leaves it out), so listeners derive their projections from it instead of parsing `raw` again.
+ */
+export type StoredRow = Record<string, unknown> & { agentId: string, resultId: string, kind: string, valid: number, measuredAtCorr: number, record: ResultRecord }
 
 /**
  * A batch validated and turned into rows, outside any transaction: the CPU-heavy part of
@@ -229,7 +233,8 @@ export class Ingestor {
       legacyProvinceCode: agency.legacyProvinceCode,
       // One-shot hash (no Hash object per record).
       payloadSha256: hash('sha256', raw, 'buffer'),
-      raw
+      raw,
+      record: r
     }
   }
 }

@@ -9,16 +9,22 @@ import { readEvidence, type Ipv6Block } from './network-state.js'
  */
 export const EVIDENCE_VERSION = 1
 
-/** The stored result columns the writer needs (a subset of the ingest's StoredRow). */
-export interface EvidenceInput { agentId: string, resultId: string, agencyId: string, kind: string, measuredAtCorr: number, family?: number | null, raw: string }
+/**
+ * The stored result columns the writer needs (a subset of the ingest's StoredRow): from the
+ * ingest, the record it already parsed; from a rebuild, the stored `raw` text.
+ */
+export interface EvidenceInput { agentId: string, resultId: string, agencyId: string, kind: string, measuredAtCorr: number, family?: number | null, raw: string, record?: unknown }
+
+type EvidenceRecord = { ipv6?: Ipv6Block | null, server?: { family?: number | null } | null, download?: { forcedFamily?: number | null } | null }
 
 const MARK = '"ipv6":{'
 
 /** Null when the result says nothing about IPv6; cheap for the many speed results without an ipv6 block. */
 export function evidenceOf (row: EvidenceInput): { capable: number | null, connected: number | null, preferred: number | null } | null {
   if (row.kind !== 'ipv6' && row.kind !== 'speed') return null
-  if (row.kind === 'speed' && row.family !== 6 && !row.raw.includes(MARK)) return null
-  const record = JSON.parse(row.raw) as { ipv6?: Ipv6Block | null, server?: { family?: number | null } | null, download?: { forcedFamily?: number | null } | null }
+  const parsed = row.record as EvidenceRecord | undefined
+  if (row.kind === 'speed' && row.family !== 6 && (parsed === undefined ? !row.raw.includes(MARK) : (parsed.ipv6 ?? null) === null)) return null
+  const record = parsed ?? JSON.parse(row.raw) as EvidenceRecord
   const e = readEvidence({
     kind: row.kind,
     ipv6: record.ipv6 ?? null,

@@ -6,6 +6,7 @@ import { Outbox as BaseOutbox } from '../../agent/outbox/outbox.js'
 import { acquireLock } from '../../agent/outbox/lock.js'
 import { availableDrivers, openDatabase, type SqliteDriverName } from '../../agent/outbox/sqlite-driver.js'
 import { skipRecord } from '../../agent/scheduler/skip-record.js'
+import { syncBody } from '../../agent/sync/sync-engine.js'
 
 const dirs: string[] = []
 function tmp (): string { const d = mkdtempSync(join(tmpdir(), 'tocdo-outbox-')); dirs.push(d); return d }
@@ -67,6 +68,35 @@ describe.each(availableDrivers())('agent outbox on %s', (driver: SqliteDriverNam
     expect(b).toBeGreaterThan(a)
     const batch = ob.nextBatch(10, 1 << 20)
     expect(batch.map((r) => JSON.parse(r.body).seq)).toEqual([a, b])
+    ob.close()
+  })
+
+  it('writes each body once with its final seq, and never reuses a seq once its row was delivered, across a reopen', () => {
+    const dir = tmp()
+    const ob = new Outbox(dir)
+    const r = rec(); const a = ob.add(r)
+    const [row] = ob.nextBatch(10, 1 << 20)
+    expect(JSON.parse(row!.body)).toEqual({ ...r, seq: a })
+    expect(row!.bytes).toBe(Buffer.byteLength(row!.body))
+    ob.applyAcks([row!], [{ id: r.id, status: 'accepted' }])
+    expect(ob.nextBatch(10, 1 << 20)).toEqual([])
+    ob.close()
+    const again = new Outbox(dir)
+    const b = again.add(rec())
+    expect(b).toBe(a + 1)
+    again.close()
+  })
+
+  it('the sync request carries the stored bodies as they are, and reads back as the same request', () => {
+    const ob = new Outbox(tmp())
+    const r1 = rec('one'); const r2 = rec('two')
+    ob.add(r1); ob.add(r2)
+    const rows = ob.nextBatch(10, 1 << 20)
+    const head = { agentId: 'agent-1', sentAt: '2026-10-01T00:00:00.000Z', heartbeat: { agentVersion: '1.0.0' } }
+    const { serialized } = syncBody(head as never, rows)
+    for (const row of rows) expect(serialized).toContain(row.body)
+    expect(JSON.parse(serialized)).toEqual({ ...head, results: rows.map((r) => JSON.parse(r.body)) })
+    expect(JSON.parse(syncBody(head as never, []).serialized)).toEqual({ ...head, results: [] })
     ob.close()
   })
 
