@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto'
 import type { Db } from '../storage/db.js'
 import type { Agency, AgentRow } from '../storage/agency-store.js'
-import { DISQUALIFYING_FLAGS, RESULT_SCHEMA_MAJOR, ResultRecord, type ItemAck } from '../../shared/schemas/result.js'
+import { DISQUALIFYING_FLAGS, RESULT_SCHEMA_MAJOR, effectiveFlags, ResultRecord, type ItemAck } from '../../shared/schemas/result.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
 import { correctClock } from './clock.js'
 import { RECORD_SHAPE, shapeProblem } from '../../shared/schemas/shape.js'
@@ -26,7 +26,7 @@ export interface IngestOutcome {
 export function isValidForTargets (r: ResultRecord): boolean {
   if (r.kind !== 'speed' || r.status !== 'ok' || r.download === null) return false
   if (r.confidence === 'low') return false
-  return !r.flags.some((f) => DISQUALIFYING_FLAGS.includes(f))
+  return !effectiveFlags(r).some((f) => DISQUALIFYING_FLAGS.includes(f))
 }
 
 /**
@@ -221,7 +221,7 @@ export class Ingestor {
       idleLatencyMs: r.latency?.idle?.medianMs ?? null,
       loadedDownMs: r.download?.loaded?.medianMs ?? null,
       loadedUpMs: r.upload?.loaded?.medianMs ?? null,
-      flags: r.flags.join(','),
+      flags: effectiveFlags(r).join(','),
       confidence: r.confidence,
       valid: isValidForTargets(r) ? 1 : 0,
       agencyId: agency.id,

@@ -4,7 +4,8 @@ import { round, roundOrNull } from '../../shared/units.js'
 import type { Agency } from '../storage/agency-store.js'
 import { computeGroup, evaluateTargets } from './figures.js'
 import { readMonthRows, type MonthRow } from './rollup-reader.js'
-import { periodYear, type Period } from '../../shared/period.js'
+import { periodBounds, periodYear, type Period } from '../../shared/period.js'
+import { countSetApartForAgent } from '../storage/set-apart-store.js'
 import { describeRules, type ReportRules } from './rules.js'
 import { targetContext } from './context.js'
 import type { Static } from '@sinclair/typebox'
@@ -142,6 +143,23 @@ function qcvn126 (agency: Agency, agentId: string, all: readonly MonthRow[], who
   }
 }
 
+/**
+ * The agency's speed results over Wi-Fi or through a VPN in the period: never in its figures or
+ * compliance checks (they measure the machine's radio or tunnel, not the line), counted here so the
+ * page says how many were left out and why (methodology.md §11).
+ */
+function setApartOf (db: Db, agentIds: readonly string[], period: Period): { wifi: number, vpn: number, results: number } {
+  const range = periodBounds(period)
+  const out = { wifi: 0, vpn: 0, results: 0 }
+  for (const id of agentIds) {
+    const c = countSetApartForAgent(db, id, range)
+    out.wifi += c.wifi
+    out.vpn += c.vpn
+  }
+  out.results = out.wifi + out.vpn
+  return out
+}
+
 export function agencyReport (db: Db, agencyId: string, q: { period: Period, rules: ReportRules, now?: number }): AgencyReport {
   const agency = db.prepare(`SELECT id, name, category, connection_class AS connectionClass, isp, plan_down_mbps AS planDownMbps,
     plan_up_mbps AS planUpMbps, commune_code AS communeCode, province_code AS provinceCode, legacy_commune_code AS legacyCommuneCode,
@@ -193,6 +211,7 @@ export function agencyReport (db: Db, agencyId: string, q: { period: Period, rul
       return { ...a, lastSeenAt: a.lastSeenAt === null ? null : new Date(a.lastSeenAt).toISOString(), coverage: g.coverage, figures: g.figures }
     }),
     recentResults,
+    setApart: setApartOf(db, agents.map((a) => a.id), q.period),
     targets: evaluateTargets(group.agents, ctx),
     qcvn34: agents.map((a) => qcvn34(agency, a.id, allTime.filter((r) => r.agentId === a.id), whole.get(a.id) as WholeTransfer, q.rules)),
     qcvn126: agents.map((a) => qcvn126(agency, a.id, allTime.filter((r) => r.agentId === a.id), whole.get(a.id) as WholeTransfer))

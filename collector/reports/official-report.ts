@@ -9,7 +9,8 @@ import { areaRows, type AreaRow } from './areas-report.js'
 import type { Cell, TargetEvaluation } from './figures.js'
 import { figuresIn } from './figure-registry.js'
 import { FIGURE_UNIT_VI, FIGURE_VI, STATUS_VI, VALUE_VI, leftOutVi, levelNotesVi, scopeVi, targetRuleVi, yearRuleVi } from './labels-vi.js'
-import { periodYear, type Period } from '../../shared/period.js'
+import { periodBounds, periodYear, type Period } from '../../shared/period.js'
+import { countSetApartForProvince } from '../storage/set-apart-store.js'
 import type { ReportRules } from './rules.js'
 import type { Mba8080 } from './mba8080.js'
 
@@ -67,7 +68,8 @@ export interface OfficialReport {
   area: { version: '2025-03' | '2025-07', code: string, name: string, kind: string }
   period: Period & { text: string }
   generatedAt: string
-  coverage: { agentsEnrolled: number, agentsReporting: number, agenciesEnrolled: number, agenciesReporting: number, validTests: number, representativeSamples: number, text: string }
+  /** setApart: speed results over Wi-Fi or through a VPN, never counted (docs/methodology.md §11). */
+  coverage: { agentsEnrolled: number, agentsReporting: number, agenciesEnrolled: number, agenciesReporting: number, validTests: number, representativeSamples: number, setApart: number, text: string }
   headline: Figure[]
   targets: TargetLine[]
   subAreas: { level: string, columns: Array<{ targetId: string, label: string }>, rows: AreaLine[] }
@@ -173,6 +175,8 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
   const kind = legacy ? `tỉnh cũ ${ov.province.name} (địa giới trước 01/07/2025, vùng phân tích)` : `tỉnh ${ov.province.name}`
 
   const year = periodYear(q.period, q.now)
+  const apart = countSetApartForProvince(db, q.province, legacy, periodBounds(q.period))
+  const setApart = apart.wifi + apart.vpn
   const ipv6Level = legacy ? 'legacy_province' : 'province'
   const v6 = ipv6Report(db, { level: ipv6Level, province: q.province, period: q.period.to ?? undefined, now: q.now }).areas[0]
   const known = v6 === undefined ? 0 : v6.agencies - v6.levels.unknown.count
@@ -200,7 +204,9 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
       agenciesReporting: ov.agencies.reporting,
       validTests: total.coverage.validTests,
       representativeSamples: total.coverage.representativeSamples,
-      text: `${numberVi(total.coverage.agentsReporting, 0)}/${numberVi(total.coverage.agentsEnrolled, 0)} máy đo có kết quả; ${numberVi(ov.agencies.reporting, 0)}/${numberVi(ov.agencies.enrolled, 0)} cơ quan; ${numberVi(total.coverage.validTests, 0)} lần đo hợp lệ; ${numberVi(total.coverage.representativeSamples, 0)} mẫu đại diện`
+      setApart,
+      text: `${numberVi(total.coverage.agentsReporting, 0)}/${numberVi(total.coverage.agentsEnrolled, 0)} máy đo có kết quả; ${numberVi(ov.agencies.reporting, 0)}/${numberVi(ov.agencies.enrolled, 0)} cơ quan; ${numberVi(total.coverage.validTests, 0)} lần đo hợp lệ; ${numberVi(total.coverage.representativeSamples, 0)} mẫu đại diện` +
+        (setApart === 0 ? '' : `; ${numberVi(setApart, 0)} kết quả qua Wi-Fi/VPN, không tính (đo kết nối Wi-Fi hoặc đường hầm VPN của máy đo, không phải đường truyền)`)
     },
     headline: figuresIn('headline').map((k) => figure(k, total.figures[k])),
     targets: total.targets.map(targetLine),
@@ -253,6 +259,7 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
       'Chỉ tiêu tỷ lệ đường truyền: tỷ lệ máy đo (đường truyền) thuộc đối tượng của chỉ tiêu có tốc độ tải xuống trung bình đạt ngưỡng. Chỉ tiêu tốc độ trung bình của địa bàn: trung bình các mẫu đại diện của các đường truyền thuộc đối tượng, tách riêng cố định và di động. Kết luận so trên số chưa làm tròn.',
       'Đối tượng của chỉ tiêu lấy từ dữ liệu cơ quan (loại cơ quan) và loại đơn vị hành chính năm 2025 của xã (phường, xã, đặc khu); đường truyền ngoài đối tượng không được tính và được nêu số lượng, lý do.',
       `Năm chỉ tiêu: năm của tháng cuối kỳ báo cáo (${year}); nếu văn bản không nêu năm đó thì dùng năm gần nhất trước đó.`,
+      'Kết quả đo qua Wi-Fi hoặc qua VPN không được tính vào số liệu, chỉ tiêu và quy chuẩn (chúng đo kết nối Wi-Fi hoặc đường hầm VPN của máy đo, không phải đường truyền); số lượng được nêu riêng ở mục I.',
       'Kiểm tra QCVN 34:2022/BTTTT và QCVN 126:2021/BTTTT theo từng đường truyền trên trang cơ quan chỉ mang tính tham khảo: mẫu là số byte của cả lần truyền chia thời gian truyền, như quy chuẩn định nghĩa.'
     ],
     allTargets: listTargets(loadTargetEntries(db), legacyCodes, new Set(total.targets.map((t) => t.targetId))),

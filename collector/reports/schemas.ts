@@ -275,6 +275,8 @@ export const AgencyReportSchema = Obj({
     flags: Type.Array(Type.String()),
     confidence: N(Type.String())
   })),
+  setApart: Obj({ wifi: Type.Integer(), vpn: Type.Integer(), results: Type.Integer() },
+    'Speed results of the period measured over Wi-Fi or through a VPN: never in figures or compliance checks (they measure the machine\'s radio or tunnel, not the line; docs/methodology.md §11), counted apart'),
   targets: Type.Array(TargetEvaluationSchema),
   qcvn34: Type.Array(Qcvn34Schema),
   qcvn126: Type.Array(Qcvn126Schema)

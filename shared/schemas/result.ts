@@ -253,11 +253,28 @@ export const ValidityFlag = Type.Union([
 ])
 export type ValidityFlag = Static<typeof ValidityFlag>
 
+/**
+ * Results measured over Wi-Fi or through a VPN: they measure the machine's radio link or tunnel,
+ * not the agency's line, so they never count toward figures or compliance checks and are shown as
+ * a series of their own (methodology.md §11, counting rule).
+ */
+export const SET_APART_FLAGS: readonly ValidityFlag[] = ['wifi', 'vpn']
+
 /** Flags that keep a result out of target figures (methodology.md §11, counting rule). */
 export const DISQUALIFYING_FLAGS: readonly ValidityFlag[] = [
   'client_limited', 'cross_traffic', 'local_link_limited', 'server_limited', 'implausible', 'degraded',
-  'unstable', 'proxied', 'count_mismatch', 'client_rwnd_limited'
+  'unstable', 'proxied', 'count_mismatch', 'client_rwnd_limited', ...SET_APART_FLAGS
 ]
+
+/**
+ * The validity flags a result is stored and judged with: its own, plus `wifi` when its test
+ * traffic left by a Wi-Fi interface (`context.iface`), which no agent version flags itself.
+ */
+export function effectiveFlags (r: { flags: readonly ValidityFlag[], context?: { iface?: string } | null }): ValidityFlag[] {
+  const flags = [...r.flags]
+  if (r.context?.iface === 'wifi' && !flags.includes('wifi')) flags.push('wifi')
+  return flags
+}
 
 export const ResultRecord = Type.Object({
   schemaVersion: Type.String({ pattern: '^1\\.[0-9]+\\.[0-9]+$', description: 'Semantic version of this record format; the collector accepts 1.x' }),

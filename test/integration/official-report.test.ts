@@ -18,11 +18,15 @@ const HOUR = 3_600_000
  *     QĐ 36 (urban organisations, 1 Gb/s for 90 %): 2 of 3 lines -> "66,7 %", 0.667 / 0.9 < 0.8 -> "Chưa đạt"
  * - district 610 (Đắk Glei, a xã): one organisation, 5 tests at 95 Mb/s: below 10 samples, and
  *   outside the urban target's scope ("1 đơn vị ở xã").
+ * - the first agency also has 2 results over Wi-Fi and 1 through a VPN at 40 Mb/s: none enters a
+ *   figure (the hand-worked numbers below hold with them), the coverage says "3 kết quả qua Wi-Fi/VPN".
  * Province totals: 41 samples, mean (12 x 3300 + 5 x 95) / 41 = 40,075 / 41 = 977.44 -> "977,4 Mb/s".
  * - the 900 and 1100 Mb/s agencies are in a high-tech zone: QĐ 36's "minimum of 1 Gb/s" holds for
  *   the 1100 line (its lowest sample 1100), not the 900 one -> 1 of 2 = "50 %", required 100 %:
  *   0.5 < 0.8 x 1 -> "Chưa đạt"; the 1300 and 95 Mb/s lines are in no zone: 2 left out.
  */
+let firstAgency = ''
+
 async function seed (c: TempCollector): Promise<void> {
   const now = Date.now()
   const zone = 'Khu công nghệ cao (thử)'
@@ -32,7 +36,16 @@ async function seed (c: TempCollector): Promise<void> {
     const r = await enrol(c.url, enrolment.code, `pc-${i}`)
     const n = l.n ?? 12
     const records = Array.from({ length: n }, (_, k) => speedRecord({ at: new Date(now - (k + 1) * HOUR), downMbps: l.down, upMbps: l.down / 2, idleMs: 10 }))
-    expect((await sync(c.url, r.body.token, syncBody(r.body.agentId, records))).body.acks).toMatchObject({ accepted: n })
+    // The first agency's machine also tested twice over Wi-Fi (its interface says so; no flag) and
+    // once through a VPN, at 40 Mb/s: a series of its own, in no figure above.
+    const apart = i !== 0
+      ? []
+      : [1, 2, 3].map((k) => {
+          const rec = speedRecord({ at: new Date(now - (k + 0.5) * HOUR), downMbps: 40, upMbps: 20, idleMs: 30 })
+          return k === 3 ? { ...rec, flags: ['vpn' as const] } : { ...rec, context: { ...rec.context, iface: 'wifi' as const } }
+        })
+    if (i === 0) firstAgency = r.body.agentId
+    expect((await sync(c.url, r.body.token, syncBody(r.body.agentId, [...records, ...apart]))).body.acks).toMatchObject({ accepted: n + apart.length })
   }
 }
 
@@ -114,6 +127,19 @@ describe('official report', () => {
     // asserted here (the arithmetic is worked by hand in test/collector/mba8080.test.ts).
     expect(json.consistentSpeed.tiers.map((x: any) => [x.isp, x.connectionClass, x.tier])).toEqual([['VNPT', 'Cố định', '1.500 Mb/s']])
     expect(json.knownGaps.map((g: any) => g.document)).toEqual(['Kế hoạch 4627/KH-UBND', 'Kế hoạch 3148/KH-UBND', 'Kế hoạch 3076/KH-UBND'])
+  })
+
+  it('Wi-Fi and VPN results are a series of their own: counted in the coverage and on the agency page, in no figure or check', async () => {
+    expect(json.coverage.setApart).toBe(3)
+    expect(json.coverage.text).toContain('41 lần đo hợp lệ; 41 mẫu đại diện; 3 kết quả qua Wi-Fi/VPN, không tính')
+    const agents: any = await (await request(`${c.url}/api/v1/admin/agents`, { headers: { authorization: `Bearer ${ADMIN}` } })).body.json()
+    const agencyId = agents.agents.find((a: any) => a.id === firstAgency).agencyId
+    const ag: any = await (await request(`${c.url}/api/v1/reports/agencies/${agencyId}`, { headers: { authorization: `Bearer ${ADMIN}` } })).body.json()
+    expect(ag.setApart).toEqual({ wifi: 2, vpn: 1, results: 3 })
+    // Its own figures are its 12 tests at 900 Mb/s only; the QCVN 34 check reads the same 12.
+    expect(ag.agents[0].figures.downloadMean).toMatchObject({ value: 900, n: 12 })
+    expect(ag.qcvn34[0].tests).toBe(12)
+    expect(ag.recentResults.filter((x: any) => x.flags.includes('wifi') || x.flags.includes('vpn')).every((x: any) => x.valid === false)).toBe(true)
   })
 
   it('the API figures equal the overview report they come from', async () => {

@@ -264,6 +264,7 @@ export default {
   'flag.count_mismatch': 'byte counts of the two ends differ',
   'flag.client_rwnd_limited': 'limited by the computer\'s TCP receive window',
   'flag.other': 'other flag',
+  'agency.setApart': '{n} results over Wi-Fi/VPN, not counted ({wifi} over Wi-Fi, {vpn} through a VPN): they measure the machine\'s Wi-Fi or VPN tunnel, not the line, so they enter no figure and no target or regulation check. To measure the line: wire the machine to the network and turn the VPN off while it tests.',
   'agency.linkLimited': 'The latest result ({mbps} Mbit/s) reached the limit of the measuring machine\'s network card: the line is at least this fast, possibly faster. To measure it: fit a network card (and cable) faster than the plan, or test from a machine wired to the router on a port at the plan\'s speed.',
   'qcvn.note34': 'QCVN 34 requires the mean of sample speeds ≥ 0.8 × the plan speed over at least {min} samples per direction at varied hours; a sample\'s speed is the bytes of the whole transfer over its time, as the regulation defines it. The last column is the steady-state mean, for reference only. This is an indicative check, not an official conformance test.',
   'qcvn.steadyDown': 'Steady-state download mean (reference)',

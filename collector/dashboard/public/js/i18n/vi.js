@@ -264,6 +264,7 @@ export default {
   'flag.count_mismatch': 'số byte hai đầu không khớp',
   'flag.client_rwnd_limited': 'bị giới hạn bởi cửa sổ nhận của máy tính đo',
   'flag.other': 'cờ khác',
+  'agency.setApart': '{n} kết quả qua Wi-Fi/VPN, không tính ({wifi} qua Wi-Fi, {vpn} qua VPN): các kết quả này đo kết nối Wi-Fi hoặc đường hầm VPN của máy đo, không phải đường truyền, nên không vào số liệu và không dùng để đối chiếu chỉ tiêu, quy chuẩn. Để đo đường truyền: cắm dây mạng cho máy đo và tắt VPN khi đo.',
   'agency.linkLimited': 'Kết quả gần nhất ({mbps} Mbit/s) chạm giới hạn card mạng của máy đo: tốc độ thật của đường truyền ít nhất bằng mức này, có thể cao hơn. Để đo đúng: lắp card mạng (và cáp) nhanh hơn gói cước, hoặc đặt máy đo cắm dây trực tiếp vào router bằng cổng đạt tốc độ gói cước.',
   'qcvn.note34': 'QCVN 34 yêu cầu trung bình tốc độ các mẫu ≥ 0,8 × tốc độ gói cước, trên ít nhất {min} mẫu mỗi chiều ở nhiều giờ khác nhau; tốc độ một mẫu là số byte của cả lần truyền chia thời gian truyền, như quy chuẩn định nghĩa. Cột cuối là trung bình tốc độ ở giai đoạn ổn định, chỉ để tham khảo. Đây chỉ là kiểm tra tham khảo, không phải kết quả đo kiểm chính thức.',
   'qcvn.steadyDown': 'TB tải xuống giai đoạn ổn định (tham khảo)',

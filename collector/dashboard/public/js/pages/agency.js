@@ -38,6 +38,7 @@ export async function render (ctx) {
       a.placement ? fact(t('agency.placementNote'), placementNote(a.placement)) : null),
     periodLine(r.period),
     h('h2', { text: t('agency.figures') }),
+    setApartNote(r.setApart),
     agentFigures(r.agents ?? []),
     h('h2', { text: t('agency.targets') }),
     legend(),
@@ -133,6 +134,15 @@ function linkLimitedNote (rows) {
   const latest = rows.find((x) => x.kind === 'speed')
   if (latest === undefined || !(latest.flags ?? []).includes('local_link_limited')) return null
   return h('p', { class: 'notice', id: 'link-limited', text: t('agency.linkLimited', { mbps: formatNumber(latest.downloadMbps, 0) }) })
+}
+
+/**
+ * Results over Wi-Fi or through a VPN are a series of their own: never in the figures or the
+ * compliance checks (they measure the machine's radio or tunnel, not the line), but counted here.
+ */
+function setApartNote (s) {
+  if (s === undefined || s === null || s.results === 0) return null
+  return h('p', { class: 'notice', id: 'set-apart', text: t('agency.setApart', { n: formatNumber(s.results, 0), wifi: formatNumber(s.wifi, 0), vpn: formatNumber(s.vpn, 0) }) })
 }
 
 function recentTable (rows) {

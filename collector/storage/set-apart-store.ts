@@ -1,0 +1,31 @@
+import type { Db } from './db.js'
+
+/** Speed results measured over Wi-Fi or through a VPN, kept out of every figure (methodology.md §11). */
+export interface SetApartCounts { wifi: number, vpn: number }
+
+const WHERE = 'kind = \'speed\' AND (instr(flags, \'wifi\') > 0 OR instr(flags, \'vpn\') > 0)'
+
+function counts (rows: Array<[string]>): SetApartCounts {
+  const out = { wifi: 0, vpn: 0 }
+  for (const [flags] of rows) {
+    const list = flags.split(',')
+    // A result both over Wi-Fi and through a VPN is counted once, as VPN (the tunnel is what it measured last).
+    if (list.includes('vpn')) out.vpn++
+    else if (list.includes('wifi')) out.wifi++
+  }
+  return out
+}
+
+/** An agent's set-apart results measured in [fromMs, toMs), or ever when no range is given. */
+export function countSetApartForAgent (db: Db, agentId: string, range: { fromMs: number, toMs: number } | null): SetApartCounts {
+  const when = range === null ? '' : ' AND measured_at_corr >= ? AND measured_at_corr < ?'
+  return counts(db.prepare(`SELECT flags FROM result WHERE agent_id = ? AND ${WHERE}${when}`)
+    .raw(true).all(agentId, ...(range === null ? [] : [range.fromMs, range.toMs])) as Array<[string]>)
+}
+
+/** A province's set-apart results (current code, or a former province's with `legacy`), through the area indexes of migration 001. */
+export function countSetApartForProvince (db: Db, province: string, legacy: boolean, range: { fromMs: number, toMs: number } | null): SetApartCounts {
+  const when = range === null ? '' : ' AND measured_at_corr >= ? AND measured_at_corr < ?'
+  return counts(db.prepare(`SELECT flags FROM result WHERE ${legacy ? 'legacy_province_code' : 'province_code'} = ? AND ${WHERE}${when}`)
+    .raw(true).all(province, ...(range === null ? [] : [range.fromMs, range.toMs])) as Array<[string]>)
+}
