@@ -1,4 +1,5 @@
 import type { Db } from '../storage/db.js'
+import { AREA_LEVELS, provinceLevelOf } from '../storage/area-levels.js'
 import { ONLINE_MAX_S, STALE_MAX_S, type AgentHealthState } from '../../shared/schemas/fleet.js'
 import { agentState } from '../fleet/health.js'
 import { isOutdated } from '../fleet/versions.js'
@@ -54,9 +55,9 @@ const iso = (ms: number | null): string | null => ms === null ? null : new Date(
  */
 export function agentHealthReport (db: Db, filter: AgentHealthFilter, now = Date.now(), newest: string | null = null): AgentHealthReport {
   const where: string[] = []
-  const params: Record<string, unknown> = { day: now - 86_400_000, week: now - 7 * 86_400_000 }
+  const params: Record<string, unknown> = { day: now - 86_400_000, week: now - 7 * 86_400_000, communeVersion: AREA_LEVELS.commune.version, districtVersion: AREA_LEVELS.legacy_district.version }
   if (filter.province !== undefined) {
-    where.push(filter.province.version === '2025-03' ? 'g.legacy_province_code = @province' : 'g.province_code = @province')
+    where.push(`g.${provinceLevelOf(filter.province.version).provinceColumn} = @province`)
     params.province = filter.province.code
   }
   if (filter.agencyId !== undefined) {
@@ -70,8 +71,8 @@ export function agentHealthReport (db: Db, filter: AgentHealthFilter, now = Date
       (SELECT count(*) FROM result r WHERE r.agent_id = a.id AND r.received_at >= @day) AS results24h,
       (SELECT count(*) FROM result r WHERE r.agent_id = a.id AND r.received_at >= @week) AS results7d
     FROM agent a JOIN agency g ON g.id = a.agency_id
-    LEFT JOIN geo_commune c ON c.version = '2025-07' AND c.code = g.commune_code
-    LEFT JOIN geo_district d ON d.version = '2025-03' AND d.code = g.legacy_district_code
+    LEFT JOIN geo_commune c ON c.version = @communeVersion AND c.code = g.commune_code
+    LEFT JOIN geo_district d ON d.version = @districtVersion AND d.code = g.legacy_district_code
     ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
     ORDER BY g.name, a.created_at, a.id`).all(params) as Array<Omit<AgentHealthRow, 'state' | 'lastSyncAt' | 'lastSeenAt' | 'lastResultAt' | 'outdated'> & { lastSyncAt: number | null, lastSeenAt: number | null, lastResultAt: number | null }>
 

@@ -1,8 +1,6 @@
 import type { Db } from '../storage/db.js'
+import { AREA_LEVELS, CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, publicAreaLevels, VERSION_LEVELS } from '../storage/area-levels.js'
 import { recentMonths, VN_TIME_ZONE } from '../../shared/vn-time.js'
-
-export const LEGACY_GEO_VERSION = '2025-03'
-export const CURRENT_GEO_VERSION = '2025-07'
 
 export interface ProvinceChoice { code: string, name: string, agencies: number }
 
@@ -18,6 +16,8 @@ export interface DashboardContext {
   /** The reports' calendar: IANA zone for dates, and the last 12 months in it, newest first (the period picker). */
   timeZone: string
   months: string[]
+  /** The area registry's public part: per geography version its province and area levels, and whether it is legacy. */
+  areaLevels: ReturnType<typeof publicAreaLevels>
 }
 
 /**
@@ -25,13 +25,15 @@ export interface DashboardContext {
  * there are. Read-only; the geography is the seeded one (domain.md §7).
  */
 export function dashboardContext (db: Db, opts: { departmentName: string, version: string, sample: boolean }, now = Date.now()): DashboardContext {
-  const list = (version: string, column: 'legacy_province_code' | 'province_code'): ProvinceChoice[] =>
-    db.prepare(`SELECT p.code, p.name, count(g.id) AS agencies FROM geo_province p
+  const list = (version: typeof LEGACY_GEO_VERSION | typeof CURRENT_GEO_VERSION): ProvinceChoice[] => {
+    const column = AREA_LEVELS[VERSION_LEVELS[version].province].provinceColumn
+    return db.prepare(`SELECT p.code, p.name, count(g.id) AS agencies FROM geo_province p
         LEFT JOIN agency g ON g.${column} = p.code
         WHERE p.version = ? GROUP BY p.code, p.name ORDER BY agencies > 0 DESC, p.code`)
       .all(version) as ProvinceChoice[]
-  const legacy = list(LEGACY_GEO_VERSION, 'legacy_province_code')
-  const current = list(CURRENT_GEO_VERSION, 'province_code')
+  }
+  const legacy = list(LEGACY_GEO_VERSION)
+  const current = list(CURRENT_GEO_VERSION)
   // The 2025 provinces are the administrative units; former provinces are analysis regions.
   const best = [...current].sort((a, b) => b.agencies - a.agencies || a.code.localeCompare(b.code))[0]
   return {
@@ -41,6 +43,7 @@ export function dashboardContext (db: Db, opts: { departmentName: string, versio
     provinces: { legacy, current },
     defaultProvince: best !== undefined && best.agencies > 0 ? { version: CURRENT_GEO_VERSION, code: best.code } : null,
     timeZone: VN_TIME_ZONE,
-    months: recentMonths(now, 12)
+    months: recentMonths(now, 12),
+    areaLevels: publicAreaLevels()
   }
 }

@@ -6,10 +6,12 @@ import { ipv6EvidenceCurrent, rebuildIpv6Evidence } from './evidence.js'
 import { ipv6OnlyArea, ipv6OnlyCells, type Ipv6OnlyArea, type Ipv6OnlyCell } from './ipv6-only.js'
 import { evaluateNetwork, type NetworkState, type Observation } from './network-state.js'
 import { parsePeriod, periodBounds, periodId, previousPeriod } from '../../shared/period.js'
+import { AREA_LEVELS, areasOf, findProvince, LEVELS as AREA_LEVEL_NAMES, provinceLevelOf, type AreaLevel, type GeoVersion, type Level as AreaLevelName } from '../storage/area-levels.js'
 import { LEVELS, readinessLevel, worstColour, type Level, type ServiceColours } from './readiness.js'
 
-export const IPV6_REPORT_LEVELS = ['agency', 'legacy_district', 'commune', 'legacy_province', 'province'] as const
-export type Ipv6ReportLevel = typeof IPV6_REPORT_LEVELS[number]
+/** Per agency, or per area at any level of the area registry. */
+export const IPV6_REPORT_LEVELS = ['agency', ...AREA_LEVEL_NAMES] as const
+export type Ipv6ReportLevel = 'agency' | AreaLevelName
 
 export interface Ipv6ReportOptions {
   level: Ipv6ReportLevel
@@ -58,7 +60,7 @@ export interface TargetCell {
 export interface AreaRow {
   code: string
   name: string
-  version: '2025-03' | '2025-07'
+  version: GeoVersion
   agencies: number
   levels: Record<Level, { count: number, share: number }>
   readyShare: number
@@ -94,10 +96,11 @@ const DEFINITIONS = {
 
 interface AgencyBase { id: string, name: string, communeCode: string, provinceCode: string, legacyDistrictCode: string | null, legacyProvinceCode: string | null }
 
-const LEGACY = new Set<Ipv6ReportLevel>(['legacy_district', 'legacy_province'])
+/** The agency level lists agencies of current provinces. */
+const areaLevel = (level: Ipv6ReportLevel): AreaLevel => AREA_LEVELS[level === 'agency' ? 'province' : level]
 
 function agenciesOf (db: Db, level: Ipv6ReportLevel, province: string | undefined): AgencyBase[] {
-  const column = LEGACY.has(level) ? 'legacy_province_code' : 'province_code'
+  const column = areaLevel(level).provinceColumn
   const sql = `SELECT id, name, commune_code AS communeCode, province_code AS provinceCode, legacy_district_code AS legacyDistrictCode,
     legacy_province_code AS legacyProvinceCode FROM agency ${province === undefined ? '' : `WHERE ${column} = ?`} ORDER BY name, id`
   return (province === undefined ? db.prepare(sql).all() : db.prepare(sql).all(province)) as AgencyBase[]
@@ -184,7 +187,8 @@ function targetCells (entries: readonly TargetEntry[], rows: readonly AgencyRow[
     if (t.scope === 'provincial') {
       if (t.region === null) continue
       const { code, version } = t.region
-      covered = rows.filter((r) => (version === '2025-03' ? r.legacyProvinceCode : r.provinceCode) === code)
+      const { key } = provinceLevelOf(version)
+      covered = rows.filter((r) => r[key] === code)
       if (covered.length === 0) continue
     }
     const measured = measuredShare(t.metric, covered)
@@ -210,18 +214,11 @@ function targetCells (entries: readonly TargetEntry[], rows: readonly AgencyRow[
 }
 
 function areaKey (level: Ipv6ReportLevel, a: AgencyRow): string | null {
-  switch (level) {
-    case 'legacy_district': return a.legacyDistrictCode
-    case 'legacy_province': return a.legacyProvinceCode
-    case 'commune': return a.communeCode
-    default: return a.provinceCode
-  }
+  return a[areaLevel(level).key]
 }
 
 function areaNames (db: Db, level: Ipv6ReportLevel): Map<string, string> {
-  const table = level === 'legacy_district' ? 'geo_district' : level === 'commune' ? 'geo_commune' : 'geo_province'
-  const version = LEGACY.has(level) ? '2025-03' : '2025-07'
-  return new Map((db.prepare(`SELECT code, name FROM ${table} WHERE version = ?`).all(version) as Array<{ code: string, name: string }>).map((r) => [r.code, r.name]))
+  return new Map(areasOf(db, areaLevel(level).level, null).map((r) => [r.code, r.name]))
 }
 
 /**
@@ -239,12 +236,12 @@ export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
   const parsed = parsePeriod(options.period, undefined, 'month', now, 'weeks')
   const previous = previousPeriod(parsed)
   const period = periodBounds(parsed) as Bounds
-  const version = LEGACY.has(level) ? '2025-03' : '2025-07'
+  const { version, legacy } = areaLevel(level)
   let provinceInfo: Ipv6Report['province'] = null
   if (province !== undefined) {
-    const p = db.prepare('SELECT code, name FROM geo_province WHERE version = ? AND code = ?').get(version, province) as { code: string, name: string } | undefined
+    const p = findProvince(db, version, province)
     if (p === undefined) {
-      throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `province=${province} is not a ${version} province code${LEGACY.has(level) ? ' (legacy levels use pre-reform codes, e.g. 62 for Kon Tum)' : ' (e.g. 51 for Quảng Ngãi)'}`, { details: { field: 'province' } })
+      throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `province=${province} is not a ${version} province code${legacy ? ' (legacy levels use pre-reform codes, e.g. 62 for Kon Tum)' : ' (e.g. 51 for Quảng Ngãi)'}`, { details: { field: 'province' } })
     }
     provinceInfo = { ...p, version }
   }

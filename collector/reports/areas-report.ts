@@ -6,13 +6,13 @@ import { describeRules, type ReportRules } from './rules.js'
 import { periodYear, type Period } from '../../shared/period.js'
 import { targetContext } from './context.js'
 import type { AreasReport } from './schemas.js'
+import { AREA_LEVELS, areasOf, findProvince, LEGACY_GEO_VERSION, type GeoVersion, type Level } from '../storage/area-levels.js'
 
-export type Level = 'legacy_district' | 'legacy_province' | 'commune' | 'province'
+export type { Level }
 export type Split = 'connection_class' | 'isp' | 'time_band'
-export const LEVELS: readonly Level[] = ['legacy_district', 'legacy_province', 'commune', 'province']
 export const SPLITS: readonly Split[] = ['connection_class', 'isp', 'time_band']
 
-export interface AreaRef { level: Level, version: '2025-03' | '2025-07', code: string, name: string, fullName: string }
+export interface AreaRef { level: Level, version: GeoVersion, code: string, name: string, fullName: string }
 
 export interface AreaRow {
   area: AreaRef
@@ -22,61 +22,11 @@ export interface AreaRow {
   targets: TargetEvaluation[]
 }
 
-interface LevelSpec {
-  version: '2025-03' | '2025-07'
-  /** rollup and agency column holding the area code at this level */
-  column: 'legacy_district_code' | 'legacy_province_code' | 'commune_code' | 'province_code'
-  rowKey: (r: MonthRow) => string
-  /** column filtered by province= */
-  provinceColumn: 'legacy_province_code' | 'province_code'
-  provinceRequired: boolean
-  areas: (db: Db, province: string | null) => Array<{ code: string, name: string, fullName: string }>
-}
-
-const LEVEL_SPECS: Record<Level, LevelSpec> = {
-  legacy_district: {
-    version: '2025-03',
-    column: 'legacy_district_code',
-    rowKey: (r) => r.legacyDistrictCode,
-    provinceColumn: 'legacy_province_code',
-    provinceRequired: true,
-    areas: (db, p) => db.prepare("SELECT code, name, full_name AS fullName FROM geo_district WHERE version = '2025-03' AND province_code = ? ORDER BY code").all(p) as Array<{ code: string, name: string, fullName: string }>
-  },
-  legacy_province: {
-    version: '2025-03',
-    column: 'legacy_province_code',
-    rowKey: (r) => r.legacyProvinceCode,
-    provinceColumn: 'legacy_province_code',
-    provinceRequired: false,
-    areas: (db, p) => db.prepare(`SELECT code, name, full_name AS fullName FROM geo_province WHERE version = '2025-03'${p === null ? '' : ' AND code = ?'} ORDER BY code`).all(...(p === null ? [] : [p])) as Array<{ code: string, name: string, fullName: string }>
-  },
-  commune: {
-    version: '2025-07',
-    column: 'commune_code',
-    rowKey: (r) => r.communeCode,
-    provinceColumn: 'province_code',
-    provinceRequired: true,
-    areas: (db, p) => db.prepare("SELECT code, name, full_name AS fullName FROM geo_commune WHERE version = '2025-07' AND province_code = ? ORDER BY code").all(p) as Array<{ code: string, name: string, fullName: string }>
-  },
-  province: {
-    version: '2025-07',
-    column: 'province_code',
-    rowKey: (r) => r.provinceCode,
-    provinceColumn: 'province_code',
-    provinceRequired: false,
-    areas: (db, p) => db.prepare(`SELECT code, name, full_name AS fullName FROM geo_province WHERE version = '2025-07'${p === null ? '' : ' AND code = ?'} ORDER BY code`).all(...(p === null ? [] : [p])) as Array<{ code: string, name: string, fullName: string }>
-  }
-}
-
-export function levelVersion (level: Level): '2025-03' | '2025-07' {
-  return LEVEL_SPECS[level].version
-}
-
 /** The province (in the level's geography) or a 404 naming the field and the fix. */
-export function requireProvince (db: Db, version: '2025-03' | '2025-07', code: string): { code: string, name: string, version: string } {
-  const p = db.prepare('SELECT code, name FROM geo_province WHERE version = ? AND code = ?').get(version, code) as { code: string, name: string } | undefined
+export function requireProvince (db: Db, version: GeoVersion, code: string): { code: string, name: string, version: string } {
+  const p = findProvince(db, version, code)
   if (p === undefined) {
-    const hint = version === '2025-03' ? 'a pre-reform (2025-03) code such as 62 (Kon Tum) or 27 (Bắc Ninh)' : 'a current (2025-07) code such as 51 (Quảng Ngãi) or 24 (Bắc Ninh)'
+    const hint = version === LEGACY_GEO_VERSION ? 'a pre-reform (2025-03) code such as 62 (Kon Tum) or 27 (Bắc Ninh)' : 'a current (2025-07) code such as 51 (Quảng Ngãi) or 24 (Bắc Ninh)'
     throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `province=${code} is not a ${version} province code; use ${hint}`, { details: { field: 'province' } })
   }
   return { ...p, version }
@@ -97,7 +47,7 @@ export interface AreaQuery {
 
 /** Area rows of one level, each followed by its split rows; the engine behind every report endpoint. */
 export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<string, GroupResult>, province: ReturnType<typeof requireProvince> | null, ctx: TargetContext } {
-  const spec = LEVEL_SPECS[q.level]
+  const spec = AREA_LEVELS[q.level]
   if (spec.provinceRequired && q.province === undefined) {
     throw new TocdoError('TOCDO_ERR_VALIDATION', `level=${q.level} needs province=<${spec.version} province code>`, { details: { field: 'province' } })
   }
@@ -116,12 +66,12 @@ export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<
 
   const byArea = new Map<string, MonthRow[]>()
   for (const r of monthRows) {
-    const k = spec.rowKey(r)
+    const k = r[spec.key]
     const l = byArea.get(k)
     if (l === undefined) byArea.set(k, [r])
     else l.push(r)
   }
-  let areas = spec.areas(db, province?.code ?? null)
+  let areas = areasOf(db, q.level, province?.code ?? null)
   if (q.code !== undefined) {
     areas = areas.filter((a) => a.code === q.code)
     if (areas.length === 0) throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `code=${q.code} is not a ${q.level.replace('_', ' ')} ${province === null ? '' : `of province ${province.code} `}in ${spec.version}`, { details: { field: 'code' } })
@@ -178,7 +128,7 @@ export function areasReport (db: Db, q: AreaQuery): AreasReport & { rows: AreaRo
   return {
     report: 'areas',
     level: q.level,
-    version: levelVersion(q.level),
+    version: AREA_LEVELS[q.level].version,
     province,
     period: q.period,
     split: q.split ?? null,
@@ -194,7 +144,7 @@ export function levelNotes (level: Level): string[] {
     'Figures use valid speed results only; repeated tests by one agent within one clock hour count once (their median). Mean and median are reported separately, never one under the other\'s name.',
     'Below the publication minimum a cell has value null, status insufficient_data, and shows n.'
   ]
-  if (level === 'legacy_district' || level === 'legacy_province') {
+  if (AREA_LEVELS[level].legacy) {
     notes.unshift('Legacy districts and provinces (2025-03) are analysis regions since the 1 July 2025 reform ("huyện cũ – vùng phân tích"), not administrative units. Each agent is placed in one legacy district through the old→new commune mapping; no area apportioning.')
   }
   return notes

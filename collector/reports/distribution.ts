@@ -1,6 +1,7 @@
 import type { Db } from '../storage/db.js'
 import { lowerBound, mergeAll } from '../aggregation/float-blob.js'
 import { areaRows, type Level } from './areas-report.js'
+import { AREA_LEVELS } from '../storage/area-levels.js'
 import type { Period } from '../../shared/period.js'
 import type { ReportRules } from './rules.js'
 import { provinceOf } from './trend.js'
@@ -17,15 +18,9 @@ export interface DistributionQuery { level: Level, code: string, period: Period,
 export function distributionReport (db: Db, q: DistributionQuery): DistributionReport {
   const province = provinceOf(db, q.level, q.code) as string
   const { rows } = areaRows(db, { level: q.level, province, code: q.code, period: q.period, rules: q.rules, now: q.now })
-  const column = q.level === 'legacy_district' || q.level === 'legacy_province' ? 'legacy_province_code' : 'province_code'
-  const keyOf = {
-    legacy_district: (r: { legacyDistrictCode: string }) => r.legacyDistrictCode,
-    legacy_province: (r: { legacyProvinceCode: string }) => r.legacyProvinceCode,
-    commune: (r: { communeCode: string }) => r.communeCode,
-    province: (r: { provinceCode: string }) => r.provinceCode
-  }[q.level] as (r: object) => string
+  const { provinceColumn: column, key } = AREA_LEVELS[q.level]
   const monthRows = readMonthRows(db, { column, code: province }, q.period)
-    .filter((r) => keyOf(r) === q.code && (q.connectionClass === undefined || r.connectionClass === q.connectionClass))
+    .filter((r) => r[key] === q.code && (q.connectionClass === undefined || r.connectionClass === q.connectionClass))
   const values = mergeAll(monthRows.map((r) => (q.metric === 'download' ? r.repDown : r.repUp)))
   const edges = DISTRIBUTION_EDGES_MBPS
   const bins = edges.map((from, i) => {

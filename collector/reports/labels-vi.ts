@@ -1,5 +1,5 @@
 import type { TargetEntry } from '../targets/targets.js'
-import type { Level } from './areas-report.js'
+import { AREA_LEVELS, type Level } from '../storage/area-levels.js'
 import type { Cell, TargetEvaluation } from './figures.js'
 import { FIGURES, UNIT_VI, type FigureKey } from './figure-registry.js'
 
@@ -89,7 +89,7 @@ export function levelNotesVi (level: Level): string[] {
     'Số liệu chỉ dùng các lần đo hợp lệ; các lần đo của một máy đo trong cùng một giờ đồng hồ (giờ Việt Nam) tính là một mẫu đại diện (trung vị của chúng). Trung bình và trung vị luôn ghi riêng.',
     'Dưới ngưỡng công bố, ô ghi "chưa đủ dữ liệu" kèm số mẫu n, không ghi số.'
   ]
-  if (level === 'legacy_district' || level === 'legacy_province') {
+  if (AREA_LEVELS[level].legacy) {
     notes.unshift('Huyện cũ và tỉnh cũ (địa giới trước 01/07/2025) là vùng phân tích, không còn là đơn vị hành chính. Mỗi máy đo được gán vào một huyện cũ theo bảng sắp xếp xã cũ – xã mới; không phân bổ theo diện tích.')
   }
   return notes

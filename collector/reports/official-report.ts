@@ -6,6 +6,7 @@ import { seedsDir } from '../paths.js'
 import { loadTargetEntries, PER_LINE_STATISTICS, type TargetEntry } from '../targets/targets.js'
 import { overviewReport } from './overview.js'
 import { areaRows, type AreaRow } from './areas-report.js'
+import { AREA_LEVELS, VERSION_LEVELS } from '../storage/area-levels.js'
 import type { Cell, TargetEvaluation } from './figures.js'
 import { figuresIn } from './figure-registry.js'
 import { FIGURE_UNIT_VI, FIGURE_VI, STATUS_VI, VALUE_VI, leftOutVi, levelNotesVi, scopeVi, targetRuleVi, yearRuleVi } from './labels-vi.js'
@@ -161,8 +162,8 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
   const ov = overviewReport(db, { province: q.province, version: q.version, period: q.period, rules: q.rules, now: q.now }) as {
     province: { code: string, name: string }, total: AreaRow, agencies: { enrolled: number, reporting: number }, months: Array<{ month: string, downloadMean: Cell, downloadMedian: Cell }>, consistentSpeed: Mba8080
   }
-  const legacy = q.version === '2025-03'
-  const subLevel = legacy ? 'legacy_district' : 'commune'
+  const { province: provinceLevel, area: subLevel } = VERSION_LEVELS[q.version]
+  const legacy = AREA_LEVELS[provinceLevel].legacy
   const sub = areaRows(db, { level: subLevel, province: q.province, period: q.period, rules: q.rules, now: q.now }).rows
   const total = ov.total
   const current = total.targets.filter((t) => !t.horizon)
@@ -177,8 +178,7 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
   const year = periodYear(q.period, q.now)
   const apart = countSetApartForProvince(db, q.province, legacy, periodBounds(q.period))
   const setApart = apart.wifi + apart.vpn
-  const ipv6Level = legacy ? 'legacy_province' : 'province'
-  const v6 = ipv6Report(db, { level: ipv6Level, province: q.province, period: q.period.to ?? undefined, now: q.now }).areas[0]
+  const v6 = ipv6Report(db, { level: provinceLevel, province: q.province, period: q.period.to ?? undefined, now: q.now }).areas[0]
   const known = v6 === undefined ? 0 : v6.agencies - v6.levels.unknown.count
 
   const seeds = JSON.parse(readFileSync(join(seedsDir(), 'targets.json'), 'utf8')) as Seeds
@@ -254,7 +254,7 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
       })
     },
     method: [
-      ...levelNotesVi(legacy ? 'legacy_province' : 'province'),
+      ...levelNotesVi(provinceLevel),
       `Ngưỡng công bố: ≥ ${numberVi(q.rules.minRepresentativeSamples, 0)} mẫu đại diện cho trung bình, trung vị và chỉ tiêu trung bình địa bàn (cách tính của i-Speed); ≥ ${numberVi(q.rules.minAgents, 0)} máy đo cho các tỷ lệ theo máy đo; ≥ ${numberVi(q.rules.minBusyHourSamplesPerAgent, 0)} mẫu đại diện giờ hành chính mỗi máy đo cho chỉ số 80/80.`,
       'Chỉ tiêu tỷ lệ đường truyền: tỷ lệ máy đo (đường truyền) thuộc đối tượng của chỉ tiêu có tốc độ tải xuống trung bình đạt ngưỡng. Chỉ tiêu tốc độ trung bình của địa bàn: trung bình các mẫu đại diện của các đường truyền thuộc đối tượng, tách riêng cố định và di động. Kết luận so trên số chưa làm tròn.',
       'Đối tượng của chỉ tiêu lấy từ dữ liệu cơ quan (loại cơ quan) và loại đơn vị hành chính năm 2025 của xã (phường, xã, đặc khu); đường truyền ngoài đối tượng không được tính và được nêu số lượng, lý do.',

@@ -1,6 +1,7 @@
 import type { Db } from '../storage/db.js'
 import { areaRows, levelNotes, type AreaRow } from './areas-report.js'
-import { addMonths } from '../../shared/vn-time.js'
+import { AREA_LEVELS, VERSION_LEVELS } from '../storage/area-levels.js'
+import { addMonths, vnMonth } from '../../shared/vn-time.js'
 import { computeGroup, type Cell } from './figures.js'
 import { readMonthRows } from './rollup-reader.js'
 import { monthRange, type Period } from '../../shared/period.js'
@@ -16,8 +17,7 @@ export interface OverviewQuery { province: string, version: '2025-07' | '2025-03
  * median for a sparkline. Current provinces list communes; former provinces list legacy districts.
  */
 export function overviewReport (db: Db, q: OverviewQuery): OverviewReport {
-  const topLevel = q.version === '2025-07' ? 'province' : 'legacy_province'
-  const subLevel = q.version === '2025-07' ? 'commune' : 'legacy_district'
+  const { province: topLevel, area: subLevel } = VERSION_LEVELS[q.version]
   const top = areaRows(db, { level: topLevel, province: q.province, code: q.province, period: q.period, split: 'connection_class', rules: q.rules, now: q.now })
   const total = top.rows.find((r) => r.split === null) as AreaRow
   const sub = areaRows(db, { level: subLevel, province: q.province, period: q.period, rules: q.rules, now: q.now })
@@ -25,9 +25,9 @@ export function overviewReport (db: Db, q: OverviewQuery): OverviewReport {
     .filter((t) => t.met === false && !t.horizon)
     .map((t) => ({ area: r.area, targetId: t.targetId, document: t.document, statistic: t.statistic, figure: t.figure, thresholdMbps: t.thresholdMbps, requiredShare: t.requiredShare })))
 
-  const end = q.period.to ?? addMonths(new Date(q.now ?? Date.now()).toISOString().slice(0, 7), 0)
+  const end = q.period.to ?? vnMonth(q.now ?? Date.now())
   const months = monthRange(addMonths(end, -11), end)
-  const column = q.version === '2025-07' ? 'province_code' : 'legacy_province_code'
+  const column = AREA_LEVELS[topLevel].provinceColumn
   const monthRows = readMonthRows(db, { column, code: q.province }, { kind: 'rolling12', from: months[0] ?? end, to: end, months })
   const series = months.map((month) => {
     const g = computeGroup(monthRows.filter((r) => r.month === month), q.rules)

@@ -2,6 +2,7 @@ import type { Db } from '../storage/db.js'
 import { TocdoError } from '../../shared/errors.js'
 import { addMonths, vnMonth } from '../../shared/vn-time.js'
 import { areaRows, type Level, type Split } from './areas-report.js'
+import { provinceOfArea } from '../storage/area-levels.js'
 import { monthRange } from '../../shared/period.js'
 import { describeRules, type ReportRules } from './rules.js'
 import type { TrendReport } from './schemas.js'
@@ -39,14 +40,7 @@ export function trendReport (db: Db, q: TrendQuery): TrendReport {
 
 /** The province an area code belongs to at its level (codes are unique within a geography version). */
 export function provinceOf (db: Db, level: Level, code: string): string | undefined {
-  const sql = level === 'legacy_district'
-    ? "SELECT province_code FROM geo_district WHERE version = '2025-03' AND code = ?"
-    : level === 'commune'
-      ? "SELECT province_code FROM geo_commune WHERE version = '2025-07' AND code = ?"
-      : level === 'legacy_province'
-        ? "SELECT code FROM geo_province WHERE version = '2025-03' AND code = ?"
-        : "SELECT code FROM geo_province WHERE version = '2025-07' AND code = ?"
-  const p = db.prepare(sql).pluck().get(code) as string | undefined
+  const p = provinceOfArea(db, level, code)
   if (p === undefined) throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `code=${code} is not a ${level.replace('_', ' ')} code`, { details: { field: 'code' } })
   return p
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../storage/db.js'
+import { LEGACY_GEO_VERSION } from '../storage/area-levels.js'
 
 /** A target as seeds/targets.json states it, with its source. */
 export interface TargetEntry {
@@ -98,7 +99,7 @@ export function targetsForLine (entries: readonly TargetEntry[], line: LineKey, 
     if (t.categories === undefined || t.categories.length === 0) continue
     if (t.connectionClasses !== undefined && !t.connectionClasses.includes(line.connectionClass)) continue
     if (t.scope === 'provincial') {
-      if (t.region === null || t.region.version !== '2025-03' || t.region.code !== line.legacyProvinceCode) continue
+      if (t.region === null || t.region.version !== LEGACY_GEO_VERSION || t.region.code !== line.legacyProvinceCode) continue
     } else if (t.scope !== 'national') continue
     const key = `${t.scope}|${t.region?.code ?? ''}|${t.population}`
     const list = series.get(key) ?? []

@@ -54,6 +54,11 @@ describe('dashboard context', () => {
     expect(ctx.months[0]).toBe('2026-11')
     expect(ctx.months).toHaveLength(12)
     expect(ctx.months[11]).toBe('2025-12')
+    // and the area registry's levels per geography version, so the page maps none itself
+    expect(ctx.areaLevels).toEqual({
+      '2025-03': { province: 'legacy_province', area: 'legacy_district', legacy: true },
+      '2025-07': { province: 'province', area: 'commune', legacy: false }
+    })
     db.close()
   })
 })

@@ -4,6 +4,7 @@ import { getJson } from './api.js'
 import { loadFigures, figuresProblem } from './figures.js'
 import { problem } from './components.js'
 import { readState, writeState, PAGES } from './state.js'
+import { setAreaLevels, isLegacy } from './pages/common.js'
 import * as overview from './pages/overview.js'
 import * as areas from './pages/areas.js'
 import * as charts from './pages/charts.js'
@@ -20,8 +21,9 @@ let renderSeq = 0
 async function boot () {
   setLang(getLang())
   const res = await getJson('context.json')
-  context = res.ok ? res.data : { departmentName: '', version: '', sample: false, provinces: { legacy: [], current: [] }, defaultProvince: null, timeZone: undefined, months: [] }
+  context = res.ok ? res.data : { departmentName: '', version: '', sample: false, provinces: { legacy: [], current: [] }, defaultProvince: null, timeZone: undefined, months: [], areaLevels: {} }
   setTimeZone(context.timeZone)
+  setAreaLevels(context.areaLevels)
   await loadFigures()
   document.getElementById('lang-switch').addEventListener('click', () => { setLang(otherLang()); render() })
   window.addEventListener('hashchange', render)
@@ -31,7 +33,7 @@ async function boot () {
 }
 
 function provinceName (state) {
-  const list = state.version === '2025-03' ? context.provinces.legacy : context.provinces.current
+  const list = isLegacy(state) ? context.provinces.legacy : context.provinces.current
   return list.find((p) => p.code === state.province)?.name ?? state.province
 }
 
@@ -65,7 +67,7 @@ function controls (state) {
   el.append(
     h('label', {}, t('controls.province'), ' ', picker),
     h('label', {}, t('controls.period'), ' ', period),
-    h('span', { class: 'geo-note', text: state.version === '2025-03' ? t('controls.legacyNote') : t('controls.currentNote') }))
+    h('span', { class: 'geo-note', text: isLegacy(state) ? t('controls.legacyNote') : t('controls.currentNote') }))
 }
 
 function go (update) {

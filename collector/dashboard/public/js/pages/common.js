@@ -4,7 +4,7 @@ import { t, formatMonth } from '../i18n.js'
 /** Page title with the area it covers, saying plainly when it is a legacy analysis region. */
 export function pageHeading (ctx, key) {
   const { state, provinceName } = ctx
-  const area = state.version === '2025-03'
+  const area = isLegacy(state)
     ? t('area.legacyProvince', { name: provinceName, code: state.province })
     : t('area.currentProvince', { name: provinceName, code: state.province })
   return h('header', { class: 'page-head' },
@@ -22,13 +22,17 @@ export function periodLine (period) {
   return h('p', { class: 'period-line', text: `${t('controls.period')}: ${text}` })
 }
 
-export function areaLevel (state) {
-  return state.version === '2025-03' ? 'legacy_district' : 'commune'
-}
+// The area levels of each geography version come from the server's registry (context.json).
+let versions = {}
 
-export function provinceLevel (state) {
-  return state.version === '2025-03' ? 'legacy_province' : 'province'
-}
+export function setAreaLevels (areaLevels) { versions = areaLevels ?? {} }
+
+export function areaLevel (state) { return versions[state.version]?.area }
+
+export function provinceLevel (state) { return versions[state.version]?.province }
+
+/** A pre-reform (legacy) province: an analysis region, not an administrative unit. */
+export function isLegacy (state) { return versions[state.version]?.legacy === true }
 
 export function rulesNote (rules) {
   if (rules === null || rules === undefined) return null

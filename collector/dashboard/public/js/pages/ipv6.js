@@ -2,7 +2,7 @@ import { h, append } from '../dom.js'
 import { t, getLang, formatShare, formatNumber, formatDateTime } from '../i18n.js'
 import { getJson } from '../api.js'
 import { problem } from '../components.js'
-import { pageHeading, areaLevel } from './common.js'
+import { pageHeading, areaLevel, isLegacy } from './common.js'
 
 const CHECKS = ['web_aaaa', 'https_v6', 'ns_v6', 'mx_v6', 'dnssec']
 const LEVELS = ['ready_plus', 'ready', 'partial', 'none', 'unknown']
@@ -13,7 +13,7 @@ export async function render (ctx) {
   const period = /^\d{4}-\d{2}$/.test(state.period) ? { period: state.period } : {}
   // The agency level takes current (2025-07) province codes only; a former province's
   // agencies are picked out by their legacy placement.
-  const legacy = state.version === '2025-03'
+  const legacy = isLegacy(state)
   const [areas, agencies] = await Promise.all([
     getJson('/api/v1/reports/ipv6', { level: areaLevel(state), province: state.province, ...period }),
     getJson('/api/v1/reports/ipv6', { level: 'agency', ...(legacy ? {} : { province: state.province }), ...period })
