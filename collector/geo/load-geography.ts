@@ -5,10 +5,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Db } from '../storage/db.js'
+import { GEO_VERSIONS } from '../storage/area-levels.js'
 import { TocdoError } from '../../shared/errors.js'
 import { foldDiacritics, officialSpelling } from './names.js'
-
-export const GEO_VERSIONS = ['2025-03', '2025-07'] as const
 
 export interface GeographyCounts {
   /** Both versions together: 63 + 34 with the shipped seeds. */

@@ -1,11 +1,10 @@
 import type { Db } from '../storage/db.js'
+import { LEGACY_GEO_VERSION } from '../storage/area-levels.js'
 import { roundOrNull as round } from '../../shared/units.js'
 import { areaRows, levelNotes } from './areas-report.js'
 import type { AreaFigures, Cell, Coverage, LeftOut, TargetEvaluation } from './figures.js'
 import { parsePeriod, type Period } from '../../shared/period.js'
 import { DEFAULT_REPORT_RULES, describeRules, type DescribedRules, type ReportRules } from './rules.js'
-
-export const LEGACY_VERSION = '2025-03'
 
 export interface DistrictRow {
   districtCode: string
@@ -100,7 +99,7 @@ export function districtReport (db: Db, provinceCode: string, now = new Date(),
     })
   }
   return {
-    province: { code: province?.code ?? provinceCode, name: province?.name ?? '', version: LEGACY_VERSION },
+    province: { code: province?.code ?? provinceCode, name: province?.name ?? '', version: LEGACY_GEO_VERSION },
     generatedAt: now.toISOString(),
     note: levelNotes('legacy_district').join(' '),
     period: p,

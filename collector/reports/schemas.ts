@@ -1,4 +1,5 @@
 import { Type, type Static, type TNull, type TObject, type TProperties, type TSchema, type TUnion } from '@sinclair/typebox'
+import { LEVELS } from '../storage/area-levels.js'
 import { CALENDAR_MONTH_PATTERN } from '../../shared/schemas/calendar.js'
 import { CELL_BASES, FIGURE_UNITS, FIGURE_VIEWS, FIGURES, type FigureKey } from './figure-registry.js'
 
@@ -307,7 +308,7 @@ export const LooseReportSchema = (name: string): TSchema => Obj({ report: Type.L
 export const ErrorSchema = Obj({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) })
 
 // Query strings
-export const LevelParam = Type.Union(['legacy_district', 'legacy_province', 'commune', 'province'].map((l) => Type.Literal(l)), { description: 'legacy_* use 2025-03 codes; commune/province use 2025-07 codes' })
+export const LevelParam = Type.Union(LEVELS.map((l) => Type.Literal(l)), { description: 'legacy_* use 2025-03 codes; commune/province use 2025-07 codes' })
 export const SplitParam = Type.Union(['connection_class', 'isp', 'time_band'].map((l) => Type.Literal(l)))
 export const FormatParam = Type.Union(['json', 'csv', 'xlsx'].map((l) => Type.Literal(l)), { default: 'json' })
 export const ProvinceParam = Type.String({ pattern: '^[0-9]{2}$', description: 'Province code in the level\'s geography version, e.g. 62 (Kon Tum, 2025-03) or 51 (Quảng Ngãi, 2025-07)' })

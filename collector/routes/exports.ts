@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { AREA_LEVELS, CURRENT_GEO_VERSION, VERSION_LEVELS } from '../storage/area-levels.js'
 import { Type } from '@sinclair/typebox'
 import { areasReport, type Level, type Split } from '../reports/areas-report.js'
 import { parsePeriod } from '../../shared/period.js'
@@ -29,10 +30,9 @@ export async function exportRoutes (fastify: FastifyInstance, opts: { rules?: Pa
     }
   }, async (request, reply) => {
     const q = request.query as { province: string, version?: '2025-07' | '2025-03', period?: string, end?: string }
-    const legacy = q.version === '2025-03'
+    const { province: top, area: sub } = VERSION_LEVELS[q.version ?? CURRENT_GEO_VERSION]
+    const legacy = AREA_LEVELS[top].legacy
     const period = parsePeriod(q.period, q.end, 'rolling12')
-    const top: Level = legacy ? 'legacy_province' : 'province'
-    const sub: Level = legacy ? 'legacy_district' : 'commune'
     const sheet = (title: string, level: Level, split: Split | undefined, code?: string): Table => {
       const r = areasReport(fastify.db, { level, province: q.province, code, period, split, rules })
       return areaTable(title, r.rows, [
