@@ -1,4 +1,5 @@
 import type { Db } from './db.js'
+import { CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, provinceLevelOf } from './area-levels.js'
 
 /** Speed results measured over Wi-Fi or through a VPN, kept out of every figure (methodology.md §11). */
 export interface SetApartCounts { wifi: number, vpn: number }
@@ -26,6 +27,7 @@ export function countSetApartForAgent (db: Db, agentId: string, range: { fromMs:
 /** A province's set-apart results (current code, or a former province's with `legacy`), through the area indexes of migration 001. */
 export function countSetApartForProvince (db: Db, province: string, legacy: boolean, range: { fromMs: number, toMs: number } | null): SetApartCounts {
   const when = range === null ? '' : ' AND measured_at_corr >= ? AND measured_at_corr < ?'
-  return counts(db.prepare(`SELECT flags FROM result WHERE ${legacy ? 'legacy_province_code' : 'province_code'} = ? AND ${WHERE}${when}`)
+  const column = provinceLevelOf(legacy ? LEGACY_GEO_VERSION : CURRENT_GEO_VERSION).provinceColumn
+  return counts(db.prepare(`SELECT flags FROM result WHERE ${column} = ? AND ${WHERE}${when}`)
     .raw(true).all(province, ...(range === null ? [] : [range.fromMs, range.toMs])) as Array<[string]>)
 }
