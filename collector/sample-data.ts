@@ -4,6 +4,7 @@ import type { AgencyStore } from './storage/agency-store.js'
 import type { Ingestor } from './ingest/ingest.js'
 import { createPlacedAgency } from './fleet/admin.js'
 import { RESULT_SCHEMA_VERSION, type Direction, type ResultRecord } from '../shared/schemas/result.js'
+import { DAY_MS, vnClock, vnDayStart } from '../shared/vn-time.js'
 
 /**
  * Sample data for a first look (`npm start`): a few dozen agencies in former Kon Tum (now part
@@ -15,8 +16,6 @@ import { RESULT_SCHEMA_VERSION, type Direction, type ResultRecord } from '../sha
 
 export const SAMPLE_SEED = 20250701
 export const SAMPLE_MONTHS = 4
-const ICT_MS = 7 * 3_600_000
-const DAY_MS = 86_400_000
 
 /** mulberry32: a small, well-known deterministic generator; Math.random is not seedable. */
 function prng (seed: number): () => number {
@@ -122,7 +121,7 @@ export function generateSampleData (db: Db, agencies: AgencyStore, ingestor: Ing
   if ((db.prepare('SELECT count(*) FROM agency').pluck().get() as number) > 0) return { agencies: 0, results: 0 }
   const rnd = prng(seed)
   // Whole ICT days, so the same `now` day gives the same tests.
-  const today = Math.floor((now + ICT_MS) / DAY_MS) * DAY_MS - ICT_MS
+  const today = vnDayStart(now)
   const days = SAMPLE_MONTHS * 30
   let results = 0
   const list = lines(db, rnd)
@@ -134,7 +133,7 @@ export function generateSampleData (db: Db, agencies: AgencyStore, ingestor: Ing
     const records: ResultRecord[] = []
     for (let d = days; d >= 1; d--) {
       const day = today - d * DAY_MS
-      const weekday = new Date(day + ICT_MS).getUTCDay()
+      const { weekday } = vnClock(day)
       // Office PCs: three tests on working days (09, 10, 14 h ICT, a few minutes of spread), one in the evening.
       const hours = weekday === 0 || weekday === 6 ? [20] : [9, 10, 14, 20]
       for (const h of hours) {
