@@ -4,6 +4,7 @@ import { agentHealthReport, type AgentHealthFilter } from './agent-health.js'
 import { publicAgentId } from '../reports/public-view.js'
 import { newestVersion } from '../fleet/versions.js'
 import { TOCDO_VERSION } from '../../shared/version.js'
+import { CURRENT_GEO_VERSION, GEO_VERSIONS, LEGACY_GEO_VERSION, type GeoVersion } from '../storage/area-levels.js'
 
 export const AGENT_HEALTH_PATH = `${API_PREFIX}/reports/agent-health`
 
@@ -19,13 +20,13 @@ export async function agentHealthRoutes (fastify: FastifyInstance): Promise<void
         additionalProperties: false,
         properties: {
           province: { type: 'string', pattern: '^[0-9]{2}$', description: 'Province code in the version given by `version`' },
-          version: { type: 'string', enum: ['2025-03', '2025-07'], default: '2025-07', description: "'2025-03' = former (pre-reform) province, '2025-07' = current province" },
+          version: { type: 'string', enum: [...GEO_VERSIONS], default: CURRENT_GEO_VERSION, description: `'${LEGACY_GEO_VERSION}' = former (pre-reform) province, '${CURRENT_GEO_VERSION}' = current province` },
           agency: { type: 'string', minLength: 1, maxLength: 64, description: 'Only the agents of this agency id' }
         }
       }
     }
   }, async (request) => {
-    const q = request.query as { province?: string, version: '2025-03' | '2025-07', agency?: string }
+    const q = request.query as { province?: string, version: GeoVersion, agency?: string }
     const filter: AgentHealthFilter = {}
     if (q.province !== undefined) filter.province = { version: q.version, code: q.province }
     if (q.agency !== undefined) filter.agencyId = q.agency

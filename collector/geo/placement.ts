@@ -5,8 +5,9 @@
 import type Database from 'better-sqlite3'
 import type { Db } from '../storage/db.js'
 import { TocdoError } from '../../shared/errors.js'
+import type { GeoVersion } from '../storage/area-levels.js'
 
-export type GeoScheme = '2025-03' | '2025-07'
+export type GeoScheme = GeoVersion
 
 export interface PlacementInput {
   /** The commune the installer picked, in `scheme`. */

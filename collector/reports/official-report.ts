@@ -6,7 +6,7 @@ import { seedsDir } from '../paths.js'
 import { loadTargetEntries, PER_LINE_STATISTICS, type TargetEntry } from '../targets/targets.js'
 import { overviewReport } from './overview.js'
 import { areaRows, type AreaRow } from './areas-report.js'
-import { AREA_LEVELS, VERSION_LEVELS } from '../storage/area-levels.js'
+import { AREA_LEVELS, VERSION_LEVELS, type GeoVersion } from '../storage/area-levels.js'
 import type { Cell, TargetEvaluation } from './figures.js'
 import { figuresIn } from './figure-registry.js'
 import { FIGURE_UNIT_VI, FIGURE_VI, STATUS_VI, VALUE_VI, leftOutVi, levelNotesVi, scopeVi, targetRuleVi, yearRuleVi } from './labels-vi.js'
@@ -66,7 +66,7 @@ export interface OfficialReport {
   header: { parentBody: string, issuingBody: string, place: string }
   title: string
   subtitle: string
-  area: { version: '2025-03' | '2025-07', code: string, name: string, kind: string }
+  area: { version: GeoVersion, code: string, name: string, kind: string }
   period: Period & { text: string }
   generatedAt: string
   /** setApart: speed results over Wi-Fi or through a VPN, never counted (docs/methodology.md §11). */
@@ -155,7 +155,7 @@ function periodText (p: Period): string {
 
 interface Seeds { knownGaps?: Array<{ document: string, issuer?: string, date?: string | null, why: string, region?: { code: string } | null }> }
 
-export interface OfficialQuery { province: string, version: '2025-07' | '2025-03', period: Period, rules: ReportRules, departmentName: string, sample?: boolean, now?: number }
+export interface OfficialQuery { province: string, version: GeoVersion, period: Period, rules: ReportRules, departmentName: string, sample?: boolean, now?: number }
 
 /** The official report of one province (current or former) for one period. */
 export function officialReport (db: Db, q: OfficialQuery): OfficialReport {

@@ -1,6 +1,6 @@
 import type { Db } from '../storage/db.js'
 import { areaRows, levelNotes, type AreaRow } from './areas-report.js'
-import { AREA_LEVELS, VERSION_LEVELS } from '../storage/area-levels.js'
+import { AREA_LEVELS, VERSION_LEVELS, type GeoVersion } from '../storage/area-levels.js'
 import { addMonths, vnMonth } from '../../shared/vn-time.js'
 import { computeGroup, type Cell } from './figures.js'
 import { readMonthRows } from './rollup-reader.js'
@@ -9,7 +9,7 @@ import { describeRules, type ReportRules } from './rules.js'
 import { mba8080 } from './mba8080.js'
 import type { OverviewReport } from './schemas.js'
 
-export interface OverviewQuery { province: string, version: '2025-07' | '2025-03', period: Period, rules: ReportRules, now?: number }
+export interface OverviewQuery { province: string, version: GeoVersion, period: Period, rules: ReportRules, now?: number }
 
 /**
  * The province overview: the province row (with its targets), the same split by connection
