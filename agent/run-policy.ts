@@ -96,7 +96,7 @@ export function createRunPolicy (d: RunPolicyDeps): { execute: Execute, store: (
     return false
   }
 
-  /** The quiet-line gate: 'go', or 'stop' (interrupted, or busy after storing the skip record). */
+  /** The quiet-line gate: true to go on; false when interrupted, or when busy (after storing the skip record). */
   async function lineQuiet (clockInfo: ResultRecord['clock']): Promise<boolean> {
     const signal = d.signal()
     const t0 = clock.now()
