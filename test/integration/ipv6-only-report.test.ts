@@ -1,28 +1,22 @@
 import { Resolver } from 'node:dns/promises'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ipv6OnlyReadiness } from '../../agent/measure/ipv6-only.js'
 import { systemClock } from '../../agent/measure/context.js'
-import { openDatabase, type Db } from '../../collector/storage/db.js'
-import { loadGeography, loadTargets } from '../../collector/geo/load-geography.js'
-import { placeAgent } from '../../collector/geo/placement.js'
-import { AgencyStore, type Agency } from '../../collector/storage/agency-store.js'
-import { Ingestor } from '../../collector/ingest/ingest.js'
-import { seedsDir } from '../../collector/paths.js'
+import type { Db } from '../../collector/storage/db.js'
+import type { Agency } from '../../collector/storage/agency-store.js'
 import { ipv6Report } from '../../collector/ipv6/report.js'
 import { ipv6Table } from '../../collector/ipv6/table.js'
 import type { Ipv6OnlyResult, ResultRecord } from '../../shared/schemas/result.js'
 import { ipv6OnlyRecord } from '../fixtures/records.js'
 import { startWorld, type World } from '../helpers/ipv6-only-world.js'
+import { seededDb, type Fixture } from '../collector/report-fixtures.js'
 
 /**
  * IPv6-only readiness from the probe to the IPv6 report: the blocks are measured by the real
  * probe against our DNS64 and services on ::1, ingested like any result, and the report shows
  * them per agency and per area against the 2030 goal of IPv6-only state agencies.
  */
-let dir: string
+let store: Fixture
 let db: Db
 let nat64: World
 let plain: World
@@ -38,22 +32,12 @@ async function measure (w: World, services: string[]): Promise<Ipv6OnlyResult> {
 beforeAll(async () => {
   nat64 = await startWorld({ nat64: true })
   plain = await startWorld({ nat64: false })
-  dir = mkdtempSync(join(tmpdir(), 'tocdo-ipv6-only-report-'))
-  db = openDatabase(join(dir, 'collector.sqlite'))
-  loadGeography(db, seedsDir())
-  loadTargets(db, seedsDir())
-  const agencies = new AgencyStore(db)
-  const ingestor = new Ingestor(db)
+  store = seededDb({ rollups: false })
+  db = store.db
   const commune = (district: string): string => db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 1").pluck().get(district) as string
-  const make = (name: string, legacyCommune: string): Agency => {
-    let p = placeAgent(db, { communeCode: legacyCommune, scheme: '2025-03' })
-    if (p.ambiguous?.level === 'commune') p = placeAgent(db, { communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
-    if (p.communeCode === null || p.provinceCode === null) throw new Error(p.note)
-    return agencies.createAgency({ name, category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: null, planUpMbps: null, communeCode: p.communeCode, provinceCode: p.provinceCode, legacyCommuneCode: p.legacyCommuneCode, legacyDistrictCode: p.legacyDistrictCode, legacyProvinceCode: p.legacyProvinceCode, placementNote: p.note })
-  }
+  const make = (name: string, legacyCommune: string): Agency => store.agency(name, legacyCommune, { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
   const send = (agency: Agency, records: ResultRecord[]): void => {
-    const { agent } = agencies.createAgent(agency.id, `${agency.name}-pc`)
-    const out = ingestor.ingest(agent, agency, records, Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
+    const out = store.ingestor.ingest(store.agent(agency, `${agency.name}-pc`), agency, records, Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
     expect(out.rejected, JSON.stringify(out.items)).toBe(0)
   }
   const k608 = commune('608')
@@ -72,8 +56,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  db.close()
-  rmSync(dir, { recursive: true, force: true })
+  store.close()
   await nat64.close()
   await plain.close()
 })
