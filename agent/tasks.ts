@@ -4,7 +4,7 @@ import { runIpv6Check, runLatencyCheck, runSpeedTest } from './measure/index.js'
 import { runIpv6OnlyCheck } from './measure/ipv6-only.js'
 import type { AgentConfig } from './config.js'
 import { SPREAD_S } from './scheduler/plan.js'
-import type { Schedule } from '../shared/schedule.js'
+import { DEFAULT_SCHEDULE, type Schedule } from '../shared/schedule.js'
 import type { TaskKind } from './task-kinds.js'
 
 /**
@@ -130,13 +130,12 @@ const ipv6: Task = {
 
 /**
  * IPv6-only readiness (NAT64/DNS64 by RFC 7050, the national e-services over IPv6 alone): a
- * few kB. A line's readiness changes with its provider's configuration, not by the hour, so
- * four times a day is enough to follow it.
+ * few kB, every `ipv6OnlyEveryMin` of the schedule (by default four times a day).
  */
 const ipv6Only: Task = {
   kind: 'ipv6_only',
   heavy: false,
-  timing: { dayPlan: false, everyMin: () => 6 * 60, spreadS: SPREAD_S },
+  timing: { dayPlan: false, everyMin: (s) => s.ipv6OnlyEveryMin ?? DEFAULT_SCHEDULE.ipv6OnlyEveryMin, spreadS: SPREAD_S },
   describe: 'IPv6-only readiness: NAT64/DNS64 and the national e-services over IPv6 alone',
   run: async (ctx) => {
     ctx.manual?.onProgress?.({ phase: 'ipv6' })

@@ -49,6 +49,9 @@ export const AgentRemoteConfig = Type.Object({
     fullTestsPerDay: Type.Integer({ minimum: 4, maximum: 6 }),
     latencyEveryMin: Type.Integer({ minimum: 5, maximum: 1440 }),
     ipv6EveryMin: Type.Integer({ minimum: 15, maximum: 10_080 }),
+    // Optional: a configuration written before the IPv6-only task keeps its meaning, and the
+    // agent then uses the default schedule's period (shared/schedule.ts).
+    ipv6OnlyEveryMin: Type.Optional(Type.Integer({ minimum: 60, maximum: 10_080 })),
     officeHours: Type.Array(TimeWindow, { minItems: 1, maxItems: 4 }),
     eveningWindow: TimeWindow,
     timezone: Type.Literal(VN_TIME_ZONE)

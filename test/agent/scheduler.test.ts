@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { agentPhaseS, MIN_SPACING_S, planDay, SPREAD_S } from '../../agent/scheduler/plan.js'
 import { Scheduler, type SlotEvent, type TaskKind } from '../../agent/scheduler/scheduler.js'
-import { DEFAULT_SCHEDULE } from '../../shared/schedule.js'
+import { DEFAULT_SCHEDULE, type Schedule } from '../../shared/schedule.js'
 import { TASK_KINDS } from '../../agent/task-kinds.js'
 import { hhmmToS, vnDayStart, VN_OFFSET_MS } from '../../shared/vn-time.js'
 import { budgetDecision, estimateTestBytes, monthlyBudgetBytes } from '../../agent/scheduler/budget.js'
@@ -63,7 +63,7 @@ describe('day plan', () => {
 
 interface Run { kind: TaskKind, at: number, nominal: number, mono: number }
 
-function harness ({ start = Date.parse('2026-03-02T00:00:00+07:00'), taskMs = { speed: 40_000, latency: 3000, ipv6: 5000, ipv6_only: 4000 } as Record<TaskKind, number>, kinds = ['speed', 'latency', 'ipv6'] as TaskKind[] } = {}) {
+function harness ({ start = Date.parse('2026-03-02T00:00:00+07:00'), taskMs = { speed: 40_000, latency: 3000, ipv6: 5000, ipv6_only: 4000 } as Record<TaskKind, number>, kinds = ['speed', 'latency', 'ipv6'] as TaskKind[], schedule = DEFAULT_SCHEDULE as Schedule } = {}) {
   const clock = fakeClock(start)
   const runs: Run[] = []
   const missed: Record<string, number> = { speed: 0, latency: 0, ipv6: 0 }
@@ -74,7 +74,7 @@ function harness ({ start = Date.parse('2026-03-02T00:00:00+07:00'), taskMs = { 
     agentId: 'b3c1c7f0-5f1a-4c1e-9b7d-0d3f6d2a9e11',
     clock,
     random: seeded(42),
-    schedule: () => DEFAULT_SCHEDULE,
+    schedule: () => schedule,
     // The three kinds these cases were written for; the IPv6-only task has its own case below.
     kinds,
     execute: async (e: SlotEvent) => {
@@ -133,6 +133,15 @@ describe('scheduler loop (injected clock)', () => {
     expect(count('ipv6_only')).toBeLessThanOrEqual(2 * 4)
     expect(count('ipv6')).toBeGreaterThanOrEqual(2 * 24 - 1)
     expect(h.maxConcurrent()).toBe(1)
+  })
+
+  it('the IPv6-only period comes from the schedule: a collector that sets ipv6OnlyEveryMin to 720 gets 2 a day', async () => {
+    const h = harness({ kinds: [...TASK_KINDS], schedule: { ...DEFAULT_SCHEDULE, ipv6OnlyEveryMin: 720 } })
+    const end = h.clock.wallMs + 2 * 86_400_000
+    await runUntil(h, (x) => x.clock.wallMs >= end)
+    const count = h.runs.filter((r) => r.kind === 'ipv6_only').length
+    expect(count).toBeGreaterThanOrEqual(2 * 2 - 1)
+    expect(count).toBeLessThanOrEqual(2 * 2)
   })
 
   it('after a 3 h suspend (wall jumps, monotonic does not) skips the missed slots without a burst', async () => {
