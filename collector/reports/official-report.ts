@@ -14,6 +14,8 @@ import { periodBounds, periodYear, type Period } from '../../shared/period.js'
 import { countSetApartForProvince } from '../storage/set-apart-store.js'
 import type { ReportRules } from './rules.js'
 import type { Mba8080 } from './mba8080.js'
+import type { Static } from '@sinclair/typebox'
+import type { OfficialReportSchema } from './schemas.js'
 
 /**
  * The official report of a province for a period (docs/official-report.md): everything the
@@ -82,6 +84,11 @@ export interface OfficialReport {
   allTargets: ListedTarget[]
   knownGaps: Array<{ document: string, issuer: string | null, date: string | null, why: string }>
 }
+
+// The reply is served through OfficialReportSchema (reports/schemas.ts); this fails to compile
+// when the report and its schema part ways.
+const CONTRACT: OfficialReport extends Static<typeof OfficialReportSchema> ? true : never = true
+void CONTRACT
 
 const NUMBER = new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 1 })
 const INTEGER = new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 0 })

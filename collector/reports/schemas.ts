@@ -303,7 +303,62 @@ export const ReportsMetaSchema = Type.Object({
   }), { description: 'Every figure of an area row, in display order' })
 }, { description: 'The figures the reports compute: key, unit, basis, publication rule and names (docs/reports-api.md)' })
 
-export const LooseReportSchema = (name: string): TSchema => Obj({ report: Type.Literal(name) }, `See docs/reports-api.md, ${name}`)
+const VerdictSchema = Type.Union([Type.Literal('met'), Type.Literal('close'), Type.Literal('far'), Type.Literal('na')], { description: 'met; close (within 80 % of what is required); far; na (not publishable)' })
+const Str = Type.String()
+const NStr = N(Type.String())
+const Int = Type.Integer()
+const OfficialFigure = Obj({ key: Str, name: Str, unit: Str, value: NumOrNull, n: Int, minN: Int, status: Str, text: Type.String({ description: 'as both documents print it' }) })
+
+export const OfficialReportSchema = Obj({
+  report: Type.Literal('official'),
+  sample: Type.Boolean(),
+  header: Obj({ parentBody: Str, issuingBody: Str, place: Str }),
+  title: Str,
+  subtitle: Str,
+  area: Obj({ version: Str, code: Str, name: Str, kind: Str }),
+  period: Obj({ kind: Str, from: NStr, to: NStr, months: N(Type.Array(Str)), text: Str }),
+  generatedAt: Str,
+  coverage: Obj({ agentsEnrolled: Int, agentsReporting: Int, agenciesEnrolled: Int, agenciesReporting: Int, validTests: Int, representativeSamples: Int, setApart: Int, text: Str }),
+  headline: Type.Array(OfficialFigure),
+  targets: Type.Array(Obj({
+    targetId: Str,
+    document: Str,
+    issuer: NStr,
+    date: NStr,
+    year: Int,
+    rule: Str,
+    thresholdMbps: Type.Number(),
+    scope: Str,
+    yearRule: Str,
+    horizon: Type.Boolean(),
+    figureText: Str,
+    value: NumOrNull,
+    n: Int,
+    minN: Int,
+    verdict: VerdictSchema,
+    verdictText: Str,
+    leftOut: Str
+  })),
+  subAreas: Obj({
+    level: Str,
+    columns: Type.Array(Obj({ targetId: Str, label: Str })),
+    rows: Type.Array(Obj({
+      code: Str,
+      name: Str,
+      agentsReporting: Int,
+      agentsEnrolled: Int,
+      downloadMean: OfficialFigure,
+      downloadMedian: OfficialFigure,
+      targets: Type.Array(N(Obj({ targetId: Str, text: Str, verdict: VerdictSchema })))
+    }))
+  }),
+  trend: Type.Array(Obj({ month: Str, label: Str, mean: OfficialFigure, median: OfficialFigure })),
+  consistentSpeed: Obj({ note: Str, tiers: Type.Array(Obj({ isp: Str, connectionClass: Str, tier: Str, shareText: Str, mbpsText: Str, lines: Str })) }),
+  ipv6: Obj({ agencies: Int, known: Int, readyShareText: Str, levels: Type.Array(Obj({ name: Str, count: Int })), targets: Type.Array(Obj({ document: Str, year: Int, text: Str, verdict: VerdictSchema })) }),
+  method: Type.Array(Str),
+  allTargets: Type.Array(Obj({ document: Str, issuer: NStr, date: NStr, section: NStr, year: N(Int), rule: Str, scope: Str, status: Str, evaluated: Str })),
+  knownGaps: Type.Array(Obj({ document: Str, issuer: NStr, date: NStr, why: Str }))
+}, 'The official report of a province for a period: what the .docx and the PDF print, every number also as printed (docs/official-report.md)')
 
 export const ErrorSchema = Obj({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) })
 

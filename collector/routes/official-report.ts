@@ -5,7 +5,7 @@ import { officialDocx } from '../reports/document/docx.js'
 import { officialPdf } from '../reports/document/pdf.js'
 import { parsePeriod } from '../../shared/period.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../reports/rules.js'
-import { EndParam, ErrorSchema, LooseReportSchema, PeriodParam, ProvinceParam } from '../reports/schemas.js'
+import { EndParam, ErrorSchema, OfficialReportSchema, PeriodParam, ProvinceParam } from '../reports/schemas.js'
 
 export const OFFICIAL_REPORT_PATH = '/api/v1/reports/official'
 
@@ -35,7 +35,7 @@ export async function officialReportRoutes (fastify: FastifyInstance, opts: Offi
         end: Type.Optional(EndParam),
         format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('docx'), Type.Literal('pdf')], { default: 'json' }))
       }),
-      response: { 200: LooseReportSchema('official'), 400: ErrorSchema, 404: ErrorSchema }
+      response: { 200: OfficialReportSchema, 400: ErrorSchema, 404: ErrorSchema }
     }
   }, async (request, reply) => {
     const q = request.query as { province: string, version?: '2025-07' | '2025-03', period?: string, end?: string, format?: 'json' | 'docx' | 'pdf' }

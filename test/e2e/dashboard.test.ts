@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { addAgency, call, enrol, sync, syncBody } from '../helpers/fleet-client.js'
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js'
-import { speedRecord } from '../fixtures/records.js'
+import { ipv6OnlyRecord, speedRecord } from '../fixtures/records.js'
 
 const ADMIN = 'dashboard-e2e-admin-token-0123456789'
 const DEPARTMENT = 'Sở Khoa học và Công nghệ (bản thử nghiệm)'
@@ -61,6 +61,18 @@ async function seed (c: TempCollector): Promise<Seeded> {
       // One flagged test, the newest: kept out of the figures, shown on the agency page in words.
       const flagged = { ...speedRecord({ at: new Date(now - 10 * 60_000), downMbps: 400, upMbps: 200, idleMs: 10 }), flags: ['byte_capped', 'client_limited'] as Array<'byte_capped' | 'client_limited'>, confidence: 'low' as const }
       expect((await sync(c.url, a.token, syncBody(a.agentId, [flagged]))).body.acks).toMatchObject({ accepted: 1 })
+    }
+    if (i === 1) {
+      // The one IPv6-only readiness result of the fleet: this line has NAT64/DNS64 (RFC 7050).
+      const ready = ipv6OnlyRecord(now - 60_000, {
+        dns64: { found: true, prefixes: [{ prefix: '64:ff9b::/96', length: 96 }], addresses: ['64:ff9b::c000:aa'], detail: 'ipv4only.arpa has AAAA 64:ff9b::c000:aa' },
+        ipv6Connect: true,
+        services: [],
+        ready: true,
+        basis: 'nat64',
+        reason: 'IPv6 works and NAT64/DNS64 is present'
+      })
+      expect((await sync(c.url, a.token, syncBody(a.agentId, [ready]))).body.acks).toMatchObject({ accepted: 1 })
     }
   }
   const glei = await enrolled(c, { name: 'Điểm bưu điện văn hoá Đắk Glei', communeCode: '23341' })
@@ -253,6 +265,13 @@ describe('dashboard in headless Chromium', () => {
         const row = page.locator('#ipv6-areas tbody tr').first()
         await expect(row.textContent()).resolves.toContain('chưa đủ dữ liệu')
         await expect(row.locator('.target.st-far').count()).resolves.toBe(0)
+        // IPv6-only readiness: one of district 608's five agencies measured and ready, the four others
+        // counted as not ready: 1/5 = 20 %.
+        const district = page.locator('#ipv6-areas tbody tr', { hasText: 'Kon Tum' })
+        await expect(district.locator('td.ipv6-only').textContent()).resolves.toMatch(/^20[\s\u00a0]?% \(1\/5 cơ quan; 1 đã đo\)$/)
+        const agencies = page.locator('#ipv6-agencies tbody tr')
+        await expect(agencies.filter({ hasText: 'Điểm bưu điện văn hoá 2 (TP. Kon Tum)' }).locator('td.ipv6-only').textContent()).resolves.toBe('Có (NAT64/DNS64)')
+        await expect(agencies.filter({ hasText: 'Điểm bưu điện văn hoá 1 (TP. Kon Tum)' }).locator('td.ipv6-only').textContent()).resolves.toBe('Chưa đo')
       }
     },
     {

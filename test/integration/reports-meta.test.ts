@@ -7,7 +7,7 @@ import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
 import { FIGURES } from '../../collector/reports/figure-registry.js'
 import {
-  AgencyReportSchema, AreasReportSchema, DistributionReportSchema, DistrictReportSchema, OverviewReportSchema, ReportsMetaSchema, TrendReportSchema
+  AgencyReportSchema, AreasReportSchema, DistributionReportSchema, DistrictReportSchema, OfficialReportSchema, OverviewReportSchema, ReportsMetaSchema, TrendReportSchema
 } from '../../collector/reports/schemas.js'
 
 /*
@@ -103,7 +103,8 @@ describe('reports meta over HTTP', () => {
       ['/api/v1/reports/overview?province=51&period=2026-10', OverviewReportSchema],
       ['/api/v1/reports/trend?level=legacy_district&code=608&end=2026-10&split=connection_class', TrendReportSchema],
       ['/api/v1/reports/distribution?level=legacy_district&code=608&period=2026-10', DistributionReportSchema],
-      [`/api/v1/reports/agencies/${agencyId}?period=2026-10`, AgencyReportSchema]
+      [`/api/v1/reports/agencies/${agencyId}?period=2026-10`, AgencyReportSchema],
+      ['/api/v1/reports/official?province=62&version=2025-03&period=2026-10', OfficialReportSchema]
     ]
     for (const [path, schema] of replies) {
       const r = await get(path)

@@ -4,7 +4,7 @@ import { getJson } from './api.js'
 import { loadFigures, figuresProblem } from './figures.js'
 import { problem } from './components.js'
 import { readState, writeState, PAGES } from './state.js'
-import { setAreaLevels, isLegacy } from './pages/common.js'
+import { setAreaLevels, isLegacy, geoVersion } from './pages/common.js'
 import * as overview from './pages/overview.js'
 import * as areas from './pages/areas.js'
 import * as charts from './pages/charts.js'
@@ -59,8 +59,8 @@ function controls (state) {
   const option = (version, p) => h('option', { value: `${version}:${p.code}`, selected: state.version === version && state.province === p.code },
     `${p.name} (${p.code})${p.agencies > 0 ? ` — ${t('controls.agencies', { n: p.agencies })}` : ''}`)
   const picker = h('select', { id: 'province-picker', onchange: (e) => { const [version, province] = e.target.value.split(':'); go({ version, province }) } },
-    h('optgroup', { label: t('controls.currentProvinces') }, context.provinces.current.map((p) => option('2025-07', p))),
-    h('optgroup', { label: t('controls.legacyProvinces') }, context.provinces.legacy.map((p) => option('2025-03', p))))
+    h('optgroup', { label: t('controls.currentProvinces') }, context.provinces.current.map((p) => option(geoVersion(false), p))),
+    h('optgroup', { label: t('controls.legacyProvinces') }, context.provinces.legacy.map((p) => option(geoVersion(true), p))))
   const periods = ['rolling12', 'all', ...context.months]
   const period = h('select', { id: 'period-picker', onchange: (e) => go({ period: e.target.value }) },
     periods.map((p) => h('option', { value: p, selected: state.period === p, text: p === 'rolling12' || p === 'all' ? t(`period.${p}`) : p })))

@@ -16,8 +16,11 @@ export function readState (hash, context) {
   const [path, query = ''] = hash.replace(/^#\/?/, '').split('?')
   const [page, ...rest] = path.split('/')
   const q = new URLSearchParams(query)
-  const fallback = remembered() ?? context?.defaultProvince ?? { version: '2025-07', code: context?.provinces?.current?.[0]?.code ?? '51' }
-  const version = q.get('v') === '2025-07' || q.get('v') === '2025-03' ? q.get('v') : fallback.version
+  // The geography versions are the server's (context.json's area levels), never written here.
+  const known = context?.areaLevels ?? {}
+  const current = Object.keys(known).find((v) => known[v].legacy === false)
+  const fallback = remembered() ?? context?.defaultProvince ?? { version: current, code: context?.provinces?.current?.[0]?.code ?? '51' }
+  const version = Object.hasOwn(known, q.get('v') ?? '') ? q.get('v') : fallback.version
   const province = /^[0-9]{2}$/.test(q.get('p') ?? '') ? q.get('p') : (version === fallback.version ? fallback.code : (context?.provinces?.current?.[0]?.code ?? '51'))
   const state = {
     page: PAGES.includes(page) ? page : 'overview',

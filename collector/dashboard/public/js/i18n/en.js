@@ -211,6 +211,13 @@ export default {
   'ipv6.worksState.works': 'Works',
   'ipv6.worksState.doesnt_work': "Doesn't work",
   'ipv6.worksState.unknown': 'Unknown',
+  'ipv6.only': 'Could run IPv6-only',
+  'ipv6.onlyCell': '{share} ({ready}/{total} agencies; {measured} measured)',
+  'ipv6.onlyState.nat64': 'Yes (NAT64/DNS64)',
+  'ipv6.onlyState.services': 'Yes (e-services over IPv6)',
+  'ipv6.onlyState.no': 'Not yet',
+  'ipv6.onlyState.unmeasured': 'Not measured',
+  'ipv6.onlyHelp': 'the agency\'s line would still work with no IPv4: NAT64/DNS64 present (RFC 7050) and IPv6 working, or every listed national e-service answering over IPv6; for the goal of IPv6-only state agencies by 2030. An agency not measured counts as not ready.',
 
   'health.online': 'Online',
   'health.stale': 'Stale',

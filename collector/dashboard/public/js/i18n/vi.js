@@ -211,6 +211,13 @@ export default {
   'ipv6.worksState.works': 'Hoạt động',
   'ipv6.worksState.doesnt_work': 'Không hoạt động',
   'ipv6.worksState.unknown': 'Chưa rõ',
+  'ipv6.only': 'Chạy được chỉ với IPv6',
+  'ipv6.onlyCell': '{share} ({ready}/{total} cơ quan; {measured} đã đo)',
+  'ipv6.onlyState.nat64': 'Có (NAT64/DNS64)',
+  'ipv6.onlyState.services': 'Có (dịch vụ công qua IPv6)',
+  'ipv6.onlyState.no': 'Chưa',
+  'ipv6.onlyState.unmeasured': 'Chưa đo',
+  'ipv6.onlyHelp': 'đường truyền của cơ quan vẫn dùng được khi không còn IPv4: có NAT64/DNS64 (RFC 7050) và IPv6 hoạt động, hoặc mọi dịch vụ công trong danh sách trả lời qua IPv6; theo mục tiêu cơ quan nhà nước chạy thuần IPv6 vào năm 2030. Cơ quan chưa đo được tính là chưa sẵn sàng.',
 
   'health.online': 'Trực tuyến',
   'health.stale': 'Chậm báo cáo',

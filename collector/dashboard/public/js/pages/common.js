@@ -31,6 +31,9 @@ export function areaLevel (state) { return versions[state.version]?.area }
 
 export function provinceLevel (state) { return versions[state.version]?.province }
 
+/** The registry's current geography version (legacy false) or its pre-reform one (legacy true). */
+export function geoVersion (legacy) { return Object.keys(versions).find((v) => versions[v].legacy === legacy) }
+
 /** A pre-reform (legacy) province: an analysis region, not an administrative unit. */
 export function isLegacy (state) { return versions[state.version]?.legacy === true }
 

@@ -29,7 +29,8 @@ export async function render (ctx) {
     agencies.ok ? agencyTable((agencies.data.agencies ?? []).filter((a) => !legacy || a.legacyProvinceCode === state.province)) : problem(agencies),
     h('section', { class: 'footnotes' }, h('h3', { text: t('ipv6.definitions') }),
       h('ul', {}, LEVELS.map((l) => h('li', {}, h('strong', { text: t(`ipv6.level.${l}`) }), ': ', t(`ipv6.levelHelp.${l}`))),
-        h('li', {}, t('ipv6.coloursHelp')))))
+        h('li', {}, t('ipv6.coloursHelp')),
+        h('li', {}, h('strong', { text: t('ipv6.only') }), ': ', t('ipv6.onlyHelp')))))
 }
 
 function levelLegend () {
@@ -51,9 +52,10 @@ function areaTable (rows, level) {
       LEVELS.map((l) => h('th', { text: t(`ipv6.level.${l}`) })),
       h('th', { text: t('ipv6.readyShare') }),
       h('th', { text: t('ipv6.change') }),
+      h('th', { text: t('ipv6.only') }),
       h('th', { text: t('col.targets') }))),
     h('tbody', {}, withAgencies.length === 0
-      ? h('tr', {}, h('td', { colspan: 10, class: 'empty', text: t('ipv6.noAgencies') }))
+      ? h('tr', {}, h('td', { colspan: 11, class: 'empty', text: t('ipv6.noAgencies') }))
       : withAgencies.map((r) => areaRow(r, level)))))
 }
 
@@ -71,7 +73,24 @@ function areaRow (r, level) {
     LEVELS.map((l) => h('td', { text: `${formatNumber(r.levels?.[l]?.count ?? 0, 0)} (${formatShare(r.levels?.[l]?.share ?? 0)})` })),
     h('td', { class: 'strong', text: known === 0 ? t('cell.insufficient') : formatShare(r.readyShare) }),
     h('td', { text: change === null || change === undefined ? t('ipv6.noPrevious') : `${change >= 0 ? '+' : ''}${formatNumber(change * 100, 1)} ${t('ipv6.points')}` }),
+    h('td', { class: 'ipv6-only', text: onlyArea(r.ipv6Only, r.agencies) }),
     h('td', {}, (r.targets ?? []).map((tg) => targetView(tg, known))))
+}
+
+/**
+ * IPv6-only readiness of an area: the share of all its agencies whose line could run IPv6-only
+ * today (an agency not measured counts as not ready), with the counts behind it; with no agency
+ * measured, "chưa đủ dữ liệu".
+ */
+function onlyArea (o, agencies) {
+  if (o === undefined || o === null || o.measured === 0) return t('cell.insufficient')
+  return t('ipv6.onlyCell', { share: formatShare(o.readyShare), ready: formatNumber(o.ready, 0), total: formatNumber(agencies, 0), measured: formatNumber(o.measured, 0) })
+}
+
+/** An agency's IPv6-only readiness in words; the agent's reason (English) only on the English page. */
+function onlyAgency (o) {
+  const key = o === null || o === undefined ? 'unmeasured' : o.ready ? (o.basis ?? 'services') : 'no'
+  return h('td', { class: 'ipv6-only', title: getLang() === 'en' ? (o?.reason ?? null) : null, text: t(`ipv6.onlyState.${key}`) })
 }
 
 /**
@@ -94,14 +113,16 @@ function agencyTable (rows) {
       h('th', { text: t('col.agency') }),
       h('th', { text: t('ipv6.capable') }), h('th', { text: t('ipv6.works') }), h('th', { text: t('ipv6.preferred') }),
       CHECKS.map((c) => h('th', { text: t(`ipv6.check.${c}`) })),
-      h('th', { text: t('ipv6.levelCol') }))),
+      h('th', { text: t('ipv6.levelCol') }),
+      h('th', { text: t('ipv6.only') }))),
     h('tbody', {}, rows.map((a) => h('tr', {},
       h('th', { scope: 'row' }, h('a', { href: `#/agency/${encodeURIComponent(a.agencyId)}`, text: a.agencyName })),
       h('td', { text: tri(a.network?.capable) }),
       h('td', { text: t(`ipv6.worksState.${a.network?.works ?? 'unknown'}`), title: a.network?.results !== undefined ? t('ipv6.windowHelp', { n: a.network.results, from: formatDateTime(a.network.windowFrom), to: formatDateTime(a.network.windowTo) }) : null }),
       h('td', { text: tri(a.network?.preferred) }),
       CHECKS.map((c) => h('td', {}, colourBadge(a.services?.[c]?.colour ?? null, a.services?.[c]?.reason))),
-      h('td', { class: 'strong', text: t(`ipv6.level.${a.level}`) }))))))
+      h('td', { class: 'strong', text: t(`ipv6.level.${a.level}`) }),
+      onlyAgency(a.ipv6Only))))))
 }
 
 function tri (v) {
