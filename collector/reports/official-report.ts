@@ -263,7 +263,7 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
     method: [
       ...levelNotesVi(provinceLevel),
       `Ngưỡng công bố: ≥ ${numberVi(q.rules.minRepresentativeSamples, 0)} mẫu đại diện cho trung bình, trung vị và chỉ tiêu trung bình địa bàn (cách tính của i-Speed); ≥ ${numberVi(q.rules.minAgents, 0)} máy đo cho các tỷ lệ theo máy đo; ≥ ${numberVi(q.rules.minBusyHourSamplesPerAgent, 0)} mẫu đại diện giờ hành chính mỗi máy đo cho chỉ số 80/80.`,
-      'Chỉ tiêu tỷ lệ đường truyền: tỷ lệ máy đo (đường truyền) thuộc đối tượng của chỉ tiêu có tốc độ tải xuống trung bình đạt ngưỡng. Chỉ tiêu tốc độ trung bình của địa bàn: trung bình các mẫu đại diện của các đường truyền thuộc đối tượng, tách riêng cố định và di động. Kết luận so trên số chưa làm tròn.',
+      'Chỉ tiêu tỷ lệ đường truyền: tỷ lệ máy đo (đường truyền) thuộc đối tượng của chỉ tiêu có tốc độ tải xuống trung bình đạt ngưỡng; với chỉ tiêu nêu mức tối thiểu (khu công nghệ cao), mẫu đại diện thấp nhất của đường truyền trong kỳ phải đạt ngưỡng. Chỉ tiêu tốc độ trung bình của địa bàn: trung bình các mẫu đại diện của các đường truyền thuộc đối tượng, tách riêng cố định và di động. Kết luận so trên số chưa làm tròn.',
       'Đối tượng của chỉ tiêu lấy từ dữ liệu cơ quan (loại cơ quan) và loại đơn vị hành chính năm 2025 của xã (phường, xã, đặc khu); đường truyền ngoài đối tượng không được tính và được nêu số lượng, lý do.',
       `Năm chỉ tiêu: năm của tháng cuối kỳ báo cáo (${year}); nếu văn bản không nêu năm đó thì dùng năm gần nhất trước đó.`,
       'Kết quả đo qua Wi-Fi hoặc qua VPN không được tính vào số liệu, chỉ tiêu và quy chuẩn (chúng đo kết nối Wi-Fi hoặc đường hầm VPN của máy đo, không phải đường truyền); số lượng được nêu riêng ở mục I.',
