@@ -23,10 +23,10 @@ export interface IngestOutcome {
  * confidence high or medium (or not assessed), and none of the disqualifying validity flags
  * (methodology.md §11 counting rule). Invalid results are stored all the same.
  */
-export function isValidForTargets (r: ResultRecord): boolean {
+export function isValidForTargets (r: ResultRecord, flags = effectiveFlags(r)): boolean {
   if (r.kind !== 'speed' || r.status !== 'ok' || r.download === null) return false
   if (r.confidence === 'low') return false
-  return !effectiveFlags(r).some((f) => DISQUALIFYING_FLAGS.includes(f))
+  return !flags.some((f) => DISQUALIFYING_FLAGS.includes(f))
 }
 
 /**
@@ -204,6 +204,7 @@ export class Ingestor {
     // The rollup listener files the row under these inside the transaction; computing them here
     // first makes a time they cannot handle (RangeError: Invalid time value) this record's error.
     vnMonth(clock.correctedMs)
+    const flags = effectiveFlags(r)
     return {
       agentId: agent.id,
       resultId: r.id,
@@ -221,9 +222,9 @@ export class Ingestor {
       idleLatencyMs: r.latency?.idle?.medianMs ?? null,
       loadedDownMs: r.download?.loaded?.medianMs ?? null,
       loadedUpMs: r.upload?.loaded?.medianMs ?? null,
-      flags: effectiveFlags(r).join(','),
+      flags: flags.join(','),
       confidence: r.confidence,
-      valid: isValidForTargets(r) ? 1 : 0,
+      valid: isValidForTargets(r, flags) ? 1 : 0,
       agencyId: agency.id,
       connectionClass: agency.connectionClass,
       isp: agency.isp,
