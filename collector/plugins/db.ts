@@ -5,9 +5,13 @@ import { AgencyStore } from '../storage/agency-store.js'
 import { Ingestor } from '../ingest/ingest.js'
 import { loadGeography, loadTargets } from '../geo/load-geography.js'
 import { seedsDir } from '../paths.js'
+import { sqliteStores } from '../storage/sqlite/index.js'
+import type { Stores } from '../storage/stores.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The storage boundary (storage/stores.ts): the only way the rest of the collector reaches the database. */
+    stores: Stores
     db: Db
     agencies: AgencyStore
     ingestor: Ingestor
@@ -24,10 +28,12 @@ export default fp<{ file: string }>(async (fastify, opts) => {
   const geo = loadGeography(db, seeds)
   const targets = loadTargets(db, seeds)
   fastify.log.debug({ geo, targets }, 'seeds loaded')
+  const stores = sqliteStores(db)
+  fastify.decorate('stores', stores)
   fastify.decorate('db', db)
   fastify.decorate('agencies', new AgencyStore(db))
   fastify.decorate('ingestor', new Ingestor(db))
-  fastify.addHook('onClose', async () => { db.close() })
+  fastify.addHook('onClose', async () => { await stores.close() })
 }, { name: 'db' })
 
 export function databaseFile (dataDir: string): string {

@@ -1,0 +1,22 @@
+import type { Db } from '../db.js'
+import type { Stores } from '../stores.js'
+import { SqliteFleetStore } from './fleet.js'
+import { SqliteResultStore } from './results.js'
+import { SqliteRollupReader } from './rollups.js'
+import { SqliteGeoStore } from './geo.js'
+import { SqliteIpv6Store } from './ipv6.js'
+import { SqliteHealthReader } from './health.js'
+
+/** The stores over one open SQLite database (migrated by `openDatabase`). */
+export function sqliteStores (db: Db): Stores {
+  return {
+    backend: 'sqlite',
+    fleet: new SqliteFleetStore(db),
+    results: new SqliteResultStore(db),
+    rollups: new SqliteRollupReader(db),
+    geo: new SqliteGeoStore(db),
+    ipv6: new SqliteIpv6Store(db),
+    health: new SqliteHealthReader(db),
+    close: async () => { db.close() }
+  }
+}
