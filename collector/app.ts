@@ -31,6 +31,8 @@ import { getPayload } from './speedtest/payload.js'
 import { ndt7Plugin } from './speedtest/ndt7.js'
 import { pingFastPath } from './speedtest/ping-fast-path.js'
 import { downloadsPlugin } from './downloads/plugin.js'
+import { loadSeeds } from './geo/load-geography.js'
+import { seedsDir } from './paths.js'
 
 /**
  * The whole collector on one screen. In speed-test-only mode there is no database: the
@@ -63,6 +65,8 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   }
 
   await fastify.register(dbPlugin, { file: opts.dbFile ?? databaseFile(config.dataDir) })
+  // Start-up job: the geography and targets seeds, loaded (or found unchanged) before anything reads them.
+  fastify.log.debug(await loadSeeds(fastify.stores.geo, seedsDir()), 'seeds loaded')
   await fastify.register(authPlugin)
   await fastify.register(auditPlugin)
   await fastify.register(downloadsPlugin, { dir: config.packagesDir, publicUrl: config.publicUrl })

@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { openDatabase, type Db } from '../../collector/storage/db.js'
 import { loadGeography, loadTargets } from '../../collector/geo/load-geography.js'
-import { placeAgent } from '../../collector/geo/placement.js'
+import { placeIn, placementIndex } from '../../collector/geo/placement.js'
+import { SqliteGeoStore, sqliteGeo } from '../../collector/storage/sqlite/geo.js'
 import { seedsDir } from '../../collector/paths.js'
 import { RollupWriter, markRollupsCurrent, type RollupInput } from '../../collector/aggregation/rollup.js'
 import { districtReport } from '../../collector/reports/district-report.js'
@@ -81,12 +82,13 @@ function setUp (d: Db): Line[] {
     legacy_commune_code, legacy_district_code, legacy_province_code, placement_note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   const insAgent = d.prepare('INSERT INTO agent (id, agency_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)')
   const lines: Line[] = []
+  const index = placementIndex(sqliteGeo.placementRows(d, null))
   d.transaction(() => {
     for (let i = 0; i < agents; i++) {
       // Provinces in turn, a random commune inside each: every district gets agents.
       const old = pick(communesOf[i % LEGACY_PROVINCES.length] as string[])
-      let p = placeAgent(d, { communeCode: old, scheme: '2025-03' })
-      if (p.ambiguous?.level === 'commune') p = placeAgent(d, { communeCode: old, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
+      let p = placeIn(index, { communeCode: old, scheme: '2025-03' })
+      if (p.ambiguous?.level === 'commune') p = placeIn(index, { communeCode: old, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
       const r = rnd()
       const cls = r < 0.7 ? 'fixed' : r < 0.8 ? 'leased_line' : r < 0.95 ? '4g' : '5g'
       const category = rnd() < 0.6 ? 'organisation' : 'public_access_point'
@@ -235,8 +237,9 @@ async function main (): Promise<void> {
   db = openDatabase(join(dir, 'collector.sqlite'))
   // Loading only: the bench's own data needs no power-loss durability.
   db.pragma('synchronous = OFF')
-  loadGeography(db, seedsDir())
-  loadTargets(db, seedsDir())
+  const geo = new SqliteGeoStore(db)
+  await loadGeography(geo, seedsDir())
+  await loadTargets(geo, seedsDir())
   markRollupsCurrent(db)
   const lines = setUp(db)
   const t0 = performance.now()

@@ -1,7 +1,8 @@
 import type { Db } from '../storage/db.js'
 import type { Agency, AgencyStore, AgentDetail } from '../storage/agency-store.js'
 import type { Enrolment } from './enrolment.js'
-import { placeAgent } from '../geo/placement.js'
+import { placeIn, placementCodes, placementIndex } from '../geo/placement.js'
+import { sqliteGeo } from '../storage/sqlite/geo.js'
 import { agentState } from './health.js'
 import { TocdoError } from '../../shared/errors.js'
 import type { AgencyView, AgentView, NewAgencyReply, NewAgencyRequest } from '../../shared/schemas/fleet.js'
@@ -58,7 +59,7 @@ export function agentView (a: AgentDetail, now: number, newest: string | null = 
  * legacy district is ambiguous. An ambiguous (or unresolvable) new commune refuses it.
  */
 export function createPlacedAgency (db: Db, agencies: AgencyStore, req: NewAgencyRequest, now = Date.now()): { agency: Agency, candidates: string[] } {
-  const place = placeAgent(db, {
+  const place = placeIn(placementIndex(sqliteGeo.placementRows(db, placementCodes(req))), {
     communeCode: req.communeCode,
     scheme: req.scheme,
     legacyCommuneCode: req.legacyCommuneCode ?? null,

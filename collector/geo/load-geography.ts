@@ -1,10 +1,10 @@
 /**
- * Loads the administrative-unit and target seeds (seeds/README.md) into the tables of
- * migration 001. Both loaders are idempotent and safe to call at every collector start.
+ * Loads the administrative-unit and target seeds (seeds/README.md) into the geography store.
+ * Both loaders are idempotent and safe to call at every collector start.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Db } from '../storage/db.js'
+import type { GeographyRows, GeoStore, StoredTarget } from '../storage/stores.js'
 import { GEO_VERSIONS } from '../storage/area-levels.js'
 import { TocdoError } from '../../shared/errors.js'
 import { foldDiacritics, officialSpelling } from './names.js'
@@ -61,15 +61,10 @@ const byKey = (a: Row, b: Row): number => {
   return ka < kb ? -1 : ka > kb ? 1 : 0
 }
 
-interface Expected {
-  provinces: Row[] // version, code, name, full_name, name_en
-  districts: Row[] // version, code, province_code, name, full_name, name_en
-  communes: Row[] // version, code, province_code, district_code, name, full_name, name_en
-  merges: Row[] // new_code, old_code, type
-  provinceMerges: Row[] // new_code, old_code
-}
+type Expected = { [K in keyof GeographyRows]: Row[] }
 
-function expectedRows (seedsDir: string): Expected {
+/** The seed content as the rows the geography tables hold, each list in primary-key order. */
+export function geographyRows (seedsDir: string): GeographyRows {
   const dir = join(seedsDir, 'admin-units')
   const out: Expected = { provinces: [], districts: [], communes: [], merges: [], provinceMerges: [] }
   for (const version of GEO_VERSIONS) {
@@ -114,59 +109,22 @@ function expectedRows (seedsDir: string): Expected {
   return out
 }
 
-function sameRows (a: unknown[][], b: Row[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as unknown[]
-    const y = b[i] as Row
-    for (let j = 0; j < y.length; j++) if (x[j] !== y[j]) return false
-  }
-  return true
-}
-
 /**
  * Replaces both geography versions and the old -> new mapping with the seed content, in
- * one transaction. When the stored rows already equal the seeds nothing is written, which
- * keeps a collector restart from churning the WAL; comparing rows (about 25,000, a few
- * tens of ms) avoids a bookkeeping table and still notices a regenerated seed with the
- * same counts (a renamed commune).
+ * one store transaction. When the stored rows already equal the seeds nothing is written,
+ * which keeps a collector restart from churning the database.
  */
-export function loadGeography (db: Db, seedsDir: string): GeographyCounts {
-  const want = expectedRows(seedsDir)
-  const versions = `version IN ('${GEO_VERSIONS.join("','")}')`
-  const read = (sql: string): unknown[][] => db.prepare(sql).raw(true).all() as unknown[][]
-
-  return db.transaction((): GeographyCounts => {
-    const unchanged =
-      sameRows(read(`SELECT version, code, name, full_name, name_en FROM geo_province WHERE ${versions} ORDER BY version, code`), want.provinces) &&
-      sameRows(read(`SELECT version, code, province_code, name, full_name, name_en FROM geo_district WHERE ${versions} ORDER BY version, code`), want.districts) &&
-      sameRows(read(`SELECT version, code, province_code, district_code, name, full_name, name_en FROM geo_commune WHERE ${versions} ORDER BY version, code`), want.communes) &&
-      sameRows(read('SELECT new_code, old_code, type FROM geo_commune_merge ORDER BY new_code, old_code'), want.merges) &&
-      sameRows(read('SELECT new_code, old_code FROM geo_province_merge ORDER BY new_code, old_code'), want.provinceMerges)
-
-    if (!unchanged) {
-      for (const table of ['geo_province', 'geo_district', 'geo_commune']) db.prepare(`DELETE FROM ${table} WHERE ${versions}`).run()
-      db.prepare('DELETE FROM geo_commune_merge').run()
-      db.prepare('DELETE FROM geo_province_merge').run()
-      const insert = (sql: string, rows: Row[]): void => {
-        const stmt = db.prepare(sql)
-        for (const r of rows) stmt.run(r)
-      }
-      insert('INSERT INTO geo_province (version, code, name, full_name, name_en) VALUES (?, ?, ?, ?, ?)', want.provinces)
-      insert('INSERT INTO geo_district (version, code, province_code, name, full_name, name_en) VALUES (?, ?, ?, ?, ?, ?)', want.districts)
-      insert('INSERT INTO geo_commune (version, code, province_code, district_code, name, full_name, name_en) VALUES (?, ?, ?, ?, ?, ?, ?)', want.communes)
-      insert('INSERT INTO geo_commune_merge (new_code, old_code, type) VALUES (?, ?, ?)', want.merges)
-      insert('INSERT INTO geo_province_merge (new_code, old_code) VALUES (?, ?)', want.provinceMerges)
-    }
-    return {
-      provinces: want.provinces.length,
-      districts: want.districts.length,
-      communes: want.communes.length,
-      merges: want.merges.length,
-      provinceMerges: want.provinceMerges.length,
-      unchanged
-    }
-  }).immediate()
+export async function loadGeography (geo: GeoStore, seedsDir: string): Promise<GeographyCounts> {
+  const want = geographyRows(seedsDir)
+  const { unchanged } = await geo.replaceGeography(want)
+  return {
+    provinces: want.provinces.length,
+    districts: want.districts.length,
+    communes: want.communes.length,
+    merges: want.merges.length,
+    provinceMerges: want.provinceMerges.length,
+    unchanged
+  }
 }
 
 export interface TargetEntry {
@@ -181,26 +139,36 @@ interface TargetsSeed {
   rules: TargetEntry[]
 }
 
-/**
- * Upserts the seeded targets and regulation rules (scope 'regulation') by id. Rows with
- * other ids are left alone: a province may add its own targets to the same table.
- */
-export function loadTargets (db: Db, seedsDir: string): { targets: number, rules: number } {
+/** The seeded targets and regulation rules (scope 'regulation') as stored, checked. */
+export function targetRows (seedsDir: string): { targets: number, rules: number, rows: StoredTarget[] } {
   const file = join(seedsDir, 'targets.json')
   const seed = readSeed<TargetsSeed>(file)
   if (!Array.isArray(seed.targets) || !Array.isArray(seed.rules)) {
     throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `${file} must hold "targets" and "rules" arrays`)
   }
-  const upsert = db.prepare(`INSERT INTO target (id, scope, year, body) VALUES (?, ?, ?, ?)
-    ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, year = excluded.year, body = excluded.body
-    WHERE target.scope IS NOT excluded.scope OR target.year IS NOT excluded.year OR target.body IS NOT excluded.body`)
-  db.transaction(() => {
-    for (const entry of [...seed.targets, ...seed.rules]) {
-      if (typeof entry.id !== 'string' || typeof entry.scope !== 'string') {
-        throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `${file}: every entry needs a string id and scope`)
-      }
-      upsert.run(entry.id, entry.scope, entry.year ?? null, JSON.stringify(entry))
+  const rows = [...seed.targets, ...seed.rules].map((entry): StoredTarget => {
+    if (typeof entry.id !== 'string' || typeof entry.scope !== 'string') {
+      throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `${file}: every entry needs a string id and scope`)
     }
-  }).immediate()
-  return { targets: seed.targets.length, rules: seed.rules.length }
+    return { id: entry.id, scope: entry.scope, year: entry.year ?? null, body: entry }
+  })
+  return { targets: seed.targets.length, rules: seed.rules.length, rows }
+}
+
+/**
+ * Upserts the seeded targets and regulation rules by id, in one store transaction. Rows
+ * with other ids are left alone: a province may add its own targets to the same table.
+ */
+export async function loadTargets (geo: GeoStore, seedsDir: string): Promise<{ targets: number, rules: number }> {
+  const { targets, rules, rows } = targetRows(seedsDir)
+  await geo.upsertTargets(rows)
+  return { targets, rules }
+}
+
+/**
+ * The collector's start-up job (collector/app.ts): both seeds loaded, or found unchanged,
+ * before any route serves. Idempotent, so it runs at every start.
+ */
+export async function loadSeeds (geo: GeoStore, seedsDir: string): Promise<{ geo: GeographyCounts, targets: { targets: number, rules: number } }> {
+  return { geo: await loadGeography(geo, seedsDir), targets: await loadTargets(geo, seedsDir) }
 }

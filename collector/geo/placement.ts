@@ -1,9 +1,8 @@
 /**
- * Placing an agency in both geographies (domain.md §7.4), from the tables loaded by
- * loadGeography. Read-only over the database.
+ * Placing an agency in both geographies (domain.md §7.4), from the geography loaded by
+ * loadGeography: one read from the store, then pure rules.
  */
-import type Database from 'better-sqlite3'
-import type { Db } from '../storage/db.js'
+import type { GeoStore, PlacementRows } from '../storage/stores.js'
 import { TocdoError } from '../../shared/errors.js'
 import type { GeoVersion } from '../storage/area-levels.js'
 
@@ -39,29 +38,40 @@ export interface Placement {
 interface CommuneRow { code: string, province_code: string, district_code: string | null }
 interface MergeRow { code: string, type: 'full' | 'partial' }
 
-interface Statements {
-  commune: Database.Statement<[string, string], CommuneRow>
-  district: Database.Statement<[string], { code: string, province_code: string }>
-  oldOfNew: Database.Statement<[string], MergeRow>
-  newOfOld: Database.Statement<[string], MergeRow>
+/** The lookups placement makes, over rows read from the geography store in one read. */
+export interface PlacementIndex {
+  commune: (version: GeoScheme, code: string) => CommuneRow | undefined
+  /** A 2025-03 district. */
+  district: (code: string) => { code: string, province_code: string } | undefined
+  /** The old communes (or whole districts) merged into a 2025-07 commune, by old code. */
+  oldOfNew: (code: string) => MergeRow[]
+  /** The 2025-07 communes an old commune went into, by new code. */
+  newOfOld: (code: string) => MergeRow[]
 }
 
-// Placement runs on every enrolment and agency edit; preparing once per connection keeps
-// it to a few index lookups.
-const cache = new WeakMap<Db, Statements>()
+const byCode = (a: MergeRow, b: MergeRow): number => a.code < b.code ? -1 : a.code > b.code ? 1 : 0
 
-function statements (db: Db): Statements {
-  let s = cache.get(db)
-  if (s === undefined) {
-    s = {
-      commune: db.prepare('SELECT code, province_code, district_code FROM geo_commune WHERE version = ? AND code = ?'),
-      district: db.prepare("SELECT code, province_code FROM geo_district WHERE version = '2025-03' AND code = ?"),
-      oldOfNew: db.prepare('SELECT old_code AS code, type FROM geo_commune_merge WHERE new_code = ? ORDER BY old_code'),
-      newOfOld: db.prepare('SELECT new_code AS code, type FROM geo_commune_merge WHERE old_code = ? ORDER BY new_code')
-    }
-    cache.set(db, s)
+/** Indexes rows from `GeoStore.placementRows` for `placeIn`. */
+export function placementIndex (rows: PlacementRows): PlacementIndex {
+  const communes = new Map(rows.communes.map((c) => [`${c.version}|${c.code}`, { code: c.code, province_code: c.provinceCode, district_code: c.districtCode }]))
+  const districts = new Map(rows.districts.map((d) => [d.code, { code: d.code, province_code: d.provinceCode }]))
+  const olds = new Map<string, MergeRow[]>()
+  const news = new Map<string, MergeRow[]>()
+  for (const m of rows.merges) {
+    const o = olds.get(m.newCode) ?? []
+    o.push({ code: m.oldCode, type: m.type })
+    olds.set(m.newCode, o)
+    const n = news.get(m.oldCode) ?? []
+    n.push({ code: m.newCode, type: m.type })
+    news.set(m.oldCode, n)
   }
-  return s
+  for (const list of [...olds.values(), ...news.values()]) list.sort(byCode)
+  return {
+    commune: (version, code) => communes.get(`${version}|${code}`),
+    district: (code) => districts.get(code),
+    oldOfNew: (code) => olds.get(code) ?? [],
+    newOfOld: (code) => news.get(code) ?? []
+  }
 }
 
 function unknown (field: string, code: string, scheme: GeoScheme, fix: string): TocdoError {
@@ -103,26 +113,41 @@ const single = <T>(values: Iterable<T>): T | null => {
  * Unknown codes throw TOCDO_ERR_UNKNOWN_AREA naming the field; a known code that does not
  * belong with the other throws TOCDO_ERR_VALIDATION naming the field.
  */
-export function placeAgent (db: Db, input: PlacementInput): Placement {
-  const s = statements(db)
-  if (input.scheme === '2025-07') return fromNew(s, input)
-  if (input.scheme === '2025-03') return fromOld(s, input)
-  throw new TocdoError('TOCDO_ERR_VALIDATION', `scheme must be '2025-03' or '2025-07', got ${JSON.stringify(input.scheme)}`, { details: { field: 'scheme' } })
+export async function placeAgent (geo: Pick<GeoStore, 'placementRows'>, input: PlacementInput): Promise<Placement> {
+  checkScheme(input)
+  return placeIn(placementIndex(await geo.placementRows(placementCodes(input))), input)
 }
 
-function fromNew (s: Statements, input: PlacementInput): Placement {
-  const commune = s.commune.get('2025-07', input.communeCode)
+/** The codes an input names, for `GeoStore.placementRows`. */
+export function placementCodes (input: Pick<PlacementInput, 'communeCode' | 'legacyCommuneCode' | 'newCommuneCode'>): string[] {
+  return [input.communeCode, input.legacyCommuneCode, input.newCommuneCode].filter((c): c is string => typeof c === 'string')
+}
+
+function checkScheme (input: PlacementInput): void {
+  if (input.scheme !== '2025-07' && input.scheme !== '2025-03') {
+    throw new TocdoError('TOCDO_ERR_VALIDATION', `scheme must be '2025-03' or '2025-07', got ${JSON.stringify(input.scheme)}`, { details: { field: 'scheme' } })
+  }
+}
+
+/** `placeAgent` over an index already read (many placements over `placementRows(null)`). */
+export function placeIn (s: PlacementIndex, input: PlacementInput): Placement {
+  checkScheme(input)
+  return input.scheme === '2025-07' ? fromNew(s, input) : fromOld(s, input)
+}
+
+function fromNew (s: PlacementIndex, input: PlacementInput): Placement {
+  const commune = s.commune('2025-07', input.communeCode)
   if (commune === undefined) {
     throw unknown('communeCode', input.communeCode, '2025-07', 'pick the commune from the 2025-07 list (QĐ 19/2025), or pass scheme \'2025-03\' for a pre-reform code')
   }
   if (input.newCommuneCode != null && input.newCommuneCode !== input.communeCode) {
     throw mismatch('newCommuneCode', `newCommuneCode "${input.newCommuneCode}" differs from communeCode "${input.communeCode}" given in scheme 2025-07; drop it`, [input.communeCode])
   }
-  const olds = s.oldOfNew.all(commune.code)
+  const olds = s.oldOfNew(commune.code)
   const base = { communeCode: commune.code, provinceCode: commune.province_code }
 
   if (input.legacyCommuneCode != null) {
-    const picked = s.commune.get('2025-03', input.legacyCommuneCode)
+    const picked = s.commune('2025-03', input.legacyCommuneCode)
     if (picked === undefined) {
       throw unknown('legacyCommuneCode', input.legacyCommuneCode, '2025-03', 'pick the old commune from the list of communes merged into the new one, or leave it empty')
     }
@@ -146,12 +171,12 @@ function fromNew (s: Statements, input: PlacementInput): Placement {
   const resolved: Array<{ commune: string | null, district: string, province: string }> = []
   const unresolved: string[] = []
   for (const o of olds) {
-    const c = s.commune.get('2025-03', o.code)
+    const c = s.commune('2025-03', o.code)
     if (c !== undefined && c.district_code !== null) {
       resolved.push({ commune: c.code, district: c.district_code, province: c.province_code })
       continue
     }
-    const d = s.district.get(o.code)
+    const d = s.district(o.code)
     if (d !== undefined) resolved.push({ commune: null, district: d.code, province: d.province_code })
     else unresolved.push(o.code)
   }
@@ -192,8 +217,8 @@ function fromNew (s: Statements, input: PlacementInput): Placement {
   }
 }
 
-function fromOld (s: Statements, input: PlacementInput): Placement {
-  const old = s.commune.get('2025-03', input.communeCode)
+function fromOld (s: PlacementIndex, input: PlacementInput): Placement {
+  const old = s.commune('2025-03', input.communeCode)
   if (old === undefined) {
     throw unknown('communeCode', input.communeCode, '2025-03', 'pick the commune from the pre-reform list, or pass scheme \'2025-07\' with the current commune code')
   }
@@ -201,7 +226,7 @@ function fromOld (s: Statements, input: PlacementInput): Placement {
     throw mismatch('legacyCommuneCode', `legacyCommuneCode "${input.legacyCommuneCode}" differs from communeCode "${old.code}" given in scheme 2025-03; drop it`, [old.code])
   }
   const legacy = { legacyCommuneCode: old.code, legacyDistrictCode: old.district_code, legacyProvinceCode: old.province_code }
-  const successors = s.newOfOld.all(old.code)
+  const successors = s.newOfOld(old.code)
   if (successors.length === 0) {
     throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA',
       `communeCode "${old.code}" has no 2025-07 successor in the merge table; pass the 2025-07 commune with scheme '2025-07' instead`,
@@ -212,7 +237,7 @@ function fromOld (s: Statements, input: PlacementInput): Placement {
   let chosen: string | null = null
   let note: string
   if (input.newCommuneCode != null) {
-    if (s.commune.get('2025-07', input.newCommuneCode) === undefined) {
+    if (s.commune('2025-07', input.newCommuneCode) === undefined) {
       throw unknown('newCommuneCode', input.newCommuneCode, '2025-07', `pick one of ${candidates.join(', ')}`)
     }
     if (!candidates.includes(input.newCommuneCode)) {
@@ -228,7 +253,7 @@ function fromOld (s: Statements, input: PlacementInput): Placement {
   }
 
   if (chosen === null) {
-    const provinces = candidates.map(c => s.commune.get('2025-07', c)?.province_code ?? null)
+    const provinces = candidates.map(c => s.commune('2025-07', c)?.province_code ?? null)
     return {
       communeCode: null,
       provinceCode: single(provinces),
@@ -237,7 +262,7 @@ function fromOld (s: Statements, input: PlacementInput): Placement {
       ambiguous: { level: 'commune', candidates }
     }
   }
-  const now = s.commune.get('2025-07', chosen)
+  const now = s.commune('2025-07', chosen)
   if (now === undefined) {
     throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `merge table names 2025-07 commune ${chosen}, which is not loaded; reload the geography seeds`, { details: { field: 'communeCode' } })
   }

@@ -1,6 +1,7 @@
 import type { Db } from '../storage/db.js'
 import { TocdoError } from '../../shared/errors.js'
-import { loadTargetEntries, type TargetEntry } from '../targets/targets.js'
+import { currentTargetEntries, type TargetEntry } from '../targets/targets.js'
+import { sqliteGeo } from '../storage/sqlite/geo.js'
 import { CHECK_NAMES, type CheckName, type Colour } from './checks.js'
 import { ipv6EvidenceCurrent, rebuildIpv6Evidence } from './evidence.js'
 import { ipv6OnlyArea, ipv6OnlyCells, type Ipv6OnlyArea, type Ipv6OnlyCell } from './ipv6-only.js'
@@ -262,7 +263,7 @@ export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
   if (level === 'agency') return report
 
   const before = agencyRows(db, agencies, periodBounds(previous) as Bounds, windowMs)
-  const entries = loadTargetEntries(db)
+  const entries = currentTargetEntries(sqliteGeo.targets(db))
   const names = areaNames(db, level)
   const group = (rows: readonly AgencyRow[]): Map<string, AgencyRow[]> => {
     const m = new Map<string, AgencyRow[]>()

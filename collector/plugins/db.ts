@@ -3,8 +3,6 @@ import { join } from 'node:path'
 import { openDatabase, type Db } from '../storage/db.js'
 import { AgencyStore } from '../storage/agency-store.js'
 import { Ingestor } from '../ingest/ingest.js'
-import { loadGeography, loadTargets } from '../geo/load-geography.js'
-import { seedsDir } from '../paths.js'
 import { sqliteStores } from '../storage/sqlite/index.js'
 import type { Stores } from '../storage/stores.js'
 
@@ -19,15 +17,11 @@ declare module 'fastify' {
 }
 
 /**
- * Owns the SQLite database for the app's lifetime: opens it (migrating and loading the
- * seeds), decorates the stores, and closes it when the app closes.
+ * Owns the SQLite database for the app's lifetime: opens it (migrating it), decorates the
+ * stores, and closes it when the app closes.
  */
 export default fp<{ file: string }>(async (fastify, opts) => {
   const db = openDatabase(opts.file)
-  const seeds = seedsDir()
-  const geo = loadGeography(db, seeds)
-  const targets = loadTargets(db, seeds)
-  fastify.log.debug({ geo, targets }, 'seeds loaded')
   const stores = sqliteStores(db)
   fastify.decorate('stores', stores)
   fastify.decorate('db', db)

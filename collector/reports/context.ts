@@ -1,6 +1,7 @@
 import type { Db } from '../storage/db.js'
 import { selectAgencyScopes } from '../storage/agency-store.js'
-import { loadTargetEntries, unitTypeOf } from '../targets/targets.js'
+import { currentTargetEntries, unitTypeOf } from '../targets/targets.js'
+import { sqliteGeo } from '../storage/sqlite/geo.js'
 import type { TargetContext } from './figures.js'
 import type { ReportRules } from './rules.js'
 import type { Period } from '../../shared/period.js'
@@ -15,7 +16,7 @@ export function targetContext (db: Db, year: number, rules: ReportRules, period?
   const agencies = new Map(selectAgencyScopes(db).map(([id, category, full, name, zone]) => [id, { category, zone, unitType: full === null || name === null ? null : unitTypeOf(full, name) }]))
   const names = new Map((db.prepare("SELECT code, name FROM geo_province WHERE version = '2025-03'").raw(true).all() as Array<[string, string]>))
   return {
-    entries: loadTargetEntries(db),
+    entries: currentTargetEntries(sqliteGeo.targets(db)),
     year,
     categoryOf: (id) => agencies.get(id)?.category,
     unitTypeOf: (id) => agencies.get(id)?.unitType ?? null,

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import type { Db } from '../storage/db.js'
 import { ipv6Report } from '../ipv6/report.js'
 import { seedsDir } from '../paths.js'
-import { loadTargetEntries, PER_LINE_STATISTICS, type TargetEntry } from '../targets/targets.js'
+import { currentTargetEntries, PER_LINE_STATISTICS, type TargetEntry } from '../targets/targets.js'
+import { sqliteGeo } from '../storage/sqlite/geo.js'
 import { overviewReport } from './overview.js'
 import { areaRows, type AreaRow } from './areas-report.js'
 import { AREA_LEVELS, VERSION_LEVELS, type GeoVersion } from '../storage/area-levels.js'
@@ -269,7 +270,7 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
       'Kết quả đo qua Wi-Fi hoặc qua VPN không được tính vào số liệu, chỉ tiêu và quy chuẩn (chúng đo kết nối Wi-Fi hoặc đường hầm VPN của máy đo, không phải đường truyền); số lượng được nêu riêng ở mục I.',
       'Kiểm tra QCVN 34:2022/BTTTT và QCVN 126:2021/BTTTT theo từng đường truyền trên trang cơ quan chỉ mang tính tham khảo: mẫu là số byte của cả lần truyền chia thời gian truyền, như quy chuẩn định nghĩa.'
     ],
-    allTargets: listTargets(loadTargetEntries(db), legacyCodes, new Set(total.targets.map((t) => t.targetId))),
+    allTargets: listTargets(currentTargetEntries(sqliteGeo.targets(db)), legacyCodes, new Set(total.targets.map((t) => t.targetId))),
     knownGaps: (seeds.knownGaps ?? []).filter((g) => g.region === undefined || g.region === null || legacyCodes.includes(g.region.code))
       .map((g) => ({ document: g.document, issuer: g.issuer ?? null, date: g.date ?? null, why: 'Văn bản được dẫn nhưng chưa có toàn văn để trích chỉ tiêu; chưa đưa vào đánh giá.' }))
   }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { TocdoError } from '../../shared/errors.js'
 import { ErrorSchema, ProvinceParam } from '../reports/schemas.js'
+import type { GeoVersion } from '../storage/area-levels.js'
 
 const Version = Type.Union([Type.Literal('2025-07'), Type.Literal('2025-03')], { default: '2025-07', description: '2025-07: current units (34 provinces); 2025-03: pre-reform (63 provinces, districts)' })
 const Unit = Type.Object({ code: Type.String(), name: Type.String(), fullName: Type.String() }, { additionalProperties: true })
@@ -9,9 +10,9 @@ const errors = { 400: ErrorSchema, 404: ErrorSchema }
 
 /** Pickers for the dashboard and the enrolment screen; codes are always given with their version. */
 export async function geoRoutes (fastify: FastifyInstance): Promise<void> {
-  const db = fastify.db
-  const requireProvince = (version: string, code: string): { code: string, name: string } => {
-    const p = db.prepare('SELECT code, name FROM geo_province WHERE version = ? AND code = ?').get(version, code) as { code: string, name: string } | undefined
+  const geo = fastify.stores.geo
+  const requireProvince = async (version: GeoVersion, code: string): Promise<{ code: string, name: string }> => {
+    const p = await geo.province(version, code)
     if (p === undefined) throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `province=${code} is not a ${version} province code`, { details: { field: 'province' } })
     return p
   }
@@ -23,8 +24,8 @@ export async function geoRoutes (fastify: FastifyInstance): Promise<void> {
       response: { 200: Type.Object({ version: Type.String(), provinces: Type.Array(Unit) }), ...errors }
     }
   }, async (request) => {
-    const version = (request.query as { version?: string }).version ?? '2025-07'
-    return { version, provinces: db.prepare('SELECT code, name, full_name AS fullName FROM geo_province WHERE version = ? ORDER BY code').all(version) }
+    const version = (request.query as { version?: GeoVersion }).version ?? '2025-07'
+    return { version, provinces: await geo.provinces(version) }
   })
 
   fastify.get('/api/v1/geo/districts', {
@@ -35,12 +36,8 @@ export async function geoRoutes (fastify: FastifyInstance): Promise<void> {
       response: { 200: Type.Object({ version: Type.String(), province: Type.Object({ code: Type.String(), name: Type.String() }), districts: Type.Array(Unit) }), ...errors }
     }
   }, async (request) => {
-    const province = requireProvince('2025-03', (request.query as { province: string }).province)
-    return {
-      version: '2025-03',
-      province,
-      districts: db.prepare("SELECT code, name, full_name AS fullName FROM geo_district WHERE version = '2025-03' AND province_code = ? ORDER BY code").all(province.code)
-    }
+    const province = await requireProvince('2025-03', (request.query as { province: string }).province)
+    return { version: '2025-03', province, districts: await geo.districts(province.code) }
   })
 
   fastify.get('/api/v1/geo/communes', {
@@ -50,16 +47,13 @@ export async function geoRoutes (fastify: FastifyInstance): Promise<void> {
       response: { 200: Type.Object({ version: Type.String(), province: Type.Object({ code: Type.String(), name: Type.String() }), communes: Type.Array(Type.Object({ code: Type.String(), name: Type.String(), fullName: Type.String(), districtCode: Type.Union([Type.String(), Type.Null()]) })) }), ...errors }
     }
   }, async (request) => {
-    const q = request.query as { province: string, version?: string, district?: string }
+    const q = request.query as { province: string, version?: GeoVersion, district?: string }
     const version = q.version ?? '2025-07'
-    const province = requireProvince(version, q.province)
+    const province = await requireProvince(version, q.province)
     if (q.district !== undefined && version !== '2025-03') {
       throw new TocdoError('TOCDO_ERR_VALIDATION', 'district= needs version=2025-03: the 2025-07 units have no district level', { details: { field: 'district' } })
     }
-    const communes = db.prepare(`SELECT code, name, full_name AS fullName, district_code AS districtCode FROM geo_commune
-      WHERE version = ? AND province_code = ?${q.district === undefined ? '' : ' AND district_code = ?'} ORDER BY code`)
-      .all(...[version, province.code, ...(q.district === undefined ? [] : [q.district])])
-    return { version, province, communes }
+    return { version, province, communes: await geo.communes(version, province.code, q.district) }
   })
 
   fastify.get('/api/v1/geo/communes/:code/sources', {
@@ -71,15 +65,10 @@ export async function geoRoutes (fastify: FastifyInstance): Promise<void> {
     }
   }, async (request) => {
     const { code } = request.params as { code: string }
-    const commune = db.prepare("SELECT code, name, full_name AS fullName FROM geo_commune WHERE version = '2025-07' AND code = ?").get(code)
+    const commune = await geo.commune('2025-07', code)
     if (commune === undefined) throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `${code} is not a 2025-07 commune code`, { details: { field: 'code' } })
     // An old id that is not a 2025-03 commune (an island district merged whole, or a renumbered commune) is listed with what is known.
-    const sources = db.prepare(`SELECT m.old_code AS code, coalesce(c.name, d.name) AS name, coalesce(c.district_code, d.code) AS districtCode,
-        coalesce(c.province_code, d.province_code) AS provinceCode, m.type
-      FROM geo_commune_merge m
-      LEFT JOIN geo_commune c ON c.version = '2025-03' AND c.code = m.old_code
-      LEFT JOIN geo_district d ON d.version = '2025-03' AND d.code = m.old_code
-      WHERE m.new_code = ? ORDER BY m.old_code`).all(code)
+    const sources = await geo.communeSources(code)
     return { commune, sources }
   })
 }

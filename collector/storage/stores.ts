@@ -10,6 +10,9 @@
  * - a read never writes.
  */
 
+import type { GeoVersion, Level } from './area-levels.js'
+import type { TargetEntry } from '../targets/targets.js'
+
 // ── Fleet: agencies, agents, enrolment codes, tokens, remote configuration, admin audit ──
 export interface FleetStore {}
 
@@ -21,7 +24,78 @@ export interface ResultStore {}
 export interface RollupReader {}
 
 // ── Geography (both versions), placement and targets ──
-export interface GeoStore {}
+
+/** A seed row as stored, columns in the order named beside each list of `GeographyRows`. */
+export type GeoSeedRow = ReadonlyArray<string | null>
+
+/** The geography seeds as rows (geo/load-geography.ts builds them), each list in primary-key order. */
+export interface GeographyRows {
+  /** version, code, name, full_name, name_en */
+  provinces: readonly GeoSeedRow[]
+  /** version, code, province_code, name, full_name, name_en */
+  districts: readonly GeoSeedRow[]
+  /** version, code, province_code, district_code, name, full_name, name_en */
+  communes: readonly GeoSeedRow[]
+  /** new_code, old_code, type ('full' | 'partial') */
+  merges: readonly GeoSeedRow[]
+  /** new_code, old_code */
+  provinceMerges: readonly GeoSeedRow[]
+}
+
+/** A target or regulation rule as stored: its id, scope and year beside the whole entry. */
+export interface StoredTarget { id: string, scope: string, year: number | null, body: unknown }
+
+export interface GeoArea { code: string, name: string, fullName: string }
+export interface GeoCommuneArea extends GeoArea { districtCode: string | null }
+
+/** An old (2025-03) unit merged into a 2025-07 commune, with what is known of it. */
+export interface CommuneSource { code: string, name: string | null, districtCode: string | null, provinceCode: string | null, type: string }
+
+/** The rows placement reads (geo/placement.ts). */
+export interface PlacementRows {
+  communes: Array<{ version: GeoVersion, code: string, provinceCode: string, districtCode: string | null }>
+  /** 2025-03 districts. */
+  districts: Array<{ code: string, provinceCode: string }>
+  merges: Array<{ newCode: string, oldCode: string, type: 'full' | 'partial' }>
+}
+
+export interface GeoStore {
+  /**
+   * Replaces both geography versions and the old -> new mappings with `rows`, in one
+   * transaction; writes nothing when the stored rows already equal them (`unchanged`).
+   */
+  replaceGeography: (rows: GeographyRows) => Promise<{ unchanged: boolean }>
+  /** Upserts targets by id in one transaction; rows with other ids are left alone. */
+  upsertTargets: (targets: readonly StoredTarget[]) => Promise<void>
+  /** Every stored target entry, by id, as stored (targets/targets.ts reads them). */
+  targets: () => Promise<TargetEntry[]>
+  /** The province of a geography version, or undefined. */
+  province: (version: GeoVersion, code: string) => Promise<{ code: string, name: string } | undefined>
+  /** The provinces of a geography version, by code. */
+  provinces: (version: GeoVersion) => Promise<GeoArea[]>
+  /** The 2025-03 districts of a 2025-03 province, by code. */
+  districts: (legacyProvinceCode: string) => Promise<GeoArea[]>
+  /** The communes of a province (optionally of one 2025-03 district), by code. */
+  communes: (version: GeoVersion, provinceCode: string, districtCode?: string) => Promise<GeoCommuneArea[]>
+  /** A commune of a geography version, or undefined. */
+  commune: (version: GeoVersion, code: string) => Promise<GeoArea | undefined>
+  /** The old units merged into a 2025-07 commune, by old code. */
+  communeSources: (communeCode: string) => Promise<CommuneSource[]>
+  /** The areas of a level (storage/area-levels.ts), all or those of one province, by code. */
+  areas: (level: Level, province: string | null) => Promise<GeoArea[]>
+  /** The province an area code belongs to at its level. */
+  provinceOfArea: (level: Level, code: string) => Promise<string | undefined>
+  /** The 2025-07 province an old (2025-03) province merged into, or undefined. */
+  provinceSuccessor: (legacyProvinceCode: string) => Promise<{ code: string, name: string } | undefined>
+  /** The old (2025-03) provinces merged into a 2025-07 province, by code. */
+  provincePredecessors: (provinceCode: string) => Promise<string[]>
+  /**
+   * What placing these codes needs (geo/placement.ts), in one read: the communes of either
+   * version with these codes, the merges naming them on either side, and the communes and
+   * 2025-03 districts at the other end of those merges. `null`: the whole geography.
+   */
+  placementRows: (codes: readonly string[] | null) => Promise<PlacementRows>
+}
 
 // ── IPv6: watched services, probe results, evidence as the IPv6 report reads it ──
 export interface Ipv6Store {}

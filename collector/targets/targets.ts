@@ -1,4 +1,4 @@
-import type { Db } from '../storage/db.js'
+import type { GeoStore } from '../storage/stores.js'
 import { LEGACY_GEO_VERSION } from '../storage/area-levels.js'
 
 /** A target as seeds/targets.json states it, with its source. */
@@ -31,12 +31,17 @@ export interface TargetEntry {
  */
 const STATISTIC_ALIASES: Readonly<Record<string, string>> = { mean_at_least: 'ispeed_area_mean_at_least', ispeed_province_download_at_least: 'ispeed_area_mean_at_least', each_unit_min_at_least: 'share_of_lines_min_at_least' }
 
-export function loadTargetEntries (db: Db): TargetEntry[] {
-  return (db.prepare('SELECT body FROM target ORDER BY id').pluck().all() as string[]).map((b) => {
-    const t = JSON.parse(b) as TargetEntry
+/** Stored entries with the current names of their statistics. */
+export function currentTargetEntries (stored: readonly TargetEntry[]): TargetEntry[] {
+  return stored.map((t) => {
     const alias = STATISTIC_ALIASES[t.statistic]
     return alias === undefined ? t : { ...t, statistic: alias }
   })
+}
+
+/** Every stored target and regulation rule, by id, with the current names of their statistics. */
+export async function loadTargetEntries (geo: Pick<GeoStore, 'targets'>): Promise<TargetEntry[]> {
+  return currentTargetEntries(await geo.targets())
 }
 
 /** A line (one agent's connection) as target selection sees it. */

@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase, type Db } from '../../collector/storage/db.js'
-import { loadGeography, loadTargets } from '../../collector/geo/load-geography.js'
-import { placeAgent } from '../../collector/geo/placement.js'
+import { geographyRows, targetRows } from '../../collector/geo/load-geography.js'
+import { placeIn, placementCodes, placementIndex, type PlacementInput } from '../../collector/geo/placement.js'
+import { sqliteGeo } from '../../collector/storage/sqlite/geo.js'
 import { AgencyStore, type Agency, type AgentRow } from '../../collector/storage/agency-store.js'
 import { Ingestor } from '../../collector/ingest/ingest.js'
 import { RollupWriter, markRollupsCurrent, type RollupInput } from '../../collector/aggregation/rollup.js'
@@ -32,8 +33,10 @@ export interface Fixture {
 export function seededDb ({ rollups = true }: { rollups?: boolean } = {}): Fixture {
   const dir = mkdtempSync(join(tmpdir(), 'tocdo-report-'))
   const db = openDatabase(join(dir, 'collector.sqlite'))
-  loadGeography(db, seedsDir())
-  loadTargets(db, seedsDir())
+  // Synchronously, as seededDb is: the same transactions the GeoStore's loading methods run.
+  sqliteGeo.replaceGeography(db, geographyRows(seedsDir()))
+  sqliteGeo.upsertTargets(db, targetRows(seedsDir()).rows)
+  const place = (input: PlacementInput): ReturnType<typeof placeIn> => placeIn(placementIndex(sqliteGeo.placementRows(db, placementCodes(input))), input)
   const agencies = new AgencyStore(db)
   const ingestor = new Ingestor(db)
   if (rollups) {
@@ -47,8 +50,8 @@ export function seededDb ({ rollups = true }: { rollups?: boolean } = {}): Fixtu
     agencies,
     ingestor,
     agency (name, legacyCommune, attrs) {
-      let p = placeAgent(db, { communeCode: legacyCommune, scheme: '2025-03' })
-      if (p.ambiguous?.level === 'commune') p = placeAgent(db, { communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
+      let p = place({ communeCode: legacyCommune, scheme: '2025-03' })
+      if (p.ambiguous?.level === 'commune') p = place({ communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
       if (p.communeCode === null || p.provinceCode === null) throw new Error(`placement failed: ${p.note}`)
       return agencies.createAgency({
         name,

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openDatabase } from '../../collector/storage/db.js'
 import { loadTargets } from '../../collector/geo/load-geography.js'
+import { SqliteGeoStore } from '../../collector/storage/sqlite/geo.js'
 
 const SEEDS = resolve(dirname(fileURLToPath(import.meta.url)), '../../seeds')
 
@@ -193,17 +194,19 @@ describe('seeds/targets.json', () => {
     expect(byId('qcvn-81-2019-amd1-2023-draft').status).toBe('unconfirmed')
   })
 
-  it('loads into the target table with the entry as body', () => {
+  it('loads into the target table with the entry as body', async () => {
     const db = openDatabase(':memory:')
-    expect(loadTargets(db, SEEDS)).toEqual({ targets: seed.targets.length, rules: seed.rules.length })
-    const row = db.prepare("SELECT scope, year, body FROM target WHERE id = 'qd36-2025-fixed-household'").get() as { scope: string, year: number, body: string }
+    const geo = new SqliteGeoStore(db)
+    expect(await loadTargets(geo, SEEDS)).toEqual({ targets: seed.targets.length, rules: seed.rules.length })
+    const row = db.prepare("SELECT scope, year FROM target WHERE id = 'qd36-2025-fixed-household'").get() as { scope: string, year: number }
     expect(row.scope).toBe('national')
     expect(row.year).toBe(2025)
-    expect(JSON.parse(row.body)).toEqual(byId('qd36-2025-fixed-household'))
+    expect((await geo.targets()).find((t) => t.id === 'qd36-2025-fixed-household')).toEqual(byId('qd36-2025-fixed-household'))
     expect(db.prepare("SELECT year FROM target WHERE id = 'qcvn-34-2022'").pluck().get()).toBeNull()
     // A province's own target survives a reload.
-    db.prepare("INSERT INTO target (id, scope, year, body) VALUES ('local-1', 'provincial', 2026, '{}')").run()
-    loadTargets(db, SEEDS)
-    expect(db.prepare("SELECT count(*) FROM target WHERE id = 'local-1'").pluck().get()).toBe(1)
+    await geo.upsertTargets([{ id: 'local-1', scope: 'provincial', year: 2026, body: { id: 'local-1' } }])
+    await loadTargets(geo, SEEDS)
+    expect((await geo.targets()).filter((t) => t.id === 'local-1')).toEqual([{ id: 'local-1' }])
+    expect((await geo.targets()).map((t) => t.id)).toEqual([...seed.targets, ...seed.rules, { id: 'local-1' }].map((t) => t.id).sort())
   })
 })

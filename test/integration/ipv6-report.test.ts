@@ -6,6 +6,7 @@ import { monotonicFactory } from 'ulidx'
 import { openDatabase, type Db } from '../../collector/storage/db.js'
 import { loadGeography, loadTargets } from '../../collector/geo/load-geography.js'
 import { placeAgent } from '../../collector/geo/placement.js'
+import { SqliteGeoStore } from '../../collector/storage/sqlite/geo.js'
 import { AgencyStore, type Agency } from '../../collector/storage/agency-store.js'
 import { Ingestor } from '../../collector/ingest/ingest.js'
 import { seedsDir } from '../../collector/paths.js'
@@ -55,19 +56,20 @@ const ag: Record<string, Agency> = {}
 const OCT = Date.UTC(2026, 9, 10, 3)
 const SEP = Date.UTC(2026, 8, 20, 3)
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tocdo-ipv6-report-'))
   db = openDatabase(join(dir, 'collector.sqlite'))
-  loadGeography(db, seedsDir())
-  loadTargets(db, seedsDir())
+  const geo = new SqliteGeoStore(db)
+  await loadGeography(geo, seedsDir())
+  await loadTargets(geo, seedsDir())
   const agencies = new AgencyStore(db)
   const ingestor = new Ingestor(db)
   attachIpv6Evidence(db, ingestor) // as the collector does: evidence is written inside each ingest transaction
   const services = new ServiceStore(db)
   const commune = (district: string): string => db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 1").pluck().get(district) as string
-  const make = (name: string, legacyCommune: string): Agency => {
-    let p = placeAgent(db, { communeCode: legacyCommune, scheme: '2025-03' })
-    if (p.ambiguous?.level === 'commune') p = placeAgent(db, { communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
+  const make = async (name: string, legacyCommune: string): Promise<Agency> => {
+    let p = await placeAgent(geo, { communeCode: legacyCommune, scheme: '2025-03' })
+    if (p.ambiguous?.level === 'commune') p = await placeAgent(geo, { communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
     if (p.communeCode === null || p.provinceCode === null) throw new Error(p.note)
     return agencies.createAgency({ name, category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: null, planUpMbps: null, communeCode: p.communeCode, provinceCode: p.provinceCode, legacyCommuneCode: p.legacyCommuneCode, legacyDistrictCode: p.legacyDistrictCode, legacyProvinceCode: p.legacyProvinceCode, placementNote: p.note })
   }
@@ -78,12 +80,12 @@ beforeAll(() => {
   }
   const k608 = commune('608')
   const k610 = commune('610')
-  ag.a1 = make('A1 Sở KH&CN Kon Tum', k608) // ready_plus
-  ag.a2 = make('A2 UBND phường', k608) // ready (no DNSSEC)
-  ag.a3 = make('A3 Trung tâm', k608) // partial
-  ag.a4 = make('A4 UBND xã Đắk Glei', k610) // none
-  ag.a5 = make('A5 Trạm', k610) // unknown: no data at all
-  ag.b1 = make('B1 Bắc Ninh', commune('256')) // ready, another former province
+  ag.a1 = await make('A1 Sở KH&CN Kon Tum', k608) // ready_plus
+  ag.a2 = await make('A2 UBND phường', k608) // ready (no DNSSEC)
+  ag.a3 = await make('A3 Trung tâm', k608) // partial
+  ag.a4 = await make('A4 UBND xã Đắk Glei', k610) // none
+  ag.a5 = await make('A5 Trạm', k610) // unknown: no data at all
+  ag.b1 = await make('B1 Bắc Ninh', commune('256')) // ready, another former province
 
   send(ag.a1, [result(SEP, { ipv6: v6('works') }), result(OCT, { ipv6: v6('works', { preferred: true }) })])
   // A2's IPv6 evidence is a speed test the OS routed over IPv6: works and preferred.
