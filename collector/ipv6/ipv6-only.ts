@@ -1,5 +1,4 @@
-import type { Db } from '../storage/db.js'
-import { latestIpv6OnlyResults } from '../storage/ipv6-only-store.js'
+import type { Ipv6PeriodRows } from '../storage/stores.js'
 import type { Ipv6OnlyResult } from '../../shared/schemas/result.js'
 
 /**
@@ -24,10 +23,10 @@ export interface Ipv6OnlyCell {
 
 export interface Ipv6OnlyArea { measured: number, ready: number, readyShare: number | null }
 
-/** Per agency id, the latest readiness of the period [fromMs, toMs). */
-export function ipv6OnlyCells (db: Db, fromMs: number, toMs: number): Map<string, Ipv6OnlyCell> {
+/** Per agency id, the latest readiness of a period, from its latest `ipv6_only` results (Ipv6Store.reportRows). */
+export function ipv6OnlyCells (rows: Ipv6PeriodRows['ipv6Only']): Map<string, Ipv6OnlyCell> {
   const out = new Map<string, Ipv6OnlyCell>()
-  for (const row of latestIpv6OnlyResults(db, fromMs, toMs)) {
+  for (const row of rows) {
     if (out.has(row.agencyId)) continue // two agents at the same instant: the first is kept
     const r = (JSON.parse(row.raw) as { ipv6Only?: Ipv6OnlyResult | null }).ipv6Only
     if (r === undefined || r === null) continue

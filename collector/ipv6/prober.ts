@@ -1,9 +1,9 @@
 import { ulid } from 'ulidx'
 import type { Logger } from 'pino'
-import type { Db } from '../storage/db.js'
+import type { Ipv6Store } from '../storage/stores.js'
 import { assertResolverUp, checkHttpsV6, checkMxV6, checkNsV6, checkWebAaaa, findZone, ResolverUnavailableError, type CheckResult, type ProbeContext } from './checks.js'
 import { checkDnssec } from './dnssec-check.js'
-import { ServiceStore, type AgencyServices } from './service-store.js'
+import type { AgencyServices } from './service-store.js'
 
 /**
  * The central IPv6 service prober (methodology.md §10: agency services are checked from one
@@ -31,16 +31,15 @@ export async function probeAgency (ctx: ProbeContext, services: AgencyServices):
 export interface CycleOutcome { probed: number, failed: Array<{ agencyId: string, error: string }> }
 
 /** Probes every agency with services, `concurrency` at a time, and stores each run. */
-export async function runProbeCycle (db: Db, ctx: ProbeContext, { concurrency, log, now = Date.now }: { concurrency: number, log?: Logger, now?: () => number }): Promise<CycleOutcome> {
-  const store = new ServiceStore(db)
-  const queue = store.all()
+export async function runProbeCycle (store: Pick<Ipv6Store, 'allServices' | 'saveRun'>, ctx: ProbeContext, { concurrency, log, now = Date.now }: { concurrency: number, log?: Logger, now?: () => number }): Promise<CycleOutcome> {
+  const queue = await store.allServices()
   const outcome: CycleOutcome = { probed: 0, failed: [] }
   const worker = async (): Promise<void> => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const services = next
       try {
         const checks = await probeAgency(ctx, services)
-        store.saveRun(ulid(), services.agencyId, checks, now())
+        await store.saveRun(ulid(), services.agencyId, checks, now())
         outcome.probed++
       } catch (err) {
         // A resolver failure says nothing about the agency: store nothing, keep the last run.

@@ -1,13 +1,11 @@
-import type { Db } from '../storage/db.js'
 import { TocdoError } from '../../shared/errors.js'
-import { currentTargetEntries, type TargetEntry } from '../targets/targets.js'
-import { sqliteGeo } from '../storage/sqlite/geo.js'
+import { loadTargetEntries, type TargetEntry } from '../targets/targets.js'
 import { CHECK_NAMES, type CheckName, type Colour } from './checks.js'
-import { ipv6EvidenceCurrent, rebuildIpv6Evidence } from './evidence.js'
+import type { GeoStore, Ipv6PeriodRows, Ipv6ReportAgency, Ipv6Store } from '../storage/stores.js'
 import { ipv6OnlyArea, ipv6OnlyCells, type Ipv6OnlyArea, type Ipv6OnlyCell } from './ipv6-only.js'
 import { evaluateNetwork, type NetworkState, type Observation } from './network-state.js'
 import { parsePeriod, periodBounds, periodId, previousPeriod } from '../../shared/period.js'
-import { AREA_LEVELS, areasOf, findProvince, LEVELS as AREA_LEVEL_NAMES, provinceLevelOf, type AreaLevel, type GeoVersion, type Level as AreaLevelName } from '../storage/area-levels.js'
+import { AREA_LEVELS, LEVELS as AREA_LEVEL_NAMES, provinceLevelOf, type AreaLevel, type GeoVersion, type Level as AreaLevelName } from '../storage/area-levels.js'
 import { LEVELS, readinessLevel, worstColour, type Level, type ServiceColours } from './readiness.js'
 
 /** Per agency, or per area at any level of the area registry. */
@@ -95,25 +93,15 @@ const DEFINITIONS = {
   ipv6Only: 'the agency\'s latest IPv6-only readiness result of the period: ready when IPv6 works and NAT64/DNS64 is present (RFC 7050), or every listed national e-service answers over IPv6 alone (docs/methodology.md §10.1)'
 }
 
-interface AgencyBase { id: string, name: string, communeCode: string, provinceCode: string, legacyDistrictCode: string | null, legacyProvinceCode: string | null }
+type AgencyBase = Ipv6ReportAgency
 
 /** The agency level lists agencies of current provinces. */
 const areaLevel = (level: Ipv6ReportLevel): AreaLevel => AREA_LEVELS[level === 'agency' ? 'province' : level]
 
-function agenciesOf (db: Db, level: Ipv6ReportLevel, province: string | undefined): AgencyBase[] {
-  const column = areaLevel(level).provinceColumn
-  const sql = `SELECT id, name, commune_code AS communeCode, province_code AS provinceCode, legacy_district_code AS legacyDistrictCode,
-    legacy_province_code AS legacyProvinceCode FROM agency ${province === undefined ? '' : `WHERE ${column} = ?`} ORDER BY name, id`
-  return (province === undefined ? db.prepare(sql).all() : db.prepare(sql).all(province)) as AgencyBase[]
-}
-
 /** The period's instants in Vietnam time (a month or a week, never 'all'). */
 type Bounds = NonNullable<ReturnType<typeof periodBounds>>
 
-function serviceCells (db: Db, period: Bounds): Map<string, Record<CheckName, ServiceCell | null>> {
-  const rows = db.prepare(`SELECT c.agency_id AS agencyId, c.check_name AS name, c.target, c.colour, c.reason, c.checked_at AS at
-    FROM ipv6_check c JOIN (SELECT agency_id, max(checked_at) AS t FROM ipv6_check WHERE checked_at >= ? AND checked_at < ? GROUP BY agency_id) m
-      ON m.agency_id = c.agency_id AND c.checked_at = m.t`).all(period.fromMs, period.toMs) as Array<{ agencyId: string, name: CheckName, target: string, colour: Colour, reason: string, at: number }>
+function serviceCells (rows: Ipv6PeriodRows['checks']): Map<string, Record<CheckName, ServiceCell | null>> {
   const out = new Map<string, Record<CheckName, ServiceCell | null>>()
   for (const r of rows) {
     const cells = out.get(r.agencyId) ?? Object.fromEntries(CHECK_NAMES.map((c) => [c, null])) as Record<CheckName, ServiceCell | null>
@@ -125,14 +113,8 @@ function serviceCells (db: Db, period: Bounds): Map<string, Record<CheckName, Se
   return out
 }
 
-function networkStates (db: Db, period: Bounds, windowMs: number): Map<string, NetworkState> {
-  // Per agency, the observations in the window before its last one inside the period
-  // (ipv6_evidence is kept by the ingest listener, collector/ipv6/evidence.ts).
-  const rows = db.prepare(`WITH last AS (
-      SELECT agency_id, max(measured_at) AS t FROM ipv6_evidence WHERE measured_at >= ? AND measured_at < ? GROUP BY agency_id)
-    SELECT e.agency_id AS agencyId, e.measured_at AS at, e.capable, e.connected, e.preferred
-    FROM last JOIN ipv6_evidence e ON e.agency_id = last.agency_id AND e.measured_at > last.t - ? AND e.measured_at <= last.t`)
-    .all(period.fromMs, period.toMs, windowMs) as Array<{ agencyId: string, at: number, capable: number | null, connected: number | null, preferred: number | null }>
+/** Per agency, the network state over its observations in the window before its last one in the period. */
+function networkStates (rows: Ipv6PeriodRows['evidence'], windowMs: number): Map<string, NetworkState> {
   const bool = (v: number | null): boolean | null => v === null ? null : v === 1
   const byAgency = new Map<string, Observation[]>()
   for (const r of rows) {
@@ -143,10 +125,10 @@ function networkStates (db: Db, period: Bounds, windowMs: number): Map<string, N
   return new Map([...byAgency].map(([id, obs]) => [id, evaluateNetwork(obs, windowMs)]))
 }
 
-function agencyRows (db: Db, agencies: readonly AgencyBase[], period: Bounds, windowMs: number): AgencyRow[] {
-  const services = serviceCells(db, period)
-  const networks = networkStates(db, period, windowMs)
-  const only = ipv6OnlyCells(db, period.fromMs, period.toMs)
+function agencyRows (agencies: readonly AgencyBase[], rows: Ipv6PeriodRows, windowMs: number): AgencyRow[] {
+  const services = serviceCells(rows.checks)
+  const networks = networkStates(rows.evidence, windowMs)
+  const only = ipv6OnlyCells(rows.ipv6Only)
   const empty: NetworkState = { capable: null, works: 'unknown', preferred: null, results: 0, windowFrom: null, windowTo: null }
   return agencies.map((a) => {
     const cells = services.get(a.id) ?? Object.fromEntries(CHECK_NAMES.map((c) => [c, null])) as Record<CheckName, ServiceCell | null>
@@ -218,16 +200,13 @@ function areaKey (level: Ipv6ReportLevel, a: AgencyRow): string | null {
   return a[areaLevel(level).key]
 }
 
-function areaNames (db: Db, level: Ipv6ReportLevel): Map<string, string> {
-  return new Map(areasOf(db, areaLevel(level).level, null).map((r) => [r.code, r.name]))
-}
-
 /**
  * The IPv6 migration report (issue 5): per agency, network state + service colours + level;
  * per area, the share of agencies at each level, failing checks, the trend against the
- * previous period and the plan targets beside it. Pure over the database.
+ * previous period and the plan targets beside it. Reads only: the evidence is kept current by
+ * the ingest and rebuilt by a start-up job, never here.
  */
-export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
+export async function ipv6Report (stores: { geo: Pick<GeoStore, 'province' | 'targets' | 'areas'>, ipv6: Pick<Ipv6Store, 'reportRows'> }, options: Ipv6ReportOptions): Promise<Ipv6Report> {
   const { level, province } = options
   if (!(IPV6_REPORT_LEVELS as readonly string[]).includes(level)) {
     throw new TocdoError('TOCDO_ERR_VALIDATION', `level=${String(level)} must be one of ${IPV6_REPORT_LEVELS.join(', ')}`, { details: { field: 'level' } })
@@ -237,20 +216,21 @@ export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
   const parsed = parsePeriod(options.period, undefined, 'month', now, 'weeks')
   const previous = previousPeriod(parsed)
   const period = periodBounds(parsed) as Bounds
-  const { version, legacy } = areaLevel(level)
+  const { version, legacy, provinceColumn } = areaLevel(level)
   let provinceInfo: Ipv6Report['province'] = null
   if (province !== undefined) {
-    const p = findProvince(db, version, province)
+    const p = await stores.geo.province(version, province)
     if (p === undefined) {
       throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `province=${province} is not a ${version} province code${legacy ? ' (legacy levels use pre-reform codes, e.g. 62 for Kon Tum)' : ' (e.g. 51 for Quảng Ngãi)'}`, { details: { field: 'province' } })
     }
     provinceInfo = { ...p, version }
   }
-  // Normally built at start and kept by the ingest listener; a database seeded without the
-  // collector (a bench, a copy) gets it built here once rather than reporting every network unknown.
-  if (!ipv6EvidenceCurrent(db)) rebuildIpv6Evidence(db)
-  const agencies = agenciesOf(db, level, province)
-  const current = agencyRows(db, agencies, period, windowMs)
+  const { agencies, periods: [currentRows, previousRows] } = await stores.ipv6.reportRows({
+    province: province === undefined ? undefined : { column: provinceColumn, code: province },
+    periods: level === 'agency' ? [period] : [period, periodBounds(previous) as Bounds],
+    windowMs
+  })
+  const current = agencyRows(agencies, currentRows as Ipv6PeriodRows, windowMs)
   const report: Ipv6Report = {
     level,
     province: provinceInfo,
@@ -262,9 +242,9 @@ export function ipv6Report (db: Db, options: Ipv6ReportOptions): Ipv6Report {
   }
   if (level === 'agency') return report
 
-  const before = agencyRows(db, agencies, periodBounds(previous) as Bounds, windowMs)
-  const entries = currentTargetEntries(sqliteGeo.targets(db))
-  const names = areaNames(db, level)
+  const before = agencyRows(agencies, previousRows as Ipv6PeriodRows, windowMs)
+  const entries = await loadTargetEntries(stores.geo)
+  const names = new Map((await stores.geo.areas(areaLevel(level).level, null)).map((r) => [r.code, r.name]))
   const group = (rows: readonly AgencyRow[]): Map<string, AgencyRow[]> => {
     const m = new Map<string, AgencyRow[]>()
     for (const r of rows) {

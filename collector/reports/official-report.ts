@@ -166,7 +166,7 @@ interface Seeds { knownGaps?: Array<{ document: string, issuer?: string, date?: 
 export interface OfficialQuery { province: string, version: GeoVersion, period: Period, rules: ReportRules, departmentName: string, sample?: boolean, now?: number }
 
 /** The official report of one province (current or former) for one period. */
-export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
+export async function officialReport (db: Db, q: OfficialQuery, stores: Parameters<typeof ipv6Report>[0]): Promise<OfficialReport> {
   const ov = overviewReport(db, { province: q.province, version: q.version, period: q.period, rules: q.rules, now: q.now }) as {
     province: { code: string, name: string }, total: AreaRow, agencies: { enrolled: number, reporting: number }, months: Array<{ month: string, downloadMean: Cell, downloadMedian: Cell }>, consistentSpeed: Mba8080
   }
@@ -186,7 +186,7 @@ export function officialReport (db: Db, q: OfficialQuery): OfficialReport {
   const year = periodYear(q.period, q.now)
   const apart = countSetApartForProvince(db, q.province, legacy, periodBounds(q.period))
   const setApart = apart.wifi + apart.vpn
-  const v6 = ipv6Report(db, { level: provinceLevel, province: q.province, period: q.period.to ?? undefined, now: q.now }).areas[0]
+  const v6 = (await ipv6Report(stores, { level: provinceLevel, province: q.province, period: q.period.to ?? undefined, now: q.now })).areas[0]
   const known = v6 === undefined ? 0 : v6.agencies - v6.levels.unknown.count
 
   const seeds = JSON.parse(readFileSync(join(seedsDir(), 'targets.json'), 'utf8')) as Seeds

@@ -11,7 +11,7 @@ import { dnsQuery, parseServer } from '../ipv6/dns-client.js'
 import { httpsStatus, smtpProbe } from '../ipv6/net-probes.js'
 import type { ProbeContext } from '../ipv6/checks.js'
 import { runProbeCycle, startProbeScheduler } from '../ipv6/prober.js'
-import { ServiceStore } from '../ipv6/service-store.js'
+import { setAgencyServices } from '../ipv6/service-store.js'
 import { IPV6_REPORT_LEVELS, ipv6Report, type Ipv6ReportLevel } from '../ipv6/report.js'
 import { ipv6Table } from '../ipv6/table.js'
 import { sendTable } from '../exports/send-table.js'
@@ -69,12 +69,12 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
   const { config } = opts
   const { rebuilt } = attachIpv6Evidence(fastify.db, fastify.ingestor)
   if (rebuilt !== null) fastify.log.info(rebuilt, 'IPv6 evidence rebuilt from the result table')
-  const services = new ServiceStore(fastify.db)
+  const { ipv6 } = fastify.stores
   const log = fastify.log.child({ component: 'ipv6-prober' }) as unknown as Logger
   let context: ProbeContext | null = opts.probe ?? null
   const probeContext = (): ProbeContext => { context ??= probeContextFromConfig(config); return context }
   const runCycle = async (): Promise<Awaited<ReturnType<typeof runProbeCycle>>> =>
-    await runProbeCycle(fastify.db, probeContext(), { concurrency: config.ipv6ProbeConcurrency, log })
+    await runProbeCycle(ipv6, probeContext(), { concurrency: config.ipv6ProbeConcurrency, log })
 
   if (config.ipv6ProbeIntervalMin > 0) {
     let scheduler: ReturnType<typeof startProbeScheduler> | null = null
@@ -96,7 +96,7 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
     }
   }, async (request, reply) => {
     const q = request.query as { level: Ipv6ReportLevel, province?: string, period?: string, format?: 'json' | 'csv' | 'xlsx' }
-    const report = ipv6Report(fastify.db, { level: q.level, province: q.province, period: q.period })
+    const report = await ipv6Report(fastify.stores, { level: q.level, province: q.province, period: q.period })
     if (q.format === undefined || q.format === 'json') return report
     return await sendTable(reply, q.format, [ipv6Table(report)], `tocdo-ipv6-${q.level}${q.province === undefined ? '' : `-${q.province}`}-${report.period.id}`, opts.config.sampleData)
   })
@@ -115,7 +115,7 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
       const { id } = request.params as { id: string }
       agencyOr404(id)
       const body = request.body as AgencyServicesBody
-      const saved = services.set({ agencyId: id, portalHost: body.portalHost, publicServiceHost: body.publicServiceHost, mailDomain: body.mailDomain, dnsZone: body.dnsZone ?? null })
+      const saved = await setAgencyServices(ipv6, { agencyId: id, portalHost: body.portalHost, publicServiceHost: body.publicServiceHost, mailDomain: body.mailDomain, dnsZone: body.dnsZone ?? null })
       request.log.info({ agencyId: id, services: saved }, 'admin: agency services set')
       request.auditNote = { summary: { portalHost: saved.portalHost, publicServiceHost: saved.publicServiceHost, mailDomain: saved.mailDomain, dnsZone: saved.dnsZone } }
       return { ...saved, updatedAt: new Date(saved.updatedAt).toISOString() }
@@ -125,9 +125,9 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
     }, async (request) => {
       const { id } = request.params as { id: string }
       agencyOr404(id)
-      const saved = services.get(id)
+      const saved = await ipv6.services(id)
       if (saved === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `agency ${id} has no services set; PUT them first`, { details: { field: 'id' } })
-      return { ...saved, updatedAt: new Date(saved.updatedAt).toISOString(), latestRun: services.latestRun(id) }
+      return { ...saved, updatedAt: new Date(saved.updatedAt).toISOString(), latestRun: await ipv6.latestRun(id) }
     })
     // Runs a cycle now (after setting an agency's services, or to check a fix) and waits for it.
     admin.post(IPV6_PATHS.probe, { config: { audit: 'ipv6.probe' } }, async () => await runCycle())

@@ -12,6 +12,7 @@
 
 import type { GeoVersion, Level } from './area-levels.js'
 import type { TargetEntry } from '../targets/targets.js'
+import type { CheckName, CheckResult, Colour } from '../ipv6/checks.js'
 
 // ── Fleet: agencies, agents, enrolment codes, tokens, remote configuration, admin audit ──
 export interface FleetStore {}
@@ -98,7 +99,54 @@ export interface GeoStore {
 }
 
 // ── IPv6: watched services, probe results, evidence as the IPv6 report reads it ──
-export interface Ipv6Store {}
+
+/** An agency's public service names (migration 030), host names normalised by the caller. */
+export interface AgencyServices {
+  agencyId: string
+  portalHost: string | null
+  publicServiceHost: string | null
+  mailDomain: string | null
+  dnsZone: string | null
+  updatedAt: number
+}
+
+/** One check of a stored prober run. */
+export interface StoredCheck extends CheckResult { runId: string, agencyId: string, checkedAt: number }
+
+/** An agency as the IPv6 report lists it. */
+export interface Ipv6ReportAgency { id: string, name: string, communeCode: string, provinceCode: string, legacyDistrictCode: string | null, legacyProvinceCode: string | null }
+
+/** What the IPv6 report reads for one period. */
+export interface Ipv6PeriodRows {
+  /** Every check of each agency's latest prober run in the period. */
+  checks: Array<{ agencyId: string, name: CheckName, target: string, colour: Colour, reason: string, at: number }>
+  /** Per agency, its IPv6 evidence in the window before its last evidence in the period (0/1/null as stored). */
+  evidence: Array<{ agencyId: string, at: number, capable: number | null, connected: number | null, preferred: number | null }>
+  /** Per agency, its latest successful `ipv6_only` result of the period, by agency and result id. */
+  ipv6Only: Array<{ agencyId: string, measuredAt: number, raw: string }>
+}
+
+export interface Ipv6ReportQuery {
+  /** Agencies of one province (in the geography of `provinceColumn`), or all. */
+  province?: { column: 'province_code' | 'legacy_province_code', code: string } | undefined
+  periods: ReadonlyArray<{ fromMs: number, toMs: number }>
+  /** The network-state window before each agency's last evidence in a period. */
+  windowMs: number
+}
+
+export interface Ipv6Store {
+  services: (agencyId: string) => Promise<AgencyServices | undefined>
+  /** Every agency's services, by agency id. */
+  allServices: () => Promise<AgencyServices[]>
+  /** Inserts or replaces an agency's services. */
+  setServices: (services: AgencyServices) => Promise<void>
+  /** Stores one prober run's checks together: a run is either all there or absent. */
+  saveRun: (runId: string, agencyId: string, checks: readonly CheckResult[], checkedAt: number) => Promise<void>
+  /** The checks of an agency's latest run before `before` (epoch ms; default: any), by check and target. */
+  latestRun: (agencyId: string, before?: number) => Promise<StoredCheck[]>
+  /** The IPv6 report's rows, in one read: the agencies by name and id, and each period's rows. */
+  reportRows: (q: Ipv6ReportQuery) => Promise<{ agencies: Ipv6ReportAgency[], periods: Ipv6PeriodRows[] }>
+}
 
 // ── Health: agents by state, queue figures, what the dashboard's health page reads ──
 export interface HealthReader {}

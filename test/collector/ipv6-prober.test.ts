@@ -8,7 +8,9 @@ import { httpsStatus, smtpProbe } from '../../collector/ipv6/net-probes.js'
 import { checkHttpsV6, checkMxV6, checkNsV6, checkWebAaaa, findZone, isGlobalUnicast, type ProbeContext } from '../../collector/ipv6/checks.js'
 import { checkDnssec } from '../../collector/ipv6/dnssec-check.js'
 import { probeAgency, runProbeCycle } from '../../collector/ipv6/prober.js'
-import { ServiceStore } from '../../collector/ipv6/service-store.js'
+import { setAgencyServices } from '../../collector/ipv6/service-store.js'
+import { SqliteIpv6Store } from '../../collector/storage/sqlite/ipv6.js'
+import type { Ipv6Store } from '../../collector/storage/stores.js'
 import { openDatabase, type Db } from '../../collector/storage/db.js'
 import { dsMatches, keyTag } from '../../collector/ipv6/dnssec.js'
 import { dsFor, makeZoneKey, signRrset, startDnsServer, type DnsTestServer, type Rr } from '../helpers/dns-server.js'
@@ -273,20 +275,20 @@ describe('a whole agency', () => {
 })
 
 describe('a probe cycle over the database', () => {
-  function dbWithAgency (): { db: Db, store: ServiceStore } {
+  async function dbWithAgency (): Promise<{ db: Db, store: Ipv6Store }> {
     const db = openDatabase(':memory:')
     db.prepare(`INSERT INTO agency (id, name, category, connection_class, isp, commune_code, province_code, created_at)
       VALUES ('ag1', 'Sở KH&CN', 'organisation', 'fixed', 'VNPT', '23290', '51', 0)`).run()
-    const store = new ServiceStore(db)
-    store.set({ agencyId: 'ag1', portalHost: 'www.good.test', publicServiceHost: null, mailDomain: 'good.test', dnsZone: 'good.test' })
+    const store = new SqliteIpv6Store(db)
+    await setAgencyServices(store, { agencyId: 'ag1', portalHost: 'www.good.test', publicServiceHost: null, mailDomain: 'good.test', dnsZone: 'good.test' })
     return { db, store }
   }
 
   it('stores every check of a run with its evidence and time', async () => {
-    const { db, store } = dbWithAgency()
-    const outcome = await runProbeCycle(db, ctx(), { concurrency: 2, now: () => 1_700_000_000_000 })
+    const { db, store } = await dbWithAgency()
+    const outcome = await runProbeCycle(store, ctx(), { concurrency: 2, now: () => 1_700_000_000_000 })
     expect(outcome).toEqual({ probed: 1, failed: [] })
-    const run = store.latestRun('ag1')
+    const run = await store.latestRun('ag1')
     expect(run.map((c) => `${c.check}:${c.colour}`).sort()).toEqual(['dnssec:green', 'https_v6:green', 'mx_v6:green', 'ns_v6:green', 'web_aaaa:green'])
     expect(run[0]?.checkedAt).toBe(1_700_000_000_000)
     expect(run.find((c) => c.check === 'https_v6')?.evidence).toMatchObject({ ipv6: [{ address: '::1', status: 200 }] })
@@ -294,11 +296,11 @@ describe('a probe cycle over the database', () => {
   })
 
   it('stores nothing when the resolver is down, and says why', async () => {
-    const { db, store } = dbWithAgency()
-    const outcome = await runProbeCycle(db, ctx({ resolver: { address: '::1', port: await closedPort() }, timeoutMs: 200 }), { concurrency: 1 })
+    const { db, store } = await dbWithAgency()
+    const outcome = await runProbeCycle(store, ctx({ resolver: { address: '::1', port: await closedPort() }, timeoutMs: 200 }), { concurrency: 1 })
     expect(outcome.probed).toBe(0)
     expect(outcome.failed).toEqual([{ agencyId: 'ag1', error: expect.stringMatching(/does not answer/) }])
-    expect(store.latestRun('ag1')).toEqual([])
+    expect(await store.latestRun('ag1')).toEqual([])
     db.close()
   })
 })

@@ -5,6 +5,8 @@ import { systemClock } from '../../agent/measure/context.js'
 import type { Db } from '../../collector/storage/db.js'
 import type { Agency } from '../../collector/storage/agency-store.js'
 import { ipv6Report } from '../../collector/ipv6/report.js'
+import { SqliteGeoStore } from '../../collector/storage/sqlite/geo.js'
+import { SqliteIpv6Store } from '../../collector/storage/sqlite/ipv6.js'
 import { ipv6Table } from '../../collector/ipv6/table.js'
 import type { Ipv6OnlyResult, ResultRecord } from '../../shared/schemas/result.js'
 import { ipv6OnlyRecord } from '../fixtures/records.js'
@@ -18,6 +20,7 @@ import { seededDb, type Fixture } from '../collector/report-fixtures.js'
  */
 let store: Fixture
 let db: Db
+let v6: Parameters<typeof ipv6Report>[0]
 let nat64: World
 let plain: World
 const ag: Record<string, Agency> = {}
@@ -34,6 +37,7 @@ beforeAll(async () => {
   plain = await startWorld({ nat64: false })
   store = seededDb({ rollups: false })
   db = store.db
+  v6 = { geo: new SqliteGeoStore(db), ipv6: new SqliteIpv6Store(db) }
   const commune = (district: string): string => db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 1").pluck().get(district) as string
   const make = (name: string, legacyCommune: string): Agency => store.agency(name, legacyCommune, { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
   const send = (agency: Agency, records: ResultRecord[]): void => {
@@ -62,19 +66,19 @@ afterAll(async () => {
 })
 
 describe('IPv6-only readiness in the IPv6 report', () => {
-  it('per agency: the latest result of the period, with NAT64, its prefix and the services', () => {
-    const r = ipv6Report(db, { level: 'agency', period: '2026-10' })
+  it('per agency: the latest result of the period, with NAT64, its prefix and the services', async () => {
+    const r = await ipv6Report(v6, { level: 'agency', period: '2026-10' })
     const by = new Map(r.agencies.map((a) => [a.agencyId, a.ipv6Only]))
     expect(by.get(ag.n!.id)).toMatchObject({ ready: true, basis: 'nat64', nat64: true, nat64Prefixes: ['64:ff9b::/96'], ipv6Connect: true, servicesOk: 1, servicesTotal: 1 })
     expect(by.get(ag.s!.id)).toMatchObject({ ready: true, basis: 'services', nat64: false, servicesOk: 2, servicesTotal: 2 })
     expect(by.get(ag.x!.id)).toMatchObject({ ready: false, basis: null, nat64: false, servicesOk: 1, servicesTotal: 2, servicesFailing: ['v4only.test'] })
     expect(by.get(ag.u!.id)).toBeNull()
-    const sep = ipv6Report(db, { level: 'agency', period: '2026-09' })
+    const sep = await ipv6Report(v6, { level: 'agency', period: '2026-09' })
     expect(sep.agencies.find((a) => a.agencyId === ag.x!.id)?.ipv6Only?.ready).toBe(true)
   })
 
-  it('per area: measured and ready agencies, and the 2030 IPv6-only target measured over every agency of the area', () => {
-    const r = ipv6Report(db, { level: 'legacy_district', period: '2026-10' })
+  it('per area: measured and ready agencies, and the 2030 IPv6-only target measured over every agency of the area', async () => {
+    const r = await ipv6Report(v6, { level: 'legacy_district', period: '2026-10' })
     const a = r.areas.find((x) => x.code === '608')
     expect(a?.agencies).toBe(4)
     expect(a?.ipv6Only).toEqual({ measured: 3, ready: 2, readyShare: 2 / 4 })
@@ -83,8 +87,8 @@ describe('IPv6-only readiness in the IPv6 report', () => {
     expect(goal?.note).not.toContain('does not measure')
   })
 
-  it('an area with no IPv6-only result in the period leaves the target unmeasured, saying why', () => {
-    const r = ipv6Report(db, { level: 'legacy_district', period: '2026-08' })
+  it('an area with no IPv6-only result in the period leaves the target unmeasured, saying why', async () => {
+    const r = await ipv6Report(v6, { level: 'legacy_district', period: '2026-08' })
     for (const a of r.areas) {
       expect(a.ipv6Only).toEqual({ measured: 0, ready: 0, readyShare: null })
       const goal = a.targets.find((t) => t.id === 'bkhcn-2030-ipv6-only-agencies')
@@ -93,13 +97,13 @@ describe('IPv6-only readiness in the IPv6 report', () => {
     }
   })
 
-  it('the spreadsheet carries the IPv6-only columns per agency and per area', () => {
-    const agencyTable = ipv6Table(ipv6Report(db, { level: 'agency', period: '2026-10' }))
+  it('the spreadsheet carries the IPv6-only columns per agency and per area', async () => {
+    const agencyTable = ipv6Table(await ipv6Report(v6, { level: 'agency', period: '2026-10' }))
     const col = agencyTable.headings.indexOf('Sẵn sàng chỉ dùng IPv6 (IPv6-only)')
     expect(col).toBeGreaterThan(0)
     const row = agencyTable.rows.find((r) => r.includes(ag.n!.id))
     expect(row?.slice(col, col + 4)).toEqual(['Có', 'Có', '64:ff9b::/96', '1/1'])
-    const areaTable = ipv6Table(ipv6Report(db, { level: 'legacy_district', period: '2026-10' }))
+    const areaTable = ipv6Table(await ipv6Report(v6, { level: 'legacy_district', period: '2026-10' }))
     const row608 = areaTable.rows.find((r) => r[2] === '608')
     expect(row608?.slice(-3)).toEqual([3, 2, 50])
   })

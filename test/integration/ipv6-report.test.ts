@@ -12,9 +12,9 @@ import { Ingestor } from '../../collector/ingest/ingest.js'
 import { seedsDir } from '../../collector/paths.js'
 import type { Ipv6Result, ResultRecord } from '../../shared/schemas/result.js'
 import { ipv6Record as result } from '../fixtures/records.js'
-import { ServiceStore } from '../../collector/ipv6/service-store.js'
+import { SqliteIpv6Store } from '../../collector/storage/sqlite/ipv6.js'
 import type { CheckName, CheckResult, Colour } from '../../collector/ipv6/checks.js'
-import { ipv6Report, type AreaRow } from '../../collector/ipv6/report.js'
+import { ipv6Report, type AreaRow, type Ipv6Report } from '../../collector/ipv6/report.js'
 import { ipv6Table } from '../../collector/ipv6/table.js'
 import { toCsv } from '../../collector/exports/csv.js'
 import { attachIpv6Evidence, rebuildIpv6Evidence } from '../../collector/ipv6/evidence.js'
@@ -52,6 +52,7 @@ const ALL_GREEN = { web_aaaa: 'green', https_v6: 'green', ns_v6: 'green', mx_v6:
 
 let dir: string
 let db: Db
+let stores: Parameters<typeof ipv6Report>[0]
 const ag: Record<string, Agency> = {}
 const OCT = Date.UTC(2026, 9, 10, 3)
 const SEP = Date.UTC(2026, 8, 20, 3)
@@ -65,7 +66,8 @@ beforeAll(async () => {
   const agencies = new AgencyStore(db)
   const ingestor = new Ingestor(db)
   attachIpv6Evidence(db, ingestor) // as the collector does: evidence is written inside each ingest transaction
-  const services = new ServiceStore(db)
+  const services = new SqliteIpv6Store(db)
+  stores = { geo, ipv6: services }
   const commune = (district: string): string => db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 1").pluck().get(district) as string
   const make = async (name: string, legacyCommune: string): Promise<Agency> => {
     let p = await placeAgent(geo, { communeCode: legacyCommune, scheme: '2025-03' })
@@ -95,16 +97,16 @@ beforeAll(async () => {
   send(ag.a4, [result(OCT, { ipv6: v6('none') })])
   send(ag.b1, [result(OCT, { ipv6: v6('works') })])
 
-  services.saveRun(ulid(SEP), ag.a1.id, run(ALL_GREEN), SEP)
-  services.saveRun(ulid(OCT - H), ag.a1.id, run({ ...ALL_GREEN, https_v6: 'red' }), OCT - H) // superseded by the later run
-  services.saveRun(ulid(OCT), ag.a1.id, run(ALL_GREEN), OCT)
-  services.saveRun(ulid(OCT), ag.a2.id, [...run({ web_aaaa: 'green', https_v6: 'green', ns_v6: 'green', mx_v6: 'gray', dnssec: 'red' }),
+  await services.saveRun(ulid(SEP), ag.a1.id, run(ALL_GREEN), SEP)
+  await services.saveRun(ulid(OCT - H), ag.a1.id, run({ ...ALL_GREEN, https_v6: 'red' }), OCT - H) // superseded by the later run
+  await services.saveRun(ulid(OCT), ag.a1.id, run(ALL_GREEN), OCT)
+  await services.saveRun(ulid(OCT), ag.a2.id, [...run({ web_aaaa: 'green', https_v6: 'green', ns_v6: 'green', mx_v6: 'gray', dnssec: 'red' }),
     { check: 'https_v6', target: 'dichvucong.x.gov.vn', colour: 'green', reason: '', evidence: {} }], OCT)
-  services.saveRun(ulid(OCT), ag.a3.id, [...run({ web_aaaa: 'green', https_v6: 'green', ns_v6: 'red', mx_v6: 'red', dnssec: 'red' }),
+  await services.saveRun(ulid(OCT), ag.a3.id, [...run({ web_aaaa: 'green', https_v6: 'green', ns_v6: 'red', mx_v6: 'red', dnssec: 'red' }),
     // the public-service portal is worse than the portal: the agency's colour is the worst
     { check: 'https_v6', target: 'dichvucong.x.gov.vn', colour: 'yellow', reason: 'status 503 over IPv6 but 200 over IPv4', evidence: {} }], OCT)
-  services.saveRun(ulid(OCT), ag.a4.id, run({ web_aaaa: 'red', https_v6: 'red', ns_v6: 'red', mx_v6: 'red', dnssec: 'red' }), OCT)
-  services.saveRun(ulid(OCT), ag.b1.id, run({ ...ALL_GREEN, dnssec: 'yellow' }), OCT)
+  await services.saveRun(ulid(OCT), ag.a4.id, run({ web_aaaa: 'red', https_v6: 'red', ns_v6: 'red', mx_v6: 'red', dnssec: 'red' }), OCT)
+  await services.saveRun(ulid(OCT), ag.b1.id, run({ ...ALL_GREEN, dnssec: 'yellow' }), OCT)
 })
 
 afterAll(() => {
@@ -119,8 +121,8 @@ const area = (rows: AreaRow[], code: string): AreaRow => {
 }
 
 describe('ipv6Report per agency', () => {
-  it('gives each agency its network state, service colours and level', () => {
-    const r = ipv6Report(db, { level: 'agency', period: '2026-10' })
+  it('gives each agency its network state, service colours and level', async () => {
+    const r = await ipv6Report(stores, { level: 'agency', period: '2026-10' })
     const by = new Map(r.agencies.map((a) => [a.agencyName, a]))
     expect(by.get(ag.a1?.name ?? '')?.network).toMatchObject({ capable: true, works: 'works', preferred: true, results: 1 })
     expect(by.get(ag.a1?.name ?? '')?.level).toBe('ready_plus')
@@ -139,42 +141,42 @@ describe('ipv6Report per agency', () => {
 })
 
 describe('ipv6Report per legacy district of Kon Tum (62)', () => {
-  const r = (): ReturnType<typeof ipv6Report> => ipv6Report(db, { level: 'legacy_district', province: '62', period: '2026-10' })
+  const r = async (): Promise<Ipv6Report> => await ipv6Report(stores, { level: 'legacy_district', province: '62', period: '2026-10' })
 
-  it('shares of agencies per level, counted by hand', () => {
-    const d608 = area(r().areas, '608')
+  it('shares of agencies per level, counted by hand', async () => {
+    const d608 = area((await r()).areas, '608')
     expect(d608.agencies).toBe(3)
     expect(d608.levels.ready_plus).toEqual({ count: 1, share: 1 / 3 })
     expect(d608.levels.ready).toEqual({ count: 1, share: 1 / 3 })
     expect(d608.levels.partial).toEqual({ count: 1, share: 1 / 3 })
     expect(d608.readyShare).toBeCloseTo(2 / 3, 12)
-    const d610 = area(r().areas, '610')
+    const d610 = area((await r()).areas, '610')
     expect(d610.levels.none).toEqual({ count: 1, share: 0.5 })
     expect(d610.levels.unknown).toEqual({ count: 1, share: 0.5 })
     expect(d610.readyShare).toBe(0)
-    expect(r().areas.map((a) => a.code)).toEqual(['608', '610']) // Bắc Ninh's agency is not in Kon Tum
+    expect((await r()).areas.map((a) => a.code)).toEqual(['608', '610']) // Bắc Ninh's agency is not in Kon Tum
   })
 
-  it('counts failing checks and agencies whose network does not work', () => {
-    const d608 = area(r().areas, '608')
+  it('counts failing checks and agencies whose network does not work', async () => {
+    const d608 = area((await r()).areas, '608')
     expect(d608.failing.https_v6).toEqual({ red: 0, yellow: 1 })
     expect(d608.failing.ns_v6).toEqual({ red: 1, yellow: 0 })
     expect(d608.failing.dnssec).toEqual({ red: 2, yellow: 0 })
     expect(d608.failing.mx_v6).toEqual({ red: 1, yellow: 0 })
     expect(d608.failing.network_doesnt_work).toBe(1)
-    expect(area(r().areas, '610').failing.network_doesnt_work).toBe(1)
+    expect(area((await r()).areas, '610').failing.network_doesnt_work).toBe(1)
   })
 
-  it('trend against September: only A1 was ready then', () => {
-    const d608 = area(r().areas, '608')
+  it('trend against September: only A1 was ready then', async () => {
+    const d608 = area((await r()).areas, '608')
     expect(d608.trend.previousPeriod).toBe('2026-09')
     expect(d608.trend.previousReadyShare).toBeCloseTo(1 / 3, 12)
     expect(d608.trend.change).toBeCloseTo(1 / 3, 12)
-    expect(area(r().areas, '610').trend.previousReadyShare).toBeNull()
+    expect(area((await r()).areas, '610').trend.previousReadyShare).toBeNull()
   })
 
-  it('puts the plan targets beside the shares, with their source documents', () => {
-    const t = new Map(area(r().areas, '608').targets.map((x) => [x.id, x]))
+  it('puts the plan targets beside the shares, with their source documents', async () => {
+    const t = new Map(area((await r()).areas, '608').targets.map((x) => [x.id, x]))
     expect(t.get('kt2391-2025-ipv6-agencies')).toMatchObject({ document: 'Kế hoạch 2391/KH-UBND', year: 2025, requiredShare: 1, agencies: 3, met: false })
     expect(t.get('kt2391-2025-ipv6-agencies')?.measuredShare).toBeCloseTo(2 / 3, 12)
     expect(t.get('qd38-2025-ipv6-plan-and-portals')).toMatchObject({ document: 'QĐ 38/QĐ-BTTTT', requiredShare: 1, met: false })
@@ -187,8 +189,8 @@ describe('ipv6Report per legacy district of Kon Tum (62)', () => {
 })
 
 describe('ipv6Report per province and commune', () => {
-  it('rolls former Kon Tum into Quảng Ngãi (51), holding Kon Tum\'s plan against its own agencies only', () => {
-    const r = ipv6Report(db, { level: 'province', period: '2026-10' })
+  it('rolls former Kon Tum into Quảng Ngãi (51), holding Kon Tum\'s plan against its own agencies only', async () => {
+    const r = await ipv6Report(stores, { level: 'province', period: '2026-10' })
     const qn = area(r.areas, '51')
     expect(qn.agencies).toBe(5)
     expect(qn.readyShare).toBeCloseTo(2 / 5, 12)
@@ -200,30 +202,30 @@ describe('ipv6Report per province and commune', () => {
     expect(bn.failing.dnssec).toEqual({ red: 0, yellow: 1 })
   })
 
-  it('legacy provinces and new communes', () => {
-    const lp = ipv6Report(db, { level: 'legacy_province', period: '2026-10' })
+  it('legacy provinces and new communes', async () => {
+    const lp = await ipv6Report(stores, { level: 'legacy_province', period: '2026-10' })
     expect(area(lp.areas, '62').readyShare).toBeCloseTo(2 / 5, 12)
     expect(area(lp.areas, '27').agencies).toBe(1)
-    const c = ipv6Report(db, { level: 'commune', province: '51', period: '2026-10' })
+    const c = await ipv6Report(stores, { level: 'commune', province: '51', period: '2026-10' })
     expect(c.areas.reduce((n, a) => n + a.agencies, 0)).toBe(5)
     expect(c.areas.every((a) => a.version === '2025-07' && a.name !== a.code)).toBe(true)
   })
 
-  it('a week with no data: everything unknown', () => {
-    const r = ipv6Report(db, { level: 'legacy_province', province: '62', period: '2026-W30' })
+  it('a week with no data: everything unknown', async () => {
+    const r = await ipv6Report(stores, { level: 'legacy_province', province: '62', period: '2026-W30' })
     // Monday 20 July 00:00 in Vietnam time, like every report's periods (it was 00:00 UTC before)
     expect(r.period).toMatchObject({ kind: 'week', from: '2026-07-19T17:00:00.000Z', to: '2026-07-26T17:00:00.000Z', previous: '2026-W29' })
     expect(area(r.areas, '62').levels.unknown.count).toBe(5)
   })
 
-  it('rejects a bad period and an unknown province, naming the field', () => {
-    expect(() => ipv6Report(db, { level: 'province', period: '2026-13' })).toThrow(/period=2026-13/)
-    expect(() => ipv6Report(db, { level: 'legacy_district', province: '99' })).toThrow(expect.objectContaining({ code: 'TOCDO_ERR_UNKNOWN_AREA' }))
+  it('rejects a bad period and an unknown province, naming the field', async () => {
+    await expect(ipv6Report(stores, { level: 'province', period: '2026-13' })).rejects.toThrow(/period=2026-13/)
+    await expect(ipv6Report(stores, { level: 'legacy_district', province: '99' })).rejects.toThrow(expect.objectContaining({ code: 'TOCDO_ERR_UNKNOWN_AREA' }))
   })
 })
 
 describe('IPv6 evidence table', () => {
-  it('the ingest listener and a rebuild from the result table give the same rows', () => {
+  it('the ingest listener and a rebuild from the result table give the same rows', async () => {
     const all = (): unknown[] => db.prepare('SELECT * FROM ipv6_evidence ORDER BY agent_id, result_id').all()
     const live = all()
     expect(live).toHaveLength(8) // every result above says something about IPv6
@@ -233,15 +235,15 @@ describe('IPv6 evidence table', () => {
 })
 
 describe('CSV (collector/exports, Vietnamese headings)', () => {
-  it('UTF-8 with a BOM, one line per area, names and targets intact', () => {
-    const csv = toCsv(ipv6Table(ipv6Report(db, { level: 'legacy_district', province: '62', period: '2026-10' }))).toString('utf8')
+  it('UTF-8 with a BOM, one line per area, names and targets intact', async () => {
+    const csv = toCsv(ipv6Table(await ipv6Report(stores, { level: 'legacy_district', province: '62', period: '2026-10' }))).toString('utf8')
     expect(csv.startsWith('\uFEFFKỳ,Cấp,Mã,Tên,Số cơ quan,')).toBe(true)
     expect(csv).toContain('Kế hoạch 2391/KH-UBND (2025) – đạt (%) / yêu cầu 100 %')
     const lines = csv.trimEnd().split('\r\n')
     expect(lines).toHaveLength(3)
     // 608: 3 agencies; ready_plus 1 (33.3 %), ready 1, partial 1, none 0, unknown 0; ready share 66.7 %, September 33.3 %
     expect(lines[1]).toMatch(/^2026-10,Huyện cũ \(vùng phân tích\),608,[^,]+,3,1,33\.3,1,33\.3,1,33\.3,0,0,0,0,66\.7,33\.3,33\.3,1,/)
-    const agencies = toCsv(ipv6Table(ipv6Report(db, { level: 'agency', province: '51', period: '2026-10' }))).toString('utf8')
+    const agencies = toCsv(ipv6Table(await ipv6Report(stores, { level: 'agency', province: '51', period: '2026-10' }))).toString('utf8')
     expect(agencies).toContain('A4 UBND xã Đắk Glei')
     expect(agencies).toContain('Chưa kiểm tra') // A5 was never probed
   })
