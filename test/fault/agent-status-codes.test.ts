@@ -38,7 +38,9 @@ const err = (status: number, code: string, headers: Record<string, string> = {})
 const results = (r: SeenRequest): Array<{ id: string }> => (r.body as { results: Array<{ id: string }> }).results
 const hb = (r: SeenRequest): Record<string, unknown> => (r.body as { heartbeat: Record<string, unknown> }).heartbeat
 
-async function untilRequests (s: StatusServer, n: number, timeoutMs = 20_000): Promise<void> {
+// A bound, not a speed: on a machine busy with other work an agent can take long to make
+// its requests, so the wait ends well inside the test's own timeout (vitest.config.ts).
+async function untilRequests (s: StatusServer, n: number, timeoutMs = 90_000): Promise<void> {
   const t0 = Date.now()
   while (s.requests.length < n) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`only ${s.requests.length} of ${n} requests arrived`)

@@ -22,8 +22,13 @@ export interface TestBrowser {
 export async function launchBrowser (): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set TOCDO_CHROMIUM`)
   const profile = mkdtempSync(join(tmpdir(), 'tocdo-chromium-'))
+  // Under scripts/suite-under-load.sh every process inherits libfaketime, which hangs
+  // Chromium at start. The browser is started without it, and its pages are given the test
+  // process's clock instead (Playwright's clock, which then runs on as timers fire).
+  const fakedClock = (process.env.LD_PRELOAD ?? '').includes('faketime')
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
+    ...(fakedClock ? { env: withoutFaketime(process.env) } : {}),
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
@@ -31,6 +36,7 @@ export async function launchBrowser (): Promise<TestBrowser> {
     locale: 'vi-VN',
     timezoneId: 'Asia/Ho_Chi_Minh'
   })
+  if (fakedClock) await context.clock.install({ time: Date.now() })
   return {
     context,
     newPage: async () => {
@@ -49,4 +55,10 @@ export async function launchBrowser (): Promise<TestBrowser> {
       rmSync(profile, { recursive: true, force: true })
     }
   }
+}
+
+function withoutFaketime (env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'LD_PRELOAD' && !k.startsWith('FAKETIME')) out[k] = v
+  return out
 }
