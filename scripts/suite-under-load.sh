@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite several times in a row, each run with the clock set to another
 # moment (libfaketime) and with every core kept busy by a spinning process of the same
-# priority, to show that no test depends on the date or on prompt CPU (README, Tests).
+# priority, to show that no test depends on the date or on prompt CPU (README, "The two commands").
 #
 #   scripts/suite-under-load.sh ['@2027-01-31 16:40:00' ...]
 #
