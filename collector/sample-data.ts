@@ -1,7 +1,8 @@
 import { encodeTime } from 'ulidx'
 import type { Db } from './storage/db.js'
 import type { AgencyStore } from './storage/agency-store.js'
-import type { Ingestor } from './ingest/ingest.js'
+import type { ResultStore } from './storage/stores.js'
+import { ingestAlone, type Ingestor } from './ingest/ingest.js'
 import { createPlacedAgency } from './fleet/admin.js'
 import { RESULT_SCHEMA_VERSION, type Direction, type ResultRecord } from '../shared/schemas/result.js'
 import { DAY_MS, vnClock, vnDayStart } from '../shared/vn-time.js'
@@ -117,7 +118,7 @@ function speed (at: number, down: number, up: number, idle: number, rnd: () => n
  * Fills an empty database with the sample fleet and its tests up to `now`; does nothing when
  * the database already has agencies. Returns the counts written.
  */
-export function generateSampleData (db: Db, agencies: AgencyStore, ingestor: Ingestor, { now = Date.now(), seed = SAMPLE_SEED } = {}): { agencies: number, results: number } {
+export async function generateSampleData ({ db, agencies, ingestor, stores }: { db: Db, agencies: AgencyStore, ingestor: Ingestor, stores: { results: ResultStore } }, { now = Date.now(), seed = SAMPLE_SEED } = {}): Promise<{ agencies: number, results: number }> {
   if ((db.prepare('SELECT count(*) FROM agency').pluck().get() as number) > 0) return { agencies: 0, results: 0 }
   const rnd = prng(seed)
   // Whole ICT days, so the same `now` day gives the same tests.
@@ -147,7 +148,7 @@ export function generateSampleData (db: Db, agencies: AgencyStore, ingestor: Ing
       }
     }
     for (let i = 0; i < records.length; i += 500) {
-      const out = ingestor.ingest(agent, agency, records.slice(i, i + 500), now)
+      const out = await ingestAlone(stores.results, ingestor, agent, agency, records.slice(i, i + 500), now)
       results += out.accepted
     }
   }

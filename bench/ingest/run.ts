@@ -21,7 +21,8 @@ import { gzipSync } from 'node:zlib'
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'undici'
 import { openDatabase } from '../../collector/storage/db.js'
-import { INSERT_RESULT_SQL, Ingestor } from '../../collector/ingest/ingest.js'
+import { Ingestor } from '../../collector/ingest/ingest.js'
+import { INSERT_RESULT_SQL } from '../../collector/storage/sqlite/results.js'
 import type { Agency, AgentRow } from '../../collector/storage/agency-store.js'
 import { percentile } from '../../shared/stats.js'
 import { latencyRecord } from '../../test/fixtures/records.js'
@@ -71,7 +72,7 @@ function rawInsertRate (sample: ResultRecord[]): number {
   const dir = mkdtempSync(join(tmpdir(), 'tocdo-bench-raw-'))
   try {
     const db = openDatabase(join(dir, 'raw.sqlite'))
-    const ingestor = new Ingestor(db)
+    const ingestor = new Ingestor()
     const agent: AgentRow = { id: 'raw-agent', agencyId: 'raw', name: 'raw', status: 'active', createdAt: 0, lastSeenAt: null, agentVersion: null }
     const agency: Agency = {
       id: 'raw',
@@ -92,7 +93,7 @@ function rawInsertRate (sample: ResultRecord[]): number {
     }
     const batch = ingestor.prepare(agent, agency, sample)
     const insert = db.prepare(INSERT_RESULT_SQL)
-    const rows = batch.rows.map((r) => r.params)
+    const rows = batch.rows.map((r) => r.row)
     const t0 = performance.now()
     for (let i = 0; i < rows.length; i += 2000) {
       db.transaction(() => { for (const p of rows.slice(i, i + 2000)) insert.run(p) })()

@@ -1,6 +1,6 @@
 /**
  * Report speed on a realistic fleet: loads N synthetic results (default 10 million) across the
- * four seed provinces, building the rollups with the same RollupWriter the ingest listener
+ * four seed provinces, building the rollups with the same RollupWriter the result store
  * uses, then times (p50/p95 over repeated runs) the district report read from the rollups,
  * beside the same figures computed from the raw result table and a plain GROUP BY over it,
  * and the IPv6 migration report, all in this one run. Target: district report p95 < 300 ms.
@@ -21,9 +21,10 @@ import { placeIn, placementIndex } from '../../collector/geo/placement.js'
 import { SqliteGeoStore, sqliteGeo } from '../../collector/storage/sqlite/geo.js'
 import { SqliteIpv6Store } from '../../collector/storage/sqlite/ipv6.js'
 import { ipv6Report } from '../../collector/ipv6/report.js'
-import { rebuildIpv6Evidence } from '../../collector/ipv6/evidence.js'
+import { rebuildIpv6Evidence } from '../../collector/storage/sqlite/ipv6-evidence.js'
 import { seedsDir } from '../../collector/paths.js'
-import { RollupWriter, markRollupsCurrent, type RollupInput } from '../../collector/aggregation/rollup.js'
+import type { RollupInput } from '../../collector/aggregation/rollup.js'
+import { RollupWriter, markRollupsCurrent } from '../../collector/storage/sqlite/rollup-writer.js'
 import { districtReport } from '../../collector/reports/district-report.js'
 import { parsePeriod } from '../../shared/period.js'
 import { readMonthRows } from '../../collector/reports/rollup-reader.js'
@@ -120,7 +121,7 @@ async function load (d: Db, lines: readonly Line[]): Promise<number> {
   let total = 0
   let batch: RollupInput[] = []
   const flush = (): void => {
-    // The same call the ingest listener makes, inside the same transaction as the inserts.
+    // The same call the result store's commit makes, inside the same transaction as the inserts.
     d.transaction(() => {
       for (const r of batch) {
         const x = r as RollupInput & { resultId: string, status: string, flags: string, raw: string, family: number | null }

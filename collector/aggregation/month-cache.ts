@@ -1,4 +1,8 @@
-import type { Db } from '../storage/db.js'
+/**
+ * The connection a cache belongs to (a better-sqlite3 handle), as far as the cache needs it; a
+ * structural type, so this module does not import the storage layer, which calls it.
+ */
+type Db = object & { pragma: (source: string, options: { simple: true }) => unknown }
 
 /**
  * Decoded rollup rows per (province filter, month), kept in memory so a rolling 12-month report

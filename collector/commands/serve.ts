@@ -36,7 +36,7 @@ async function serve (flags: ServeFlags): Promise<void> {
     if (fresh !== null) process.stdout.write(`tocdo-collector: admin token (shown once, only its hash is stored; keep it safe): ${fresh}\n`)
   }
   if (config.sampleData && !config.speedtestOnly) {
-    const made = generateSampleData(app.db, app.agencies, app.ingestor)
+    const made = await generateSampleData(app)
     if (made.agencies > 0) app.log.info(made, 'sample data generated')
   }
   const address = await startCollector(app, config)

@@ -31,7 +31,7 @@ declare module 'fastify' {
  * agent auth (auth plugin). Its routes (enrolment, sync, admin) are registered in app.ts.
  */
 export default fp<{ config: Readonly<CollectorConfig> }>(async (fastify, { config }) => {
-  const committer = new GroupCommitter(fastify.db, fastify.ingestor, {
+  const committer = new GroupCommitter(fastify.stores.results, {
     intervalMs: config.commitIntervalMs,
     maxRows: config.commitMaxRows,
     maxQueuedRows: config.ingestQueueMaxRows,
@@ -66,7 +66,7 @@ export default fp<{ config: Readonly<CollectorConfig> }>(async (fastify, { confi
     })
   })
   // Commit what is still queued before the database closes (db's onClose runs after ours: hooks run in reverse).
-  fastify.addHook('onClose', async () => { committer.close() })
+  fastify.addHook('onClose', async () => { await committer.close() })
 }, { name: 'fleet', dependencies: ['db', 'auth'] })
 
 const INGEST_PATHS: readonly string[] = [FLEET_PATHS.sync, PATHS.results]

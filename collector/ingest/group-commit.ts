@@ -1,8 +1,6 @@
-import { open } from 'node:fs/promises'
-import type { Db } from '../storage/db.js'
-import type { Ingestor, IngestOutcome, PreparedBatch } from './ingest.js'
+import type { AgentSeen, CommitJob, IngestOutcome, PreparedBatch, ResultStore } from '../storage/stores.js'
+import { GroupNotDurableError } from '../storage/stores.js'
 import { TocdoError } from '../../shared/errors.js'
-import { WalCheckpointer } from './wal-checkpointer.js'
 
 export interface GroupCommitOptions {
   /** Commit what is queued at most this long after the first item arrived, ms. */
@@ -17,52 +15,40 @@ export interface GroupCommitOptions {
   random?: () => number
 }
 
-interface Job {
-  batch: PreparedBatch
-  /** Extra writes that must commit together with the batch (the heartbeat). */
-  also: (() => void) | undefined
+interface Queued {
+  job: CommitJob
   enqueuedAt: number
   resolve: (outcome: IngestOutcome) => void
   reject: (err: unknown) => void
 }
 
 /**
- * The single writer: items from concurrent requests are queued and committed together in
- * one transaction (one fsync under synchronous=FULL) every `intervalMs` or `maxRows` rows,
- * and each request is answered only after the transaction holding its items has committed
- * (fleet-protocol.md §16). A failed commit rolls back the whole group; its requests are then
- * committed again one by one, so only the request that makes the transaction fail gets the
- * error and another agent's valid sync never does (issue 11). An acknowledged item is always
- * on disk and an unacknowledged one is either absent or will be found as a duplicate on resend.
+ * The single writer: items from concurrent requests are queued and committed together as one
+ * group (one transaction, one fsync) every `intervalMs` or `maxRows` rows, and each request is
+ * answered only once the store says the group holding its items is durable (fleet-protocol.md
+ * §16). A group whose transaction fails is rolled back whole; its requests are then committed
+ * again one by one, so only the request that makes the transaction fail gets the error and
+ * another agent's valid sync never does (issue 11). An acknowledged item is always on disk and
+ * an unacknowledged one is either absent or will be found as a duplicate on resend.
  *
- * Durability without blocking the event loop: the group's transaction runs with
- * synchronous=NORMAL (in WAL mode: no fsync at commit), then the WAL file is fsynced on
- * libuv's thread pool and only then are the requests answered. An acknowledgement thus
- * means the same as under synchronous=FULL (the commit record is on stable storage), while
- * the next group can be parsed, validated and committed during the fsync. Every other
- * write on the connection keeps synchronous=FULL.
+ * Backend-neutral: batching, back-pressure and the retry live here; what one group's commit
+ * is (its transaction, its projections, how it is made durable) is the ResultStore's.
  */
 export class GroupCommitter {
-  readonly #db: Db
-  readonly #ingestor: Ingestor
+  readonly #store: ResultStore
   readonly #opts: Required<GroupCommitOptions>
-  #queue: Job[] = []
+  #queue: Queued[] = []
   #queuedRows = 0
   #timer: NodeJS.Timeout | null = null
   #immediate: NodeJS.Immediate | null = null
   #closed = false
+  /** Groups handed to the store and not yet settled (close waits for them). */
+  readonly #inflight = new Set<Promise<void>>()
   /** Figures for health and the bench. */
   readonly stats = { commits: 0, rows: 0, jobs: 0, maxGroupJobs: 0, busyRefusals: 0, groupRetries: 0, failedJobs: 0 }
 
-  readonly #walFile: string | null
-  /** WAL checkpoints on a worker thread, off the commit path. */
-  readonly #checkpointer: WalCheckpointer | null
-
-  constructor (db: Db, ingestor: Ingestor, opts: GroupCommitOptions) {
-    this.#db = db
-    this.#walFile = db.memory ? null : `${db.name}-wal`
-    this.#checkpointer = db.memory ? null : new WalCheckpointer(db)
-    this.#ingestor = ingestor
+  constructor (store: ResultStore, opts: GroupCommitOptions) {
+    this.#store = store
     this.#opts = { now: Date.now, random: Math.random, ...opts }
   }
 
@@ -82,11 +68,14 @@ export class GroupCommitter {
     }
   }
 
-  /** Queues a prepared batch; resolves with its acks once the group holding it has committed. */
-  async submit (batch: PreparedBatch, also?: () => void): Promise<IngestOutcome> {
+  /**
+   * Queues a prepared batch with what the request says about its agent (stored in the same
+   * transaction); resolves with its acks once the group holding it is durable.
+   */
+  async submit (batch: PreparedBatch, seen: AgentSeen | null = null): Promise<IngestOutcome> {
     this.assertCapacity()
     return await new Promise<IngestOutcome>((resolve, reject) => {
-      this.#queue.push({ batch, also, enqueuedAt: this.#opts.now(), resolve, reject })
+      this.#queue.push({ job: { batch, seen }, enqueuedAt: this.#opts.now(), resolve, reject })
       // A heartbeat-only sync still costs a row of writes.
       this.#queuedRows += Math.max(1, batch.rows.length)
       if (this.#queuedRows >= this.#opts.maxRows) {
@@ -97,82 +86,67 @@ export class GroupCommitter {
     })
   }
 
-  /** Commits everything queued, in one transaction; answers once the WAL is on disk. */
+  /** Hands everything queued to the store as one group; its requests are answered once it is durable. */
   flush (): void {
     if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null }
     if (this.#immediate !== null) { clearImmediate(this.#immediate); this.#immediate = null }
-    const jobs = this.#queue
-    if (jobs.length === 0) return
+    const queued = this.#queue
+    if (queued.length === 0) return
     this.#queue = []
     this.#queuedRows = 0
-    const started = performance.now()
-    let committed: Array<{ job: Job, outcome: IngestOutcome }>
-    this.#db.pragma('synchronous = NORMAL')
+    const done = this.#commit(queued).finally(() => { this.#inflight.delete(done) })
+    this.#inflight.add(done)
+  }
+
+  async #commit (queued: readonly Queued[]): Promise<void> {
+    let group: Array<{ q: Queued, outcome: IngestOutcome }> = []
+    let commitMs = 0
+    let syncMs = 0
     try {
-      try {
-        const outcomes = this.#commit(jobs)
-        committed = jobs.map((job, i) => ({ job, outcome: outcomes[i] as IngestOutcome }))
-      } catch {
-        // Something in the group fails the transaction: find it by committing each request alone.
-        this.stats.groupRetries++
-        committed = []
-        for (const job of jobs) {
-          try {
-            committed.push({ job, outcome: this.#commit([job])[0] as IngestOutcome })
-          } catch (err) {
-            this.stats.failedJobs++
-            job.reject(err)
-          }
+      const c = await this.#store.commitGroup(queued.map((q) => q.job))
+      group = queued.map((q, i) => ({ q, outcome: c.outcomes[i] as IngestOutcome }))
+      commitMs = c.commitMs
+      syncMs = c.syncMs
+    } catch (err) {
+      // Committed but not known to be durable: not acknowledged; a resend is a duplicate.
+      if (err instanceof GroupNotDurableError) { for (const q of queued) q.reject(err); return }
+      // Something in the group fails the transaction: find it by committing each request alone.
+      this.stats.groupRetries++
+      for (const q of queued) {
+        try {
+          const c = await this.#store.commitGroup([q.job])
+          group.push({ q, outcome: c.outcomes[0] as IngestOutcome })
+          commitMs += c.commitMs
+          syncMs += c.syncMs
+        } catch (jobErr) {
+          if (!(jobErr instanceof GroupNotDurableError)) this.stats.failedJobs++
+          q.reject(jobErr)
         }
       }
-    } finally {
-      this.#db.pragma('synchronous = FULL')
     }
-    this.onCommit?.({ jobs: committed.length, rows: committed.reduce((n, c) => n + c.job.batch.rows.length, 0), commitMs: performance.now() - started })
-    if (committed.length === 0) return
+    this.onCommit?.({ jobs: group.length, rows: group.reduce((n, g) => n + g.q.job.batch.rows.length, 0), commitMs })
+    if (group.length === 0) return
     this.stats.commits++
-    this.stats.jobs += committed.length
-    this.stats.maxGroupJobs = Math.max(this.stats.maxGroupJobs, committed.length)
-    const fsyncStarted = performance.now()
-    this.#syncWal().then(() => {
-      this.onFsync?.(performance.now() - fsyncStarted)
-      for (const { job, outcome } of committed) {
-        this.stats.rows += job.batch.rows.length
-        this.onAcked?.(outcome)
-        job.resolve(outcome)
-      }
-    }, (err: unknown) => {
-      // Committed but not known to be durable: not acknowledged; a resend is a duplicate.
-      for (const { job } of committed) job.reject(err)
-    })
+    this.stats.jobs += group.length
+    this.stats.maxGroupJobs = Math.max(this.stats.maxGroupJobs, group.length)
+    this.onFsync?.(syncMs)
+    for (const { q, outcome } of group) {
+      this.stats.rows += q.job.batch.rows.length
+      this.onAcked?.(outcome)
+      q.resolve(outcome)
+    }
   }
 
-  /** One transaction over these jobs' batches and their heartbeats; throws (rolled back) if any write fails. */
-  #commit (jobs: readonly Job[]): IngestOutcome[] {
-    return this.#db.transaction(() => {
-      const out = this.#ingestor.storeAll(jobs.map((j) => j.batch))
-      for (const job of jobs) job.also?.()
-      return out
-    })()
-  }
-
-  /** Observers for metrics: each group's commit time and size, and each WAL fsync's time, ms. */
+  /** Observers for metrics: each group's commit time and size, and the time to make it durable (the WAL fsync), ms. */
   onCommit: ((c: { jobs: number, rows: number, commitMs: number }) => void) | null = null
   onFsync: ((ms: number) => void) | null = null
   /** Called with each request's acks as it is answered. */
   onAcked: ((outcome: IngestOutcome) => void) | null = null
 
-  /** fsync of the WAL file (every write of the file, whichever descriptor made it). */
-  async #syncWal (): Promise<void> {
-    if (this.#walFile === null) return
-    const handle = await open(this.#walFile, 'r')
-    try { await handle.sync() } finally { await handle.close() }
-  }
-
-  /** Commits what is queued and refuses new work; call before closing the database. */
-  close (): void {
+  /** Commits what is queued, refuses new work and waits for the groups in flight; call before closing the store. */
+  async close (): Promise<void> {
     this.flush()
     this.#closed = true
-    this.#checkpointer?.stop()
+    await Promise.allSettled([...this.#inflight])
   }
 }

@@ -26,7 +26,7 @@ export default fp<{ file: string }>(async (fastify, opts) => {
   fastify.decorate('stores', stores)
   fastify.decorate('db', db)
   fastify.decorate('agencies', new AgencyStore(db))
-  fastify.decorate('ingestor', new Ingestor(db))
+  fastify.decorate('ingestor', new Ingestor())
   fastify.addHook('onClose', async () => { await stores.close() })
 }, { name: 'db' })
 

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { ResultRetention, applyRetention } from '../storage/retention.js'
+import type { ResultStore } from '../storage/stores.js'
 
 const HOUR_MS = 3_600_000
 
@@ -14,7 +14,7 @@ declare module 'fastify' {
 }
 
 export default fp<{ retentionDays: number, batchRows: number }>(async (fastify, { retentionDays, batchRows }) => {
-  const retention = new ResultRetention(fastify.db)
+  const retention = fastify.stores.results
   let running: Promise<number> | null = null
   const run = async (now = Date.now()): Promise<number> => {
     if (retentionDays <= 0) return 0
@@ -37,3 +37,19 @@ export default fp<{ retentionDays: number, batchRows: number }>(async (fastify, 
     fastify.addHook('preClose', async () => { if (timer !== null) clearTimeout(timer); await running })
   }
 }, { name: 'retention', dependencies: ['db'] })
+
+/**
+ * Retention of raw results (docs/operations.md): rows measured before the cutoff are deleted in
+ * small batches, each its own short transaction, so ingest commits between them. Only the
+ * results go: the report rollups were built when the rows arrived and stay as they are, so
+ * reports over old months are unchanged. Yields to the event loop between batches.
+ */
+export async function applyRetention (results: Pick<ResultStore, 'deleteResultsBefore'>, cutoffMs: number, batchRows: number): Promise<number> {
+  let total = 0
+  for (;;) {
+    const n = await results.deleteResultsBefore(cutoffMs, batchRows)
+    total += n
+    if (n < batchRows) return total
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}

@@ -15,7 +15,6 @@ import { setAgencyServices } from '../ipv6/service-store.js'
 import { IPV6_REPORT_LEVELS, ipv6Report, type Ipv6ReportLevel } from '../ipv6/report.js'
 import { ipv6Table } from '../ipv6/table.js'
 import { sendTable } from '../exports/send-table.js'
-import { attachIpv6Evidence } from '../ipv6/evidence.js'
 
 export const IPV6_PATHS = {
   report: `${API_PREFIX}/reports/ipv6`,
@@ -67,7 +66,7 @@ export function probeContextFromConfig (config: Readonly<CollectorConfig>): Prob
  */
 export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Readonly<CollectorConfig>, probe?: ProbeContext }): Promise<void> {
   const { config } = opts
-  const { rebuilt } = attachIpv6Evidence(fastify.db, fastify.ingestor)
+  const rebuilt = await fastify.stores.results.ensureIpv6Evidence()
   if (rebuilt !== null) fastify.log.info(rebuilt, 'IPv6 evidence rebuilt from the result table')
   const { ipv6 } = fastify.stores
   const log = fastify.log.child({ component: 'ipv6-prober' }) as unknown as Logger

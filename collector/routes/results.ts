@@ -26,7 +26,7 @@ export async function resultRoutes (fastify: FastifyInstance): Promise<void> {
     fastify.fleet.committer.assertCapacity()
     const receivedAt = Date.now()
     const batch = fastify.ingestor.prepare(agent, agency, results, receivedAt)
-    const outcome = await fastify.fleet.committer.submit(batch, () => { fastify.agencies.touchAgent(agent.id, receivedAt, null) })
+    const outcome = await fastify.fleet.committer.submit(batch, { kind: 'seen', agentId: agent.id, at: receivedAt })
     request.log.info({ agentId: agent.id, accepted: outcome.accepted, duplicate: outcome.duplicate, conflict: outcome.conflict, rejected: outcome.rejected }, 'results ingested')
     const body = { serverTime: new Date(receivedAt).toISOString(), ...outcome }
     if (outcome.rejected === results.length) {

@@ -25,13 +25,13 @@ export async function syncRoutes (fastify: FastifyInstance): Promise<void> {
     if (body.agentId !== agent.id) {
       throw new TocdoError('TOCDO_ERR_FORBIDDEN', 'agentId: does not match the agent the token belongs to', { details: { field: 'body/agentId' } })
     }
-    const { ingestor, agencies } = fastify
+    const { ingestor } = fastify
     const { committer, remoteConfig } = fastify.fleet
     ingestor.assertSupportedMajors(body.results)
     committer.assertCapacity()
     const receivedAt = Date.now()
     const batch = ingestor.prepare(agent, agency, body.results, receivedAt)
-    const acks = await committer.submit(batch, () => { agencies.recordHeartbeat(agent.id, body.heartbeat, receivedAt) })
+    const acks = await committer.submit(batch, { kind: 'heartbeat', agentId: agent.id, at: receivedAt, heartbeat: body.heartbeat })
     request.log.info({ agentId: agent.id, accepted: acks.accepted, duplicate: acks.duplicate, conflict: acks.conflict, rejected: acks.rejected, queuePending: body.heartbeat.queue.pending }, 'sync')
     const config = remoteConfig.current()
     const reply: SyncReply = {

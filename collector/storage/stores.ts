@@ -13,13 +13,123 @@
 import type { GeoVersion, Level } from './area-levels.js'
 import type { TargetEntry } from '../targets/targets.js'
 import type { CheckName, CheckResult, Colour } from '../ipv6/checks.js'
+import type { ItemAck, ResultRecord } from '../../shared/schemas/result.js'
+import type { HeartbeatRecord } from './agency-store.js'
 
 // ── Fleet: agencies, agents, enrolment codes, tokens, remote configuration, admin audit ──
 export interface FleetStore {}
 
 // ── Results: exactly-once ingest of a commit group with its projections (rollups, IPv6
 // evidence, heartbeats), retention and backup ──
-export interface ResultStore {}
+
+/**
+ * One result as ingest prepared it, outside any transaction (collector/ingest/ingest.ts): the
+ * typed columns of the `result` row, the payload hash that tells a duplicate from a conflict,
+ * the stored text and the record it was parsed into (projections derive from `record`, never
+ * from parsing `raw` again).
+ */
+export interface ResultRow {
+  agentId: string
+  resultId: string
+  seq: number | null
+  kind: string
+  schemaVersion: string
+  status: string
+  measuredAt: number
+  measuredAtCorr: number
+  receivedAt: number
+  clockFlags: number
+  family: number | null
+  downloadMbps: number | null
+  uploadMbps: number | null
+  idleLatencyMs: number | null
+  loadedDownMs: number | null
+  loadedUpMs: number | null
+  flags: string
+  confidence: string | null
+  valid: number
+  agencyId: string
+  connectionClass: string
+  isp: string
+  communeCode: string
+  provinceCode: string
+  legacyDistrictCode: string | null
+  legacyProvinceCode: string | null
+  payloadSha256: Buffer
+  raw: string
+  record: ResultRecord
+}
+
+/** One request's items, validated and turned into rows; rejected items already have their acks. */
+export interface PreparedBatch {
+  agentId: string
+  /** Acks in item order; rejected items are filled in, the rest by the commit. */
+  items: ItemAck[]
+  rows: Array<{ index: number, row: ResultRow }>
+  rejected: number
+}
+
+/** A request's acks, once the group holding it is durable. */
+export interface IngestOutcome {
+  items: ItemAck[]
+  accepted: number
+  duplicate: number
+  conflict: number
+  rejected: number
+}
+
+/**
+ * What an ingest request says about its agent, stored in the same transaction as its results:
+ * a sync's whole heartbeat, or (POST /api/v1/results) only that the agent was seen.
+ */
+export type AgentSeen =
+  | { kind: 'heartbeat', agentId: string, at: number, heartbeat: HeartbeatRecord }
+  | { kind: 'seen', agentId: string, at: number }
+
+/** One request's part of a commit group. */
+export interface CommitJob {
+  batch: PreparedBatch
+  seen: AgentSeen | null
+}
+
+/** A committed group: each job's outcome in job order, and where the time went (for metrics). */
+export interface CommittedGroup {
+  outcomes: IngestOutcome[]
+  /** The transaction, ms. */
+  commitMs: number
+  /** Making it durable after the transaction (SQLite: the WAL fsync), ms; 0 when the commit itself is. */
+  syncMs: number
+}
+
+/**
+ * `commitGroup` committed the group but could not make it durable: nothing of it may be
+ * acknowledged, and committing its jobs again would only find them as duplicates.
+ */
+export class GroupNotDurableError extends Error {
+  constructor (cause: unknown) {
+    super(`the group committed but is not known to be on stable storage: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+    this.name = 'GroupNotDurableError'
+  }
+}
+
+export interface ResultStore {
+  /**
+   * Commits the jobs in ONE transaction: each row exactly once on (agent, result id) (a resend
+   * with the same payload hash is a `duplicate`, a different payload a `conflict`, the first copy
+   * kept: fleet-protocol.md §7), with every projection of the accepted rows (rollups, IPv6
+   * evidence) and each job's agent heartbeat. Resolves when the group is durable; rejects with
+   * the transaction rolled back, or with GroupNotDurableError.
+   */
+  commitGroup: (jobs: readonly CommitJob[]) => Promise<CommittedGroup>
+  /** Start-up job: rebuilds the rollups from the result table when their definition changed; marks an empty store current. */
+  ensureRollups: () => Promise<{ rebuiltRows: number | null }>
+  /** Rebuilds both rollup tables from the result table, in one transaction. */
+  rebuildRollups: () => Promise<{ rows: number }>
+  /** Start-up job: rebuilds the IPv6 evidence from the stored results when its definition changed. */
+  ensureIpv6Evidence: () => Promise<{ results: number, evidence: number } | null>
+  /** Retention: deletes up to `limit` results measured before `cutoffMs` (the rollups stay); returns how many went. */
+  deleteResultsBefore: (cutoffMs: number, limit: number) => Promise<number>
+}
 
 // ── Rollups as the reports read them ──
 export interface RollupReader {}

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { hourStart, timeBand } from '../../collector/aggregation/time-bands.js'
 import { vnMonth } from '../../shared/vn-time.js'
 import { percentilesInPlace, insertSorted, removeSorted } from '../../collector/aggregation/float-blob.js'
-import { rebuildRollups } from '../../collector/aggregation/rollup.js'
+import { ingestAlone } from '../../collector/ingest/ingest.js'
 import { CLOCK_FLAGS } from '../../collector/ingest/clock.js'
 import { percentile } from '../../shared/stats.js'
 import { record, seededDb, type Fixture, type Sample } from './report-fixtures.js'
@@ -56,7 +56,7 @@ describe('sample arrays', () => {
   })
 })
 
-describe('rollups kept by the ingest listener', () => {
+describe('rollups kept by the result store\'s commit', () => {
   let f: Fixture | undefined
   afterEach(() => { f?.close(); f = undefined })
 
@@ -69,8 +69,8 @@ describe('rollups kept by the ingest listener', () => {
       JOIN rollup_agent_month m ON m.id = h.month_id ORDER BY 1, 2, 3`).all()
   })
 
-  it('incremental updates, in any batch order and with resends, equal a rebuild from the result table', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
+  it('incremental updates, in any batch order and with resends, equal a rebuild from the result table', async () => {
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), async (seed) => {
       const fx = seededDb()
       try {
         let s = seed
@@ -96,13 +96,13 @@ describe('rollups kept by the ingest listener', () => {
         for (let i = 0; i < shuffled.length; i += 7) {
           for (const k of [0, 1]) {
             const part = shuffled.slice(i, i + 7).filter((x) => x.agent === k).map((x) => x.r)
-            if (part.length > 0) fx.ingestor.ingest(agents[k]!, A, part, Date.parse('2026-11-05T00:00:00Z'))
+            if (part.length > 0) await ingestAlone(fx.stores.results, fx.ingestor, agents[k]!, A, part, Date.parse('2026-11-05T00:00:00Z'))
           }
         }
         const resend = records.filter((x) => x.agent === 0).slice(0, 3).map((x) => x.r)
-        if (resend.length > 0) expect(fx.ingestor.ingest(agents[0]!, A, resend, Date.parse('2026-11-05T00:00:00Z')).duplicate).toBe(resend.length)
+        if (resend.length > 0) expect((await ingestAlone(fx.stores.results, fx.ingestor, agents[0]!, A, resend, Date.parse('2026-11-05T00:00:00Z'))).duplicate).toBe(resend.length)
         const incremental = snapshot(fx)
-        rebuildRollups(fx.db)
+        await fx.stores.results.rebuildRollups()
         expect(snapshot(fx)).toEqual(incremental)
         const total = fx.db.prepare('SELECT sum(n_results) FROM rollup_agent_month').pluck().get()
         expect(total).toBe(samples.length)
@@ -112,23 +112,26 @@ describe('rollups kept by the ingest listener', () => {
     }), { numRuns: 15 })
   })
 
-  it('a failing ingest transaction leaves no rollup behind', () => {
+  it('a failing ingest transaction leaves no rollup behind', async () => {
     f = seededDb()
     const A = f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
     const a1 = f.agent(A, 'a1')
-    f.ingestor.onAccepted(() => { throw new Error('disk full') })
-    expect(() => { f!.ingest(a1, A, [{ at: '2026-10-05 09:00', down: 100, up: 50, idle: 10 }]) }).toThrow('disk full')
+    // The last write of the group's transaction fails (as a full disk would): results and rollups roll back with it.
+    f.db.exec("CREATE TRIGGER full_disk BEFORE INSERT ON rollup_agent_hour BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    await expect(f.ingest(a1, A, [{ at: '2026-10-05 09:00', down: 100, up: 50, idle: 10 }])).rejects.toThrow('disk full')
     expect(f.db.prepare('SELECT count(*) FROM result').pluck().get()).toBe(0)
     expect(f.db.prepare('SELECT count(*) FROM rollup_agent_month').pluck().get()).toBe(0)
     expect(f.db.prepare('SELECT count(*) FROM rollup_agent_hour').pluck().get()).toBe(0)
   })
 
-  it('a collector opening a database whose rollups predate them rebuilds once', () => {
-    f = seededDb({ rollups: false })
+  it('a collector opening a database whose rollups predate them rebuilds once', async () => {
+    f = seededDb()
     const A = f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
-    f.ingest(f.agent(A, 'a1'), A, [{ at: '2026-10-05 09:00', down: 100 }, { at: '2026-10-05 09:20', down: 300 }])
-    expect(f.db.prepare('SELECT count(*) FROM rollup_agent_month').pluck().get()).toBe(0)
-    expect(rebuildRollups(f.db).rows).toBe(2)
+    await f.ingest(f.agent(A, 'a1'), A, [{ at: '2026-10-05 09:00', down: 100 }, { at: '2026-10-05 09:20', down: 300 }])
+    // As a database from before migration 020 (or an older rollup definition) is: results, no rollups.
+    f.db.exec('DELETE FROM rollup_agent_hour; DELETE FROM rollup_agent_month; DELETE FROM rollup_state')
+    expect(await f.stores.results.ensureRollups()).toEqual({ rebuiltRows: 2 })
+    expect(await f.stores.results.ensureRollups()).toEqual({ rebuiltRows: null })
     const m = f.db.prepare('SELECT n_valid, rep_down FROM rollup_agent_month').get() as { n_valid: number, rep_down: Buffer }
     expect(m.n_valid).toBe(2)
     expect(m.rep_down.readDoubleLE(0)).toBe(200) // one representative sample: the hour's median
@@ -147,7 +150,7 @@ describe('decoded month cache', () => {
       enableMonthCache(f.db)
       const A = f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
       const a1 = f.agent(A, 'a1')
-      f.ingest(a1, A, [{ at: '2026-10-05 09:00', down: 100 }, { at: '2026-09-05 09:00', down: 50 }])
+      await f.ingest(a1, A, [{ at: '2026-10-05 09:00', down: 100 }, { at: '2026-09-05 09:00', down: 50 }])
       const rolling = parsePeriod('rolling12', '2026-10', 'all')
       const samples = (): number => readMonthRows(f.db, { column: 'legacy_province_code', code: '62' }, rolling).reduce((s, r) => s + r.repDown.length, 0)
       expect(samples()).toBe(2)
@@ -155,7 +158,7 @@ describe('decoded month cache', () => {
       const cache = monthCacheOf(f.db)!
       expect(cache.hits).toBeGreaterThanOrEqual(12)
       // The writer on this connection invalidates the month it touches.
-      f.ingest(a1, A, [{ at: '2026-10-06 10:00', down: 120 }])
+      await f.ingest(a1, A, [{ at: '2026-10-06 10:00', down: 120 }])
       expect(samples()).toBe(3)
       // A write from another connection (another process) is noticed through data_version.
       const other = openDatabase(join(f.dir, 'collector.sqlite'))

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { evaluateNetwork, readEvidence, type Observation } from '../../collector/ipv6/network-state.js'
+import { evaluateNetwork, type Observation } from '../../collector/ipv6/network-state.js'
 import { parsePeriod as parseAnyPeriod, periodBounds, periodId, previousPeriod } from '../../shared/period.js'
 import { readinessLevel, worstColour } from '../../collector/ipv6/readiness.js'
 import { startProbeScheduler, type CycleOutcome } from '../../collector/ipv6/prober.js'
 import { safeText } from '../../collector/ipv6/table.js'
-import { evidenceOf } from '../../collector/ipv6/evidence.js'
+import { evidenceOf, readEvidence } from '../../shared/ipv6-evidence.js'
 
 const H = 3_600_000
 const obs = (at: number, o: Partial<Omit<Observation, 'at'>>): Observation => ({ at, capable: null, connected: null, preferred: null, ...o })

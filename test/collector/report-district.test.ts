@@ -34,7 +34,7 @@ const RULES: ReportRules = { minRepresentativeSamples: 6, minAgents: 2, minBusyH
 const NOW = new Date('2026-11-02T03:00:00Z')
 
 let f: Fixture
-beforeAll(() => {
+beforeAll(async () => {
   f = seededDb()
   const old608 = '23281' // Phường Quang Trung, TP. Kon Tum (608)
   const old610 = f.db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = '610' ORDER BY code LIMIT 1").pluck().get() as string
@@ -48,19 +48,19 @@ beforeAll(() => {
   const c2 = f.agent(C, 'C2')
   const d1 = f.agent(D, 'D1')
   // Out of order and in several batches, as agents deliver them.
-  f.ingest(a1, A, [
+  await f.ingest(a1, A, [
     { at: '2026-10-05 09:40', down: 900, up: 500, idle: 12 },
     { at: '2026-10-05 20:15', down: 1200, up: 600, idle: 8 },
     { at: '2026-09-30 10:00', down: 5, up: 5, idle: 50 }
   ])
-  f.ingest(a1, A, [
+  await f.ingest(a1, A, [
     { at: '2026-10-06 14:05', down: 1000, up: 500, idle: 9 },
     { at: '2026-10-06 15:05', down: 50, up: 40, idle: 30, flags: ['cross_traffic'] },
     { at: '2026-10-10 10:00', down: 700, up: 300, idle: 15 },
     { at: '2026-10-07 09:00', kind: 'skip' },
     { at: '2026-10-05 09:10', down: 800, up: 400, idle: 10 }
   ])
-  f.ingest(b1, B, [
+  await f.ingest(b1, B, [
     { at: '2026-10-05 10:20', down: 150, up: 50, idle: 20 },
     { at: '2026-10-05 10:50', down: 250, up: 70, idle: 22 },
     { at: '2026-10-06 21:00', down: 300, up: 100, idle: 18 },
@@ -68,16 +68,16 @@ beforeAll(() => {
     { at: '2026-10-08 11:20', down: 220, up: 80, idle: 19 },
     { at: '2026-10-08 11:40', down: 100, up: 30, idle: 30 }
   ])
-  f.ingest(c1, C, [
+  await f.ingest(c1, C, [
     { at: '2026-10-05 09:00', down: 30, up: 10, idle: 40 },
     { at: '2026-10-06 09:00', down: 50, up: 20, idle: 35 },
     { at: '2026-10-07 09:00', down: 60, up: 15, idle: 45 }
   ])
-  f.ingest(c2, C, [
+  await f.ingest(c2, C, [
     { at: '2026-10-05 10:00', down: 20, up: 5, idle: 60 },
     { at: '2026-10-06 10:00', down: 40, up: 5, idle: 50 }
   ])
-  f.ingest(d1, D, [{ at: '2026-10-05 09:00', down: 90, up: 30, idle: 12 }])
+  await f.ingest(d1, D, [{ at: '2026-10-05 09:00', down: 90, up: 30, idle: 12 }])
 })
 afterAll(() => { f.close() })
 

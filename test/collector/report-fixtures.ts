@@ -1,6 +1,7 @@
 /**
  * A seeded database for the report tests (records from test/fixtures/records.ts): results go through the
- * real Ingestor (validation, stamping, the valid column) and the real rollup listener.
+ * real Ingestor (validation, stamping, the valid column) and the real result store's commit (rollups,
+ * IPv6 evidence).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,8 +11,10 @@ import { geographyRows, targetRows } from '../../collector/geo/load-geography.js
 import { placeIn, placementCodes, placementIndex, type PlacementInput } from '../../collector/geo/placement.js'
 import { sqliteGeo } from '../../collector/storage/sqlite/geo.js'
 import { AgencyStore, type Agency, type AgentRow } from '../../collector/storage/agency-store.js'
-import { Ingestor } from '../../collector/ingest/ingest.js'
-import { RollupWriter, markRollupsCurrent, type RollupInput } from '../../collector/aggregation/rollup.js'
+import { Ingestor, ingestAlone } from '../../collector/ingest/ingest.js'
+import { markRollupsCurrent } from '../../collector/storage/sqlite/rollup-writer.js'
+import { sqliteStores } from '../../collector/storage/sqlite/index.js'
+import type { Stores } from '../../collector/storage/stores.js'
 import { seedsDir } from '../../collector/paths.js'
 import { record, type Sample } from '../fixtures/records.js'
 
@@ -23,14 +26,15 @@ export interface Fixture {
   dir: string
   agencies: AgencyStore
   ingestor: Ingestor
+  stores: Stores
   /** Creates an agency placed by an old (2025-03) commune, resolving a split commune to its first successor. */
   agency: (name: string, legacyCommune: string, attrs: { category: Agency['category'], connectionClass: Agency['connectionClass'], isp: string, planDownMbps?: number | null, planUpMbps?: number | null }) => Agency
   agent: (agency: Agency, name: string) => AgentRow
-  ingest: (agent: AgentRow, agency: Agency, samples: Sample[], receivedAt?: number) => void
+  ingest: (agent: AgentRow, agency: Agency, samples: Sample[], receivedAt?: number) => Promise<void>
   close: () => void
 }
 
-export function seededDb ({ rollups = true }: { rollups?: boolean } = {}): Fixture {
+export function seededDb (): Fixture {
   const dir = mkdtempSync(join(tmpdir(), 'tocdo-report-'))
   const db = openDatabase(join(dir, 'collector.sqlite'))
   // Synchronously, as seededDb is: the same transactions the GeoStore's loading methods run.
@@ -38,17 +42,15 @@ export function seededDb ({ rollups = true }: { rollups?: boolean } = {}): Fixtu
   sqliteGeo.upsertTargets(db, targetRows(seedsDir()).rows)
   const place = (input: PlacementInput): ReturnType<typeof placeIn> => placeIn(placementIndex(sqliteGeo.placementRows(db, placementCodes(input))), input)
   const agencies = new AgencyStore(db)
-  const ingestor = new Ingestor(db)
-  if (rollups) {
-    markRollupsCurrent(db)
-    const writer = new RollupWriter(db)
-    ingestor.onAccepted((rows) => { writer.apply(rows as unknown as RollupInput[]) })
-  }
+  const ingestor = new Ingestor()
+  const stores = sqliteStores(db)
+  markRollupsCurrent(db)
   return {
     db,
     dir,
     agencies,
     ingestor,
+    stores,
     agency (name, legacyCommune, attrs) {
       let p = place({ communeCode: legacyCommune, scheme: '2025-03' })
       if (p.ambiguous?.level === 'commune') p = place({ communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
@@ -69,12 +71,13 @@ export function seededDb ({ rollups = true }: { rollups?: boolean } = {}): Fixtu
       })
     },
     agent: (agency, name) => agencies.createAgent(agency.id, name).agent,
-    ingest (agent, agency, samples, receivedAt = Date.parse('2026-11-01T00:00:00Z')) {
-      const out = ingestor.ingest(agent, agency, samples.map(record), receivedAt)
+    async ingest (agent, agency, samples, receivedAt = Date.parse('2026-11-01T00:00:00Z')) {
+      const out = await ingestAlone(stores.results, ingestor, agent, agency, samples.map(record), receivedAt)
       if (out.rejected > 0) throw new Error(`fixture records rejected: ${JSON.stringify(out.items.filter((i) => i.status === 'rejected'))}`)
     },
     close () {
-      db.close()
+      // The stores' close is the database's; synchronous in SQLite, so the directory can go at once.
+      void stores.close()
       rmSync(dir, { recursive: true, force: true })
     }
   }

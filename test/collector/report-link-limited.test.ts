@@ -32,7 +32,7 @@ const october = (): ReturnType<typeof parsePeriod> => parsePeriod('2026-10', und
 
 let f: Fixture
 let hId = ''
-beforeAll(() => {
+beforeAll(async () => {
   f = seededDb()
   const old608 = '23281' // Phường Quang Trung, TP. Kon Tum (608)
   const H = f.agency('H', old608, { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 300, planUpMbps: 300 })
@@ -41,19 +41,19 @@ beforeAll(() => {
   const P = f.agency('P', old608, { category: 'public_access_point', connectionClass: 'fixed', isp: 'Viettel' })
   hId = H.id
   const link = ['local_link_limited'] as const
-  f.ingest(f.agent(H, 'H1'), H, [
+  await f.ingest(f.agent(H, 'H1'), H, [
     { at: '2026-10-05 09:10', down: 941, up: 900, idle: 5, flags: [...link] },
     { at: '2026-10-06 14:05', down: 941, up: 900, idle: 5, flags: [...link] },
     { at: '2026-10-07 20:15', down: 938, up: 900, idle: 5, flags: [...link] }
   ])
-  f.ingest(f.agent(O, 'O1'), O, [
+  await f.ingest(f.agent(O, 'O1'), O, [
     { at: '2026-10-05 10:10', down: 941, up: 941, idle: 4, flags: [...link] },
     { at: '2026-10-06 10:10', down: 939, up: 941, idle: 4, flags: [...link] }
   ])
-  f.ingest(f.agent(O2, 'O2-1'), O2, [
+  await f.ingest(f.agent(O2, 'O2-1'), O2, [
     { at: '2026-10-05 11:10', down: 941, up: 941, idle: 4, flags: ['local_link_limited', 'cross_traffic'] }
   ])
-  f.ingest(f.agent(P, 'P1'), P, [
+  await f.ingest(f.agent(P, 'P1'), P, [
     { at: '2026-10-05 09:30', down: 100, up: 40, idle: 10 },
     { at: '2026-10-06 09:30', down: 120, up: 40, idle: 10 }
   ])

@@ -4,7 +4,6 @@ import { areasReport } from '../../collector/reports/areas-report.js'
 import { parsePeriod } from '../../shared/period.js'
 import { readMonthRows } from '../../collector/reports/rollup-reader.js'
 import { decodePack, encodePack } from '../../collector/reports/month-pack.js'
-import { rebuildRollups } from '../../collector/aggregation/rollup.js'
 import type { ReportRules } from '../../collector/reports/rules.js'
 import { seededDb, type Fixture } from './report-fixtures.js'
 
@@ -19,13 +18,13 @@ const ROLLING = parsePeriod('rolling12', '2026-10', 'all')
 let f: Fixture | undefined
 afterEach(() => { f?.close(); f = undefined })
 
-function fleet (): { fx: Fixture, late: () => void } {
+async function fleet (): Promise<{ fx: Fixture, late: () => Promise<void> }> {
   const fx = seededDb()
   const A = fx.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
   const B = fx.agency('B', '23281', { category: 'public_access_point', connectionClass: '4g', isp: 'Viettel' })
   const a1 = fx.agent(A, 'A1')
   const b1 = fx.agent(B, 'B1')
-  fx.ingest(a1, A, [
+  await fx.ingest(a1, A, [
     { at: '2026-09-07 09:10', down: 500, up: 200, idle: 10 }, // Monday office
     { at: '2026-09-07 09:40', down: 700, up: 220, idle: 14 }, // same hour: one sample, median 600
     { at: '2026-09-07 20:00', down: 900, up: 300 }, // evening, no latency
@@ -33,20 +32,20 @@ function fleet (): { fx: Fixture, late: () => void } {
     { at: '2026-10-10 10:00', down: 650, up: 250, idle: 11, offsetMs: null }, // untrusted clock: band unknown
     { at: '2026-10-07 09:00', kind: 'skip' }
   ])
-  fx.ingest(b1, B, [
+  await fx.ingest(b1, B, [
     { at: '2026-09-08 10:00', down: 40, up: 10, idle: 40 },
     { at: '2026-10-06 10:00', down: 60, up: 15, idle: 35 },
     { at: '2026-10-06 21:00', down: 30, idle: 50 }
   ])
-  return { fx, late: () => { fx.ingest(b1, B, [{ at: '2026-09-08 10:30', down: 80, up: 20, idle: 30 }]) } }
+  return { fx, late: async () => { await fx.ingest(b1, B, [{ at: '2026-09-08 10:30', down: 80, up: 20, idle: 30 }]) } }
 }
 
 const packs = (fx: Fixture): Array<{ month: string, scope: string, code: string }> =>
   fx.db.prepare('SELECT month, scope, code FROM rollup_month_pack ORDER BY month, scope, code').all() as Array<{ month: string, scope: string, code: string }>
 
 describe('rollup month packs', () => {
-  it('encode/decode keeps every row, attribute and sample exactly', () => {
-    const { fx } = fleet()
+  it('encode/decode keeps every row, attribute and sample exactly', async () => {
+    const { fx } = await fleet()
     f = fx
     const rows = readMonthRows(fx.db, { column: 'legacy_province_code', code: '62' }, ROLLING, Date.parse('2025-11-15T00:00:00Z')) // no month of it closed yet: rows
     expect(rows.length).toBeGreaterThan(4)
@@ -61,8 +60,8 @@ describe('rollup month packs', () => {
     expect(decodePack(b, '2026-10')).toBeNull()
   })
 
-  it('the first report of a closed month stores its pack; later reports read it and give the same figures', () => {
-    const { fx } = fleet()
+  it('the first report of a closed month stores its pack; later reports read it and give the same figures', async () => {
+    const { fx } = await fleet()
     f = fx
     const fromRows = districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
     expect(packs(fx)).toEqual(ROLLING.months!.map((month) => ({ month, scope: 'legacy_province_code', code: '62' })))
@@ -81,11 +80,11 @@ describe('rollup month packs', () => {
     expect(packs(fx).some((p) => p.month === '2026-11')).toBe(false)
   })
 
-  it('a late result drops the packs of its month, in its own transaction, and the next report counts it', () => {
-    const { fx, late } = fleet()
+  it('a late result drops the packs of its month, in its own transaction, and the next report counts it', async () => {
+    const { fx, late } = await fleet()
     f = fx
     districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
-    late()
+    await late()
     expect(packs(fx).some((p) => p.month === '2026-09')).toBe(false)
     expect(packs(fx).some((p) => p.month === '2026-10')).toBe(true)
     const d = districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES }).districts.find((x) => x.districtCode === '608')!
@@ -94,11 +93,11 @@ describe('rollup month packs', () => {
   })
 
   it('a rebuild and a write through another connection drop packs too', async () => {
-    const { fx } = fleet()
+    const { fx } = await fleet()
     f = fx
     districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
     expect(packs(fx).length).toBe(12)
-    rebuildRollups(fx.db)
+    await fx.stores.results.rebuildRollups()
     expect(packs(fx).filter((p) => p.month === '2026-09' || p.month === '2026-10')).toEqual([])
     districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
     const { openDatabase } = await import('../../collector/storage/db.js')

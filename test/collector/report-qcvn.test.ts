@@ -16,18 +16,18 @@ import { seededDb, type Fixture } from './report-fixtures.js'
 let f: Fixture
 let fixedId: string
 let fiveGId: string
-beforeAll(() => {
+beforeAll(async () => {
   f = seededDb()
   const A = f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 300, planUpMbps: 300 })
   const a1 = f.agent(A, 'A1')
-  f.ingest(a1, A, [
+  await f.ingest(a1, A, [
     { at: '2026-10-05 09:10', down: 250, downWhole: 230, up: 260, upWhole: 250, idle: 10 },
     { at: '2026-10-06 10:10', down: 250, downWhole: 240, up: 260, upWhole: 250, idle: 10 },
     { at: '2026-10-07 11:10', down: 260, downWhole: 245, up: 260, upWhole: 250, idle: 10 }
   ])
   const B = f.agency('B', '23281', { category: 'public_access_point', connectionClass: '5g', isp: 'Viettel' })
   const b1 = f.agent(B, 'B1')
-  f.ingest(b1, B, [
+  await f.ingest(b1, B, [
     { at: '2026-10-05 09:10', down: 130, downWhole: 120, up: 40, upWhole: 35, idle: 20 },
     { at: '2026-10-06 10:10', down: 110, downWhole: 100, up: 40, upWhole: 35, idle: 20 },
     { at: '2026-10-07 11:10', down: 35, downWhole: 25, up: 40, upWhole: 35, idle: 20 }

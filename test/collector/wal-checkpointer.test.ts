@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WalCheckpointer } from '../../collector/ingest/wal-checkpointer.js'
+import { WalCheckpointer } from '../../collector/storage/sqlite/wal-checkpointer.js'
 
 const dirs: string[] = []
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })

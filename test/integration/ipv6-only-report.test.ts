@@ -12,6 +12,7 @@ import type { Ipv6OnlyResult, ResultRecord } from '../../shared/schemas/result.j
 import { ipv6OnlyRecord } from '../fixtures/records.js'
 import { startWorld, type World } from '../helpers/ipv6-only-world.js'
 import { seededDb, type Fixture } from '../collector/report-fixtures.js'
+import { ingestAlone } from '../../collector/ingest/ingest.js'
 
 /**
  * IPv6-only readiness from the probe to the IPv6 report: the blocks are measured by the real
@@ -35,13 +36,13 @@ async function measure (w: World, services: string[]): Promise<Ipv6OnlyResult> {
 beforeAll(async () => {
   nat64 = await startWorld({ nat64: true })
   plain = await startWorld({ nat64: false })
-  store = seededDb({ rollups: false })
+  store = seededDb()
   db = store.db
   v6 = { geo: new SqliteGeoStore(db), ipv6: new SqliteIpv6Store(db) }
   const commune = (district: string): string => db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 1").pluck().get(district) as string
   const make = (name: string, legacyCommune: string): Agency => store.agency(name, legacyCommune, { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
-  const send = (agency: Agency, records: ResultRecord[]): void => {
-    const out = store.ingestor.ingest(store.agent(agency, `${agency.name}-pc`), agency, records, Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
+  const send = async (agency: Agency, records: ResultRecord[]): Promise<void> => {
+    const out = await ingestAlone(store.stores.results, store.ingestor, store.agent(agency, `${agency.name}-pc`), agency, records, Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
     expect(out.rejected, JSON.stringify(out.items)).toBe(0)
   }
   const k608 = commune('608')
@@ -53,10 +54,10 @@ beforeAll(async () => {
   const readyServices = await measure(plain, ['portal.test', 'dichvucong.test'])
   const notReady = await measure(plain, ['portal.test', 'v4only.test'])
   // N was not ready early in the month; its latest result of the period counts.
-  send(ag.n, [ipv6OnlyRecord(OCT - 5 * 86_400_000, notReady), ipv6OnlyRecord(OCT, readyNat64)])
-  send(ag.s, [ipv6OnlyRecord(OCT, readyServices)])
+  await send(ag.n, [ipv6OnlyRecord(OCT - 5 * 86_400_000, notReady), ipv6OnlyRecord(OCT, readyNat64)])
+  await send(ag.s, [ipv6OnlyRecord(OCT, readyServices)])
   // X was ready in September, not in October.
-  send(ag.x, [ipv6OnlyRecord(Date.UTC(2026, 8, 20), readyServices), ipv6OnlyRecord(OCT, notReady)])
+  await send(ag.x, [ipv6OnlyRecord(Date.UTC(2026, 8, 20), readyServices), ipv6OnlyRecord(OCT, notReady)])
 })
 
 afterAll(async () => {

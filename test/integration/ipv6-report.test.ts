@@ -8,7 +8,9 @@ import { loadGeography, loadTargets } from '../../collector/geo/load-geography.j
 import { placeAgent } from '../../collector/geo/placement.js'
 import { SqliteGeoStore } from '../../collector/storage/sqlite/geo.js'
 import { AgencyStore, type Agency } from '../../collector/storage/agency-store.js'
-import { Ingestor } from '../../collector/ingest/ingest.js'
+import { Ingestor, ingestAlone } from '../../collector/ingest/ingest.js'
+import { sqliteStores } from '../../collector/storage/sqlite/index.js'
+import type { Stores } from '../../collector/storage/stores.js'
 import { seedsDir } from '../../collector/paths.js'
 import type { Ipv6Result, ResultRecord } from '../../shared/schemas/result.js'
 import { ipv6Record as result } from '../fixtures/records.js'
@@ -17,7 +19,6 @@ import type { CheckName, CheckResult, Colour } from '../../collector/ipv6/checks
 import { ipv6Report, type AreaRow, type Ipv6Report } from '../../collector/ipv6/report.js'
 import { ipv6Table } from '../../collector/ipv6/table.js'
 import { toCsv } from '../../collector/exports/csv.js'
-import { attachIpv6Evidence, rebuildIpv6Evidence } from '../../collector/ipv6/evidence.js'
 
 const ulid = monotonicFactory()
 const H = 3_600_000
@@ -52,7 +53,7 @@ const ALL_GREEN = { web_aaaa: 'green', https_v6: 'green', ns_v6: 'green', mx_v6:
 
 let dir: string
 let db: Db
-let stores: Parameters<typeof ipv6Report>[0]
+let stores: Stores
 const ag: Record<string, Agency> = {}
 const OCT = Date.UTC(2026, 9, 10, 3)
 const SEP = Date.UTC(2026, 8, 20, 3)
@@ -64,10 +65,11 @@ beforeAll(async () => {
   await loadGeography(geo, seedsDir())
   await loadTargets(geo, seedsDir())
   const agencies = new AgencyStore(db)
-  const ingestor = new Ingestor(db)
-  attachIpv6Evidence(db, ingestor) // as the collector does: evidence is written inside each ingest transaction
+  const ingestor = new Ingestor()
+  // As the collector does: evidence is written inside each ingest transaction.
+  stores = sqliteStores(db)
+  await stores.results.ensureIpv6Evidence()
   const services = new SqliteIpv6Store(db)
-  stores = { geo, ipv6: services }
   const commune = (district: string): string => db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 1").pluck().get(district) as string
   const make = async (name: string, legacyCommune: string): Promise<Agency> => {
     let p = await placeAgent(geo, { communeCode: legacyCommune, scheme: '2025-03' })
@@ -75,9 +77,9 @@ beforeAll(async () => {
     if (p.communeCode === null || p.provinceCode === null) throw new Error(p.note)
     return agencies.createAgency({ name, category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: null, planUpMbps: null, communeCode: p.communeCode, provinceCode: p.provinceCode, legacyCommuneCode: p.legacyCommuneCode, legacyDistrictCode: p.legacyDistrictCode, legacyProvinceCode: p.legacyProvinceCode, placementNote: p.note })
   }
-  const send = (agency: Agency, records: ResultRecord[]): void => {
+  const send = async (agency: Agency, records: ResultRecord[]): Promise<void> => {
     const { agent } = agencies.createAgent(agency.id, `${agency.name}-pc`)
-    const out = ingestor.ingest(agent, agency, records, records.at(-1) === undefined ? Date.now() : Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
+    const out = await ingestAlone(stores.results, ingestor, agent, agency, records, records.at(-1) === undefined ? Date.now() : Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
     expect(out.rejected, JSON.stringify(out.items)).toBe(0)
   }
   const k608 = commune('608')
@@ -89,13 +91,13 @@ beforeAll(async () => {
   ag.a5 = await make('A5 Trạm', k610) // unknown: no data at all
   ag.b1 = await make('B1 Bắc Ninh', commune('256')) // ready, another former province
 
-  send(ag.a1, [result(SEP, { ipv6: v6('works') }), result(OCT, { ipv6: v6('works', { preferred: true }) })])
+  await send(ag.a1, [result(SEP, { ipv6: v6('works') }), result(OCT, { ipv6: v6('works', { preferred: true }) })])
   // A2's IPv6 evidence is a speed test the OS routed over IPv6: works and preferred.
-  send(ag.a2, [result(OCT, { serverFamily: 6 })])
+  await send(ag.a2, [result(OCT, { serverFamily: 6 })])
   // A3 worked two days before its last result, then broke: outside the 24 h window it no longer counts.
-  send(ag.a3, [result(OCT - 48 * H, { ipv6: v6('works') }), result(OCT - 2 * H, { ipv6: v6('broken') }), result(OCT, { ipv6: v6('broken') })])
-  send(ag.a4, [result(OCT, { ipv6: v6('none') })])
-  send(ag.b1, [result(OCT, { ipv6: v6('works') })])
+  await send(ag.a3, [result(OCT - 48 * H, { ipv6: v6('works') }), result(OCT - 2 * H, { ipv6: v6('broken') }), result(OCT, { ipv6: v6('broken') })])
+  await send(ag.a4, [result(OCT, { ipv6: v6('none') })])
+  await send(ag.b1, [result(OCT, { ipv6: v6('works') })])
 
   await services.saveRun(ulid(SEP), ag.a1.id, run(ALL_GREEN), SEP)
   await services.saveRun(ulid(OCT - H), ag.a1.id, run({ ...ALL_GREEN, https_v6: 'red' }), OCT - H) // superseded by the later run
@@ -109,8 +111,8 @@ beforeAll(async () => {
   await services.saveRun(ulid(OCT), ag.b1.id, run({ ...ALL_GREEN, dnssec: 'yellow' }), OCT)
 })
 
-afterAll(() => {
-  db.close()
+afterAll(async () => {
+  await stores.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -225,11 +227,12 @@ describe('ipv6Report per province and commune', () => {
 })
 
 describe('IPv6 evidence table', () => {
-  it('the ingest listener and a rebuild from the result table give the same rows', async () => {
+  it('the ingest commit and a rebuild from the result table give the same rows', async () => {
     const all = (): unknown[] => db.prepare('SELECT * FROM ipv6_evidence ORDER BY agent_id, result_id').all()
     const live = all()
     expect(live).toHaveLength(8) // every result above says something about IPv6
-    expect(rebuildIpv6Evidence(db)).toEqual({ results: 8, evidence: 8 })
+    db.prepare('DELETE FROM ipv6_evidence_state').run()
+    expect(await stores.results.ensureIpv6Evidence()).toEqual({ results: 8, evidence: 8 })
     expect(all()).toEqual(live)
   })
 })

@@ -4,6 +4,7 @@ import { addAgency, call, enrol, enrolledAgent, heartbeat, sync, syncBody } from
 import { latencyRecord } from '../fixtures/records.js'
 import type { EnrollReply } from '../../shared/schemas/fleet.js'
 import type { AgentRow } from '../../collector/storage/agency-store.js'
+import type { AgentSeen, PreparedBatch } from '../../collector/storage/stores.js'
 
 /**
  * Issue 11: no request can sink another. Every input the hostile-client run found is sent
@@ -91,15 +92,20 @@ describe('issue 11: isolation of requests and bounds on every value', () => {
     const good = c.app.ingestor.prepare(ra.agent, ra.agency, [latencyRecord(), latencyRecord()])
     const faulty = c.app.ingestor.prepare(rb.agent, rb.agency, [latencyRecord()])
     const before = c.app.fleet.committer.stats.groupRetries
-    // Queued in the same tick, so one group; the faulty one's extra write throws inside the transaction.
-    const [okOutcome, failed] = await Promise.allSettled([
-      c.app.fleet.committer.submit(good),
-      c.app.fleet.committer.submit(faulty, () => { throw new Error('write failed for this request only') })
-    ])
-    expect(okOutcome).toMatchObject({ status: 'fulfilled', value: { accepted: 2 } })
-    expect(failed).toMatchObject({ status: 'rejected', reason: { message: 'write failed for this request only' } })
+    const seen = (agentId: string): AgentSeen => ({ kind: 'heartbeat', agentId, at: Date.now(), heartbeat: heartbeat() })
+    // The faulty request's heartbeat write fails inside the group's transaction (as a failing disk write would).
+    c.app.db.exec(`CREATE TRIGGER faulty_heartbeat BEFORE UPDATE ON agent WHEN NEW.id = '${b.agentId}' BEGIN SELECT RAISE(ABORT, 'write failed for this request only'); END`)
+    try {
+      // Queued in the same tick, so one group.
+      const [okOutcome, failed] = await Promise.allSettled([
+        c.app.fleet.committer.submit(good, seen(a.agentId)),
+        c.app.fleet.committer.submit(faulty, seen(b.agentId))
+      ])
+      expect(okOutcome).toMatchObject({ status: 'fulfilled', value: { accepted: 2 } })
+      expect(failed).toMatchObject({ status: 'rejected', reason: { message: 'write failed for this request only' } })
+    } finally { c.app.db.exec('DROP TRIGGER faulty_heartbeat') }
     expect(c.app.fleet.committer.stats.groupRetries).toBe(before + 1)
-    const ids = (x: { rows: Array<{ params: Record<string, unknown> }> }): string[] => x.rows.map((r) => r.params.resultId as string)
+    const ids = (x: PreparedBatch): string[] => x.rows.map((r) => r.row.resultId)
     const has = c.app.db.prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck()
     for (const id of ids(good)) expect(has.get(id)).toBe(1)
     for (const id of ids(faulty)) expect(has.get(id)).toBe(0)

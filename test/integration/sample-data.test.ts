@@ -17,7 +17,7 @@ describe('sample data', () => {
   let browser: TestBrowser
   beforeAll(async () => {
     c = await startTempCollector({ sampleData: true, departmentName: 'Sở Khoa học và Công nghệ tỉnh Quảng Ngãi' })
-    made = generateSampleData(c.app.db, c.app.agencies, c.app.ingestor, { now: NOW })
+    made = await generateSampleData(c.app, { now: NOW })
     browser = await launchBrowser()
   }, 120_000)
   afterAll(async () => {
@@ -28,10 +28,10 @@ describe('sample data', () => {
   it('is a few dozen agencies over four months, the same on every run, and never added twice', async () => {
     expect(made.agencies).toBe(35) // 5 old communes in each of 7 districts of former Kon Tum
     expect(made.results).toBeGreaterThan(10_000)
-    expect(generateSampleData(c.app.db, c.app.agencies, c.app.ingestor, { now: NOW })).toEqual({ agencies: 0, results: 0 })
+    expect(await generateSampleData(c.app, { now: NOW })).toEqual({ agencies: 0, results: 0 })
     const other = await startTempCollector({ sampleData: true })
     try {
-      expect(generateSampleData(other.app.db, other.app.agencies, other.app.ingestor, { now: NOW })).toEqual(made)
+      expect(await generateSampleData(other.app, { now: NOW })).toEqual(made)
       const sum = (db: typeof c.app.db): unknown => db.prepare('SELECT count(*), round(sum(download_mbps), 6), min(result_id), max(result_id) FROM result').raw(true).get()
       expect(sum(other.app.db)).toEqual(sum(c.app.db))
     } finally {

@@ -2,7 +2,7 @@
  * 031: what each stored result says about the agency network's IPv6 (capable, connected,
  * preferred), written by an ingest listener in the same transaction as the result, so the
  * IPv6 report reads a few small rows instead of every result's raw JSON. Rebuilt from the
- * result table at start when ipv6_evidence_state is missing or older (collector/ipv6/evidence.ts).
+ * result table at start when ipv6_evidence_state is missing or older (shared/ipv6-evidence.ts, storage/sqlite/ipv6-evidence.ts).
  */
 export const sql = `
 CREATE TABLE ipv6_evidence (

@@ -9,14 +9,15 @@ import { SqliteHealthReader } from './health.js'
 
 /** The stores over one open SQLite database (migrated by `openDatabase`). */
 export function sqliteStores (db: Db): Stores {
+  const results = new SqliteResultStore(db)
   return {
     backend: 'sqlite',
     fleet: new SqliteFleetStore(db),
-    results: new SqliteResultStore(db),
+    results,
     rollups: new SqliteRollupReader(db),
     geo: new SqliteGeoStore(db),
     ipv6: new SqliteIpv6Store(db),
     health: new SqliteHealthReader(db),
-    close: async () => { db.close() }
+    close: async () => { results.close(); db.close() }
   }
 }

@@ -11,7 +11,7 @@ function periodRows (db: Db, fromMs: number, toMs: number, windowMs: number): Ip
     FROM ipv6_check c JOIN (SELECT agency_id, max(checked_at) AS t FROM ipv6_check WHERE checked_at >= ? AND checked_at < ? GROUP BY agency_id) m
       ON m.agency_id = c.agency_id AND c.checked_at = m.t`).all(fromMs, toMs) as Ipv6PeriodRows['checks']
   // Per agency, the observations in the window before its last one inside the period
-  // (ipv6_evidence is kept by the ingest, collector/ipv6/evidence.ts).
+  // (ipv6_evidence is kept by the result store inside each ingest transaction, ipv6-evidence.ts).
   const evidence = db.prepare(`WITH last AS (
       SELECT agency_id, max(measured_at) AS t FROM ipv6_evidence WHERE measured_at >= ? AND measured_at < ? GROUP BY agency_id)
     SELECT e.agency_id AS agencyId, e.measured_at AS at, e.capable, e.connected, e.preferred

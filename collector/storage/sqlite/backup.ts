@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { existsSync, renameSync, rmSync } from 'node:fs'
-import { migrations } from './migrations/index.js'
+import { migrations } from '../migrations/index.js'
 
 /**
  * Backups of the collector database with SQLite's online backup API: safe while the collector

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { createRequire } from 'node:module'
-import type { Db } from '../storage/db.js'
+import type { Db } from '../db.js'
 
 /**
  * Runs the WAL checkpoints of a database on a worker thread with its own connection, so the
