@@ -24,6 +24,7 @@ import { officialReportRoutes } from './routes/official-report.js'
 import openapiPlugin from './plugins/openapi.js'
 import rollupPlugin from './aggregation/plugin.js'
 import { ipv6Routes } from './routes/ipv6.js'
+import { ipv6ProberJob } from './ipv6/prober-job.js'
 import { dashboardPlugin } from './dashboard/plugin.js'
 import { speedtestRoutes } from './speedtest/routes.js'
 import { createAdmission } from './speedtest/admission.js'
@@ -85,6 +86,8 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(exportRoutes, { rules: reportRules, sample: config.sampleData })
   await fastify.register(officialReportRoutes, { rules: reportRules, departmentName: config.departmentName, sample: config.sampleData })
   await fastify.register(ipv6Routes, { config })
+  // Background job: the IPv6 service prober, every ipv6ProbeIntervalMin minutes once the server is ready.
+  await fastify.register(ipv6ProberJob, { config })
   await fastify.register(dashboardPlugin, { departmentName: config.departmentName, version: TOCDO_VERSION, sample: config.sampleData })
 }
 

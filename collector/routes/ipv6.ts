@@ -1,16 +1,13 @@
 import type { FastifyInstance } from 'fastify'
-import { readFileSync } from 'node:fs'
-import { getServers } from 'node:dns'
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
 import type { CollectorConfig } from '../config.js'
 import { API_PREFIX } from '../../shared/protocol.js'
 import { TocdoError } from '../../shared/errors.js'
-import { dnsQuery, parseServer } from '../ipv6/dns-client.js'
-import { httpsStatus, smtpProbe } from '../ipv6/net-probes.js'
 import type { ProbeContext } from '../ipv6/checks.js'
-import { runProbeCycle, startProbeScheduler } from '../ipv6/prober.js'
+import { runProbeCycle, type CycleOutcome } from '../ipv6/prober.js'
+import { probeContextFromConfig } from '../ipv6/prober-job.js'
 import { setAgencyServices } from '../ipv6/service-store.js'
 import { IPV6_REPORT_LEVELS, ipv6Report, type Ipv6ReportLevel } from '../ipv6/report.js'
 import { ipv6Table } from '../ipv6/table.js'
@@ -31,38 +28,9 @@ export const AgencyServicesBody = Type.Object({
 }, { additionalProperties: false })
 type AgencyServicesBody = Static<typeof AgencyServicesBody>
 
-/** The prober's I/O, from the validated configuration. */
-export function probeContextFromConfig (config: Readonly<CollectorConfig>): ProbeContext {
-  const resolverText = config.ipv6ProbeResolver !== '' ? config.ipv6ProbeResolver : getServers()[0]
-  if (resolverText === undefined) throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', 'ipv6ProbeResolver is empty and the system has no resolver; set TOCDO_IPV6_PROBE_RESOLVER')
-  let ca: string | undefined
-  if (config.ipv6ProbeCaFile !== '') {
-    try {
-      ca = readFileSync(config.ipv6ProbeCaFile, 'utf8')
-    } catch (cause) {
-      throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `ipv6ProbeCaFile: cannot read ${config.ipv6ProbeCaFile}`, { cause })
-    }
-  }
-  return {
-    query: dnsQuery,
-    resolver: parseServer(resolverText),
-    timeoutMs: config.ipv6ProbeTimeoutMs,
-    dnsPort: 53,
-    httpsPort: 443,
-    smtpPort: 25,
-    smtp: config.ipv6ProbeSmtp,
-    ca,
-    addressPolicy: 'global',
-    heloName: 'tocdo-ipv6-prober.invalid',
-    https: httpsStatus,
-    smtpProbe,
-    nowS: () => Math.floor(Date.now() / 1000)
-  }
-}
-
 /**
- * The IPv6 migration report, the agencies' service names (admin) and the scheduled service
- * prober, which starts when the server is ready and stops when it closes.
+ * The IPv6 migration report, the agencies' service names (admin) and a prober run on demand
+ * (the scheduled runs are the job in ipv6/prober-job.ts).
  */
 export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Readonly<CollectorConfig>, probe?: ProbeContext }): Promise<void> {
   const { config } = opts
@@ -72,17 +40,8 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
   const log = fastify.log.child({ component: 'ipv6-prober' }) as unknown as Logger
   let context: ProbeContext | null = opts.probe ?? null
   const probeContext = (): ProbeContext => { context ??= probeContextFromConfig(config); return context }
-  const runCycle = async (): Promise<Awaited<ReturnType<typeof runProbeCycle>>> =>
+  const runCycle = async (): Promise<CycleOutcome> =>
     await runProbeCycle(ipv6, probeContext(), { concurrency: config.ipv6ProbeConcurrency, log })
-
-  if (config.ipv6ProbeIntervalMin > 0) {
-    let scheduler: ReturnType<typeof startProbeScheduler> | null = null
-    fastify.addHook('onReady', async () => {
-      probeContext() // a bad resolver or CA file fails the start, not the first run six hours later
-      scheduler = startProbeScheduler(runCycle, { intervalMs: config.ipv6ProbeIntervalMin * 60_000, log })
-    })
-    fastify.addHook('onClose', async () => { scheduler?.stop() })
-  }
 
   fastify.get(IPV6_PATHS.report, {
     schema: {

@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadCollectorConfig } from '../../collector/config.js'
+import { buildCollector } from '../../collector/server.js'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { vnMonth } from '../../shared/vn-time.js'
 import { startDnsServer, type DnsTestServer, type Rr } from '../helpers/dns-server.js'
@@ -35,7 +40,7 @@ async function call (path: string, { method = 'GET', token, body }: { method?: s
 beforeAll(async () => {
   dns = await startDnsServer({ records, zones: ['kontum.test'] })
   c = await startTempCollector({ adminToken: ADMIN, ipv6ProbeIntervalMin: 0, ipv6ProbeResolver: `[::1]:${dns.port}`, ipv6ProbeTimeoutMs: 500 })
-  const commune = c.app.db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = '608' ORDER BY code LIMIT 1").pluck().get() as string
+  const commune = (await c.app.stores.geo.communes('2025-03', '62', '608'))[0]?.code
   const added = await call('/api/v1/admin/agencies', {
     method: 'POST',
     token: ADMIN,
@@ -120,5 +125,19 @@ describe('probe run and report over HTTP', () => {
     expect(period.status).toBe(400)
     expect(period.json()).toMatchObject({ code: 'TOCDO_ERR_VALIDATION', field: 'period' })
     expect((await call('/api/v1/reports/ipv6?level=legacy_province&province=99')).status).toBe(404)
+  })
+})
+
+describe('the scheduled prober (a start-up job of the collector)', () => {
+  it('refuses a start whose CA file cannot be read, naming the setting', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tocdo-prober-job-'))
+    const config = loadCollectorConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn', ipv6ProbeIntervalMin: 60, ipv6ProbeResolver: `[::1]:${dns.port}`, ipv6ProbeCaFile: join(dataDir, 'missing-ca.pem') } })
+    const app = await buildCollector(config, { logger: false })
+    try {
+      await expect(app.ready()).rejects.toMatchObject({ code: 'TOCDO_ERR_CONFIG_INVALID', message: expect.stringContaining('ipv6ProbeCaFile') })
+    } finally {
+      await app.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,0 +1,58 @@
+import fp from 'fastify-plugin'
+import { readFileSync } from 'node:fs'
+import { getServers } from 'node:dns'
+import type { Logger } from 'pino'
+import type { CollectorConfig } from '../config.js'
+import { TocdoError } from '../../shared/errors.js'
+import { dnsQuery, parseServer } from './dns-client.js'
+import { httpsStatus, smtpProbe } from './net-probes.js'
+import type { ProbeContext } from './checks.js'
+import { runProbeCycle, startProbeScheduler } from './prober.js'
+
+/** The prober's I/O, from the validated configuration. */
+export function probeContextFromConfig (config: Readonly<CollectorConfig>): ProbeContext {
+  const resolverText = config.ipv6ProbeResolver !== '' ? config.ipv6ProbeResolver : getServers()[0]
+  if (resolverText === undefined) throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', 'ipv6ProbeResolver is empty and the system has no resolver; set TOCDO_IPV6_PROBE_RESOLVER')
+  let ca: string | undefined
+  if (config.ipv6ProbeCaFile !== '') {
+    try {
+      ca = readFileSync(config.ipv6ProbeCaFile, 'utf8')
+    } catch (cause) {
+      throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', `ipv6ProbeCaFile: cannot read ${config.ipv6ProbeCaFile}`, { cause })
+    }
+  }
+  return {
+    query: dnsQuery,
+    resolver: parseServer(resolverText),
+    timeoutMs: config.ipv6ProbeTimeoutMs,
+    dnsPort: 53,
+    httpsPort: 443,
+    smtpPort: 25,
+    smtp: config.ipv6ProbeSmtp,
+    ca,
+    addressPolicy: 'global',
+    heloName: 'tocdo-ipv6-prober.invalid',
+    https: httpsStatus,
+    smtpProbe,
+    nowS: () => Math.floor(Date.now() / 1000)
+  }
+}
+
+/**
+ * The scheduled IPv6 service prober, a background job of the collector (collector/app.ts):
+ * a cycle every `ipv6ProbeIntervalMin` minutes (0: never), started when the server is ready
+ * and stopped when it closes.
+ */
+export const ipv6ProberJob = fp<{ config: Readonly<CollectorConfig>, probe?: ProbeContext }>(async (fastify, opts) => {
+  const { config } = opts
+  if (config.ipv6ProbeIntervalMin <= 0) return
+  const log = fastify.log.child({ component: 'ipv6-prober' }) as unknown as Logger
+  let scheduler: ReturnType<typeof startProbeScheduler> | null = null
+  fastify.addHook('onReady', async () => {
+    // Built now, so a bad resolver or CA file fails the start, not the first run six hours later.
+    const context = opts.probe ?? probeContextFromConfig(config)
+    const run = async (): ReturnType<typeof runProbeCycle> => await runProbeCycle(fastify.stores.ipv6, context, { concurrency: config.ipv6ProbeConcurrency, log })
+    scheduler = startProbeScheduler(run, { intervalMs: config.ipv6ProbeIntervalMin * 60_000, log })
+  })
+  fastify.addHook('onClose', async () => { scheduler?.stop() })
+}, { name: 'ipv6-prober-job' })
