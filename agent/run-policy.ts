@@ -6,6 +6,7 @@ import { LAST_TEST_META } from './outbox/meta-keys.js'
 import type { Outbox } from './outbox/outbox.js'
 import { budgetDecision, estimateTestBytes, monthlyBudgetBytes } from './scheduler/budget.js'
 import { quietLineGate, type GateDeps } from './scheduler/gate.js'
+import { interfaceToward } from './platform/link.js'
 import { vnDaysLeftInMonth, vnMonth } from '../shared/vn-time.js'
 import type { SlotEvent } from './scheduler/scheduler.js'
 import { skipRecord } from './scheduler/skip-record.js'
@@ -101,7 +102,9 @@ export function createRunPolicy (d: RunPolicyDeps): { execute: Execute, store: (
     const signal = d.signal()
     const t0 = clock.now()
     const started = clock.wall()
+    const server = d.servers()[0]
     const gate = await quietLineGate({
+      iface: server === undefined ? null : await interfaceToward(server),
       sleep: clock.sleep,
       mono: clock.now,
       windowMs: settings.gateWindowS * 1000,

@@ -1,6 +1,8 @@
 import os from 'node:os'
 import { readFile, access } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { createSocket } from 'node:dgram'
+import { lookup } from 'node:dns/promises'
 import { execRunner, type CommandRunner } from './command.js'
 import { windowsLinkInfo, type WlanInterface } from './windows.js'
 
@@ -24,6 +26,32 @@ export function interfaceForAddress (localAddress: string | null, ifaces = os.ne
     if (addrs?.some((a) => unmapped(a.address) === want) === true) return name
   }
   return null
+}
+
+/**
+ * The interface the system would send to `url` from, before any test traffic: a UDP socket
+ * "connected" to the server's address picks the route and its local address without sending
+ * a packet. Null when the name does not resolve or no route exists (the caller then counts
+ * every interface).
+ */
+export async function interfaceToward (url: string, ifaces?: ReturnType<typeof os.networkInterfaces>): Promise<string | null> {
+  try {
+    const { hostname, port, protocol } = new URL(url)
+    const host = hostname.replace(/^\[|\]$/g, '')
+    const { address, family } = isIP(host) === 0 ? await lookup(host) : { address: host, family: isIP(host) }
+    const socket = createSocket(family === 6 ? 'udp6' : 'udp4')
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject)
+        socket.connect(Number(port === '' ? (protocol === 'https:' ? 443 : 80) : port), address, () => { resolve() })
+      })
+      return interfaceForAddress(socket.address().address, ifaces)
+    } finally {
+      socket.close()
+    }
+  } catch {
+    return null
+  }
 }
 
 async function readSys (file: string): Promise<string | null> {

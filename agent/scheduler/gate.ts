@@ -1,10 +1,13 @@
 import os from 'node:os'
-import { bytesBetween, readInterfaceCounters, type InterfaceCounters } from '../platform/net-counters.js'
+import { bytesBetween, isLoopbackName, readInterfaceCounters, type InterfaceCounters } from '../platform/net-counters.js'
 
 /**
  * The quiet-line gate before a full test (methodology.md §4 phase 0, SamKnows' cross-traffic
  * check): over ~5 s, interface traffic must stay at or below 25,000 B/s and CPU at or below
- * 30 %. If not, measure again (each look is a 5 s window) for up to 30 s, then give up: the caller records a `skip`
+ * 30 %. Traffic is counted as the cross-traffic check counts it (measure/cross-traffic.ts): on
+ * the interface the test will use, found by the route to the test server, and on loopback only
+ * the received side (loopback counts each byte once sent and once received); every
+ * non-loopback interface only when that route is unknown. If not, measure again (each look is a 5 s window) for up to 30 s, then give up: the caller records a `skip`
  * with the levels measured, so the gap is explained rather than filled with a disturbed test.
  */
 export interface GateLevels {
@@ -13,10 +16,14 @@ export interface GateLevels {
   cpuPct: number | null
   /** Why bytesPerS is null. */
   countersUnavailable?: string
+  /** The interface counted, when the route to the test server named one. */
+  iface?: string
 }
 
 export interface GateDeps {
   counters?: () => Promise<InterfaceCounters>
+  /** The interface the test will use (platform/link.ts interfaceToward); null or absent: all but loopback. */
+  iface?: string | null
   cpuTimes?: () => { idle: number, total: number }
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>
   mono: () => number
@@ -47,12 +54,15 @@ export async function measureLevels (d: GateDeps, signal?: AbortSignal): Promise
   await d.sleep(windowMs, signal)
   const [c1, p1, t1] = [await counters(), cpuTimes(), d.mono()]
   const seconds = Math.max(0.001, (t1 - t0) / 1000)
-  const moved = bytesBetween(c0, c1)
+  const iface = d.iface ?? null
+  const moved = bytesBetween(c0, c1, iface === null ? undefined : [iface])
+  const bytes = moved === null ? null : iface !== null && isLoopbackName(iface) ? moved.rxBytes : moved.rxBytes + moved.txBytes
   const dt = p1.total - p0.total
   const levels: GateLevels = {
-    bytesPerS: moved === null ? null : Math.round((moved.rxBytes + moved.txBytes) / seconds),
+    bytesPerS: bytes === null ? null : Math.round(bytes / seconds),
     cpuPct: dt > 0 ? Math.round(1000 * (1 - (p1.idle - p0.idle) / dt)) / 10 : null
   }
+  if (iface !== null) levels.iface = iface
   if (moved === null) levels.countersUnavailable = c1.reason ?? c0.reason ?? 'interface counters went backwards'
   return levels
 }

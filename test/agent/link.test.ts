@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { classifyIpv6, hasIpv6DefaultRoute, interfaceForAddress, linkInfo } from '../../agent/platform/link.js'
+import { classifyIpv6, hasIpv6DefaultRoute, interfaceForAddress, interfaceToward, linkInfo } from '../../agent/platform/link.js'
 import { classifyIpv6State } from '../../agent/measure/ipv6.js'
 import { busyBackoffMs } from '../../agent/measure/select.js'
 
@@ -61,5 +61,19 @@ describe('busy back-off (methodology.md §3)', () => {
     expect(busyBackoffMs(0, null, () => 1)).toBe(63_000)
     expect(busyBackoffMs(0, null, () => -1)).toBe(57_000)
     expect(busyBackoffMs(0, 300, () => 0)).toBe(300_000)
+  })
+})
+
+describe('the interface toward a test server (the quiet-line gate counts only it)', () => {
+  it('is the loopback interface for a server on this machine, over IPv4 and IPv6, with no packet sent', async () => {
+    const lo = Object.entries(networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.address === '127.0.0.1'))?.[0]
+    expect(lo).toBeDefined()
+    expect(await interfaceToward('http://127.0.0.1:9/')).toBe(lo)
+    expect(await interfaceToward('https://localhost/')).toBe(lo)
+    if (networkInterfaces()[lo as string]?.some((a) => a.address === '::1') === true) expect(await interfaceToward('http://[::1]:9/')).toBe(lo)
+  })
+
+  it('is null when the server cannot be named, so the gate counts every interface', async () => {
+    expect(await interfaceToward('not a url')).toBeNull()
   })
 })

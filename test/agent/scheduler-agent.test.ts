@@ -46,7 +46,8 @@ async function build (over: Partial<AgentDeps> = {}, settings: Record<string, un
     clock: fixedClock,
     log: pino({ level: 'silent' }),
     tasks,
-    gate: { counters, cpuTimes: () => ({ idle: 0, total: 0 }) },
+    // The gate counts the interface toward the test server: here eth0 stands for it.
+    gate: { counters, iface: 'eth0', cpuTimes: () => ({ idle: 0, total: 0 }) },
     ...over
   })
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => { agent.close() }, async () => { await peer.close() })

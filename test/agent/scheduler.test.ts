@@ -263,6 +263,24 @@ describe('quiet-line gate', () => {
     if (!out.quiet) expect(out.reason).toMatch(/60000 B\/s > 25000/)
   })
 
+  it('counts the interface toward the test server, as the cross-traffic check does; loopback on its received side only', async () => {
+    // eth0 carries 60,000 B/s that is not the test's (another network); eth1 is the route to the server and is quiet.
+    const busyElsewhere = (clock: { mono: () => number }) => async (): Promise<InterfaceCounters> => {
+      const t = clock.mono() / 1000
+      return { source: 'proc-net-dev', ifaces: { eth0: { rxBytes: 60_000 * t, txBytes: 0 }, eth1: { rxBytes: 1000 * t, txBytes: 1000 * t }, lo: { rxBytes: 20_000 * t, txBytes: 20_000 * t } } }
+    }
+    let clock = fakeClock(0)
+    const routed = await quietLineGate({ iface: 'eth1', counters: busyElsewhere(clock), cpuTimes: idleCpu, sleep: clock.sleep, mono: clock.mono })
+    expect(routed).toMatchObject({ quiet: true, levels: { bytesPerS: 2000, iface: 'eth1' } })
+    clock = fakeClock(0)
+    const unknownRoute = await quietLineGate({ iface: null, counters: busyElsewhere(clock), cpuTimes: idleCpu, sleep: clock.sleep, mono: clock.mono })
+    expect(unknownRoute.quiet).toBe(false)
+    expect(unknownRoute.levels.bytesPerS).toBe(62_000)
+    clock = fakeClock(0)
+    const loopback = await quietLineGate({ iface: 'lo', counters: busyElsewhere(clock), cpuTimes: idleCpu, sleep: clock.sleep, mono: clock.mono })
+    expect(loopback).toMatchObject({ quiet: true, levels: { bytesPerS: 20_000, iface: 'lo' } })
+  })
+
   it('treats CPU above 30 % as busy and missing counters as unknown, not quiet traffic', async () => {
     const clock = fakeClock(0)
     let busy = 0
