@@ -68,6 +68,9 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(dbPlugin, { file: opts.dbFile ?? databaseFile(config.dataDir) })
   // Start-up job: the geography and targets seeds, loaded (or found unchanged) before anything reads them.
   fastify.log.debug(await loadSeeds(fastify.stores.geo, seedsDir()), 'seeds loaded')
+  // Start-up job: the IPv6 evidence the IPv6 report reads, rebuilt from the result table when missing or older.
+  const rebuilt = await fastify.stores.results.ensureIpv6Evidence()
+  if (rebuilt !== null) fastify.log.info(rebuilt, 'IPv6 evidence rebuilt from the result table')
   await fastify.register(authPlugin)
   await fastify.register(auditPlugin)
   await fastify.register(downloadsPlugin, { dir: config.packagesDir, publicUrl: config.publicUrl })

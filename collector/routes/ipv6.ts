@@ -34,8 +34,6 @@ type AgencyServicesBody = Static<typeof AgencyServicesBody>
  */
 export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Readonly<CollectorConfig>, probe?: ProbeContext }): Promise<void> {
   const { config } = opts
-  const rebuilt = await fastify.stores.results.ensureIpv6Evidence()
-  if (rebuilt !== null) fastify.log.info(rebuilt, 'IPv6 evidence rebuilt from the result table')
   const { ipv6 } = fastify.stores
   const log = fastify.log.child({ component: 'ipv6-prober' }) as unknown as Logger
   let context: ProbeContext | null = opts.probe ?? null
