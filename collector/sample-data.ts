@@ -1,7 +1,7 @@
 import { encodeTime } from 'ulidx'
 import type { Db } from './storage/db.js'
 import type { AgencyStore } from './storage/agency-store.js'
-import type { ResultStore } from './storage/stores.js'
+import type { GeoStore, ResultStore } from './storage/stores.js'
 import { ingestAlone, type Ingestor } from './ingest/ingest.js'
 import { createPlacedAgency } from './fleet/admin.js'
 import { RESULT_SCHEMA_VERSION, type Direction, type ResultRecord } from '../shared/schemas/result.js'
@@ -49,12 +49,12 @@ const KINDS: Array<Pick<Line, 'category' | 'connectionClass'> & { label: string,
 ]
 const ISPS = ['VNPT', 'Viettel', 'FPT']
 
-function lines (db: Db, rnd: () => number): Line[] {
-  // A few old communes in each district of former Kon Tum, the first ones by code: stable across runs.
+async function lines (geo: Pick<GeoStore, 'communes'>, rnd: () => number): Promise<Line[]> {
+  // A few old communes in each district of former Kon Tum (62), the first ones by code: stable across runs.
   const districts = ['608', '610', '611', '612', '613', '615', '616']
   const out: Line[] = []
   for (const d of districts) {
-    const communes = db.prepare("SELECT code, name FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 5").all(d) as Array<{ code: string, name: string }>
+    const communes = (await geo.communes('2025-03', '62', d)).slice(0, 5)
     for (const [i, c] of communes.entries()) {
       const kind = KINDS[(out.length + i) % KINDS.length] as (typeof KINDS)[number]
       const plan = kind.plans.length === 0 ? null : kind.plans[Math.floor(rnd() * kind.plans.length)] as [number, number]
@@ -118,14 +118,14 @@ function speed (at: number, down: number, up: number, idle: number, rnd: () => n
  * Fills an empty database with the sample fleet and its tests up to `now`; does nothing when
  * the database already has agencies. Returns the counts written.
  */
-export async function generateSampleData ({ db, agencies, ingestor, stores }: { db: Db, agencies: AgencyStore, ingestor: Ingestor, stores: { results: ResultStore } }, { now = Date.now(), seed = SAMPLE_SEED } = {}): Promise<{ agencies: number, results: number }> {
-  if ((db.prepare('SELECT count(*) FROM agency').pluck().get() as number) > 0) return { agencies: 0, results: 0 }
+export async function generateSampleData ({ db, agencies, ingestor, stores }: { db: Db, agencies: AgencyStore, ingestor: Ingestor, stores: { results: ResultStore, geo: Pick<GeoStore, 'communes'> } }, { now = Date.now(), seed = SAMPLE_SEED } = {}): Promise<{ agencies: number, results: number }> {
+  if (agencies.listAgencies().length > 0) return { agencies: 0, results: 0 }
   const rnd = prng(seed)
   // Whole ICT days, so the same `now` day gives the same tests.
   const today = vnDayStart(now)
   const days = SAMPLE_MONTHS * 30
   let results = 0
-  const list = lines(db, rnd)
+  const list = await lines(stores.geo, rnd)
   for (const l of list) {
     const { agency } = createPlacedAgency(db, agencies, {
       name: l.name, category: l.category, connectionClass: l.connectionClass, isp: l.isp, planDownMbps: l.planDown, planUpMbps: l.planUp, communeCode: l.oldCommune, scheme: '2025-03', highTechZone: l.highTechZone
