@@ -23,6 +23,7 @@ import { exportRoutes } from './routes/exports.js'
 import { officialReportRoutes } from './routes/official-report.js'
 import openapiPlugin from './plugins/openapi.js'
 import rollupPlugin from './aggregation/plugin.js'
+import monthPackJob from './reports/month-pack-job.js'
 import { ipv6Routes } from './routes/ipv6.js'
 import { ipv6ProberJob } from './ipv6/prober-job.js'
 import { dashboardPlugin } from './dashboard/plugin.js'
@@ -82,6 +83,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)
   await fastify.register(rollupPlugin)
+  await fastify.register(monthPackJob, { everyMs: 10 * 60_000 })
   await fastify.register(retentionPlugin, { retentionDays: config.retentionDays, batchRows: config.retentionBatchRows })
   const reportRules = { minRepresentativeSamples: config.reportMinRepresentativeSamples, minAgents: config.reportMinAgents, minBusyHourSamplesPerAgent: config.reportMinBusyHourSamplesPerAgent }
   await fastify.register(reportRoutes, { rules: reportRules, sample: config.sampleData })

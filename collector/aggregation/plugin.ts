@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import { enableMonthCache } from './month-cache.js'
 
 /**
  * Keeps the report rollups current: a start-up job rebuilds them once when the stored ones were
@@ -10,5 +9,4 @@ export default fp(async (fastify) => {
   const started = Date.now()
   const { rebuiltRows } = await fastify.stores.results.ensureRollups()
   if (rebuiltRows !== null) fastify.log.info({ rows: rebuiltRows, ms: Date.now() - started }, 'report rollups rebuilt from the result table')
-  enableMonthCache(fastify.db)
 }, { name: 'report-rollups', dependencies: ['db'] })

@@ -1,5 +1,5 @@
-import type { Db } from '../storage/db.js'
-import { AREA_LEVELS, CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, publicAreaLevels, VERSION_LEVELS } from '../storage/area-levels.js'
+import type { RollupReader } from '../storage/stores.js'
+import { CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, publicAreaLevels } from '../storage/area-levels.js'
 import { recentMonths, VN_TIME_ZONE } from '../../shared/vn-time.js'
 
 export interface ProvinceChoice { code: string, name: string, agencies: number }
@@ -24,16 +24,9 @@ export interface DashboardContext {
  * What the dashboard needs before it can ask for a report: who runs it and which provinces
  * there are. Read-only; the geography is the seeded one (domain.md §7).
  */
-export function dashboardContext (db: Db, opts: { departmentName: string, version: string, sample: boolean }, now = Date.now()): DashboardContext {
-  const list = (version: typeof LEGACY_GEO_VERSION | typeof CURRENT_GEO_VERSION): ProvinceChoice[] => {
-    const column = AREA_LEVELS[VERSION_LEVELS[version].province].provinceColumn
-    return db.prepare(`SELECT p.code, p.name, count(g.id) AS agencies FROM geo_province p
-        LEFT JOIN agency g ON g.${column} = p.code
-        WHERE p.version = ? GROUP BY p.code, p.name ORDER BY agencies > 0 DESC, p.code`)
-      .all(version) as ProvinceChoice[]
-  }
-  const legacy = list(LEGACY_GEO_VERSION)
-  const current = list(CURRENT_GEO_VERSION)
+export async function dashboardContext (reader: RollupReader, opts: { departmentName: string, version: string, sample: boolean }, now = Date.now()): Promise<DashboardContext> {
+  const legacy: ProvinceChoice[] = await reader.provinceChoices(LEGACY_GEO_VERSION)
+  const current: ProvinceChoice[] = await reader.provinceChoices(CURRENT_GEO_VERSION)
   // The 2025 provinces are the administrative units; former provinces are analysis regions.
   const best = [...current].sort((a, b) => b.agencies - a.agencies || a.code.localeCompare(b.code))[0]
   return {

@@ -76,7 +76,7 @@ export async function dashboardPlugin (fastify: FastifyInstance, opts: { departm
   })
 
   fastify.get(`${DASHBOARD_PREFIX}context.json`, async () =>
-    dashboardContext(fastify.db, { departmentName: opts.departmentName, version: opts.version, sample: opts.sample ?? false }))
+    await dashboardContext(fastify.stores.rollups, { departmentName: opts.departmentName, version: opts.version, sample: opts.sample ?? false }))
 
   await fastify.register(agentHealthRoutes)
 

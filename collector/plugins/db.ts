@@ -5,6 +5,7 @@ import { AgencyStore } from '../storage/agency-store.js'
 import { Ingestor } from '../ingest/ingest.js'
 import { sqliteStores } from '../storage/sqlite/index.js'
 import type { Stores } from '../storage/stores.js'
+import { CachedRollupReader } from '../reports/month-cache.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,7 +23,9 @@ declare module 'fastify' {
  */
 export default fp<{ file: string }>(async (fastify, opts) => {
   const db = openDatabase(opts.file)
-  const stores = sqliteStores(db)
+  const opened = sqliteStores(db)
+  // Reports read closed months through the in-memory month cache, whatever the backend.
+  const stores: Stores = { ...opened, rollups: new CachedRollupReader(opened.rollups) }
   fastify.decorate('stores', stores)
   fastify.decorate('db', db)
   fastify.decorate('agencies', new AgencyStore(db))

@@ -1,25 +1,17 @@
-import type { Db } from '../storage/db.js'
+import type { WholeTransferRows } from '../storage/stores.js'
+import type { ReportStores, MonthRow } from './rollup-reader.js'
 import { TocdoError } from '../../shared/errors.js'
 import { round, roundOrNull } from '../../shared/units.js'
 import type { Agency } from '../storage/agency-store.js'
 import { computeGroup, evaluateTargets } from './figures.js'
-import { readMonthRows, type MonthRow } from './rollup-reader.js'
+import { readMonthRows } from './rollup-reader.js'
 import { periodBounds, periodYear, type Period } from '../../shared/period.js'
-import { countSetApartForAgent } from '../storage/set-apart-store.js'
 import { describeRules, type ReportRules } from './rules.js'
 import { targetContext } from './context.js'
 import type { Static } from '@sinclair/typebox'
 import type { AgencyReport, Qcvn126Schema, Qcvn34Schema } from './schemas.js'
 
 const RECENT = 20
-
-interface Place { code: string, name: string, version: string }
-
-function place (db: Db, table: string, version: string, code: string | null): Place | null {
-  if (code === null || code === '') return null
-  const r = db.prepare(`SELECT code, name FROM ${table} WHERE version = ? AND code = ?`).get(version, code) as { code: string, name: string } | undefined
-  return r === undefined ? { code, name: '', version } : { ...r, version }
-}
 
 function sums (rows: readonly MonthRow[]): { tests: number, down: number, testsUp: number, up: number, testsIdle: number, idle: number, ge30: number } {
   const s = { tests: 0, down: 0, testsUp: 0, up: 0, testsIdle: 0, idle: 0, ge30: 0 }
@@ -41,30 +33,11 @@ function sums (rows: readonly MonthRow[]): { tests: number, down: number, testsU
  * Valid speed tests of one agent, all stored history; read from the stored records because the
  * rollups keep goodput only.
  */
-/** A recent result as read, before its time, validity and flags are put in reply form. */
-interface RecentRow {
-  agentId: string
-  resultId: string
-  kind: string
-  status: string
-  measuredAt: number
-  downloadMbps: number | null
-  uploadMbps: number | null
-  idleLatencyMs: number | null
-  valid: number
-  flags: string
-  confidence: string | null
-}
-
 interface WholeTransfer { tests: number, down: number, testsUp: number, up: number, ge30: number }
-function wholeTransfer (db: Db, agentId: string): WholeTransfer {
-  const rows = db.prepare(`SELECT json_extract(raw, '$.download.meanWholeMbps') AS d, json_extract(raw, '$.upload.meanWholeMbps') AS u
-    FROM result WHERE agent_id = ? AND kind = 'speed' AND valid = 1`).raw(true).all(agentId) as Array<[number | null, number | null]>
+function wholeTransfer (rows: WholeTransferRows | undefined): WholeTransfer {
   const s = { tests: 0, down: 0, testsUp: 0, up: 0, ge30: 0 }
-  for (const [d, u] of rows) {
-    if (typeof d === 'number') { s.tests++; s.down += d; if (d >= 30) s.ge30++ }
-    if (typeof u === 'number') { s.testsUp++; s.up += u }
-  }
+  for (const d of rows?.down ?? []) if (typeof d === 'number') { s.tests++; s.down += d; if (d >= 30) s.ge30++ }
+  for (const u of rows?.up ?? []) if (typeof u === 'number') { s.testsUp++; s.up += u }
   return s
 }
 
@@ -148,11 +121,10 @@ function qcvn126 (agency: Agency, agentId: string, all: readonly MonthRow[], who
  * compliance checks (they measure the machine's radio or tunnel, not the line), counted here so the
  * page says how many were left out and why (methodology.md §11).
  */
-function setApartOf (db: Db, agentIds: readonly string[], period: Period): { wifi: number, vpn: number, results: number } {
-  const range = periodBounds(period)
+function setApartOf (counts: ReadonlyMap<string, { wifi: number, vpn: number }>, agentIds: readonly string[]): { wifi: number, vpn: number, results: number } {
   const out = { wifi: 0, vpn: 0, results: 0 }
   for (const id of agentIds) {
-    const c = countSetApartForAgent(db, id, range)
+    const c = counts.get(id) ?? { wifi: 0, vpn: 0 }
     out.wifi += c.wifi
     out.vpn += c.vpn
   }
@@ -160,23 +132,17 @@ function setApartOf (db: Db, agentIds: readonly string[], period: Period): { wif
   return out
 }
 
-export function agencyReport (db: Db, agencyId: string, q: { period: Period, rules: ReportRules, now?: number }): AgencyReport {
-  const agency = db.prepare(`SELECT id, name, category, connection_class AS connectionClass, isp, plan_down_mbps AS planDownMbps,
-    plan_up_mbps AS planUpMbps, commune_code AS communeCode, province_code AS provinceCode, legacy_commune_code AS legacyCommuneCode,
-    legacy_district_code AS legacyDistrictCode, legacy_province_code AS legacyProvinceCode, placement_note AS placementNote, created_at AS createdAt
-    FROM agency WHERE id = ?`).get(agencyId) as Agency | undefined
-  if (agency === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `no agency with id ${agencyId}`, { details: { field: 'id' } })
-  const agents = db.prepare(`SELECT id, name, status, last_seen_at AS lastSeenAt, agent_version AS agentVersion FROM agent
-    WHERE agency_id = ? ORDER BY created_at, id`).all(agencyId) as Array<{ id: string, name: string, status: string, lastSeenAt: number | null, agentVersion: string | null }>
-  const inPeriod = readMonthRows(db, { column: 'agency_id', code: agencyId }, q.period)
-  const allTime = q.period.kind === 'all' ? inPeriod : readMonthRows(db, { column: 'agency_id', code: agencyId }, { kind: 'all', from: null, to: null, months: null })
-  const ctx = targetContext(db, periodYear(q.period, q.now), q.rules, q.period)
+export async function agencyReport (stores: ReportStores, agencyId: string, q: { period: Period, rules: ReportRules, now?: number }): Promise<AgencyReport> {
+  const detail = await stores.rollups.agencyDetail(agencyId, periodBounds(q.period), RECENT)
+  if (detail === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `no agency with id ${agencyId}`, { details: { field: 'id' } })
+  const { agency, agents, places } = detail
+  const inPeriod = await readMonthRows(stores.rollups, { column: 'agency_id', code: agencyId }, q.period)
+  const allTime = q.period.kind === 'all' ? inPeriod : await readMonthRows(stores.rollups, { column: 'agency_id', code: agencyId }, { kind: 'all', from: null, to: null, months: null })
+  const ctx = await targetContext(stores, periodYear(q.period, q.now), q.rules, q.period)
   const group = computeGroup(inPeriod, q.rules)
-  const whole = new Map(agents.map((a) => [a.id, wholeTransfer(db, a.id)]))
+  const whole = new Map(agents.map((a) => [a.id, wholeTransfer(detail.wholeTransfer.get(a.id))]))
 
-  const recent = db.prepare(`SELECT agent_id AS agentId, result_id AS resultId, kind, status, measured_at_corr AS measuredAt, download_mbps AS downloadMbps,
-    upload_mbps AS uploadMbps, idle_latency_ms AS idleLatencyMs, valid, flags, confidence FROM result WHERE agent_id = ? ORDER BY result_id DESC LIMIT ${RECENT}`)
-  const recentResults = agents.flatMap((a) => recent.all(a.id) as RecentRow[])
+  const recentResults = [...detail.recent]
     .sort((x, y) => y.measuredAt - x.measuredAt)
     .slice(0, RECENT)
     .map((r) => ({ ...r, measuredAt: new Date(r.measuredAt).toISOString(), valid: r.valid === 1, flags: r.flags === '' ? [] : r.flags.split(',') }))
@@ -192,11 +158,7 @@ export function agencyReport (db: Db, agencyId: string, q: { period: Period, rul
       planDownMbps: agency.planDownMbps,
       planUpMbps: agency.planUpMbps,
       placement: {
-        commune: place(db, 'geo_commune', '2025-07', agency.communeCode),
-        province: place(db, 'geo_province', '2025-07', agency.provinceCode),
-        legacyCommune: place(db, 'geo_commune', '2025-03', agency.legacyCommuneCode),
-        legacyDistrict: place(db, 'geo_district', '2025-03', agency.legacyDistrictCode),
-        legacyProvince: place(db, 'geo_province', '2025-03', agency.legacyProvinceCode),
+        ...places,
         note: agency.placementNote
       }
     },
@@ -211,7 +173,7 @@ export function agencyReport (db: Db, agencyId: string, q: { period: Period, rul
       return { ...a, lastSeenAt: a.lastSeenAt === null ? null : new Date(a.lastSeenAt).toISOString(), coverage: g.coverage, figures: g.figures }
     }),
     recentResults,
-    setApart: setApartOf(db, agents.map((a) => a.id), q.period),
+    setApart: setApartOf(detail.setApart, agents.map((a) => a.id)),
     targets: evaluateTargets(group.agents, ctx),
     qcvn34: agents.map((a) => qcvn34(agency, a.id, allTime.filter((r) => r.agentId === a.id), whole.get(a.id) as WholeTransfer, q.rules)),
     qcvn126: agents.map((a) => qcvn126(agency, a.id, allTime.filter((r) => r.agentId === a.id), whole.get(a.id) as WholeTransfer))

@@ -1,12 +1,12 @@
-import type { Db } from '../storage/db.js'
+import type { ReportStores, MonthRow, RollupFilter } from './rollup-reader.js'
 import { TocdoError } from '../../shared/errors.js'
 import { computeGroup, evaluateTargets, type TargetContext, type AreaFigures, type Coverage, type GroupResult, type TargetEvaluation } from './figures.js'
-import { readMonthRows, type MonthRow, type RollupFilter } from './rollup-reader.js'
+import { readMonthRows } from './rollup-reader.js'
 import { describeRules, type ReportRules } from './rules.js'
 import { periodYear, type Period } from '../../shared/period.js'
 import { targetContext } from './context.js'
 import type { AreasReport } from './schemas.js'
-import { AREA_LEVELS, areasOf, findProvince, LEGACY_GEO_VERSION, type GeoVersion, type Level } from '../storage/area-levels.js'
+import { AREA_LEVELS, LEGACY_GEO_VERSION, type GeoVersion, type Level } from '../storage/area-levels.js'
 
 export type { Level }
 export type Split = 'connection_class' | 'isp' | 'time_band'
@@ -23,8 +23,8 @@ export interface AreaRow {
 }
 
 /** The province (in the level's geography) or a 404 naming the field and the fix. */
-export function requireProvince (db: Db, version: GeoVersion, code: string): { code: string, name: string, version: string } {
-  const p = findProvince(db, version, code)
+export async function requireProvince (stores: ReportStores, version: GeoVersion, code: string): Promise<{ code: string, name: string, version: string }> {
+  const p = await stores.geo.province(version, code)
   if (p === undefined) {
     const hint = version === LEGACY_GEO_VERSION ? 'a pre-reform (2025-03) code such as 62 (Kon Tum) or 27 (Bắc Ninh)' : 'a current (2025-07) code such as 51 (Quảng Ngãi) or 24 (Bắc Ninh)'
     throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `province=${code} is not a ${version} province code; use ${hint}`, { details: { field: 'province' } })
@@ -46,23 +46,21 @@ export interface AreaQuery {
 }
 
 /** Area rows of one level, each followed by its split rows; the engine behind every report endpoint. */
-export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<string, GroupResult>, province: ReturnType<typeof requireProvince> | null, ctx: TargetContext } {
+export async function areaRows (stores: ReportStores, q: AreaQuery): Promise<{ rows: AreaRow[], groups: Map<string, GroupResult>, province: Awaited<ReturnType<typeof requireProvince>> | null, ctx: TargetContext }> {
   const spec = AREA_LEVELS[q.level]
   if (spec.provinceRequired && q.province === undefined) {
     throw new TocdoError('TOCDO_ERR_VALIDATION', `level=${q.level} needs province=<${spec.version} province code>`, { details: { field: 'province' } })
   }
-  const province = q.province === undefined ? null : requireProvince(db, spec.version, q.province)
+  const province = q.province === undefined ? null : await requireProvince(stores, spec.version, q.province)
   const filter: RollupFilter = province === null ? { column: null } : { column: spec.provinceColumn, code: province.code }
-  const monthRows = readMonthRows(db, filter, q.period, q.now)
-  const ctx = targetContext(db, periodYear(q.period, q.now), q.rules, q.period)
+  const monthRows = await readMonthRows(stores.rollups, filter, q.period, q.now)
+  const ctx = await targetContext(stores, periodYear(q.period, q.now), q.rules, q.period)
 
   // Enrolled: active agents whose agency sits in the area now.
-  const enrolledRows = db.prepare(`SELECT coalesce(g.${spec.column}, '') AS area, g.connection_class AS cls, g.isp AS isp, count(*) AS n
-    FROM agent a JOIN agency g ON g.id = a.agency_id WHERE a.status = 'active'${province === null ? '' : ` AND g.${spec.provinceColumn} = ?`}
-    GROUP BY 1, 2, 3`).all(...(province === null ? [] : [province.code])) as Array<{ area: string, cls: string, isp: string, n: number }>
+  const enrolledRows = await stores.rollups.enrolledByArea(q.level, province?.code ?? null)
   const enrolled = (area: string, split: Split | null, value: string | null): number => enrolledRows
-    .filter((e) => e.area === area && (split === 'connection_class' ? e.cls === value : split === 'isp' ? e.isp === value : true))
-    .reduce((s, e) => s + e.n, 0)
+    .filter((e) => e.area === area && (split === 'connection_class' ? e.connectionClass === value : split === 'isp' ? e.isp === value : true))
+    .reduce((s, e) => s + e.agents, 0)
 
   const byArea = new Map<string, MonthRow[]>()
   for (const r of monthRows) {
@@ -71,7 +69,7 @@ export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<
     if (l === undefined) byArea.set(k, [r])
     else l.push(r)
   }
-  let areas = areasOf(db, q.level, province?.code ?? null)
+  let areas = await stores.geo.areas(q.level, province?.code ?? null)
   if (q.code !== undefined) {
     areas = areas.filter((a) => a.code === q.code)
     if (areas.length === 0) throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `code=${q.code} is not a ${q.level.replace('_', ' ')} ${province === null ? '' : `of province ${province.code} `}in ${spec.version}`, { details: { field: 'code' } })
@@ -105,7 +103,7 @@ export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<
     }
     if (q.split !== 'time_band') {
       for (const e of enrolledRows) {
-        const v = q.split === 'connection_class' ? e.cls : e.isp
+        const v = q.split === 'connection_class' ? e.connectionClass : e.isp
         if (e.area === a.key && !bySplit.has(v)) bySplit.set(v, [])
       }
     }
@@ -123,8 +121,8 @@ export function areaRows (db: Db, q: AreaQuery): { rows: AreaRow[], groups: Map<
   return { rows, groups, province, ctx }
 }
 
-export function areasReport (db: Db, q: AreaQuery): AreasReport & { rows: AreaRow[] } {
-  const { rows, province } = areaRows(db, q)
+export async function areasReport (stores: ReportStores, q: AreaQuery): Promise<AreasReport & { rows: AreaRow[] }> {
+  const { rows, province } = await areaRows(stores, q)
   return {
     report: 'areas',
     level: q.level,

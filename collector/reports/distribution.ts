@@ -1,4 +1,4 @@
-import type { Db } from '../storage/db.js'
+import type { ReportStores } from './rollup-reader.js'
 import { lowerBound, mergeAll } from '../aggregation/float-blob.js'
 import { areaRows, type Level } from './areas-report.js'
 import { AREA_LEVELS } from '../storage/area-levels.js'
@@ -15,11 +15,11 @@ export const DISTRIBUTION_EDGES_MBPS = [0, 10, 25, 40, 50, 100, 150, 200, 300, 5
 export interface DistributionQuery { level: Level, code: string, period: Period, metric: 'download' | 'upload', connectionClass?: string | undefined, rules: ReportRules, now?: number }
 
 /** Histogram of the area's representative samples, with the targets that apply drawn as lines. */
-export function distributionReport (db: Db, q: DistributionQuery): DistributionReport {
-  const province = provinceOf(db, q.level, q.code) as string
-  const { rows } = areaRows(db, { level: q.level, province, code: q.code, period: q.period, rules: q.rules, now: q.now })
+export async function distributionReport (stores: ReportStores, q: DistributionQuery): Promise<DistributionReport> {
+  const province = await provinceOf(stores, q.level, q.code)
+  const { rows } = await areaRows(stores, { level: q.level, province, code: q.code, period: q.period, rules: q.rules, now: q.now })
   const { provinceColumn: column, key } = AREA_LEVELS[q.level]
-  const monthRows = readMonthRows(db, { column, code: province }, q.period)
+  const monthRows = (await readMonthRows(stores.rollups, { column, code: province }, q.period))
     .filter((r) => r[key] === q.code && (q.connectionClass === undefined || r.connectionClass === q.connectionClass))
   const values = mergeAll(monthRows.map((r) => (q.metric === 'download' ? r.repDown : r.repUp)))
   const edges = DISTRIBUTION_EDGES_MBPS

@@ -1,4 +1,4 @@
-import type { Db } from '../storage/db.js'
+import type { ReportStores } from './rollup-reader.js'
 import { LEGACY_GEO_VERSION } from '../storage/area-levels.js'
 import { roundOrNull as round } from '../../shared/units.js'
 import { areaRows, levelNotes } from './areas-report.js'
@@ -60,10 +60,10 @@ export interface DistrictReport {
  * (coverage, publishable cells, every target evaluation). Legacy districts are analysis regions
  * since the 1 July 2025 reform (domain.md §7.4).
  */
-export function districtReport (db: Db, provinceCode: string, now = new Date(),
-  { period, rules = DEFAULT_REPORT_RULES }: { period?: Period, rules?: ReportRules } = {}): DistrictReport {
+export async function districtReport (stores: ReportStores, provinceCode: string, now = new Date(),
+  { period, rules = DEFAULT_REPORT_RULES }: { period?: Period, rules?: ReportRules } = {}): Promise<DistrictReport> {
   const p = period ?? parsePeriod('all', undefined, 'all', now.getTime())
-  const { rows, groups, province } = areaRows(db, { level: 'legacy_district', province: provinceCode, period: p, rules, now: now.getTime() })
+  const { rows, groups, province } = await areaRows(stores, { level: 'legacy_district', province: provinceCode, period: p, rules, now: now.getTime() })
   const districts: DistrictRow[] = []
   for (const row of rows) {
     if (row.area.code === '') continue // the contract lists districts only; the areas report shows the unplaced row

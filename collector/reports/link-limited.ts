@@ -1,7 +1,5 @@
-import type { Db } from '../storage/db.js'
-import { selectLinkLimitedResults } from '../storage/link-limited-store.js'
+import type { LinkLimitedRow } from '../storage/link-limited-store.js'
 import { DISQUALIFYING_FLAGS } from '../../shared/schemas/result.js'
-import { periodBounds, type Period } from '../../shared/period.js'
 
 /**
  * Each line's lower bound from its link-limited results in the period (docs/methodology.md §11,
@@ -10,10 +8,9 @@ import { periodBounds, type Period } from '../../shared/period.js'
  * at most the line's real rate, so their mean is at most the line's mean: a lower bound of it.
  * These results stay out of the rollups, so they never enter an area's mean or median.
  */
-export function linkLimitedLowerBounds (db: Db, period: Period): Map<string, number> {
-  const range = periodBounds(period)
+export function linkLimitedLowerBounds (results: readonly LinkLimitedRow[]): Map<string, number> {
   const sums = new Map<string, { sum: number, n: number }>()
-  for (const [agentId, mbps, flags] of selectLinkLimitedResults(db, range)) {
+  for (const [agentId, mbps, flags] of results) {
     const list = flags.split(',')
     if (list.some((f) => f !== 'local_link_limited' && (DISQUALIFYING_FLAGS as readonly string[]).includes(f))) continue
     const s = sums.get(agentId) ?? { sum: 0, n: 0 }

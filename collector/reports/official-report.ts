@@ -1,18 +1,17 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Db } from '../storage/db.js'
-import { ipv6Report } from '../ipv6/report.js'
+import type { ReportStores } from './rollup-reader.js'
 import { seedsDir } from '../paths.js'
-import { currentTargetEntries, PER_LINE_STATISTICS, type TargetEntry } from '../targets/targets.js'
-import { sqliteGeo } from '../storage/sqlite/geo.js'
+import { loadTargetEntries, PER_LINE_STATISTICS, type TargetEntry } from '../targets/targets.js'
 import { overviewReport } from './overview.js'
 import { areaRows, type AreaRow } from './areas-report.js'
 import { AREA_LEVELS, VERSION_LEVELS, type GeoVersion } from '../storage/area-levels.js'
+import { ipv6Report } from '../ipv6/report.js'
+import type { Stores } from '../storage/stores.js'
 import type { Cell, TargetEvaluation } from './figures.js'
 import { figuresIn } from './figure-registry.js'
 import { FIGURE_UNIT_VI, FIGURE_VI, STATUS_VI, VALUE_VI, leftOutVi, levelNotesVi, scopeVi, targetRuleVi, yearRuleVi } from './labels-vi.js'
 import { periodBounds, periodYear, type Period } from '../../shared/period.js'
-import { countSetApartForProvince } from '../storage/set-apart-store.js'
 import type { ReportRules } from './rules.js'
 import type { Mba8080 } from './mba8080.js'
 import type { Static } from '@sinclair/typebox'
@@ -166,31 +165,31 @@ interface Seeds { knownGaps?: Array<{ document: string, issuer?: string, date?: 
 export interface OfficialQuery { province: string, version: GeoVersion, period: Period, rules: ReportRules, departmentName: string, sample?: boolean, now?: number }
 
 /** The official report of one province (current or former) for one period. */
-export async function officialReport (db: Db, q: OfficialQuery, stores: Parameters<typeof ipv6Report>[0]): Promise<OfficialReport> {
-  const ov = overviewReport(db, { province: q.province, version: q.version, period: q.period, rules: q.rules, now: q.now }) as {
+export async function officialReport (stores: ReportStores & Pick<Stores, 'ipv6'>, q: OfficialQuery): Promise<OfficialReport> {
+  const ov = await overviewReport(stores, { province: q.province, version: q.version, period: q.period, rules: q.rules, now: q.now }) as {
     province: { code: string, name: string }, total: AreaRow, agencies: { enrolled: number, reporting: number }, months: Array<{ month: string, downloadMean: Cell, downloadMedian: Cell }>, consistentSpeed: Mba8080
   }
   const { province: provinceLevel, area: subLevel } = VERSION_LEVELS[q.version]
   const legacy = AREA_LEVELS[provinceLevel].legacy
-  const sub = areaRows(db, { level: subLevel, province: q.province, period: q.period, rules: q.rules, now: q.now }).rows
+  const sub = (await areaRows(stores, { level: subLevel, province: q.province, period: q.period, rules: q.rules, now: q.now })).rows
   const total = ov.total
   const current = total.targets.filter((t) => !t.horizon)
   const columns = current.map((t) => ({ targetId: t.targetId, label: `${t.document} (${t.year})` }))
 
   // The province that issues the report now: a former province reports under the merged one.
   const issuingProvince = legacy
-    ? db.prepare("SELECT p.name FROM geo_province_merge m JOIN geo_province p ON p.version = '2025-07' AND p.code = m.new_code WHERE m.old_code = ?").pluck().get(q.province) as string | undefined
+    ? (await stores.geo.provinceSuccessor(q.province))?.name
     : ov.province.name
   const kind = legacy ? `tỉnh cũ ${ov.province.name} (địa giới trước 01/07/2025, vùng phân tích)` : `tỉnh ${ov.province.name}`
 
   const year = periodYear(q.period, q.now)
-  const apart = countSetApartForProvince(db, q.province, legacy, periodBounds(q.period))
+  const apart = await stores.rollups.setApartInProvince(q.province, legacy, periodBounds(q.period))
   const setApart = apart.wifi + apart.vpn
   const v6 = (await ipv6Report(stores, { level: provinceLevel, province: q.province, period: q.period.to ?? undefined, now: q.now })).areas[0]
   const known = v6 === undefined ? 0 : v6.agencies - v6.levels.unknown.count
 
   const seeds = JSON.parse(readFileSync(join(seedsDir(), 'targets.json'), 'utf8')) as Seeds
-  const legacyCodes = legacy ? [q.province] : (db.prepare('SELECT old_code FROM geo_province_merge WHERE new_code = ?').pluck().all(q.province) as string[])
+  const legacyCodes = legacy ? [q.province] : await stores.geo.provincePredecessors(q.province)
 
   return {
     report: 'official',
@@ -270,7 +269,7 @@ export async function officialReport (db: Db, q: OfficialQuery, stores: Paramete
       'Kết quả đo qua Wi-Fi hoặc qua VPN không được tính vào số liệu, chỉ tiêu và quy chuẩn (chúng đo kết nối Wi-Fi hoặc đường hầm VPN của máy đo, không phải đường truyền); số lượng được nêu riêng ở mục I.',
       'Kiểm tra QCVN 34:2022/BTTTT và QCVN 126:2021/BTTTT theo từng đường truyền trên trang cơ quan chỉ mang tính tham khảo: mẫu là số byte của cả lần truyền chia thời gian truyền, như quy chuẩn định nghĩa.'
     ],
-    allTargets: listTargets(currentTargetEntries(sqliteGeo.targets(db)), legacyCodes, new Set(total.targets.map((t) => t.targetId))),
+    allTargets: listTargets(await loadTargetEntries(stores.geo), legacyCodes, new Set(total.targets.map((t) => t.targetId))),
     knownGaps: (seeds.knownGaps ?? []).filter((g) => g.region === undefined || g.region === null || legacyCodes.includes(g.region.code))
       .map((g) => ({ document: g.document, issuer: g.issuer ?? null, date: g.date ?? null, why: 'Văn bản được dẫn nhưng chưa có toàn văn để trích chỉ tiêu; chưa đưa vào đánh giá.' }))
   }

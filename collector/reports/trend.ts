@@ -1,8 +1,7 @@
-import type { Db } from '../storage/db.js'
+import type { ReportStores } from './rollup-reader.js'
 import { TocdoError } from '../../shared/errors.js'
 import { addMonths, vnMonth } from '../../shared/vn-time.js'
 import { areaRows, type Level, type Split } from './areas-report.js'
-import { provinceOfArea } from '../storage/area-levels.js'
 import { monthRange } from '../../shared/period.js'
 import { describeRules, type ReportRules } from './rules.js'
 import type { TrendReport } from './schemas.js'
@@ -10,17 +9,17 @@ import type { TrendReport } from './schemas.js'
 export interface TrendQuery { level: Level, code: string, province?: string | undefined, months: number, end?: string | undefined, split?: Split | undefined, rules: ReportRules, now?: number }
 
 /** Monthly series for charts, oldest first; months with no data are present with no_data cells. */
-export function trendReport (db: Db, q: TrendQuery): TrendReport {
+export async function trendReport (stores: ReportStores, q: TrendQuery): Promise<TrendReport> {
   if (!Number.isInteger(q.months) || q.months < 1 || q.months > 36) {
     throw new TocdoError('TOCDO_ERR_VALIDATION', `months must be an integer from 1 to 36, got ${q.months}`, { details: { field: 'months' } })
   }
-  const province = q.province ?? provinceOf(db, q.level, q.code)
+  const province = q.province ?? await provinceOf(stores, q.level, q.code)
   const end = q.end ?? vnMonth(q.now ?? Date.now())
   const months = monthRange(addMonths(end, -(q.months - 1)), end)
   const series = new Map<string, TrendReport['series'][number]>()
   let area: TrendReport['area'] = null
   for (const month of months) {
-    const { rows } = areaRows(db, { level: q.level, province, code: q.code, period: { kind: 'month', from: month, to: month, months: [month] }, split: q.split, rules: q.rules, now: q.now })
+    const { rows } = await areaRows(stores, { level: q.level, province, code: q.code, period: { kind: 'month', from: month, to: month, months: [month] }, split: q.split, rules: q.rules, now: q.now })
     for (const r of rows) {
       area = r.area
       const key = r.split === null ? '' : r.split.value
@@ -39,8 +38,8 @@ export function trendReport (db: Db, q: TrendQuery): TrendReport {
 }
 
 /** The province an area code belongs to at its level (codes are unique within a geography version). */
-export function provinceOf (db: Db, level: Level, code: string): string | undefined {
-  const p = provinceOfArea(db, level, code)
+export async function provinceOf (stores: ReportStores, level: Level, code: string): Promise<string> {
+  const p = await stores.geo.provinceOfArea(level, code)
   if (p === undefined) throw new TocdoError('TOCDO_ERR_UNKNOWN_AREA', `code=${code} is not a ${level.replace('_', ' ')} code`, { details: { field: 'code' } })
   return p
 }

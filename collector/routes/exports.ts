@@ -33,8 +33,8 @@ export async function exportRoutes (fastify: FastifyInstance, opts: { rules?: Pa
     const { province: top, area: sub } = VERSION_LEVELS[q.version ?? CURRENT_GEO_VERSION]
     const legacy = AREA_LEVELS[top].legacy
     const period = parsePeriod(q.period, q.end, 'rolling12')
-    const sheet = (title: string, level: Level, split: Split | undefined, code?: string): Table => {
-      const r = areasReport(fastify.db, { level, province: q.province, code, period, split, rules })
+    const sheet = async (title: string, level: Level, split: Split | undefined, code?: string): Promise<Table> => {
+      const r = await areasReport(fastify.stores, { level, province: q.province, code, period, split, rules })
       return areaTable(title, r.rows, [
         ['Kỳ báo cáo', period.kind === 'all' ? 'toàn bộ dữ liệu' : `${period.from ?? ''} – ${period.to ?? ''}`],
         ['Ngưỡng công bố', `≥ ${rules.minRepresentativeSamples} mẫu đại diện cho số liệu kiểu i-Speed; ≥ ${rules.minAgents} máy đo cho số liệu theo máy đo; ≥ ${rules.minBusyHourSamplesPerAgent} mẫu đại diện giờ hành chính mỗi máy đo cho chỉ số 80/80`],
@@ -42,10 +42,10 @@ export async function exportRoutes (fastify: FastifyInstance, opts: { rules?: Pa
       ])
     }
     const tables = [
-      sheet('Tổng hợp theo loại kết nối', top, 'connection_class', q.province),
-      sheet('Theo nhà mạng', top, 'isp', q.province),
-      sheet('Theo khung giờ', top, 'time_band', q.province),
-      sheet(legacy ? 'Theo huyện cũ' : 'Theo xã, phường', sub, undefined)
+      await sheet('Tổng hợp theo loại kết nối', top, 'connection_class', q.province),
+      await sheet('Theo nhà mạng', top, 'isp', q.province),
+      await sheet('Theo khung giờ', top, 'time_band', q.province),
+      await sheet(legacy ? 'Theo huyện cũ' : 'Theo xã, phường', sub, undefined)
     ]
     // The notes repeat per sheet; keep each note once.
     const seen = new Set<string>()

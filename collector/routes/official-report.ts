@@ -41,7 +41,7 @@ export async function officialReportRoutes (fastify: FastifyInstance, opts: Offi
     const q = request.query as { province: string, version?: '2025-07' | '2025-03', period?: string, end?: string, format?: 'json' | 'docx' | 'pdf' }
     const version = q.version ?? '2025-07'
     const period = parsePeriod(q.period, q.end, 'rolling12')
-    const report = await officialReport(fastify.db, { province: q.province, version, period, rules, departmentName: opts.departmentName, sample: opts.sample }, fastify.stores)
+    const report = await officialReport(fastify.stores, { province: q.province, version, period, rules, departmentName: opts.departmentName, sample: opts.sample })
     const format = q.format ?? 'json'
     if (format === 'json') return report
     const name = `bao-cao-toc-do-${version}-${q.province}-${period.to ?? 'all'}${opts.sample === true ? '-du-lieu-mau' : ''}.${format}`

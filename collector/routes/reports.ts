@@ -49,7 +49,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
   }, async (request, reply) => {
     const q = request.query as { province: string, period?: string, end?: string, format?: 'json' | 'csv' | 'xlsx' }
     const period = parsePeriod(q.period, q.end, 'all')
-    const report = districtReport(fastify.db, q.province, new Date(), { period, rules })
+    const report = await districtReport(fastify.stores, q.province, new Date(), { period, rules })
     if (q.format === undefined || q.format === 'json') return report
     const rows = report.districts.map((d) => ({ area: { level: 'legacy_district' as const, version: '2025-03' as const, code: d.districtCode, name: d.districtName, fullName: d.districtName }, split: null, coverage: d.coverage, figures: d.figures, targets: d.targetEvaluations }))
     return await sendTable(reply, q.format, [areaTable(`Huyện cũ – ${report.province.name}`, rows, levelNotesVi('legacy_district').map((n, i): [string, string] => [`Lưu ý ${i + 1}`, n]))], `tocdo-districts-${q.province}-${period.to ?? 'all'}`, opts.sample)
@@ -73,7 +73,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
   }, async (request, reply) => {
     const q = request.query as { level: Level, province?: string, code?: string, period?: string, end?: string, split?: Split, format?: 'json' | 'csv' | 'xlsx' }
     const period = parsePeriod(q.period, q.end, 'rolling12')
-    const report = areasReport(fastify.db, { level: q.level, province: q.province, code: q.code, period, split: q.split, rules })
+    const report = await areasReport(fastify.stores, { level: q.level, province: q.province, code: q.code, period, split: q.split, rules })
     if (q.format === undefined || q.format === 'json') return report
     const title = `${LEVEL_TITLE[q.level]}${q.province === undefined ? '' : ` ${q.province}`}`
     const notes: Array<[string, string]> = [
@@ -98,7 +98,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
     }
   }, async (request) => {
     const q = request.query as { province: string, version?: '2025-07' | '2025-03', period?: string, end?: string }
-    return overviewReport(fastify.db, { province: q.province, version: q.version ?? '2025-07', period: parsePeriod(q.period, q.end, 'rolling12'), rules })
+    return await overviewReport(fastify.stores, { province: q.province, version: q.version ?? '2025-07', period: parsePeriod(q.period, q.end, 'rolling12'), rules })
   })
 
   fastify.get('/api/v1/reports/trend', {
@@ -116,7 +116,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
     }
   }, async (request) => {
     const q = request.query as { level: Level, code: string, months?: number, end?: string, split?: Split }
-    return trendReport(fastify.db, { level: q.level, code: q.code, months: q.months ?? 12, end: q.end, split: q.split, rules })
+    return await trendReport(fastify.stores, { level: q.level, code: q.code, months: q.months ?? 12, end: q.end, split: q.split, rules })
   })
 
   fastify.get('/api/v1/reports/distribution', {
@@ -135,7 +135,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
     }
   }, async (request) => {
     const q = request.query as { level: Level, code: string, period?: string, end?: string, metric?: 'download' | 'upload', connection_class?: string }
-    return distributionReport(fastify.db, { level: q.level, code: q.code, period: parsePeriod(q.period, q.end, 'rolling12'), metric: q.metric ?? 'download', connectionClass: q.connection_class, rules })
+    return await distributionReport(fastify.stores, { level: q.level, code: q.code, period: parsePeriod(q.period, q.end, 'rolling12'), metric: q.metric ?? 'download', connectionClass: q.connection_class, rules })
   })
 
   fastify.get('/api/v1/reports/agencies/:id', {
@@ -152,7 +152,7 @@ export async function reportRoutes (fastify: FastifyInstance, opts: ReportRoutes
     // Machine names and full agent ids only for the admin (issue 11); a wrong token is a 401, not a quiet public view.
     const admin = request.headers.authorization !== undefined
     if (admin) await fastify.requireAdmin(request)
-    const report = agencyReport(fastify.db, id, { period: parsePeriod(q.period, q.end, 'rolling12'), rules })
+    const report = await agencyReport(fastify.stores, id, { period: parsePeriod(q.period, q.end, 'rolling12'), rules })
     return admin ? report : publicAgencyReport(report)
   })
 }

@@ -10,11 +10,14 @@
  * - a read never writes.
  */
 
-import type { GeoVersion, Level } from './area-levels.js'
 import type { TargetEntry } from '../targets/targets.js'
 import type { CheckName, CheckResult, Colour } from '../ipv6/checks.js'
 import type { ItemAck, ResultRecord } from '../../shared/schemas/result.js'
-import type { HeartbeatRecord } from './agency-store.js'
+import type { AgencyScopeRow, Agency, HeartbeatRecord } from './agency-store.js'
+import type { LinkLimitedRow } from './link-limited-store.js'
+import type { SetApartCounts } from './set-apart-store.js'
+import type { GeoVersion, Level } from './area-levels.js'
+import type { TimeBand } from '../aggregation/time-bands.js'
 
 // ── Fleet: agencies, agents, enrolment codes, tokens, remote configuration, admin audit ──
 export interface FleetStore {}
@@ -132,7 +135,113 @@ export interface ResultStore {
 }
 
 // ── Rollups as the reports read them ──
-export interface RollupReader {}
+
+/** One rollup_agent_month row (an agent, month and time band) with its representative samples decoded. */
+export interface MonthRow {
+  agentId: string
+  agencyId: string
+  month: string
+  band: TimeBand
+  connectionClass: string
+  isp: string
+  communeCode: string
+  provinceCode: string
+  legacyDistrictCode: string
+  legacyProvinceCode: string
+  nResults: number
+  nSpeed: number
+  nValid: number
+  nSkip: number
+  sumTestDown: number
+  nTestUp: number
+  sumTestUp: number
+  nTestIdle: number
+  sumTestIdle: number
+  nTestDownGe30: number
+  /** Sorted representative samples (read-only: a cache may share them between reports). */
+  repDown: Float64Array
+  repUp: Float64Array
+  repIdle: Float64Array
+}
+
+/** Which rollup rows a report reads: one province (either geography), one agency, or everything. */
+export type RollupScope = 'legacy_province_code' | 'province_code'
+export type RollupFilter = { column: RollupScope | 'agency_id', code: string } | { column: null }
+
+/**
+ * What changed in the rollups since a generation the caller saw: the months touched, or 'all'
+ * (a rebuild, a write from another process, or a generation too old to answer for).
+ */
+export interface RollupChanges { generation: number, months: readonly string[] | 'all' }
+
+/** Rows per month as read, with the change generation they were read at. */
+export interface MonthRowsRead { generation: number, months: Map<string, MonthRow[]> }
+
+/** One month pack (a store's own optimisation; a store without packs never reports one missing). */
+export interface MonthPackKey { month: string, scope: RollupScope, code: string }
+
+/** Active agents per area of a level, by connection class and ISP (area '' when not placed at that level). */
+export interface EnrolledCount { area: string, connectionClass: string, isp: string, agents: number }
+
+/** What every report needs of the agencies and results besides the rollups (reports/context.ts adds the targets). */
+export interface ReportContextRows {
+  agencyScopes: AgencyScopeRow[]
+  /** Link-limited results in the period (reports/link-limited.ts), or none when no period was asked. */
+  linkLimited: LinkLimitedRow[]
+}
+
+export interface AgencyAgentRow { id: string, name: string, status: string, lastSeenAt: number | null, agentVersion: string | null }
+export interface RecentResultRow {
+  agentId: string
+  resultId: string
+  kind: string
+  status: string
+  measuredAt: number
+  downloadMbps: number | null
+  uploadMbps: number | null
+  idleLatencyMs: number | null
+  valid: number
+  flags: string
+  confidence: string | null
+}
+/** Whole-transfer speeds (the record's meanWholeMbps) of an agent's valid speed tests, all stored history. */
+export interface WholeTransferRows { down: Array<number | null>, up: Array<number | null> }
+export interface PlaceRow { code: string, name: string, version: string }
+
+/** What the agency page reads besides its rollups, in one snapshot. */
+export interface AgencyDetailRows {
+  agency: Agency
+  agents: AgencyAgentRow[]
+  /** Newest results of each agent, at most `recent` each. */
+  recent: RecentResultRow[]
+  wholeTransfer: Map<string, WholeTransferRows>
+  setApart: Map<string, SetApartCounts>
+  places: { commune: PlaceRow | null, province: PlaceRow | null, legacyCommune: PlaceRow | null, legacyDistrict: PlaceRow | null, legacyProvince: PlaceRow | null }
+}
+
+export interface ProvinceChoiceRow { code: string, name: string, agencies: number }
+
+export interface RollupReader {
+  /** Every rollup row of the filter in [from, to] (months, inclusive; null bounds: all time). */
+  rowsInRange: (filter: RollupFilter, from: string | null, to: string | null) => Promise<MonthRow[]>
+  /** Rows of each listed month; `now` says which months are closed (a store may serve those from packs). */
+  rowsByMonth: (filter: RollupFilter, months: readonly string[], now: number) => Promise<MonthRowsRead>
+  /** The change signal caches use: what changed since `generation` (null: the first call, answers 'all'). */
+  changesSince: (generation: number | null) => Promise<RollupChanges>
+  /** Closed months whose pack is missing (never any on a store without packs). */
+  monthPacksMissing: (now: number) => Promise<MonthPackKey[]>
+  /** Builds one pack from its rows in one write transaction; false when its month has no rows. */
+  buildMonthPack: (key: MonthPackKey, now: number) => Promise<boolean>
+
+  enrolledByArea: (level: Level, province: string | null) => Promise<EnrolledCount[]>
+  enrolledAgencies: (scope: RollupScope, code: string) => Promise<number>
+  agencyPlans: () => Promise<Array<[id: string, planDownMbps: number | null]>>
+  contextRows: (range: { fromMs: number, toMs: number } | null | undefined) => Promise<ReportContextRows>
+  agencyDetail: (agencyId: string, range: { fromMs: number, toMs: number } | null, recent: number) => Promise<AgencyDetailRows | undefined>
+  /** A province's speed results set apart (Wi-Fi, VPN) in the range: current code, or a former province's with `legacy`. */
+  setApartInProvince: (province: string, legacy: boolean, range: { fromMs: number, toMs: number } | null) => Promise<SetApartCounts>
+  provinceChoices: (version: GeoVersion) => Promise<ProvinceChoiceRow[]>
+}
 
 // ── Geography (both versions), placement and targets ──
 

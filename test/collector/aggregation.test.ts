@@ -140,31 +140,33 @@ describe('rollups kept by the result store\'s commit', () => {
 
 describe('decoded month cache', () => {
   it('serves repeated reads, and never a month the writer or another connection has changed since', async () => {
-    const { enableMonthCache, monthCacheOf } = await import('../../collector/aggregation/month-cache.js')
+    const { CachedRollupReader } = await import('../../collector/reports/month-cache.js')
     const { readMonthRows } = await import('../../collector/reports/rollup-reader.js')
     const { parsePeriod } = await import('../../shared/period.js')
     const { openDatabase } = await import('../../collector/storage/db.js')
     const { join } = await import('node:path')
     const f = seededDb()
     try {
-      enableMonthCache(f.db)
+      const reader = new CachedRollupReader(f.stores.rollups)
       const A = f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
       const a1 = f.agent(A, 'a1')
       await f.ingest(a1, A, [{ at: '2026-10-05 09:00', down: 100 }, { at: '2026-09-05 09:00', down: 50 }])
       const rolling = parsePeriod('rolling12', '2026-10', 'all')
-      const samples = (): number => readMonthRows(f.db, { column: 'legacy_province_code', code: '62' }, rolling).reduce((s, r) => s + r.repDown.length, 0)
-      expect(samples()).toBe(2)
-      expect(samples()).toBe(2)
-      const cache = monthCacheOf(f.db)!
-      expect(cache.hits).toBeGreaterThanOrEqual(12)
-      // The writer on this connection invalidates the month it touches.
+      const samples = async (): Promise<number> => (await readMonthRows(reader, { column: 'legacy_province_code', code: '62' }, rolling)).reduce((s, r) => s + r.repDown.length, 0)
+      expect(await samples()).toBe(2)
+      expect(reader.cache.hits).toBe(0)
+      expect(await samples()).toBe(2)
+      expect(reader.cache.hits).toBeGreaterThanOrEqual(12)
+      // The writer on this connection invalidates the month it touches, and only that month.
       await f.ingest(a1, A, [{ at: '2026-10-06 10:00', down: 120 }])
-      expect(samples()).toBe(3)
+      const misses = reader.cache.misses
+      expect(await samples()).toBe(3)
+      expect(reader.cache.misses - misses).toBe(1)
       // A write from another connection (another process) is noticed through data_version.
       const other = openDatabase(join(f.dir, 'collector.sqlite'))
       other.prepare("UPDATE rollup_agent_month SET rep_down = x'' WHERE month = '2026-09'").run()
       other.close()
-      expect(samples()).toBe(2)
+      expect(await samples()).toBe(2)
     } finally {
       f.close()
     }

@@ -89,8 +89,8 @@ const byId = (ts: TargetEvaluation[], id: string): TargetEvaluation => {
 }
 
 describe('district report, worked by hand', () => {
-  it('issue-2 fields of district 608 for October 2026', () => {
-    const r = districtReport(f.db, '62', NOW, { period: october(), rules: RULES })
+  it('issue-2 fields of district 608 for October 2026', async () => {
+    const r = await districtReport(f.stores, '62', NOW, { period: october(), rules: RULES })
     expect(r.province).toEqual({ code: '62', name: 'Kon Tum', version: '2025-03' })
     expect(r.districts.map((d) => d.districtCode)).toEqual(['608', '610', '611', '612', '613', '614', '615', '616', '617', '618'])
     const d = r.districts[0]!
@@ -123,8 +123,8 @@ describe('district report, worked by hand', () => {
     ])
   })
 
-  it('coverage and publishable cells of district 608', () => {
-    const d = districtReport(f.db, '62', NOW, { period: october(), rules: RULES }).districts[0]!
+  it('coverage and publishable cells of district 608', async () => {
+    const d = (await districtReport(f.stores, '62', NOW, { period: october(), rules: RULES })).districts[0]!
     expect(d.coverage).toEqual({
       agentsEnrolled: 4,
       agentsReporting: 4,
@@ -149,8 +149,8 @@ describe('district report, worked by hand', () => {
     expect(x.busyHour8080).toEqual({ value: 32.4, n: 4, minN: 2, basis: 'agents', status: 'ok' })
   })
 
-  it('each target is computed the way its statistic says, with its source and why', () => {
-    const d = districtReport(f.db, '62', NOW, { period: october(), rules: RULES }).districts[0]!
+  it('each target is computed the way its statistic says, with its source and why', async () => {
+    const d = (await districtReport(f.stores, '62', NOW, { period: october(), rules: RULES })).districts[0]!
     const ids = d.targetEvaluations.map((t) => t.targetId).sort()
     expect(ids).toEqual([
       'kt2391-2025-fixed-household', 'kt2391-2025-mobile-4g', 'kt2391-2025-organisation', 'kt2391-2030-fixed-1gbps',
@@ -183,7 +183,7 @@ describe('district report, worked by hand', () => {
     expect(g4.statistic).toBe('ispeed_area_mean_at_least')
     expect(g4.figure).toEqual({ value: null, n: 5, minN: 6, basis: 'representative_samples', status: 'insufficient_data' })
     expect(g4.met).toBeNull()
-    const g4at5 = byId(districtReport(f.db, '62', NOW, { period: october(), rules: { ...RULES, minRepresentativeSamples: 5 } }).districts[0]!.targetEvaluations, 'qd36-2025-mobile-4g')
+    const g4at5 = byId((await districtReport(f.stores, '62', NOW, { period: october(), rules: { ...RULES, minRepresentativeSamples: 5 } })).districts[0]!.targetEvaluations, 'qd36-2025-mobile-4g')
     expect(g4at5.figure).toEqual({ value: 40, n: 5, minN: 5, basis: 'representative_samples', status: 'ok' })
     expect(g4at5.exact).toBe(40)
     expect(g4at5.figureMedian?.value).toBe(40) // 20 30 40 50 60
@@ -198,34 +198,34 @@ describe('district report, worked by hand', () => {
     expect(kt.why).toMatch(/former province Kon Tum \(62/)
   })
 
-  it('district 610 has too little data and says so with n', () => {
-    const d = districtReport(f.db, '62', NOW, { period: october(), rules: RULES }).districts[1]!
+  it('district 610 has too little data and says so with n', async () => {
+    const d = (await districtReport(f.stores, '62', NOW, { period: october(), rules: RULES })).districts[1]!
     expect(d.districtCode).toBe('610')
     expect(d.coverage).toMatchObject({ agentsEnrolled: 1, agentsReporting: 1, representativeSamples: 1 })
     expect(d.figures.downloadMean).toEqual({ value: null, n: 1, minN: 6, basis: 'representative_samples', status: 'insufficient_data' })
     expect(d.downloadMeanMbps).toBe(90) // the issue-2 field stays a raw number
-    expect(districtReport(f.db, '62', NOW, { period: october(), rules: RULES }).districts[2]!.figures.downloadMean.status).toBe('no_data')
+    expect((await districtReport(f.stores, '62', NOW, { period: october(), rules: RULES })).districts[2]!.figures.downloadMean.status).toBe('no_data')
   })
 
-  it('default minimums (300 samples, 5 agents) withhold every figure here', () => {
-    const d = districtReport(f.db, '62', NOW, { period: october(), rules: DEFAULT_REPORT_RULES }).districts[0]!
+  it('default minimums (300 samples, 5 agents) withhold every figure here', async () => {
+    const d = (await districtReport(f.stores, '62', NOW, { period: october(), rules: DEFAULT_REPORT_RULES })).districts[0]!
     expect(d.figures.downloadMedian).toMatchObject({ value: null, n: 14, minN: 300, status: 'insufficient_data' })
     expect(d.figures.agentMedianOfMedians).toMatchObject({ value: null, n: 4, minN: 5 })
   })
 
-  it('period all adds September; the month filter leaves it out', () => {
-    const all = districtReport(f.db, '62', NOW, { rules: RULES }).districts[0]!
+  it('period all adds September; the month filter leaves it out', async () => {
+    const all = (await districtReport(f.stores, '62', NOW, { rules: RULES })).districts[0]!
     expect(all.results).toBe(18)
     expect(all.coverage.representativeSamples).toBe(15)
     expect(all.downloadMeanMbps).toBe(330.333) // (4950 + 5) / 15
   })
 
-  it('split by time band and ISP', () => {
-    const r = areasReport(f.db, { level: 'legacy_district', province: '62', code: '608', period: october(), split: 'time_band', rules: RULES, now: NOW.getTime() })
+  it('split by time band and ISP', async () => {
+    const r = await areasReport(f.stores, { level: 'legacy_district', province: '62', code: '608', period: october(), split: 'time_band', rules: RULES, now: NOW.getTime() })
     const bands = Object.fromEntries(r.rows.filter((x) => x.split !== null).map((x) => [x.split!.value, x.coverage.representativeSamples]))
     // office: A1 850, 1000; B1 200, 180, 220; C1 x3; C2 x2 = 10; evening: A1 1200, B1 300; other: A1 700, B1 100
     expect(bands).toEqual({ office: 10, evening: 2, other: 2 })
-    const isp = areasReport(f.db, { level: 'legacy_district', province: '62', code: '608', period: october(), split: 'isp', rules: RULES, now: NOW.getTime() })
+    const isp = await areasReport(f.stores, { level: 'legacy_district', province: '62', code: '608', period: october(), split: 'isp', rules: RULES, now: NOW.getTime() })
     const viettel = isp.rows.find((x) => x.split?.value === 'Viettel')!
     expect(viettel.coverage.agentsEnrolled).toBe(3)
     // B1 100 180 200 220 300, C1 30 50 60, C2 20 40: 10 samples, median rank 4.5 -> (60 + 100) / 2

@@ -60,21 +60,21 @@ beforeAll(async () => {
 })
 afterAll(() => { f.close() })
 
-function province (): { figures: Record<string, { value: number | null, n: number }>, targets: TargetEvaluation[] } {
-  const r = areasReport(f.db, { level: 'legacy_province', code: '62', period: october(), rules: RULES, now: NOW })
+async function province (): Promise<{ figures: Record<string, { value: number | null, n: number }>, targets: TargetEvaluation[] }> {
+  const r = await areasReport(f.stores, { level: 'legacy_province', code: '62', period: october(), rules: RULES, now: NOW })
   const row = r.rows[0]
   if (row === undefined) throw new Error('no province row')
   return row as unknown as { figures: Record<string, { value: number | null, n: number }>, targets: TargetEvaluation[] }
 }
 
 describe('results at the machine\'s link against targets', () => {
-  it('counts 1 Gbit/s-card lines at 940 Mbit/s as meeting a 200 or 300 Mbps per-line target', () => {
+  it('counts 1 Gbit/s-card lines at 940 Mbit/s as meeting a 200 or 300 Mbps per-line target', async () => {
     // The seeds have no 200/300 Mbps target for organisations: the province's organisation target
     // (share of lines with mean >= X, 90 %) at those thresholds, through the same report code.
-    const ctx = targetContext(f.db, 2026, RULES, october())
+    const ctx = await targetContext(f.stores, 2026, RULES, october())
     const base = ctx.entries.find((e) => e.id === 'kt2391-2025-organisation')
     expect(base).toBeDefined()
-    const agents = computeGroup(readMonthRows(f.db, { column: 'legacy_province_code', code: '62' }, october()), RULES).agents
+    const agents = computeGroup(await readMonthRows(f.stores.rollups, { column: 'legacy_province_code', code: '62' }, october()), RULES).agents
     for (const thr of [200, 300]) {
       const entries = [{ ...base!, id: `org-${thr}`, thresholdMbps: thr }]
       const t = evaluateTargets(agents, { ...ctx, entries }).find((x) => x.targetId === `org-${thr}`) as TargetEvaluation
@@ -86,8 +86,8 @@ describe('results at the machine\'s link against targets', () => {
     }
   })
 
-  it('leaves a link-limited organisation line out of the 1 Gbps line-share target with the reason, never failing it', () => {
-    const org = province().targets.find((t) => t.targetId === 'kt2391-2025-organisation')
+  it('leaves a link-limited organisation line out of the 1 Gbps line-share target with the reason, never failing it', async () => {
+    const org = (await province()).targets.find((t) => t.targetId === 'kt2391-2025-organisation')
     expect(org).toBeDefined()
     const t = org as TargetEvaluation
     expect(t.agents).toBe(0)
@@ -98,23 +98,23 @@ describe('results at the machine\'s link against targets', () => {
     expect(leftOutVi(t)).toContain('Không đánh giá được 2 đường truyền bị giới hạn bởi card mạng của máy đo')
   })
 
-  it('judges the valid line on its own and leaves the lower bound out of a 1 Gbps target for all fixed lines', () => {
+  it('judges the valid line on its own and leaves the lower bound out of a 1 Gbps target for all fixed lines', async () => {
     // kt2391-2030-fixed-1gbps (horizon): organisations and public access points, mean above 1000.
-    const t = province().targets.find((x) => x.targetId === 'kt2391-2030-fixed-1gbps') as TargetEvaluation
+    const t = (await province()).targets.find((x) => x.targetId === 'kt2391-2030-fixed-1gbps') as TargetEvaluation
     expect(t).toBeDefined()
     expect(t.agents).toBe(1) // P1 at 110: judged, not meeting
     expect(t.shareOfAgentsMeeting.value).toBe(0)
     expect(t.leftOut.reasons.find((r) => r.reason === 'local_link')?.agents).toBe(2) // H1 and O1; O2 has another flag
   })
 
-  it('never lets a lower bound into an area figure', () => {
-    const p = province()
+  it('never lets a lower bound into an area figure', async () => {
+    const p = await province()
     expect(p.figures.downloadMean?.value).toBe(110)
     expect(p.figures.downloadMean?.n).toBe(2)
   })
 
   it('gives the agency page what it needs to tell the IT person what to change', async () => {
-    const r = agencyReport(f.db, hId, { period: october(), rules: RULES, now: NOW }) as { recentResults: Array<{ kind: string, flags: string[], downloadMbps: number }>, targets: TargetEvaluation[] }
+    const r = (await agencyReport(f.stores, hId, { period: october(), rules: RULES, now: NOW })) as { recentResults: Array<{ kind: string, flags: string[], downloadMbps: number }>, targets: TargetEvaluation[] }
     const latest = r.recentResults.find((x) => x.kind === 'speed')
     expect(latest?.flags).toContain('local_link_limited')
     expect(latest?.downloadMbps).toBe(938)

@@ -3,13 +3,15 @@ import { districtReport } from '../../collector/reports/district-report.js'
 import { areasReport } from '../../collector/reports/areas-report.js'
 import { parsePeriod } from '../../shared/period.js'
 import { readMonthRows } from '../../collector/reports/rollup-reader.js'
-import { decodePack, encodePack } from '../../collector/reports/month-pack.js'
+import { decodePack, encodePack } from '../../collector/storage/sqlite/month-pack.js'
+import { buildMonthPacks } from '../../collector/reports/month-pack-job.js'
 import type { ReportRules } from '../../collector/reports/rules.js'
 import { seededDb, type Fixture } from './report-fixtures.js'
 
 /*
  * Month packs (migration 021): a closed month of a province is read from one blob built from its
- * rollup rows by the first report, and dropped by any change to that month's rows.
+ * rollup rows by the month-pack job, and dropped by any change to that month's rows. Reports
+ * only read: before its pack is built a month is read from its rows, with the same figures.
  */
 const RULES: ReportRules = { minRepresentativeSamples: 3, minAgents: 2, minBusyHourSamplesPerAgent: 1, qcvn34MinTests: 1000 }
 const NOW = new Date('2026-11-02T03:00:00Z')
@@ -47,7 +49,7 @@ describe('rollup month packs', () => {
   it('encode/decode keeps every row, attribute and sample exactly', async () => {
     const { fx } = await fleet()
     f = fx
-    const rows = readMonthRows(fx.db, { column: 'legacy_province_code', code: '62' }, ROLLING, Date.parse('2025-11-15T00:00:00Z')) // no month of it closed yet: rows
+    const rows = await readMonthRows(fx.stores.rollups, { column: 'legacy_province_code', code: '62' }, ROLLING, Date.parse('2025-11-15T00:00:00Z')) // no month of it closed yet: rows
     expect(rows.length).toBeGreaterThan(4)
     expect(packs(fx)).toEqual([])
     const byMonth = (m: string): typeof rows => rows.filter((r) => r.month === m)
@@ -60,53 +62,69 @@ describe('rollup month packs', () => {
     expect(decodePack(b, '2026-10')).toBeNull()
   })
 
-  it('the first report of a closed month stores its pack; later reports read it and give the same figures', async () => {
+  it('a report writes no pack; the job builds one per closed month and province; reports read them and give the same figures', async () => {
     const { fx } = await fleet()
     f = fx
-    const fromRows = districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
-    expect(packs(fx)).toEqual(ROLLING.months!.map((month) => ({ month, scope: 'legacy_province_code', code: '62' })))
-    const fromPacks = districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
+    const changes = (): number => fx.db.prepare('SELECT total_changes()').pluck().get() as number
+    const before = changes()
+    const fromRows = await districtReport(fx.stores, '62', NOW, { period: ROLLING, rules: RULES })
+    await areasReport(fx.stores, { level: 'province', province: '51', code: '51', period: ROLLING, rules: RULES, now: NOW.getTime() })
+    expect(changes()).toBe(before)
+    expect(packs(fx)).toEqual([])
+    // Closed months with rows only (2026-09 and 2026-10), in both geographies; the open month never.
+    expect(await buildMonthPacks(fx.stores.rollups, NOW.getTime())).toBe(4)
+    expect(packs(fx)).toEqual([
+      { month: '2026-09', scope: 'legacy_province_code', code: '62' },
+      { month: '2026-09', scope: 'province_code', code: '51' },
+      { month: '2026-10', scope: 'legacy_province_code', code: '62' },
+      { month: '2026-10', scope: 'province_code', code: '51' }
+    ])
+    expect(await buildMonthPacks(fx.stores.rollups, NOW.getTime())).toBe(0) // nothing missing
+    const fromPacks = await districtReport(fx.stores, '62', NOW, { period: ROLLING, rules: RULES })
     expect(fromPacks).toEqual(fromRows)
     const d = fromPacks.districts.find((x) => x.districtCode === '608')!
     // A1: 600, 900, 800, 650; B1: 40, 60, 30 -> 7 samples, median 600
     expect(d.coverage.representativeSamples).toBe(7)
     expect(d.downloadMedianMbps).toBe(600)
-    // The current geography's province (Quảng Ngãi 51) packs separately.
-    const current = areasReport(fx.db, { level: 'province', province: '51', code: '51', period: ROLLING, rules: RULES, now: NOW.getTime() })
+    const current = await areasReport(fx.stores, { level: 'province', province: '51', code: '51', period: ROLLING, rules: RULES, now: NOW.getTime() })
     expect(current.rows[0]!.coverage.representativeSamples).toBe(7)
-    expect(packs(fx).filter((p) => p.scope === 'province_code').length).toBe(12)
-    // The open month is never packed: it changes with every batch.
-    districtReport(fx.db, '62', NOW, { period: parsePeriod('2026-11', undefined, 'all'), rules: RULES })
-    expect(packs(fx).some((p) => p.month === '2026-11')).toBe(false)
+    // A pack is served as stored: the report reads the blob, not the rows.
+    const pack = fx.db.prepare("SELECT pack FROM rollup_month_pack WHERE month = '2026-10' AND scope = 'legacy_province_code'").pluck().get() as Buffer
+    const rows = decodePack(pack, '2026-10')!
+    fx.db.prepare("UPDATE rollup_month_pack SET pack = ? WHERE month = '2026-10' AND scope = 'legacy_province_code'").run(encodePack(rows.filter((r) => r.agentId !== rows[0]!.agentId)))
+    const fewer = await readMonthRows(fx.stores.rollups, { column: 'legacy_province_code', code: '62' }, parsePeriod('2026-10', undefined, 'all'), NOW.getTime())
+    expect(fewer.length).toBeLessThan(rows.length)
   })
 
   it('a late result drops the packs of its month, in its own transaction, and the next report counts it', async () => {
     const { fx, late } = await fleet()
     f = fx
-    districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
+    await buildMonthPacks(fx.stores.rollups, NOW.getTime())
     await late()
     expect(packs(fx).some((p) => p.month === '2026-09')).toBe(false)
     expect(packs(fx).some((p) => p.month === '2026-10')).toBe(true)
-    const d = districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES }).districts.find((x) => x.districtCode === '608')!
+    const d = (await districtReport(fx.stores, '62', NOW, { period: ROLLING, rules: RULES })).districts.find((x) => x.districtCode === '608')!
     expect(d.coverage.representativeSamples).toBe(7) // B1's 10:00 hour now has two tests: still one sample, median 60
     expect(d.figures.downloadMean.value).toBe(Math.round((600 + 900 + 800 + 650 + 60 + 60 + 30) / 7 * 100) / 100)
+    expect(await buildMonthPacks(fx.stores.rollups, NOW.getTime())).toBe(2)
+    expect(await districtReport(fx.stores, '62', NOW, { period: ROLLING, rules: RULES })).toEqual(await districtReport(fx.stores, '62', NOW, { period: ROLLING, rules: RULES }))
   })
 
   it('a rebuild and a write through another connection drop packs too', async () => {
     const { fx } = await fleet()
     f = fx
-    districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
-    expect(packs(fx).length).toBe(12)
+    await buildMonthPacks(fx.stores.rollups, NOW.getTime())
+    expect(packs(fx).length).toBe(4)
     await fx.stores.results.rebuildRollups()
-    expect(packs(fx).filter((p) => p.month === '2026-09' || p.month === '2026-10')).toEqual([])
-    districtReport(fx.db, '62', NOW, { period: ROLLING, rules: RULES })
+    expect(packs(fx)).toEqual([])
+    await buildMonthPacks(fx.stores.rollups, NOW.getTime())
     const { openDatabase } = await import('../../collector/storage/db.js')
     const { join } = await import('node:path')
     const other = openDatabase(join(fx.dir, 'collector.sqlite'))
     other.prepare("UPDATE rollup_agent_month SET isp = 'FPT' WHERE month = '2026-10'").run()
     other.close()
     expect(packs(fx).some((p) => p.month === '2026-10')).toBe(false)
-    const split = areasReport(fx.db, { level: 'legacy_district', province: '62', code: '608', period: ROLLING, split: 'isp', rules: RULES, now: NOW.getTime() })
+    const split = await areasReport(fx.stores, { level: 'legacy_district', province: '62', code: '608', period: ROLLING, split: 'isp', rules: RULES, now: NOW.getTime() })
     expect(split.rows.filter((r) => r.split !== null).map((r) => r.split?.value)).toContain('FPT')
   })
 })

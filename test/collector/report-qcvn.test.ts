@@ -37,11 +37,11 @@ beforeAll(async () => {
 })
 afterAll(() => { f.close() })
 
-const report = (id: string): Record<string, any> => agencyReport(f.db, id, { period: parsePeriod('2026-10', undefined, 'all'), rules: DEFAULT_REPORT_RULES, now: Date.parse('2026-11-02T00:00:00Z') }) as Record<string, any>
+const report = async (id: string): Promise<Record<string, any>> => (await agencyReport(f.stores, id, { period: parsePeriod('2026-10', undefined, 'all'), rules: DEFAULT_REPORT_RULES, now: Date.parse('2026-11-02T00:00:00Z') })) as Record<string, any>
 
 describe('regulation checks use the regulation\'s own sample definition', () => {
-  it('QCVN 34: judged on whole-transfer speeds (238.33 < 240 fails) with the goodput mean (253.33) beside', () => {
-    const q = report(fixedId).qcvn34[0]
+  it('QCVN 34: judged on whole-transfer speeds (238.33 < 240 fails) with the goodput mean (253.33) beside', async () => {
+    const q = (await report(fixedId)).qcvn34[0]
     expect(q).toMatchObject({
       applies: true,
       sampleDefinition: 'whole_transfer',
@@ -59,8 +59,8 @@ describe('regulation checks use the regulation\'s own sample definition', () => 
     expect(q.meanDownExact).toBeCloseTo(715 / 3, 12)
   })
 
-  it('QCVN 126: whole-transfer mean 81.67 and share >= 30 Mbps 0.6667 fail; goodput mean shown beside', () => {
-    const q = report(fiveGId).qcvn126[0]
+  it('QCVN 126: whole-transfer mean 81.67 and share >= 30 Mbps 0.6667 fail; goodput mean shown beside', async () => {
+    const q = (await report(fiveGId)).qcvn126[0]
     expect(q).toMatchObject({ applies: true, tests: 3, meanDownMbps: 81.67, meanUpMbps: 35, steadyStateMeanDownMbps: 91.67, shareDownAtLeast30: 0.6667, meanLatencyMs: 20, pass: false })
   })
 })

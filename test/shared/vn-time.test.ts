@@ -6,6 +6,7 @@ import { defaultRemoteConfig } from '../../collector/fleet/remote-config.js'
 import { timeBand } from '../../collector/aggregation/time-bands.js'
 import { dashboardContext } from '../../collector/dashboard/context.js'
 import { openDatabase } from '../../collector/storage/db.js'
+import { SqliteRollupReader } from '../../collector/storage/sqlite/rollups.js'
 
 describe('shared/vn-time', () => {
   it('puts 17:00 UTC on the last day of a month in the next Vietnam month', () => {
@@ -47,9 +48,9 @@ describe('the one default schedule', () => {
 })
 
 describe('dashboard context', () => {
-  it('gives the page the reports\' zone and the last 12 Vietnam months, so the page computes no calendar', () => {
+  it('gives the page the reports\' zone and the last 12 Vietnam months, so the page computes no calendar', async () => {
     const db = openDatabase(':memory:')
-    const ctx = dashboardContext(db, { departmentName: 'x', version: '1', sample: false }, Date.parse('2026-10-31T17:30:00Z'))
+    const ctx = await dashboardContext(new SqliteRollupReader(db), { departmentName: 'x', version: '1', sample: false }, Date.parse('2026-10-31T17:30:00Z'))
     expect(ctx.timeZone).toBe('Asia/Ho_Chi_Minh')
     expect(ctx.months[0]).toBe('2026-11')
     expect(ctx.months).toHaveLength(12)

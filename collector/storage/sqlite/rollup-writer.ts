@@ -3,7 +3,7 @@ import type { Db } from '../db.js'
 import { decode, encode, insertSorted, medianOf, removeSorted } from '../../aggregation/float-blob.js'
 import { hourStart, timeBand, type TimeBand } from '../../aggregation/time-bands.js'
 import { vnMonth } from '../../../shared/vn-time.js'
-import { monthsChanged, rollupsReplaced } from '../../aggregation/month-cache.js'
+import { rollupMonthsChanged as monthsChanged, rollupsReplaced } from './rollup-changes.js'
 import { ROLLUP_VERSION, type MonthCounters, type RollupInput } from '../../aggregation/rollup.js'
 
 interface MonthState extends MonthCounters {

@@ -1,8 +1,8 @@
-import type { TimeBand } from '../aggregation/time-bands.js'
-import type { MonthRow } from './month-row.js'
+import type { MonthRow } from '../stores.js'
+import type { TimeBand } from '../../aggregation/time-bands.js'
 
 /**
- * One province-month of rollup rows as a single blob (table rollup_month_pack, migration 021).
+ * One province-month of rollup rows as a single blob (table rollup_month_pack, migration 021), built by the month-pack job (reports/month-pack-job.ts).
  *
  * A rolling 12-month report of a province reads tens of thousands of agent-month-band rows; read
  * row by row through SQLite they cost ~15 µs each (index probe, table lookup, three blob copies
