@@ -3,11 +3,10 @@ import { loadTargetEntries, targetsForLine, type TargetEntry } from '../../colle
 import { evaluateTarget, evaluateTargets, type AgentAggregate } from '../../collector/reports/figures.js'
 import { DEFAULT_REPORT_RULES } from '../../collector/reports/rules.js'
 import { seededDb, type Fixture } from './report-fixtures.js'
-import { SqliteGeoStore } from '../../collector/storage/sqlite/geo.js'
 
 let f: Fixture
 let entries: TargetEntry[]
-beforeAll(async () => { f = seededDb(); entries = await loadTargetEntries(new SqliteGeoStore(f.db)) })
+beforeAll(async () => { f = seededDb(); entries = await loadTargetEntries(f.stores.geo) })
 afterAll(() => { f.close() })
 
 type Line = { connectionClass: string, category: string, legacyProvinceCode: string | null, unitType?: string | null, highTechZone?: string | null }

@@ -2,11 +2,9 @@ import { Resolver } from 'node:dns/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ipv6OnlyReadiness } from '../../agent/measure/ipv6-only.js'
 import { systemClock } from '../../agent/measure/context.js'
-import type { Db } from '../../collector/storage/db.js'
+import type { GeoStore, Ipv6Store } from '../../collector/storage/stores.js'
 import type { Agency } from '../../collector/storage/agency-store.js'
 import { ipv6Report } from '../../collector/ipv6/report.js'
-import { SqliteGeoStore } from '../../collector/storage/sqlite/geo.js'
-import { SqliteIpv6Store } from '../../collector/storage/sqlite/ipv6.js'
 import { ipv6Table } from '../../collector/ipv6/table.js'
 import type { Ipv6OnlyResult, ResultRecord } from '../../shared/schemas/result.js'
 import { ipv6OnlyRecord } from '../fixtures/records.js'
@@ -20,8 +18,7 @@ import { ingestAlone } from '../../collector/ingest/ingest.js'
  * them per agency and per area against the 2030 goal of IPv6-only state agencies.
  */
 let store: Fixture
-let db: Db
-let v6: Parameters<typeof ipv6Report>[0]
+let v6: { geo: GeoStore, ipv6: Ipv6Store }
 let nat64: World
 let plain: World
 const ag: Record<string, Agency> = {}
@@ -37,15 +34,13 @@ beforeAll(async () => {
   nat64 = await startWorld({ nat64: true })
   plain = await startWorld({ nat64: false })
   store = seededDb()
-  db = store.db
-  v6 = { geo: new SqliteGeoStore(db), ipv6: new SqliteIpv6Store(db) }
-  const commune = (district: string): string => db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 1").pluck().get(district) as string
+  v6 = store.stores
   const make = (name: string, legacyCommune: string): Agency => store.agency(name, legacyCommune, { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
   const send = async (agency: Agency, records: ResultRecord[]): Promise<void> => {
     const out = await ingestAlone(store.stores.results, store.ingestor, store.agent(agency, `${agency.name}-pc`), agency, records, Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
     expect(out.rejected, JSON.stringify(out.items)).toBe(0)
   }
-  const k608 = commune('608')
+  const k608 = (await v6.geo.communes('2025-03', '62', '608'))[0]?.code ?? ''
   ag.n = make('N Sở có NAT64', k608)
   ag.s = make('S UBND dịch vụ qua IPv6', k608)
   ag.x = make('X Trung tâm chưa sẵn sàng', k608)

@@ -6,7 +6,6 @@ import { monotonicFactory } from 'ulidx'
 import { openDatabase, type Db } from '../../collector/storage/db.js'
 import { loadGeography, loadTargets } from '../../collector/geo/load-geography.js'
 import { placeAgent } from '../../collector/geo/placement.js'
-import { SqliteGeoStore } from '../../collector/storage/sqlite/geo.js'
 import { AgencyStore, type Agency } from '../../collector/storage/agency-store.js'
 import { Ingestor, ingestAlone } from '../../collector/ingest/ingest.js'
 import { sqliteStores } from '../../collector/storage/sqlite/index.js'
@@ -14,7 +13,6 @@ import type { Stores } from '../../collector/storage/stores.js'
 import { seedsDir } from '../../collector/paths.js'
 import type { Ipv6Result, ResultRecord } from '../../shared/schemas/result.js'
 import { ipv6Record as result } from '../fixtures/records.js'
-import { SqliteIpv6Store } from '../../collector/storage/sqlite/ipv6.js'
 import type { CheckName, CheckResult, Colour } from '../../collector/ipv6/checks.js'
 import { ipv6Report, type AreaRow, type Ipv6Report } from '../../collector/ipv6/report.js'
 import { ipv6Table } from '../../collector/ipv6/table.js'
@@ -61,16 +59,16 @@ const SEP = Date.UTC(2026, 8, 20, 3)
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tocdo-ipv6-report-'))
   db = openDatabase(join(dir, 'collector.sqlite'))
-  const geo = new SqliteGeoStore(db)
+  stores = sqliteStores(db)
+  const { geo, ipv6: services } = stores
   await loadGeography(geo, seedsDir())
   await loadTargets(geo, seedsDir())
   const agencies = new AgencyStore(db)
   const ingestor = new Ingestor()
   // As the collector does: evidence is written inside each ingest transaction.
-  stores = sqliteStores(db)
   await stores.results.ensureIpv6Evidence()
-  const services = new SqliteIpv6Store(db)
-  const commune = (district: string): string => db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = ? ORDER BY code LIMIT 1").pluck().get(district) as string
+  /** The first old commune of an old district. */
+  const commune = async (legacyProvince: string, district: string): Promise<string> => (await geo.communes('2025-03', legacyProvince, district))[0]?.code ?? ''
   const make = async (name: string, legacyCommune: string): Promise<Agency> => {
     let p = await placeAgent(geo, { communeCode: legacyCommune, scheme: '2025-03' })
     if (p.ambiguous?.level === 'commune') p = await placeAgent(geo, { communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
@@ -82,14 +80,14 @@ beforeAll(async () => {
     const out = await ingestAlone(stores.results, ingestor, agent, agency, records, records.at(-1) === undefined ? Date.now() : Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
     expect(out.rejected, JSON.stringify(out.items)).toBe(0)
   }
-  const k608 = commune('608')
-  const k610 = commune('610')
+  const k608 = await commune('62', '608')
+  const k610 = await commune('62', '610')
   ag.a1 = await make('A1 Sở KH&CN Kon Tum', k608) // ready_plus
   ag.a2 = await make('A2 UBND phường', k608) // ready (no DNSSEC)
   ag.a3 = await make('A3 Trung tâm', k608) // partial
   ag.a4 = await make('A4 UBND xã Đắk Glei', k610) // none
   ag.a5 = await make('A5 Trạm', k610) // unknown: no data at all
-  ag.b1 = await make('B1 Bắc Ninh', commune('256')) // ready, another former province
+  ag.b1 = await make('B1 Bắc Ninh', await commune('27', '256')) // ready, another former province
 
   await send(ag.a1, [result(SEP, { ipv6: v6('works') }), result(OCT, { ipv6: v6('works', { preferred: true }) })])
   // A2's IPv6 evidence is a speed test the OS routed over IPv6: works and preferred.
