@@ -5,6 +5,12 @@ import { parsePeriod } from '../../shared/period.js'
 import { readMonthRows } from '../../collector/reports/rollup-reader.js'
 import { decodePack, encodePack } from '../../collector/storage/sqlite/month-pack.js'
 import { buildMonthPacks } from '../../collector/reports/month-pack-job.js'
+import { overviewReport } from '../../collector/reports/overview.js'
+import { trendReport } from '../../collector/reports/trend.js'
+import { distributionReport } from '../../collector/reports/distribution.js'
+import { agencyReport } from '../../collector/reports/agency-report.js'
+import { officialReport } from '../../collector/reports/official-report.js'
+import { dashboardContext } from '../../collector/dashboard/context.js'
 import type { ReportRules } from '../../collector/reports/rules.js'
 import { seededDb, type Fixture } from './report-fixtures.js'
 
@@ -60,6 +66,28 @@ describe('rollup month packs', () => {
     const b = encodePack(byMonth('2026-10'))
     b.write('{"v":9', 4, 'utf8') // another layout version is not read
     expect(decodePack(b, '2026-10')).toBeNull()
+  })
+
+  it('no report writes: every report, the official one and the dashboard context leave the database as it was', async () => {
+    const { fx } = await fleet()
+    f = fx
+    const agencyId = fx.db.prepare("SELECT id FROM agency WHERE name = 'A'").pluck().get() as string
+    const changes = (): number => fx.db.prepare('SELECT total_changes()').pluck().get() as number
+    const before = changes()
+    const now = NOW.getTime()
+    await districtReport(fx.stores, '62', NOW, { period: ROLLING, rules: RULES })
+    await areasReport(fx.stores, { level: 'legacy_district', province: '62', period: ROLLING, split: 'isp', rules: RULES, now })
+    await areasReport(fx.stores, { level: 'province', period: ROLLING, rules: RULES, now })
+    await overviewReport(fx.stores, { province: '51', version: '2025-07', period: ROLLING, rules: RULES, now })
+    await trendReport(fx.stores, { level: 'legacy_district', code: '608', months: 12, end: '2026-10', rules: RULES, now })
+    await distributionReport(fx.stores, { level: 'legacy_district', code: '608', period: ROLLING, metric: 'download', rules: RULES, now })
+    const agency = await agencyReport(fx.stores, agencyId, { period: ROLLING, rules: RULES, now })
+    expect(agency.agency.name).toBe('A')
+    const official = await officialReport(fx.stores, { province: '62', version: '2025-03', period: ROLLING, rules: RULES, departmentName: 'Sở KH&CN', now })
+    expect(official.report).toBe('official')
+    await dashboardContext(fx.stores.rollups, { departmentName: 'x', version: '1', sample: false }, now)
+    expect(changes()).toBe(before)
+    expect(packs(fx)).toEqual([])
   })
 
   it('a report writes no pack; the job builds one per closed month and province; reports read them and give the same figures', async () => {

@@ -40,6 +40,21 @@ describe('reports API over HTTP', () => {
   })
   afterAll(async () => { await c?.close() })
 
+  it('report GETs only read; the month-pack job the collector registers packs the closed months, and the figures stay the same', async () => {
+    const missing = async (): Promise<string[]> => (await c.app.stores.rollups.monthPacksMissing(Date.now())).map((k) => `${k.month}|${k.scope}|${k.code}`).sort()
+    // The start-up run found no rows (it runs as the collector becomes ready, before any result): October is closed and unpacked.
+    const before = await missing()
+    expect(before).toContain('2026-10|legacy_province_code|62')
+    const paths = ['/api/v1/reports/districts?province=62&period=2026-10', '/api/v1/reports/areas?level=commune&province=51&period=rolling12&end=2026-10', '/api/v1/reports/overview?province=51&period=2026-10']
+    const strip = (j: any): unknown => ({ ...j, generatedAt: undefined })
+    const fromRows = await Promise.all(paths.map(async (p) => strip((await get(p)).json())))
+    expect(await missing()).toEqual(before) // no GET built a pack
+    expect(await c.app.buildMonthPacks()).toBe(before.length)
+    expect(await missing()).toEqual([])
+    const fromPacks = await Promise.all(paths.map(async (p) => strip((await get(p)).json())))
+    expect(fromPacks).toEqual(fromRows)
+  })
+
   it('keeps the issue-2 district contract, now from the rollups', async () => {
     const r = await get('/api/v1/reports/districts?province=62')
     expect(r.status).toBe(200)
