@@ -4,10 +4,24 @@
  *   npx tsx bench/accuracy/run.ts [--paths 40,100,200,1000] [--rtts 0,20,50] [--quick]
  *                                 [--out docs/accuracy.md]
  *                                 [--server-cmd CMD] [--client-cmd CMD] [--calibrate-cmd CMD]
+ *   hard paths (issue 10, items 2, 5 and 6):
+ *                                 [--hard] [--pairs 100/20,300/50] [--topology router|sender]
+ *                                 [--queue-ms 400] [--loss 0,0.1,1] [--cc bbr,cubic] [--repeat 2]
  *
  * Every path is two namespaces joined by the TUN emulator (even at 0 ms, so
  * every row has the same 1500-byte IP accounting), shaped by tbf both ways.
  * Per path: ping, iperf3 -P 4 each way, then the tocdo server and agent.
+ *
+ * Hard mode (--hard, or any of --topology router, --queue-ms, --loss, --cc,
+ * --pairs, --repeat): per path (rate/RTT × loss % × congestion control), ping
+ * idle; iperf3 -P 4 each way with ping running; iperf3 -P 1 each way; tocdo
+ * `--repeat` times (default 2) with ping running and the client's interface
+ * counters polled, so the pings of its download and of its upload are told
+ * apart; then iperf3 with tocdo's final stream count of its first test. The
+ * table checks each target of issue 10 items 2, 5 and 6 (hard-table.ts).
+ * --hard = --pairs 100/20,300/50,1000/20 --loss 0,0.1,1 --cc bbr,cubic
+ *          --topology router --queue-ms 400 --repeat 2. Congestion control is set
+ *          on both ends by a route to the peer (`congctl`; see setCongestionControl).
  * A tocdo command that fails leaves "tocdo: not available (reason)" in its
  * cells; no number is ever filled in for it.
  */
@@ -19,6 +33,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildTunlink, cleanupStaleNamespaces, createLink, killTree } from '../../test/fixtures/netns.js'
 import type { Link } from '../../test/fixtures/netns.js'
+import { fixedTestBytes, renderHard } from './hard-table.js'
+import type { HardPath, LoadedPing, Measured, TocdoRun } from './hard-table.js'
+import { afterStart, phaseOf, startRecorder } from './under-load.js'
+import type { Phase } from './under-load.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PREFIX = 'tocdo-acc'
@@ -44,9 +62,18 @@ interface Options {
   quick: boolean;
   out?: string;
   cmds: typeof DEFAULT_CMDS;
+  /** Hard mode: the table of hard-table.ts instead of the default one. */
+  hard: boolean;
+  /** Explicit rate/RTT pairs (hard mode); else every rate × every RTT. */
+  pairs?: [number, number][];
+  topology: 'router' | 'sender';
+  queueMs?: number;
+  /** Random loss per direction, percent. */
+  lossPct: number[];
+  /** Congestion control set in both end namespaces; empty: the host's default. */
+  ccs: string[];
+  repeat: number;
 }
-
-type Measured = { ok: true; value: number } | { ok: false; reason: string }
 
 interface PathResult {
   rateMbit: number;
@@ -72,9 +99,21 @@ interface PathResult {
 }
 
 function parseArgs (argv: string[]): Options {
-  const opts: Options = { rates: [40, 100, 200, 1000], rtts: [0, 20, 50], quick: false, cmds: { ...DEFAULT_CMDS } }
+  const opts: Options = {
+    rates: [40, 100, 200, 1000],
+    rtts: [0, 20, 50],
+    quick: false,
+    cmds: { ...DEFAULT_CMDS },
+    hard: false,
+    topology: 'sender',
+    lossPct: [0],
+    ccs: [],
+    repeat: 1,
+  }
   let ratesSet = false
   let rttsSet = false
+  let hardPreset = false
+  const hardSet = new Set<string>()
   const list = (v: string | undefined, flag: string): number[] => {
     const nums = (v ?? '').split(',').filter(Boolean).map(Number)
     if (nums.length === 0 || nums.some((n) => !Number.isFinite(n) || n < 0)) throw new Error(`${flag}: expected a list like 40,100`)
@@ -95,6 +134,21 @@ function parseArgs (argv: string[]): Options {
       case '--server-cmd': opts.cmds.server = next(); break
       case '--client-cmd': opts.cmds.client = next(); break
       case '--calibrate-cmd': opts.cmds.calibrate = next(); break
+      case '--hard': hardPreset = true; break
+      case '--pairs': opts.pairs = next().split(',').filter(Boolean).map((pair) => {
+        const [r, t, extra] = pair.split('/').map(Number)
+        if (extra !== undefined || !(r! > 0) || !(t! >= 0)) throw new Error(`--pairs: expected RATE/RTT pairs like 100/20,300/50, got ${pair}`)
+        return [r!, t!] as [number, number]
+      }); hardSet.add(a); break
+      case '--topology': {
+        const v = next()
+        if (v !== 'router' && v !== 'sender') throw new Error('--topology: router (tbf on a router namespace between the ends) or sender (tbf in each end\'s own egress)')
+        opts.topology = v; hardSet.add(a); break
+      }
+      case '--queue-ms': opts.queueMs = Number(next()); if (!(opts.queueMs > 0)) throw new Error('--queue-ms: expected a number of ms > 0, e.g. 400'); hardSet.add(a); break
+      case '--loss': opts.lossPct = list(next(), a); if (opts.lossPct.some((x) => x >= 100)) throw new Error('--loss: percent, below 100 (e.g. 0,0.1,1)'); hardSet.add(a); break
+      case '--cc': opts.ccs = next().split(',').filter(Boolean); if (opts.ccs.length === 0 || opts.ccs.some((c) => !/^[a-z0-9_]+$/.test(c))) throw new Error('--cc: expected names like bbr,cubic'); hardSet.add(a); break
+      case '--repeat': opts.repeat = Number(next()); if (!Number.isInteger(opts.repeat) || opts.repeat < 1) throw new Error('--repeat: expected an integer ≥ 1'); hardSet.add(a); break
       case '-h': case '--help':
         console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0])
         process.exit(0)
@@ -108,6 +162,19 @@ function parseArgs (argv: string[]): Options {
     if (!rttsSet) opts.rtts = [0, 50]
   }
   if (opts.rates.some((r) => r <= 0)) throw new Error('--paths: rates must be > 0')
+  if (hardPreset) {
+    // The paths of issue 10: the defaults of --hard; any option given beside it wins.
+    if (!hardSet.has('--pairs') && !ratesSet && !rttsSet) opts.pairs = [[100, 20], [300, 50], [1000, 20]]
+    if (!hardSet.has('--loss')) opts.lossPct = [0, 0.1, 1]
+    if (!hardSet.has('--cc')) opts.ccs = ['bbr', 'cubic']
+    if (!hardSet.has('--topology')) opts.topology = 'router'
+    if (!hardSet.has('--queue-ms')) opts.queueMs = 400
+    if (!hardSet.has('--repeat')) opts.repeat = 2
+  } else if (hardSet.size > 0 && !hardSet.has('--repeat')) {
+    opts.repeat = 2
+  }
+  opts.hard = hardPreset || hardSet.size > 0
+  if (opts.hard && opts.quick) throw new Error('--quick applies to the default table only; pick hard paths with --pairs, --loss and --cc')
   return opts
 }
 
@@ -168,8 +235,8 @@ async function pingMedian (link: Link, count: number): Promise<Measured> {
   }
 }
 
-async function iperf (link: Link, reverse: boolean, seconds: number, omit: number): Promise<Measured> {
-  const args = ['-c', link.serverAddr4, '-p', '5201', '-P', '4', '-t', String(seconds), '-O', String(omit), '-J']
+async function iperf (link: Link, reverse: boolean, seconds: number, omit: number, streams = 4): Promise<Measured> {
+  const args = ['-c', link.serverAddr4, '-p', '5201', '-P', String(streams), '-t', String(seconds), '-O', String(omit), '-J']
   if (reverse) args.push('-R')
   // The server may need a moment after a previous test; retry a bounded number of times.
   let last = ''
@@ -262,7 +329,10 @@ function pick (rec: Record<string, unknown>, ...paths: string[]): Measured {
   return fail(`no ${paths[0]} in the agent's JSON`)
 }
 
-type TocdoPart = Pick<PathResult, 'tocdoDown' | 'tocdoUp' | 'tocdoIdleMs' | 'agentPeakRssBytes' | 'tocdoFlags' | 'tocdoConfidence' | 'tocdoBytes' | 'tocdoSeconds'>
+type TocdoPart = Pick<PathResult, 'tocdoDown' | 'tocdoUp' | 'tocdoIdleMs' | 'agentPeakRssBytes' | 'tocdoFlags' | 'tocdoConfidence' | 'tocdoBytes' | 'tocdoSeconds'> & {
+  /** The agent's record, when it printed one. */
+  rec?: Record<string, unknown>;
+}
 
 async function tocdo (link: Link, opts: Options): Promise<TocdoPart> {
   const na = (reason: string): TocdoPart => ({ tocdoDown: fail(reason), tocdoUp: fail(reason), tocdoIdleMs: fail(reason), agentPeakRssBytes: fail(reason), tocdoFlags: '–', tocdoConfidence: '–', tocdoBytes: fail(reason), tocdoSeconds: fail(reason) })
@@ -299,6 +369,7 @@ async function tocdo (link: Link, opts: Options): Promise<TocdoPart> {
       return !m.ok && why ? fail(why) : m
     }
     return {
+      rec,
       tocdoDown: field('download.mbps', 'download.goodputMbps'),
       tocdoUp: field('upload.mbps', 'upload.goodputMbps'),
       tocdoIdleMs: field('latency.idle.medianMs', 'idle.medianMs'),
@@ -347,6 +418,193 @@ async function measurePath (rateMbit: number, rttMs: number, opts: Options): Pro
   return { ...result, emulator: link.emulatorStats().replaceAll('\n', '; '), loadAvg1: loadavg()[0] ?? 0 }
 }
 
+// ---------- hard paths (issue 10, items 2, 5 and 6) ----------
+
+interface HardSpec { rateMbit: number; rttMs: number; lossPct: number; cc: string }
+
+function hardSpecs (opts: Options): HardSpec[] {
+  const pairs = opts.pairs ?? opts.rates.flatMap((r) => opts.rtts.map((t) => [r, t] as [number, number]))
+  const ccs = opts.ccs.length > 0 ? opts.ccs : ['']
+  return pairs.flatMap(([rateMbit, rttMs]) => opts.lossPct.flatMap((lossPct) => ccs.map((cc) => ({ rateMbit, rttMs, lossPct, cc }))))
+}
+
+/** Load each congestion control's module if the kernel does not list it yet (tcp_bbr is a module on Debian). */
+async function ensureCongestionControls (ccs: string[]): Promise<void> {
+  const available = () => readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim().split(/\s+/)
+  for (const cc of ccs) {
+    if (available().includes(cc)) continue
+    await run('modprobe', [`tcp_${cc}`])
+    if (!available().includes(cc)) throw new Error(`--cc ${cc}: not available in this kernel (modprobe tcp_${cc} failed); available: ${available().join(' ')}`)
+  }
+}
+
+/**
+ * A namespace's default congestion control can be set only to an algorithm the
+ * host lists in net.ipv4.tcp_allowed_congestion_control (EPERM otherwise, e.g.
+ * cubic where the host allows "reno bbr"). A route's `congctl` has no such
+ * limit and changes nothing outside the namespace: a /32 route to the peer,
+ * through the same next hop, carries it, so every connection of the test
+ * (tocdo's, iperf3's) uses it. Checked on a live socket with `ss -ti`.
+ */
+async function setCongestionControl (link: Link, ns: string, peer: string, cc: string): Promise<void> {
+  const { stdout } = await link.exec(ns, 'ip', ['-4', 'route', 'get', peer])
+  const via = /\bvia (\S+)/.exec(stdout)?.[1]
+  const dev = /\bdev (\S+)/.exec(stdout)?.[1] ?? link.device
+  await link.exec(ns, 'ip', ['route', 'replace', `${peer}/32`, ...(via ? ['via', via] : []), 'dev', dev, 'congctl', cc])
+}
+
+const median0 = (xs: number[]): Measured => (xs.length > 0 ? ok(median(xs)) : fail('no echo replies in the loaded phase'))
+
+function loadedPing (phase: Phase | undefined, streams: number): LoadedPing | undefined {
+  if (!phase) return undefined
+  return { medianMs: median0(phase.pingsMs), n: phase.pingsMs.length, streams, wireMbps: phase.wireMbps }
+}
+
+/** Final stream count of a direction in the record: the ramp's last sample, else streamsMax. */
+function finalStreams (rec: Record<string, unknown> | undefined, dir: 'download' | 'upload'): number | undefined {
+  const d = rec?.[dir] as { streamsMax?: unknown; samples?: { streams?: unknown } } | null | undefined
+  const ramp = Array.isArray(d?.samples?.streams) ? (d.samples.streams as unknown[]).filter((x): x is number => typeof x === 'number' && x > 0) : []
+  if (ramp.length > 0) return ramp[ramp.length - 1]
+  return typeof d?.streamsMax === 'number' ? d.streamsMax : undefined
+}
+
+async function iperfUnderPing (link: Link, reverse: boolean, seconds: number, omit: number, streams: number): Promise<{ m: Measured; ping?: LoadedPing }> {
+  const rec = startRecorder(link)
+  const m = await iperf(link, reverse, seconds, omit, streams)
+  const { pings, counters } = await rec.stop()
+  return { m, ping: loadedPing(afterStart(counters, pings, reverse ? 'down' : 'up', omit), streams) }
+}
+
+async function tocdoRun (link: Link, opts: Options): Promise<{ run: TocdoRun; rec?: Record<string, unknown> }> {
+  const recorder = startRecorder(link)
+  const t = await tocdo(link, opts)
+  const { pings, counters } = await recorder.stop()
+  const streamsDown = finalStreams(t.rec, 'download')
+  const streamsUp = finalStreams(t.rec, 'upload')
+  const loadedMs = (dir: 'download' | 'upload'): Measured => t.rec ? pick(t.rec, `${dir}.loaded.medianMs`) : t.tocdoDown
+  const pingDown = loadedPing(phaseOf(counters, pings, 'down'), streamsDown ?? 0)
+  const pingUp = loadedPing(phaseOf(counters, pings, 'up'), streamsUp ?? 0)
+  return {
+    rec: t.rec,
+    run: {
+      down: t.tocdoDown,
+      up: t.tocdoUp,
+      idleMs: t.tocdoIdleMs,
+      loadedDownMs: loadedMs('download'),
+      loadedUpMs: loadedMs('upload'),
+      ...(streamsDown !== undefined ? { streamsDown } : {}),
+      ...(streamsUp !== undefined ? { streamsUp } : {}),
+      flags: t.tocdoFlags,
+      confidence: t.tocdoConfidence,
+      bytes: t.tocdoBytes,
+      seconds: t.tocdoSeconds,
+      ...(pingDown ? { pingDown } : {}),
+      ...(pingUp ? { pingUp } : {}),
+    },
+  }
+}
+
+async function measureHardPath (spec: HardSpec, opts: Options, log: (s: string) => void): Promise<HardPath> {
+  const link = await createLink({
+    rateMbit: spec.rateMbit,
+    rttMs: spec.rttMs,
+    loss: spec.lossPct / 100,
+    via: 'tun',
+    prefix: PREFIX,
+    topology: opts.topology === 'router' ? 'router' : 'direct',
+    ...(opts.queueMs !== undefined ? { queueMs: opts.queueMs } : {}),
+  })
+  let result: Omit<HardPath, 'emulator' | 'loadAvg1'>
+  try {
+    // Both ends send (download and upload), so both get the congestion control.
+    let cc = spec.cc
+    if (cc) {
+      await setCongestionControl(link, link.serverNs, link.clientAddr4, cc)
+      await setCongestionControl(link, link.clientNs, link.serverAddr4, cc)
+    } else {
+      cc = (await link.exec(link.clientNs, 'sysctl', ['-n', 'net.ipv4.tcp_congestion_control'])).stdout.trim()
+    }
+    const iperfServer = link.spawn(link.serverNs, 'iperf3', ['-s', '-B', link.serverAddr4, '-p', '5201'])
+    iperfServer.stdout?.resume()
+    iperfServer.stderr?.resume()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const seconds = 8
+    const omit = 2
+    const pingIdleMs = await pingMedian(link, 20)
+    const i4d = await iperfUnderPing(link, true, seconds, omit, 4)
+    const i4u = await iperfUnderPing(link, false, seconds, omit, 4)
+    const iperf1Down = await iperf(link, true, seconds, omit, 1)
+    const iperf1Up = await iperf(link, false, seconds, omit, 1)
+    log(`  iperf3 -P 4 ${cell(i4d.m)}/${cell(i4u.m)}  -P 1 ${cell(iperf1Down)}/${cell(iperf1Up)}  ping idle ${cell(pingIdleMs, (x) => x.toFixed(2))} ms`)
+    const runs: TocdoRun[] = []
+    let first: Record<string, unknown> | undefined
+    for (let i = 0; i < opts.repeat; i++) {
+      const r = await tocdoRun(link, opts)
+      if (i === 0) first = r.rec
+      runs.push(r.run)
+      log(`  tocdo #${i + 1} ${tcell(r.run.down)} / ${tcell(r.run.up)}  streams ${r.run.streamsDown ?? '?'}/${r.run.streamsUp ?? '?'}  loaded ${cell(r.run.loadedDownMs)}/${cell(r.run.loadedUpMs)} ms  ping under it ${r.run.pingDown ? cell(r.run.pingDown.medianMs) : 'n/a'}/${r.run.pingUp ? cell(r.run.pingUp.medianMs) : 'n/a'} ms  flags ${r.run.flags || 'none'} (${r.run.confidence})`)
+    }
+    const nDown = finalStreams(first, 'download')
+    const nUp = finalStreams(first, 'upload')
+    const iperfNDown = nDown ? await iperf(link, true, seconds, omit, nDown) : fail('tocdo gave no stream count')
+    const iperfNUp = nUp ? await iperf(link, false, seconds, omit, nUp) : fail('tocdo gave no stream count')
+    log(`  iperf3 -P ${nDown ?? '?'}/${nUp ?? '?'} ${cell(iperfNDown)}/${cell(iperfNUp)}`)
+    killTree(iperfServer, 'SIGTERM')
+    result = {
+      rateMbit: spec.rateMbit,
+      rttMs: spec.rttMs,
+      lossPct: spec.lossPct,
+      cc,
+      topology: link.topology === 'router' ? 'router' : 'sender',
+      queueMs: link.tbf!.latencyMs,
+      ceilingMbps: link.goodputCeilingMbps!,
+      pingIdleMs,
+      iperf4Down: i4d.m,
+      iperf4Up: i4u.m,
+      iperf1Down,
+      iperf1Up,
+      iperfNDown,
+      iperfNUp,
+      ...(nDown !== undefined ? { nDown } : {}),
+      ...(nUp !== undefined ? { nUp } : {}),
+      ...(i4d.ping ? { pingIperf4Down: i4d.ping } : {}),
+      ...(i4u.ping ? { pingIperf4Up: i4u.ping } : {}),
+      runs,
+    }
+  } finally {
+    await link.destroy()
+  }
+  return { ...result, emulator: link.emulatorStats().replaceAll('\n', '; '), loadAvg1: loadavg()[0] ?? 0 }
+}
+
+async function mainHard (opts: Options): Promise<void> {
+  await ensureCongestionControls(opts.ccs)
+  const meta = await machineMeta(opts)
+  const specs = hardSpecs(opts)
+  const started = Date.now()
+  const paths: HardPath[] = []
+  const log = (s: string) => console.error(s)
+  for (const spec of specs) {
+    log(`[${((Date.now() - started) / 1000).toFixed(0)} s] path ${spec.rateMbit} Mbit/s, ${spec.rttMs} ms, ${spec.lossPct} % loss, ${spec.cc || 'default cc'}, ${opts.topology}`)
+    paths.push(await measureHardPath(spec, opts, log))
+  }
+  const { text, pass } = renderHard(paths)
+  const full = [
+    text,
+    '',
+    ...meta.map((m) => `- ${m}`),
+    `- tbf ${opts.topology === 'router' ? 'on the router namespace\'s two egress devices (server — TUN emulator — router — veth — client)' : 'on each end\'s own egress'}; iperf3 8 s after 2 s omitted; ping every 100 ms under load`,
+    `- Commands: server \`${opts.cmds.server}\`, client \`${opts.cmds.client}\``,
+  ].join('\n')
+  console.log(full)
+  if (opts.out) {
+    const out = join(process.cwd(), opts.out)
+    writeFileSync(out, updateDoc(out, full, 'accuracy-hard'))
+    console.error(`table written to ${opts.out}`)
+  }
+  process.exitCode = pass ? 0 : 1
+}
+
 async function calibrate (opts: Options): Promise<Measured> {
   // A namespace of its own, so "loopback" is a private lo and nothing else is reachable.
   const link = await createLink({ via: 'veth', ipv6: true, prefix: PREFIX })
@@ -370,9 +628,6 @@ const cell = (m: Measured, fmt: (x: number) => string = f1) => (m.ok ? fmt(m.val
 const tcell = (m: Measured, fmt: (x: number) => string = f1) => (m.ok ? fmt(m.value) : na(m))
 const ratio = (m: Measured, ceiling: number) => (m.ok ? (m.value / ceiling).toFixed(3) : '–')
 const sumOf = (a: Measured, b: Measured): Measured => a.ok && b.ok ? ok(a.value + b.value) : !a.ok ? a : b
-
-/** Bytes of a fixed test at the goodput ceiling, 10 s per direction (the comparison issue 10 asks for). */
-const fixedTestBytes = (ceilingMbps: number): number => ceilingMbps * 1e6 / 8 * 10 * 2
 
 const inTarget = (m: Measured, ceiling: number) => m.ok && m.value / ceiling >= TARGET.ratioLow && m.value / ceiling <= TARGET.ratioHigh
 
@@ -437,7 +692,9 @@ async function machineMeta (opts: Options): Promise<string[]> {
   const nodeV = process.version
   return [
     `Run: ${new Date().toISOString()}${opts.quick ? ' (--quick)' : ''}; Linux ${release()}; ${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
-    `TCP congestion control (namespaces inherit it): ${cc}; ${iperfV}, -P 4, ${opts.quick ? '5' : '8'} s after ${opts.quick ? '1' : '2'} s omitted; Node ${nodeV}`,
+    opts.hard
+      ? `TCP congestion control: ${opts.ccs.length > 0 ? `${opts.ccs.join(', ')} per path, on both ends (a route to the peer with congctl)` : `${cc} (namespaces inherit it)`}; ${iperfV}; Node ${nodeV}`
+      : `TCP congestion control (namespaces inherit it): ${cc}; ${iperfV}, -P 4, ${opts.quick ? '5' : '8'} s after ${opts.quick ? '1' : '2'} s omitted; Node ${nodeV}`,
   ]
 }
 
@@ -448,6 +705,7 @@ async function main (): Promise<void> {
   const stale = await cleanupStaleNamespaces(PREFIX)
   if (stale.length > 0) console.error(`removed stale namespaces: ${stale.join(' ')}`)
 
+  if (opts.hard) return mainHard(opts)
   const meta = await machineMeta(opts)
   const results: PathResult[] = []
   const started = Date.now()
@@ -475,9 +733,9 @@ async function main (): Promise<void> {
 }
 
 /** Replace the generated block of an existing doc, so its hand-written text survives a re-run. */
-function updateDoc (path: string, table: string): string {
-  const begin = '<!-- accuracy:begin (generated by bench/accuracy/run.ts) -->'
-  const end = '<!-- accuracy:end -->'
+function updateDoc (path: string, table: string, marker = 'accuracy'): string {
+  const begin = `<!-- ${marker}:begin (generated by bench/accuracy/run.ts) -->`
+  const end = `<!-- ${marker}:end -->`
   let doc = ''
   try {
     doc = readFileSync(path, 'utf8')
