@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { record, seededDb, type Fixture } from './report-fixtures.js'
+import type { AgentSeen, PreparedBatch } from '../../collector/storage/stores.js'
+import type { Agency, AgentRow } from '../../collector/storage/agency-store.js'
+import type { ResultRecord } from '../../shared/schemas/result.js'
+
+/**
+ * The ResultStore's group commit on SQLite (collector/storage/sqlite/results.ts): exactly once
+ * on (agent, result id), duplicate against conflict by the payload hash, and one transaction
+ * for a whole group with its projections (rollups, IPv6 evidence) and heartbeats.
+ */
+describe('ResultStore.commitGroup (SQLite)', () => {
+  let f: Fixture | undefined
+  afterEach(() => { f?.close(); f = undefined })
+
+  const setUp = (): { f: Fixture, agency: Agency, a1: AgentRow, a2: AgentRow, batch: (agent: AgentRow, records: unknown[]) => PreparedBatch } => {
+    const fx = seededDb()
+    f = fx
+    const agency = fx.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+    return {
+      f: fx,
+      agency,
+      a1: fx.agent(agency, 'a1'),
+      a2: fx.agent(agency, 'a2'),
+      batch: (agent, records) => fx.ingestor.prepare(agent, agency, records, Date.parse('2026-11-01T00:00:00Z'))
+    }
+  }
+  const count = (fx: Fixture, table: string): number => fx.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number
+  const heartbeat = (agentId: string, at: number, pending: number): AgentSeen => ({
+    kind: 'heartbeat',
+    agentId,
+    at,
+    heartbeat: { agentVersion: '9.9.9', configVersion: 3, uptimeS: 60, queue: { pending, oldestAgeS: 30, dead: 0, bytes: 900 }, counters: { missedSlots: 1 }, clock: { offsetMs: -40, sinceSyncS: 20 } }
+  })
+
+  it('accepted, duplicate, conflict and rejected, each item answered in its place; the first copy is kept', async () => {
+    const { f, a1, a2, batch } = setUp()
+    const first = record({ at: '2026-10-05 09:00', down: 100, up: 40, idle: 10 })
+    const other = record({ at: '2026-10-05 10:00', down: 200, up: 40, idle: 10 })
+    const c1 = await f.stores.results.commitGroup([
+      { batch: batch(a1, [first, { not: 'a record' }, other]), seen: null },
+      // The same result id from another agent is another result.
+      { batch: batch(a2, [first]), seen: null }
+    ])
+    expect(c1.outcomes.map((o) => [o.accepted, o.duplicate, o.conflict, o.rejected])).toEqual([[2, 0, 0, 1], [1, 0, 0, 0]])
+    expect(c1.outcomes[0]!.items.map((i) => i.status)).toEqual(['accepted', 'rejected', 'accepted'])
+    const changed: ResultRecord = { ...first, download: { ...first.download!, mbps: 999 } }
+    const c2 = await f.stores.results.commitGroup([{ batch: batch(a1, [changed, first, other]), seen: null }])
+    expect(c2.outcomes[0]!.items.map((i) => i.status)).toEqual(['conflict', 'duplicate', 'duplicate'])
+    expect(count(f, 'result')).toBe(3)
+    expect(f.db.prepare('SELECT download_mbps FROM result WHERE agent_id = ? AND result_id = ?').pluck().get(a1.id, first.id)).toBe(100)
+    // The rollups count each stored result once: 2 of a1, 1 of a2.
+    expect(f.db.prepare('SELECT sum(n_results) FROM rollup_agent_month').pluck().get()).toBe(3)
+    expect(c2.commitMs).toBeGreaterThanOrEqual(0)
+    expect(c2.syncMs).toBeGreaterThanOrEqual(0)
+  })
+
+  it('stores each job\'s heartbeat, or only that the agent was seen, in the group\'s transaction', async () => {
+    const { f, a1, a2, batch } = setUp()
+    const at = Date.parse('2026-11-01T00:00:00Z')
+    await f.stores.results.commitGroup([
+      { batch: batch(a1, [record({ at: '2026-10-05 09:00', down: 100 })]), seen: heartbeat(a1.id, at, 7) },
+      { batch: batch(a2, []), seen: { kind: 'seen', agentId: a2.id, at: at + 1 } }
+    ])
+    const agents = new Map(f.agencies.listAgents().map((a) => [a.id, a]))
+    expect(agents.get(a1.id)).toMatchObject({ lastSeenAt: at, lastSyncAt: at, agentVersion: '9.9.9', configVersion: 3, queuePending: 7, clockOffsetMs: -40, clockSinceSyncS: 20 })
+    expect(agents.get(a2.id)).toMatchObject({ lastSeenAt: at + 1, lastSyncAt: null, queuePending: null })
+  })
+
+  it('one failing write rolls back the whole group: results, rollups, IPv6 evidence and heartbeats of every job', async () => {
+    const { f, a1, a2, batch } = setUp()
+    const at = Date.parse('2026-11-01T00:00:00Z')
+    f.db.exec(`CREATE TRIGGER failing_heartbeat BEFORE UPDATE ON agent WHEN NEW.id = '${a2.id}' BEGIN SELECT RAISE(ABORT, 'write failed'); END`)
+    const v6 = record({ at: '2026-10-05 09:00', down: 100 })
+    v6.server = { ...v6.server!, family: 6 }
+    await expect(f.stores.results.commitGroup([
+      { batch: batch(a1, [v6]), seen: heartbeat(a1.id, at, 1) },
+      { batch: batch(a2, [record({ at: '2026-10-05 10:00', down: 50 })]), seen: heartbeat(a2.id, at, 1) }
+    ])).rejects.toThrow('write failed')
+    for (const table of ['result', 'rollup_agent_hour', 'rollup_agent_month', 'ipv6_evidence']) expect(count(f, table), table).toBe(0)
+    expect(f.agencies.listAgents().find((a) => a.id === a1.id)?.lastSyncAt).toBeNull()
+    // The same job alone commits, with its evidence (a speed test over IPv6 says IPv6 works).
+    await f.stores.results.commitGroup([{ batch: batch(a1, [v6]), seen: heartbeat(a1.id, at, 1) }])
+    expect(count(f, 'result')).toBe(1)
+    expect(f.db.prepare('SELECT connected FROM ipv6_evidence').pluck().get()).toBe(1)
+  })
+
+  it('retention deletes results measured before the cutoff, at most `limit` per call, and keeps the rollups', async () => {
+    const { f, a1, batch } = setUp()
+    await f.stores.results.commitGroup([{
+      batch: batch(a1, [
+        record({ at: '2026-09-01 09:00', down: 10 }), record({ at: '2026-09-02 09:00', down: 20 }), record({ at: '2026-09-03 09:00', down: 30 }),
+        record({ at: '2026-10-05 09:00', down: 40 })
+      ]),
+      seen: null
+    }])
+    const months = (): unknown => f.db.prepare('SELECT * FROM rollup_agent_month ORDER BY id').all()
+    const before = months()
+    const cutoff = Date.parse('2026-10-01T00:00:00+07:00')
+    expect(await f.stores.results.deleteResultsBefore(cutoff, 2)).toBe(2)
+    expect(await f.stores.results.deleteResultsBefore(cutoff, 2)).toBe(1)
+    expect(await f.stores.results.deleteResultsBefore(cutoff, 2)).toBe(0)
+    expect(count(f, 'result')).toBe(1)
+    expect(months()).toEqual(before)
+  })
+})
