@@ -37,7 +37,7 @@ let f: Fixture
 beforeAll(async () => {
   f = seededDb()
   const old608 = '23281' // Phường Quang Trung, TP. Kon Tum (608)
-  const old610 = f.db.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND district_code = '610' ORDER BY code LIMIT 1").pluck().get() as string
+  const old610 = (await f.stores.geo.communes('2025-03', '62', '610'))[0]!.code
   const A = f.agency('A', old608, { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 1000, planUpMbps: 1000 })
   const B = f.agency('B', old608, { category: 'public_access_point', connectionClass: 'fixed', isp: 'Viettel' })
   const C = f.agency('C', old608, { category: 'public_access_point', connectionClass: '4g', isp: 'Viettel' })

@@ -26,7 +26,7 @@ const ROLLING = parsePeriod('rolling12', '2026-10', 'all')
 let f: Fixture | undefined
 afterEach(() => { f?.close(); f = undefined })
 
-async function fleet (): Promise<{ fx: Fixture, late: () => Promise<void> }> {
+async function fleet (): Promise<{ fx: Fixture, agencyA: string, late: () => Promise<void> }> {
   const fx = seededDb()
   const A = fx.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
   const B = fx.agency('B', '23281', { category: 'public_access_point', connectionClass: '4g', isp: 'Viettel' })
@@ -45,9 +45,10 @@ async function fleet (): Promise<{ fx: Fixture, late: () => Promise<void> }> {
     { at: '2026-10-06 10:00', down: 60, up: 15, idle: 35 },
     { at: '2026-10-06 21:00', down: 30, idle: 50 }
   ])
-  return { fx, late: async () => { await fx.ingest(b1, B, [{ at: '2026-09-08 10:30', down: 80, up: 20, idle: 30 }]) } }
+  return { fx, agencyA: A.id, late: async () => { await fx.ingest(b1, B, [{ at: '2026-09-08 10:30', down: 80, up: 20, idle: 30 }]) } }
 }
 
+// The packs are the SQLite store's own table; this file reads it directly to see what was built.
 const packs = (fx: Fixture): Array<{ month: string, scope: string, code: string }> =>
   fx.db.prepare('SELECT month, scope, code FROM rollup_month_pack ORDER BY month, scope, code').all() as Array<{ month: string, scope: string, code: string }>
 
@@ -69,9 +70,8 @@ describe('rollup month packs', () => {
   })
 
   it('no report writes: every report, the official one and the dashboard context leave the database as it was', async () => {
-    const { fx } = await fleet()
+    const { fx, agencyA: agencyId } = await fleet()
     f = fx
-    const agencyId = fx.db.prepare("SELECT id FROM agency WHERE name = 'A'").pluck().get() as string
     const changes = (): number => fx.db.prepare('SELECT total_changes()').pluck().get() as number
     const before = changes()
     const now = NOW.getTime()
