@@ -17,8 +17,8 @@ import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { openDatabase, type Db } from '../../collector/storage/db.js'
 import { loadGeography, loadTargets } from '../../collector/geo/load-geography.js'
-import { placeIn, placementIndex } from '../../collector/geo/placement.js'
-import { SqliteGeoStore, sqliteGeo } from '../../collector/storage/sqlite/geo.js'
+import { placeIn, placementIndex, type PlacementIndex } from '../../collector/geo/placement.js'
+import { SqliteGeoStore } from '../../collector/storage/sqlite/geo.js'
 import { SqliteIpv6Store } from '../../collector/storage/sqlite/ipv6.js'
 import { ipv6Report } from '../../collector/ipv6/report.js'
 import { rebuildIpv6Evidence } from '../../collector/storage/sqlite/ipv6-evidence.js'
@@ -81,14 +81,13 @@ process.on('SIGTERM', () => { cleanup(); process.exit(143) })
 
 interface Line { agentId: string, agencyId: string, cls: string, isp: string, commune: string, province: string, district: string | null, legacyProvince: string | null, planDown: number }
 
-function setUp (d: Db): Line[] {
+function setUp (d: Db, index: PlacementIndex): Line[] {
   const agents = Math.max(4, Math.ceil(ROWS / (ROWS_PER_AGENT_DAY * DAYS)))
   const communesOf = LEGACY_PROVINCES.map((p) => d.prepare("SELECT code FROM geo_commune WHERE version = '2025-03' AND province_code = ? ORDER BY code").pluck().all(p) as string[])
   const insAgency = d.prepare(`INSERT INTO agency (id, name, category, connection_class, isp, plan_down_mbps, plan_up_mbps, commune_code, province_code,
     legacy_commune_code, legacy_district_code, legacy_province_code, placement_note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   const insAgent = d.prepare('INSERT INTO agent (id, agency_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)')
   const lines: Line[] = []
-  const index = placementIndex(sqliteGeo.placementRows(d, null))
   d.transaction(() => {
     for (let i = 0; i < agents; i++) {
       // Provinces in turn, a random commune inside each: every district gets agents.
@@ -247,7 +246,7 @@ async function main (): Promise<void> {
   await loadGeography(geo, seedsDir())
   await loadTargets(geo, seedsDir())
   markRollupsCurrent(db)
-  const lines = setUp(db)
+  const lines = setUp(db, placementIndex(await geo.placementRows(null)))
   const t0 = performance.now()
   const loaded = await load(db, lines)
   const loadS = (performance.now() - t0) / 1000

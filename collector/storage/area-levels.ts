@@ -1,10 +1,9 @@
-import type { Db } from './db.js'
-
 /**
  * The one registry of area levels (docs/domain.md §7): which geography each level belongs to,
  * where its codes sit in the agency and rollup rows, which table names its areas and which
  * province column filters it. Every report, the IPv6 report, trends, distributions, agent
- * health and (through context.json) the dashboard read it; its SQL stays here in storage/.
+ * health and (through context.json) the dashboard read it; the geography store
+ * (storage/sqlite/geo.ts) lists each level's areas from it.
  */
 export type Level = 'legacy_district' | 'legacy_province' | 'commune' | 'province'
 export const LEVELS: readonly Level[] = ['legacy_district', 'legacy_province', 'commune', 'province']
@@ -60,26 +59,4 @@ export function provinceLevelOf (version: string): AreaLevel {
 export function publicAreaLevels (): Record<GeoVersion, { province: Level, area: Level, legacy: boolean }> {
   const entry = (v: GeoVersion): { province: Level, area: Level, legacy: boolean } => ({ ...VERSION_LEVELS[v], legacy: AREA_LEVELS[VERSION_LEVELS[v].province].legacy })
   return { [LEGACY_GEO_VERSION]: entry(LEGACY_GEO_VERSION), [CURRENT_GEO_VERSION]: entry(CURRENT_GEO_VERSION) }
-}
-
-export interface AreaName { code: string, name: string, fullName: string }
-
-/** The areas of a level, all or those of one province (in the level's geography), by code. */
-export function areasOf (db: Db, l: Level, province: string | null): AreaName[] {
-  const s = AREA_LEVELS[l]
-  const byProvince = province === null ? '' : s.table === 'geo_province' ? ' AND code = ?' : ' AND province_code = ?'
-  return db.prepare(`SELECT code, name, full_name AS fullName FROM ${s.table} WHERE version = ?${byProvince} ORDER BY code`)
-    .all(...(province === null ? [s.version] : [s.version, province])) as AreaName[]
-}
-
-/** The province an area code belongs to at its level (codes are unique within a geography version). */
-export function provinceOfArea (db: Db, l: Level, code: string): string | undefined {
-  const s = AREA_LEVELS[l]
-  const column = s.table === 'geo_province' ? 'code' : 'province_code'
-  return db.prepare(`SELECT ${column} FROM ${s.table} WHERE version = ? AND code = ?`).pluck().get(s.version, code) as string | undefined
-}
-
-/** The province of a geography version, or undefined. */
-export function findProvince (db: Db, version: GeoVersion, code: string): { code: string, name: string } | undefined {
-  return db.prepare('SELECT code, name FROM geo_province WHERE version = ? AND code = ?').get(version, code) as { code: string, name: string } | undefined
 }

@@ -1,6 +1,6 @@
 import type { Db } from '../db.js'
 import type { CommuneSource, GeoArea, GeoCommuneArea, GeographyRows, GeoSeedRow, GeoStore, PlacementRows, StoredTarget } from '../stores.js'
-import { areasOf, findProvince, GEO_VERSIONS, provinceOfArea, type GeoVersion, type Level } from '../area-levels.js'
+import { AREA_LEVELS, GEO_VERSIONS, type GeoVersion, type Level } from '../area-levels.js'
 import type { TargetEntry } from '../../targets/targets.js'
 
 function sameRows (a: unknown[][], b: readonly GeoSeedRow[]): boolean {
@@ -101,7 +101,7 @@ export class SqliteGeoStore implements GeoStore {
   }
 
   async province (version: GeoVersion, code: string): Promise<{ code: string, name: string } | undefined> {
-    return findProvince(this.db, version, code)
+    return this.db.prepare('SELECT code, name FROM geo_province WHERE version = ? AND code = ?').get(version, code) as { code: string, name: string } | undefined
   }
 
   async provinces (version: GeoVersion): Promise<GeoArea[]> {
@@ -134,11 +134,17 @@ export class SqliteGeoStore implements GeoStore {
   }
 
   async areas (level: Level, province: string | null): Promise<GeoArea[]> {
-    return areasOf(this.db, level, province)
+    const s = AREA_LEVELS[level]
+    const byProvince = province === null ? '' : s.table === 'geo_province' ? ' AND code = ?' : ' AND province_code = ?'
+    return this.db.prepare(`SELECT code, name, full_name AS fullName FROM ${s.table} WHERE version = ?${byProvince} ORDER BY code`)
+      .all(...(province === null ? [s.version] : [s.version, province])) as GeoArea[]
   }
 
   async provinceOfArea (level: Level, code: string): Promise<string | undefined> {
-    return provinceOfArea(this.db, level, code)
+    // Codes are unique within a geography version.
+    const s = AREA_LEVELS[level]
+    const column = s.table === 'geo_province' ? 'code' : 'province_code'
+    return this.db.prepare(`SELECT ${column} FROM ${s.table} WHERE version = ? AND code = ?`).pluck().get(s.version, code) as string | undefined
   }
 
   async provinceSuccessor (legacyProvinceCode: string): Promise<{ code: string, name: string } | undefined> {
