@@ -22,7 +22,6 @@ import { geoRoutes } from './routes/geo.js'
 import { exportRoutes } from './routes/exports.js'
 import { officialReportRoutes } from './routes/official-report.js'
 import openapiPlugin from './plugins/openapi.js'
-import rollupPlugin from './aggregation/plugin.js'
 import monthPackJob from './reports/month-pack-job.js'
 import { ipv6Routes } from './routes/ipv6.js'
 import { ipv6ProberJob } from './ipv6/prober-job.js'
@@ -69,6 +68,11 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(dbPlugin, { file: opts.dbFile ?? databaseFile(config.dataDir) })
   // Start-up job: the geography and targets seeds, loaded (or found unchanged) before anything reads them.
   fastify.log.debug(await loadSeeds(fastify.stores.geo, seedsDir()), 'seeds loaded')
+  // Start-up job: the report rollups, rebuilt from the result table when built by an older definition;
+  // from then on the result store keeps them inside every ingest transaction.
+  const rollupsStarted = Date.now()
+  const { rebuiltRows } = await fastify.stores.results.ensureRollups()
+  if (rebuiltRows !== null) fastify.log.info({ rows: rebuiltRows, ms: Date.now() - rollupsStarted }, 'report rollups rebuilt from the result table')
   // Start-up job: the IPv6 evidence the IPv6 report reads, rebuilt from the result table when missing or older.
   const rebuilt = await fastify.stores.results.ensureIpv6Evidence()
   if (rebuilt !== null) fastify.log.info(rebuilt, 'IPv6 evidence rebuilt from the result table')
@@ -82,7 +86,6 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(metricsPlugin, { admission })
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)
-  await fastify.register(rollupPlugin)
   await fastify.register(monthPackJob, { everyMs: 10 * 60_000 })
   await fastify.register(retentionPlugin, { retentionDays: config.retentionDays, batchRows: config.retentionBatchRows })
   const reportRules = { minRepresentativeSamples: config.reportMinRepresentativeSamples, minAgents: config.reportMinAgents, minBusyHourSamplesPerAgent: config.reportMinBusyHourSamplesPerAgent }
