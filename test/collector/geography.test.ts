@@ -7,7 +7,7 @@ import { loadGeography, loadTargets } from '../../collector/geo/load-geography.j
 import { placeAgent } from '../../collector/geo/placement.js'
 import { isTocdoError } from '../../shared/errors.js'
 import { SqliteGeoStore } from '../../collector/storage/sqlite/geo.js'
-import type { GeoStore } from '../../collector/storage/stores.js'
+import type { GeoStore, PlacementRows } from '../../collector/storage/stores.js'
 
 const SEEDS = resolve(dirname(fileURLToPath(import.meta.url)), '../../seeds')
 
@@ -193,13 +193,17 @@ describe('geography seeds', () => {
 })
 
 describe('placing an agent (domain.md §7.4)', () => {
-  let db: Db
   let geo: GeoStore
+  /** The whole geography as placement reads it, to find examples. */
+  let rows: PlacementRows
   beforeAll(async () => {
-    db = openDatabase(':memory:')
-    geo = new SqliteGeoStore(db)
+    geo = new SqliteGeoStore(openDatabase(':memory:'))
     await loadGeography(geo, SEEDS)
+    rows = await geo.placementRows(null)
   })
+  const oldsOf = (newCode: string, type?: string): string[] => rows.merges.filter((m) => m.newCode === newCode && (type === undefined || m.type === type)).map((m) => m.oldCode).sort()
+  const newsOf = (oldCode: string): string[] => rows.merges.filter((m) => m.oldCode === oldCode).map((m) => m.newCode).sort()
+  const oldCommune = (code: string): PlacementRows['communes'][number] | undefined => rows.communes.find((c) => c.version === '2025-03' && c.code === code)
 
   it('from a 2025-07 commune with a single old district', async () => {
     // Phường Bắc Giang (07210): all known old communes in district 213; two old ids are renumbered ones.
@@ -213,8 +217,8 @@ describe('placing an agent (domain.md §7.4)', () => {
   })
 
   it('a new commune from a single old commune also gives the legacy commune', async () => {
-    const olds = db.prepare("SELECT new_code FROM geo_commune_merge GROUP BY new_code HAVING count(*) = 1 AND max(old_code) IN (SELECT code FROM geo_commune WHERE version = '2025-03') LIMIT 1").pluck().get() as string
-    const old = db.prepare('SELECT old_code FROM geo_commune_merge WHERE new_code = ?').pluck().get(olds) as string
+    const olds = [...new Set(rows.merges.map((m) => m.newCode))].sort().find((n) => oldsOf(n).length === 1 && oldCommune(oldsOf(n)[0] ?? '') !== undefined) as string
+    const old = oldsOf(olds)[0]
     expect((await placeAgent(geo, { communeCode: olds, scheme: '2025-07' })).legacyCommuneCode).toBe(old)
   })
 
@@ -232,13 +236,12 @@ describe('placing an agent (domain.md §7.4)', () => {
   ]
   for (const [code, name, candidates, oldProvince] of straddlers) {
     it(`${name} (${code}) is ambiguous between ${candidates.join(' and ')} until an old commune is picked`, async () => {
-      expect(db.prepare("SELECT full_name FROM geo_commune WHERE version = '2025-07' AND code = ?").pluck().get(code)).toBe(name)
+      expect((await geo.commune('2025-07', code))?.fullName).toBe(name)
       const p = (await placeAgent(geo, { communeCode: code, scheme: '2025-07' }))
       expect(p).toMatchObject({ communeCode: code, legacyDistrictCode: null, legacyProvinceCode: oldProvince, ambiguous: { level: 'district', candidates } })
 
       for (const district of candidates) {
-        const old = db.prepare(`SELECT m.old_code FROM geo_commune_merge m JOIN geo_commune c ON c.version = '2025-03' AND c.code = m.old_code
-          WHERE m.new_code = ? AND c.district_code = ? ORDER BY m.old_code LIMIT 1`).pluck().get(code, district) as string
+        const old = oldsOf(code).find((o) => oldCommune(o)?.districtCode === district) as string
         expect((await placeAgent(geo, { communeCode: code, scheme: '2025-07', legacyCommuneCode: old }))).toMatchObject({
           communeCode: code, legacyCommuneCode: old, legacyDistrictCode: district, legacyProvinceCode: oldProvince, ambiguous: null
         })
@@ -247,16 +250,16 @@ describe('placing an agent (domain.md §7.4)', () => {
   }
 
   it('from a 2025-03 commune that merged whole', async () => {
-    const old = db.prepare("SELECT old_code FROM geo_commune_merge WHERE new_code = '23425' AND type = 'full' ORDER BY old_code LIMIT 1").pluck().get() as string
-    const district = db.prepare("SELECT district_code FROM geo_commune WHERE version = '2025-03' AND code = ?").pluck().get(old)
+    const old = oldsOf('23425', 'full')[0] as string
+    const district = oldCommune(old)?.districtCode
     expect((await placeAgent(geo, { communeCode: old, scheme: '2025-03' }))).toMatchObject({
       communeCode: '23425', provinceCode: '51', legacyCommuneCode: old, legacyDistrictCode: district, legacyProvinceCode: '62', ambiguous: null
     })
   })
 
   it('a split old commune needs the agency\'s own new commune', async () => {
-    const old = db.prepare('SELECT old_code FROM geo_commune_merge GROUP BY old_code HAVING count(*) > 1 ORDER BY old_code LIMIT 1').pluck().get() as string
-    const successors = db.prepare('SELECT new_code FROM geo_commune_merge WHERE old_code = ? ORDER BY new_code').pluck().all(old) as string[]
+    const old = [...new Set(rows.merges.map((m) => m.oldCode))].sort().find((o) => newsOf(o).length > 1) as string
+    const successors = newsOf(old)
     const p = (await placeAgent(geo, { communeCode: old, scheme: '2025-03' }))
     expect(p.communeCode).toBeNull()
     expect(p.legacyCommuneCode).toBe(old)
@@ -265,7 +268,7 @@ describe('placing an agent (domain.md §7.4)', () => {
     const chosen = successors[1] as string
     expect((await placeAgent(geo, { communeCode: old, scheme: '2025-03', newCommuneCode: chosen }))).toMatchObject({ communeCode: chosen, legacyCommuneCode: old, ambiguous: null })
 
-    const elsewhere = db.prepare("SELECT code FROM geo_commune WHERE version = '2025-07' AND code NOT IN (SELECT new_code FROM geo_commune_merge WHERE old_code = ?) LIMIT 1").pluck().get(old) as string
+    const elsewhere = rows.communes.filter((c) => c.version === '2025-07' && !successors.includes(c.code)).map((c) => c.code).sort()[0] as string
     const err = await caught(async () => await placeAgent(geo, { communeCode: old, scheme: '2025-03', newCommuneCode: elsewhere }))
     expect(isTocdoError(err) && err.code === 'TOCDO_ERR_VALIDATION' && err.details?.field === 'newCommuneCode').toBe(true)
   })
