@@ -1,8 +1,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AgencyStore } from './storage/agency-store.js'
-import type { Db } from './storage/db.js'
-import { createPlacedAgency } from './fleet/admin.js'
+import { createPlacedAgency, type AgencyStores } from './fleet/admin.js'
+import { hashToken, newToken } from './fleet/tokens.js'
 
 export const DEMO_AGENCY_NAME = 'Sở Khoa học và Công nghệ tỉnh Kon Tum (demo)'
 
@@ -14,14 +13,15 @@ export interface DemoCredentials { agentId: string, token: string, agencyId: str
  * agent's token is written to <dataDir>/demo-agent.json (mode 0600) because the collector
  * keeps only its hash.
  */
-export function ensureDemoAgent (db: Db, agencies: AgencyStore, dataDir: string): DemoCredentials {
+export async function ensureDemoAgent (stores: AgencyStores, dataDir: string, now = Date.now()): Promise<DemoCredentials> {
+  const { fleet } = stores
   const file = join(dataDir, 'demo-agent.json')
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials
-    const agent = agencies.agentByToken(saved.token)
-    if (agent !== undefined && agent.status === 'active') return saved
+    const found = await fleet.agentByTokenHash(hashToken(saved.token))
+    if (found !== undefined && found.agent.status === 'active') return saved
   }
-  const agency = agencies.agencyByName(DEMO_AGENCY_NAME) ?? createPlacedAgency(db, agencies, {
+  const agency = await fleet.agencyByName(DEMO_AGENCY_NAME) ?? await createPlacedAgency(stores, {
     name: DEMO_AGENCY_NAME,
     category: 'organisation',
     connectionClass: 'fixed',
@@ -30,8 +30,9 @@ export function ensureDemoAgent (db: Db, agencies: AgencyStore, dataDir: string)
     planUpMbps: 1000,
     communeCode: '23281',
     scheme: '2025-03'
-  }).agency
-  const { agent, token } = agencies.createAgent(agency.id, 'local demo agent')
+  }, now)
+  const token = newToken()
+  const agent = await fleet.createAgent(agency.id, 'local demo agent', hashToken(token), now)
   const creds: DemoCredentials = { agentId: agent.id, token, agencyId: agency.id, legacyProvinceCode: agency.legacyProvinceCode ?? '62' }
   writeFileSync(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 })
   chmodSync(file, 0o600)

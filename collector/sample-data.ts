@@ -1,9 +1,8 @@
 import { encodeTime } from 'ulidx'
-import type { Db } from './storage/db.js'
-import type { AgencyStore } from './storage/agency-store.js'
-import type { GeoStore, ResultStore } from './storage/stores.js'
+import type { GeoStore, Stores } from './storage/stores.js'
 import { ingestAlone, type Ingestor } from './ingest/ingest.js'
 import { createPlacedAgency } from './fleet/admin.js'
+import { hashToken, newToken } from './fleet/tokens.js'
 import { RESULT_SCHEMA_VERSION, type Direction, type ResultRecord } from '../shared/schemas/result.js'
 import { DAY_MS, vnClock, vnDayStart } from '../shared/vn-time.js'
 
@@ -118,8 +117,8 @@ function speed (at: number, down: number, up: number, idle: number, rnd: () => n
  * Fills an empty database with the sample fleet and its tests up to `now`; does nothing when
  * the database already has agencies. Returns the counts written.
  */
-export async function generateSampleData ({ db, agencies, ingestor, stores }: { db: Db, agencies: AgencyStore, ingestor: Ingestor, stores: { results: ResultStore, geo: Pick<GeoStore, 'communes'> } }, { now = Date.now(), seed = SAMPLE_SEED } = {}): Promise<{ agencies: number, results: number }> {
-  if (agencies.listAgencies().length > 0) return { agencies: 0, results: 0 }
+export async function generateSampleData ({ ingestor, stores }: { ingestor: Ingestor, stores: Pick<Stores, 'results' | 'fleet' | 'geo'> }, { now = Date.now(), seed = SAMPLE_SEED } = {}): Promise<{ agencies: number, results: number }> {
+  if ((await stores.fleet.listAgencies()).length > 0) return { agencies: 0, results: 0 }
   const rnd = prng(seed)
   // Whole ICT days, so the same `now` day gives the same tests.
   const today = vnDayStart(now)
@@ -127,10 +126,10 @@ export async function generateSampleData ({ db, agencies, ingestor, stores }: { 
   let results = 0
   const list = await lines(stores.geo, rnd)
   for (const l of list) {
-    const { agency } = createPlacedAgency(db, agencies, {
+    const agency = await createPlacedAgency(stores, {
       name: l.name, category: l.category, connectionClass: l.connectionClass, isp: l.isp, planDownMbps: l.planDown, planUpMbps: l.planUp, communeCode: l.oldCommune, scheme: '2025-03', highTechZone: l.highTechZone
     }, today - days * DAY_MS)
-    const { agent } = agencies.createAgent(agency.id, `máy đo mẫu ${l.oldCommune}`, today - days * DAY_MS)
+    const agent = await stores.fleet.createAgent(agency.id, `máy đo mẫu ${l.oldCommune}`, hashToken(newToken()), today - days * DAY_MS)
     const records: ResultRecord[] = []
     for (let d = days; d >= 1; d--) {
       const day = today - d * DAY_MS

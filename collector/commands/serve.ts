@@ -32,7 +32,7 @@ async function serve (flags: ServeFlags): Promise<void> {
   if (!config.speedtestOnly) {
     // Printed once, on stdout and never through the logger, so it does not end up in log
     // files; only its sha256 is stored. TOCDO_ADMIN_TOKEN replaces it.
-    const fresh = app.fleet.adminToken.ensure()
+    const fresh = await app.fleet.adminToken.ensure()
     if (fresh !== null) process.stdout.write(`tocdo-collector: admin token (shown once, only its hash is stored; keep it safe): ${fresh}\n`)
   }
   if (config.sampleData && !config.speedtestOnly) {
@@ -41,7 +41,7 @@ async function serve (flags: ServeFlags): Promise<void> {
   }
   const address = await startCollector(app, config)
   if (config.demo && !config.speedtestOnly) {
-    const creds = ensureDemoAgent(app.db, app.agencies, config.dataDir)
+    const creds = await ensureDemoAgent(app.stores, config.dataDir)
     app.log.info({ agentId: creds.agentId, agencyId: creds.agencyId }, 'demo agency and agent ready')
   }
   app.log.info({ address, mode: config.speedtestOnly ? 'speedtest-only' : 'collector' }, 'tocdo collector listening')

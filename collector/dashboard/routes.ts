@@ -31,7 +31,7 @@ export async function agentHealthRoutes (fastify: FastifyInstance): Promise<void
     if (q.province !== undefined) filter.province = { version: q.version, code: q.province }
     if (q.agency !== undefined) filter.agencyId = q.agency
     const shelf = fastify.hasDecorator('packages') ? await fastify.packages.load() : null
-    const report = agentHealthReport(fastify.db, filter, Date.now(), newestVersion([TOCDO_VERSION, shelf?.ok === true ? shelf.manifest.version : null]))
+    const report = await agentHealthReport(fastify.stores.health, filter, Date.now(), newestVersion([TOCDO_VERSION, shelf?.ok === true ? shelf.manifest.version : null]))
     // The public sees an agent by its short id only; the full id is the admin API's (issue 11).
     return { ...report, agents: report.agents.map((a) => ({ ...a, id: publicAgentId(a.id) })) }
   })

@@ -1,9 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Db } from '../storage/db.js'
-
-function sha256 (text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest()
-}
+import { timingSafeEqual } from 'node:crypto'
+import type { FleetStore } from '../storage/stores.js'
+import { newToken, sha256 } from './tokens.js'
 
 /**
  * Names an admin credential in the audit log without revealing it: the first 16 hex digits
@@ -18,22 +15,30 @@ export function adminTokenFingerprint (token: string): string {
  * at first start: the caller prints it once and only its sha256 is stored.
  */
 export class AdminToken {
-  readonly #db: Db
+  readonly #store: FleetStore
   #hash: Buffer | null
 
-  constructor (db: Db, configured: string) {
-    this.#db = db
-    this.#hash = configured !== ''
-      ? sha256(configured)
-      : (db.prepare('SELECT token_hash FROM admin_token WHERE id = 1').pluck().get() as Buffer | undefined) ?? null
+  private constructor (store: FleetStore, hash: Buffer | null) {
+    this.#store = store
+    this.#hash = hash
+  }
+
+  /** The configured token, or else the stored one's hash (none before the first `ensure`). */
+  static async open (store: FleetStore, configured: string): Promise<AdminToken> {
+    return new AdminToken(store, configured !== '' ? sha256(configured) : await store.adminTokenHash())
   }
 
   /** Generates and stores a token when there is none; returns it (to print once) or null. */
-  ensure (now = Date.now()): string | null {
+  async ensure (now = Date.now()): Promise<string | null> {
     if (this.#hash !== null) return null
-    const token = randomBytes(32).toString('base64url')
-    this.#hash = sha256(token)
-    this.#db.prepare('INSERT INTO admin_token (id, token_hash, created_at) VALUES (1, ?, ?)').run(this.#hash, now)
+    const token = newToken()
+    const hash = sha256(token)
+    if (!await this.#store.storeAdminTokenHash(hash, now)) {
+      // Another process sharing the store generated one first: that one stands.
+      this.#hash = await this.#store.adminTokenHash()
+      return null
+    }
+    this.#hash = hash
     return token
   }
 

@@ -1,8 +1,6 @@
-import type { Db } from '../storage/db.js'
-import type { Agency, AgencyStore, AgentDetail } from '../storage/agency-store.js'
-import type { Enrolment } from './enrolment.js'
-import { placeIn, placementCodes, placementIndex } from '../geo/placement.js'
-import { sqliteGeo } from '../storage/sqlite/geo.js'
+import type { Agency, AgentDetail, NewAgency, PlacedAgency, Stores } from '../storage/stores.js'
+import { placeAgent, type Placement, type PlacementInput } from '../geo/placement.js'
+import { enrolmentCodeFor } from './enrolment.js'
 import { agentState } from './health.js'
 import { TocdoError } from '../../shared/errors.js'
 import type { AgencyView, AgentView, NewAgencyReply, NewAgencyRequest } from '../../shared/schemas/fleet.js'
@@ -55,21 +53,15 @@ export function agentView (a: AgentDetail, now: number, newest: string | null = 
 }
 
 /**
- * Places an agency in both geographies and stores it, with the candidate districts when the
- * legacy district is ambiguous. An ambiguous (or unresolvable) new commune refuses it.
+ * The agency to store for a request, from its placement in both geographies, with the
+ * candidate districts when the legacy district is ambiguous. An ambiguous (or unresolvable)
+ * new commune refuses it.
  */
-export function createPlacedAgency (db: Db, agencies: AgencyStore, req: NewAgencyRequest, now = Date.now()): { agency: Agency, candidates: string[] } {
-  const place = placeIn(placementIndex(sqliteGeo.placementRows(db, placementCodes(req))), {
-    communeCode: req.communeCode,
-    scheme: req.scheme,
-    legacyCommuneCode: req.legacyCommuneCode ?? null,
-    newCommuneCode: req.newCommuneCode ?? null
-  })
+export function agencyFromPlacement (req: NewAgencyRequest, place: Placement): NewAgency & { placementCandidates: string[] } {
   if (place.communeCode === null || place.provinceCode === null) {
     throw new TocdoError('TOCDO_ERR_VALIDATION', `${place.note} (newCommuneCode: one of ${place.ambiguous?.candidates.join(', ') ?? '?'})`, { details: { field: 'newCommuneCode' } })
   }
-  const candidates = place.ambiguous?.candidates ?? []
-  const agency = agencies.createAgency({
+  return {
     name: req.name,
     category: req.category,
     connectionClass: req.connectionClass,
@@ -82,17 +74,30 @@ export function createPlacedAgency (db: Db, agencies: AgencyStore, req: NewAgenc
     legacyDistrictCode: place.legacyDistrictCode,
     legacyProvinceCode: place.legacyProvinceCode,
     placementNote: place.note,
-    highTechZone: req.highTechZone === undefined || req.highTechZone === null ? null : req.highTechZone.trim()
-  }, now)
-  agencies.setPlacementCandidates(agency.id, candidates)
-  return { agency, candidates }
+    highTechZone: req.highTechZone === undefined || req.highTechZone === null ? null : req.highTechZone.trim(),
+    placementCandidates: place.ambiguous?.candidates ?? []
+  }
 }
 
-/** Creates an agency placed in both geographies and issues its first enrolment code, in one transaction. */
-export function addAgency (db: Db, agencies: AgencyStore, enrolment: Enrolment, req: NewAgencyRequest, now = Date.now()): NewAgencyReply {
-  return db.transaction(() => {
-    const { agency, candidates } = createPlacedAgency(db, agencies, req, now)
-    const code = enrolment.issue(agency.id, now)
-    return { agency: agencyView(agency, candidates), enrolment: { code: code.code, expiresAt: new Date(code.expiresAt).toISOString() } }
-  })()
+export const placementOf = (req: NewAgencyRequest): PlacementInput => ({
+  communeCode: req.communeCode,
+  scheme: req.scheme,
+  legacyCommuneCode: req.legacyCommuneCode ?? null,
+  newCommuneCode: req.newCommuneCode ?? null
+})
+
+/** The stores placing and keeping an agency. */
+export type AgencyStores = Pick<Stores, 'fleet' | 'geo'>
+
+/** Places an agency in both geographies and stores it (the demo and tests; the admin API uses `addAgency`). */
+export async function createPlacedAgency ({ fleet, geo }: AgencyStores, req: NewAgencyRequest, now = Date.now()): Promise<PlacedAgency> {
+  return await fleet.createAgency(agencyFromPlacement(req, await placeAgent(geo, placementOf(req))), now)
+}
+
+/** Creates an agency placed in both geographies with its first enrolment code, in one store transaction. */
+export async function addAgency ({ fleet, geo }: AgencyStores, req: NewAgencyRequest, now = Date.now()): Promise<NewAgencyReply> {
+  const agency = agencyFromPlacement(req, await placeAgent(geo, placementOf(req)))
+  const { code, codeHash, expiresAt } = enrolmentCodeFor(now)
+  const stored = await fleet.createAgency(agency, now, { codeHash, expiresAt })
+  return { agency: agencyView(stored, stored.placementCandidates), enrolment: { code, expiresAt: new Date(expiresAt).toISOString() } }
 }

@@ -38,9 +38,9 @@ export default fp<{ config: Readonly<CollectorConfig> }>(async (fastify, { confi
     maxQueueAgeMs: config.ingestQueueMaxAgeMs
   })
   fastify.decorate('fleet', {
-    enrolment: new Enrolment(fastify.db, fastify.agencies),
-    remoteConfig: new RemoteConfigStore(fastify.db, defaultRemoteConfig(config.publicUrl)),
-    adminToken: new AdminToken(fastify.db, config.adminToken),
+    enrolment: new Enrolment(fastify.stores.fleet),
+    remoteConfig: await RemoteConfigStore.open(fastify.stores.fleet, defaultRemoteConfig(config.publicUrl)),
+    adminToken: await AdminToken.open(fastify.stores.fleet, config.adminToken),
     committer,
     syncLimiter: createRateLimiter({ max: config.syncRateLimitMax, windowMs: config.syncRateLimitWindowS * 1000, what: 'requests per agent' }),
     enrolLimiter: createRateLimiter({ max: config.enrolRateLimitPerMin, windowMs: 60_000, what: 'enrolment attempts per address' }),

@@ -1,4 +1,4 @@
-import type { Db } from '../storage/db.js'
+import type { FleetStore } from '../storage/stores.js'
 import { TocdoError } from '../../shared/errors.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
 import { AgentRemoteConfig } from '../../shared/schemas/fleet.js'
@@ -23,18 +23,19 @@ export function defaultRemoteConfig (publicUrl: string): AgentRemoteConfig {
  * field, and the one in force stays.
  */
 export class RemoteConfigStore {
-  readonly #db: Db
+  readonly #fleet: FleetStore
   #current: AgentRemoteConfig
+  /** Sets one after the other: each new version is numbered from the one before. */
+  #setting: Promise<unknown> = Promise.resolve()
 
-  constructor (db: Db, fallback: AgentRemoteConfig) {
-    this.#db = db
-    const body = db.prepare('SELECT body FROM remote_config ORDER BY version DESC LIMIT 1').pluck().get() as string | undefined
-    if (body === undefined) {
-      this.#insert(fallback)
-      this.#current = fallback
-    } else {
-      this.#current = JSON.parse(body) as AgentRemoteConfig
-    }
+  private constructor (fleet: FleetStore, current: AgentRemoteConfig) {
+    this.#fleet = fleet
+    this.#current = current
+  }
+
+  /** The configuration in force; `fallback` becomes version 1 when none is stored (first start). */
+  static async open (fleet: FleetStore, fallback: AgentRemoteConfig, now = Date.now()): Promise<RemoteConfigStore> {
+    return new RemoteConfigStore(fleet, await fleet.ensureRemoteConfig(fallback, now))
   }
 
   current (): AgentRemoteConfig { return this.#current }
@@ -43,7 +44,13 @@ export class RemoteConfigStore {
    * Sets a new version for all agents. `version` may be omitted (next number) or given,
    * in which case it must be above the one in force.
    */
-  set (input: unknown, now = Date.now()): AgentRemoteConfig {
+  async set (input: unknown, now = Date.now()): Promise<AgentRemoteConfig> {
+    const run = this.#setting.then(async () => await this.#set(input, now))
+    this.#setting = run.catch(() => {})
+    return await run
+  }
+
+  async #set (input: unknown, now: number): Promise<AgentRemoteConfig> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       throw new TocdoError('TOCDO_ERR_VALIDATION', 'the configuration must be a JSON object', { details: { field: '/' } })
     }
@@ -58,12 +65,10 @@ export class RemoteConfigStore {
       const field = first?.field ?? '/'
       throw new TocdoError('TOCDO_ERR_VALIDATION', `${field}: ${first?.message ?? 'invalid'}; the configuration in force (version ${this.#current.version}) is kept`, { details: { field } })
     }
-    this.#insert(candidate, now)
+    if (!await this.#fleet.addRemoteConfig(candidate, now)) {
+      throw new TocdoError('TOCDO_ERR_VALIDATION', `/version: version ${candidate.version} or a later one is already stored; the configuration in force (version ${this.#current.version}) is kept`, { details: { field: '/version' } })
+    }
     this.#current = candidate
     return candidate
-  }
-
-  #insert (config: AgentRemoteConfig, now = Date.now()): void {
-    this.#db.prepare('INSERT INTO remote_config (version, body, created_at) VALUES (?, ?, ?)').run(config.version, JSON.stringify(config), now)
   }
 }

@@ -1,6 +1,5 @@
 import { hash } from 'node:crypto'
-import type { Agency, AgentRow } from '../storage/agency-store.js'
-import type { IngestOutcome, PreparedBatch, ResultRow, ResultStore } from '../storage/stores.js'
+import type { Agency, AgentRow, IngestOutcome, PreparedBatch, ResultRow, ResultStore } from '../storage/stores.js'
 import { DISQUALIFYING_FLAGS, RESULT_SCHEMA_MAJOR, effectiveFlags, ResultRecord, type ItemAck } from '../../shared/schemas/result.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
 import { correctClock } from './clock.js'

@@ -1,12 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
-import { AuditStore } from '../storage/audit-store.js'
 import { ADMIN_CLI_USER_AGENT_PREFIX } from '../../shared/schemas/fleet.js'
+import { boundedAuditEntry } from '../fleet/audit-entry.js'
 
 declare module 'fastify' {
-  interface FastifyInstance {
-    audit: AuditStore
-  }
   interface FastifyRequest {
     /** What an admin handler adds to its audit row: the target it created, a secret-free summary. */
     auditNote: { target?: string | null, summary?: Record<string, unknown> } | null
@@ -31,8 +28,7 @@ const READ_ONLY = new Set(['GET', 'HEAD', 'OPTIONS'])
  * could otherwise grow the table without bound; the request log keeps them.
  */
 export default fp<{ now?: () => number }>(async (fastify, { now = Date.now }) => {
-  const store = new AuditStore(fastify.db)
-  fastify.decorate('audit', store)
+  const fleet = fastify.stores.fleet
   fastify.decorateRequest('auditNote', null)
   fastify.decorateRequest('auditError', null)
   fastify.addHook('onError', async (request, _reply, err) => {
@@ -41,7 +37,7 @@ export default fp<{ now?: () => number }>(async (fastify, { now = Date.now }) =>
   fastify.addHook('onResponse', async (request, reply) => {
     if (request.adminActor === null || READ_ONLY.has(request.method)) return
     try {
-      store.record({
+      await fleet.recordAudit(boundedAuditEntry({
         at: now(),
         actor: request.adminActor,
         via: viaOf(request),
@@ -53,7 +49,7 @@ export default fp<{ now?: () => number }>(async (fastify, { now = Date.now }) =>
         },
         clientIp: request.ip,
         status: reply.statusCode
-      })
+      }))
     } catch (err) {
       // The action itself has happened; a failed audit write is loud in the log, not a second failure for the client.
       request.log.error({ err, action: request.routeOptions.config.audit }, 'audit: could not record an admin action')

@@ -1,8 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import { TocdoError } from '../../shared/errors.js'
-import type { Agency, AgentRow } from '../storage/agency-store.js'
+import type { Agency, AgentRow } from '../storage/stores.js'
 import { adminTokenFingerprint } from '../fleet/admin-token.js'
+import { hashToken } from '../fleet/tokens.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,12 +30,13 @@ export default fp(async (fastify) => {
   fastify.decorateRequest('agency', null)
   fastify.decorateRequest('adminActor', null)
   fastify.decorate('requireAgent', async (request: FastifyRequest) => {
-    const agent = fastify.agencies.agentByToken(bearer(request, 'agent'))
-    if (agent === undefined) throw new TocdoError('TOCDO_ERR_AUTH_INVALID')
+    const found = await fastify.stores.fleet.agentByTokenHash(hashToken(bearer(request, 'agent')))
+    if (found === undefined) throw new TocdoError('TOCDO_ERR_AUTH_INVALID')
+    const { agent, agency } = found
     if (agent.status === 'revoked') throw new TocdoError('TOCDO_ERR_AGENT_REVOKED', 'This agent has been revoked; keep its data and contact the provincial administrator')
     if (agent.status === 'decommissioned') throw new TocdoError('TOCDO_ERR_AGENT_DECOMMISSIONED', 'This agent has been decommissioned; stop measuring')
     request.agent = agent
-    request.agency = fastify.agencies.agencyById(agent.agencyId) ?? null
+    request.agency = agency
   })
   fastify.decorate('requireAdmin', async (request: FastifyRequest) => {
     // The fleet plugin owns the token; it is read at request time, after every plugin loaded.

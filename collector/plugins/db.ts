@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import { join } from 'node:path'
 import { openDatabase, type Db } from '../storage/db.js'
-import { AgencyStore } from '../storage/agency-store.js'
 import { Ingestor } from '../ingest/ingest.js'
 import { sqliteStores } from '../storage/sqlite/index.js'
 import type { Stores } from '../storage/stores.js'
@@ -12,7 +11,6 @@ declare module 'fastify' {
     /** The storage boundary (storage/stores.ts): the only way the rest of the collector reaches the database. */
     stores: Stores
     db: Db
-    agencies: AgencyStore
     ingestor: Ingestor
   }
 }
@@ -28,7 +26,6 @@ export default fp<{ file: string }>(async (fastify, opts) => {
   const stores: Stores = { ...opened, rollups: new CachedRollupReader(opened.rollups) }
   fastify.decorate('stores', stores)
   fastify.decorate('db', db)
-  fastify.decorate('agencies', new AgencyStore(db))
   fastify.decorate('ingestor', new Ingestor())
   fastify.addHook('onClose', async () => { await stores.close() })
 }, { name: 'db' })

@@ -29,10 +29,10 @@ export default fp<{ admission: Admission }>(async (fastify, { admission }) => {
     help: 'Active agents by health state from their last sync (online, stale, offline, never)',
     labelNames: ['state'],
     registers: [register],
-    collect () {
+    async collect () {
       const counts = { online: 0, stale: 0, offline: 0, never: 0 }
       const now = Date.now()
-      for (const a of fastify.agencies.listAgents()) if (a.status === 'active') counts[agentState(a.lastSyncAt, now)]++
+      for (const lastSyncAt of await fastify.stores.health.activeAgentLastSyncs()) counts[agentState(lastSyncAt, now)]++
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n)
     }
   })

@@ -25,7 +25,7 @@ export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { pu
   fastify.addHook('onRequest', fastify.requireAdmin)
   // Strict TypeBox checks, no type coercion.
   fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
-  const { db, agencies } = fastify
+  const { fleet: store } = fastify.stores
   /** The newest agent version this collector knows: its own or the packages it serves. */
   const newest = async (): Promise<string | null> => {
     const s = fastify.hasDecorator('packages') ? await fastify.packages.load() : null
@@ -36,7 +36,7 @@ export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { pu
     config: { audit: 'agency.add' },
     schema: { body: NewAgencyRequest, response: { 200: NewAgencyReply, ...errors } }
   }, async (request) => {
-    const out = addAgency(db, agencies, fastify.fleet.enrolment, request.body as NewAgencyRequest)
+    const out = await addAgency(fastify.stores, request.body as NewAgencyRequest)
     request.log.info({ agencyId: out.agency.id, communeCode: out.agency.communeCode, ambiguous: out.agency.placementCandidates }, 'admin: agency added')
     // The enrolment code issued with the agency is a secret: never in the audit row.
     request.auditNote = { target: out.agency.id, summary: { name: out.agency.name, communeCode: out.agency.communeCode, connectionClass: out.agency.connectionClass, isp: out.agency.isp, enrolmentCodeExpiresAt: out.enrolment.expiresAt } }
@@ -46,7 +46,7 @@ export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { pu
 
   fastify.get(FLEET_PATHS.adminAgencies, {
     schema: { response: { 200: Type.Object({ agencies: Type.Array(AgencyView) }) } }
-  }, async () => ({ agencies: agencies.listAgencies().map((a) => agencyView(a, a.placementCandidates)) }))
+  }, async () => ({ agencies: (await store.listAgencies()).map((a) => agencyView(a, a.placementCandidates)) }))
 
   fastify.patch(FLEET_PATHS.adminAgency, {
     config: { audit: 'agency.update' },
@@ -55,12 +55,11 @@ export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { pu
     const { id } = request.params as { id: string }
     const body = request.body as AgencyUpdateRequest
     const zone = body.highTechZone === null ? null : body.highTechZone.trim()
-    if (!agencies.setHighTechZone(id, zone)) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `no agency with id ${id}`, { details: { field: 'id' } })
+    const a = await store.setHighTechZone(id, zone)
+    if (a === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `no agency with id ${id}`, { details: { field: 'id' } })
     request.log.info({ agencyId: id, highTechZone: zone }, 'admin: agency updated')
     request.auditNote = { target: id, summary: { highTechZone: zone } }
-    const a = agencies.agencyById(id)
-    if (a === undefined) throw new Error(`agency ${id} vanished`)
-    return agencyView(a, agencies.placementCandidates(id))
+    return agencyView(a, a.placementCandidates)
   })
 
   fastify.post(FLEET_PATHS.adminEnrolmentCodes, {
@@ -68,7 +67,7 @@ export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { pu
     schema: { params: IdParams, response: { 200: EnrolmentCodeView, ...errors } }
   }, async (request) => {
     const { id } = request.params as { id: string }
-    const code = fastify.fleet.enrolment.issue(id)
+    const code = await fastify.fleet.enrolment.issue(id)
     request.log.info({ agencyId: id }, 'admin: enrolment code issued')
     const expiresAt = new Date(code.expiresAt).toISOString()
     request.auditNote = { summary: { expiresAt } }
@@ -80,7 +79,7 @@ export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { pu
   }, async () => {
     const now = Date.now()
     const latest = await newest()
-    return { agents: agencies.listAgents().map((a) => agentView(a, now, latest)) }
+    return { agents: (await store.listAgents()).map((a) => agentView(a, now, latest)) }
   })
 
   for (const [path, status] of [[FLEET_PATHS.adminRevoke, 'revoked'], [FLEET_PATHS.adminDecommission, 'decommissioned']] as const) {
@@ -89,11 +88,10 @@ export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { pu
       schema: { params: IdParams, response: { 200: AgentView, ...errors } }
     }, async (request) => {
       const { id } = request.params as { id: string }
-      if (!agencies.setAgentStatus(id, status)) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `no agent with id ${id}`, { details: { field: 'id' } })
+      const agent = await store.setAgentStatus(id, status, Date.now())
+      if (agent === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `no agent with id ${id}`, { details: { field: 'id' } })
       request.log.warn({ agentId: id, status }, `admin: agent ${status}`)
       request.auditNote = { summary: { status } }
-      const agent = agencies.listAgents().find((a) => a.id === id)
-      if (agent === undefined) throw new Error(`agent ${id} vanished`)
       return agentView(agent, Date.now(), await newest())
     })
   }
@@ -104,7 +102,7 @@ export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { pu
     // omitted version can be filled in before the check.
     schema: { response: { 200: AgentRemoteConfig, ...errors } }
   }, async (request) => {
-    const config = fastify.fleet.remoteConfig.set(request.body)
+    const config = await fastify.fleet.remoteConfig.set(request.body)
     request.log.info({ version: config.version }, 'admin: remote config set')
     request.auditNote = { target: null, summary: { version: config.version, fields: Object.keys(request.body as object).sort().join(',') } }
     return config
@@ -121,7 +119,7 @@ export async function adminRoutes (fastify: FastifyInstance, { publicUrl }: { pu
     const limit = q.limit === undefined ? 100 : Number(q.limit)
     if (limit < 1 || limit > AUDIT_LIST_MAX) throw new TocdoError('TOCDO_ERR_VALIDATION', `limit must be between 1 and ${AUDIT_LIST_MAX}, got ${limit}`, { details: { field: 'querystring/limit' } })
     const before = q.before === undefined ? undefined : Number(q.before)
-    const entries = fastify.audit.list({ limit, before })
+    const entries = await store.listAudit({ limit, before })
     return {
       entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
       // Pass as ?before= for the next (older) page; null when this page is the last.

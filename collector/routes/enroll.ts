@@ -14,7 +14,7 @@ export async function enrollRoutes (fastify: FastifyInstance): Promise<void> {
     schema: { body: EnrollRequest, response: { 200: EnrollReply, '4xx': ErrorReply } }
   }, async (request) => {
     const body = request.body as EnrollRequest
-    const { agent, token, agency } = fastify.fleet.enrolment.enrol(body)
+    const { agent, token, agency } = await fastify.fleet.enrolment.enrol(body)
     request.log.info({ agentId: agent.id, agencyId: agency.id, hostname: body.hostname, agentVersion: body.agentVersion }, 'agent enrolled')
     const reply: EnrollReply = {
       agentId: agent.id,

@@ -61,15 +61,15 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
     admin.addHook('onRequest', fastify.requireAdmin)
     // Strict like every other route: Fastify's Ajv would turn 12345 into "12345" and drop unknown properties (issue 11).
     admin.setValidatorCompiler(TypeBoxValidatorCompiler)
-    const agencyOr404 = (id: string): void => {
-      if (fastify.agencies.agencyById(id) === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `agency ${id} does not exist`, { details: { field: 'id' } })
+    const agencyOr404 = async (id: string): Promise<void> => {
+      if (await fastify.stores.fleet.agencyById(id) === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `agency ${id} does not exist`, { details: { field: 'id' } })
     }
     admin.put(IPV6_PATHS.services, {
       config: { audit: 'agency-services.set' },
       schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }), body: AgencyServicesBody }
     }, async (request) => {
       const { id } = request.params as { id: string }
-      agencyOr404(id)
+      await agencyOr404(id)
       const body = request.body as AgencyServicesBody
       const saved = await setAgencyServices(ipv6, { agencyId: id, portalHost: body.portalHost, publicServiceHost: body.publicServiceHost, mailDomain: body.mailDomain, dnsZone: body.dnsZone ?? null })
       request.log.info({ agencyId: id, services: saved }, 'admin: agency services set')
@@ -80,7 +80,7 @@ export async function ipv6Routes (fastify: FastifyInstance, opts: { config: Read
       schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }) }
     }, async (request) => {
       const { id } = request.params as { id: string }
-      agencyOr404(id)
+      await agencyOr404(id)
       const saved = await ipv6.services(id)
       if (saved === undefined) throw new TocdoError('TOCDO_ERR_NOT_FOUND', `agency ${id} has no services set; PUT them first`, { details: { field: 'id' } })
       return { ...saved, updatedAt: new Date(saved.updatedAt).toISOString(), latestRun: await ipv6.latestRun(id) }

@@ -10,17 +10,144 @@
  * - a read never writes.
  */
 
+import type { AgentRemoteConfig } from '../../shared/schemas/fleet.js'
 import type { TargetEntry } from '../targets/targets.js'
 import type { CheckName, CheckResult, Colour } from '../ipv6/checks.js'
 import type { ItemAck, ResultRecord } from '../../shared/schemas/result.js'
-import type { AgencyScopeRow, Agency, HeartbeatRecord } from './agency-store.js'
 import type { LinkLimitedRow } from './link-limited-store.js'
 import type { SetApartCounts } from './set-apart-store.js'
 import type { GeoVersion, Level } from './area-levels.js'
 import type { TimeBand } from '../aggregation/time-bands.js'
 
 // ── Fleet: agencies, agents, enrolment codes, tokens, remote configuration, admin audit ──
-export interface FleetStore {}
+
+export interface Agency {
+  id: string
+  name: string
+  category: 'organisation' | 'public_access_point'
+  connectionClass: 'fixed' | '4g' | '5g' | 'leased_line'
+  isp: string
+  planDownMbps: number | null
+  planUpMbps: number | null
+  communeCode: string
+  provinceCode: string
+  legacyCommuneCode: string | null
+  legacyDistrictCode: string | null
+  legacyProvinceCode: string | null
+  placementNote: string | null
+  /** The high-tech zone the agency is in (its name), or null when in none (migration 042). */
+  highTechZone: string | null
+  createdAt: number
+}
+
+/** An agency with the candidate legacy districts of an ambiguous placement (empty when placed). */
+export type PlacedAgency = Agency & { placementCandidates: string[] }
+
+/** An agency to create, placed in both geographies by the caller. */
+export type NewAgency = Omit<Agency, 'id' | 'createdAt' | 'highTechZone'> & { id?: string, highTechZone?: string | null, placementCandidates?: readonly string[] }
+
+export interface AgentRow {
+  id: string
+  agencyId: string
+  name: string
+  status: 'active' | 'revoked' | 'decommissioned'
+  createdAt: number
+  lastSeenAt: number | null
+  agentVersion: string | null
+}
+
+/** An agent as the admin sees it. */
+export interface AgentDetail extends AgentRow {
+  agencyName: string
+  hostname: string | null
+  os: string | null
+  arch: string | null
+  lastSyncAt: number | null
+  configVersion: number | null
+  queuePending: number | null
+  queueOldestAgeS: number | null
+  queueDead: number | null
+  queueBytes: number | null
+  clockOffsetMs: number | null
+  clockSinceSyncS: number | null
+}
+
+/** Heartbeat fields kept per agent (the last sync wins). */
+export interface HeartbeatRecord {
+  agentVersion: string
+  configVersion: number | null
+  uptimeS: number
+  queue: { pending: number, oldestAgeS: number | null, dead: number, bytes: number }
+  counters: Record<string, number>
+  clock: { offsetMs: number | null, sinceSyncS: number | null }
+}
+
+/** What target selection needs of each agency: its category, its commune's 2025-07 names and its high-tech zone. */
+export type AgencyScopeRow = [id: string, category: string, communeFullName: string | null, communeName: string | null, highTechZone: string | null]
+
+/** The host an enrolling machine reports. */
+export interface EnrolledHost { hostname: string, os: string, arch: string, agentVersion: string }
+
+/** One admin action as recorded (docs/operations.md, "Audit log"). */
+export interface AuditEntry {
+  id: number
+  /** Server time, epoch ms. */
+  at: number
+  /** 'admin:' + the admin token's fingerprint. */
+  actor: string
+  via: 'cli' | 'api'
+  action: string
+  target: string | null
+  summary: Record<string, unknown>
+  clientIp: string
+  status: number
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id'>
+
+/**
+ * Tokens and codes reach the store as sha256 digests only (fleet-protocol.md §2); ids are
+ * made by the store.
+ */
+export interface FleetStore {
+  /** The agent a bearer token's hash belongs to, with its agency, in one read. */
+  agentByTokenHash: (tokenHash: Buffer) => Promise<{ agent: AgentRow, agency: Agency } | undefined>
+  agentById: (id: string) => Promise<AgentRow | undefined>
+  agencyById: (id: string) => Promise<PlacedAgency | undefined>
+  agencyByName: (name: string) => Promise<PlacedAgency | undefined>
+  /** Every agency, oldest first. */
+  listAgencies: () => Promise<PlacedAgency[]>
+  /** Every agent with its last heartbeat, by agency name then age. */
+  listAgents: () => Promise<AgentDetail[]>
+  /** Creates an agency and, when given, its first enrolment code, together or not at all. */
+  createAgency: (agency: NewAgency, now: number, enrolmentCode?: { codeHash: Buffer, expiresAt: number }) => Promise<PlacedAgency>
+  /** Creates an active agent of an existing agency with the token whose hash is given. */
+  createAgent: (agencyId: string, name: string, tokenHash: Buffer, now: number) => Promise<AgentRow>
+  /** Stores a single-use code for an agency; false when there is no such agency. */
+  issueEnrolmentCode: (agencyId: string, codeHash: Buffer, expiresAt: number, now: number) => Promise<boolean>
+  /**
+   * Uses an enrolment code and creates the agent with its host identity, together: of two
+   * machines racing with one code, one enrols. Undefined when the code is unknown, used or
+   * expired at `now`.
+   */
+  enrol: (codeHash: Buffer, host: EnrolledHost, tokenHash: Buffer, now: number) => Promise<{ agent: AgentRow, agency: Agency } | undefined>
+  /** Sets (or, with null, clears) an agency's high-tech zone; the agency as now stored, or undefined when none. */
+  setHighTechZone: (agencyId: string, zone: string | null) => Promise<PlacedAgency | undefined>
+  /** Revokes or decommissions an agent; the agent as now stored, or undefined when none. */
+  setAgentStatus: (agentId: string, status: AgentRow['status'], now: number) => Promise<AgentDetail | undefined>
+  /** The stored admin token's sha256, or null when none was generated. */
+  adminTokenHash: () => Promise<Buffer | null>
+  /** Stores the admin token's hash unless one is stored already; false when one was. */
+  storeAdminTokenHash: (tokenHash: Buffer, now: number) => Promise<boolean>
+  /** The remote configuration in force, storing `fallback` as the first version when none is. */
+  ensureRemoteConfig: (fallback: AgentRemoteConfig, now: number) => Promise<AgentRemoteConfig>
+  /** Stores a validated configuration version; false when that version or a later one is stored already. */
+  addRemoteConfig: (config: AgentRemoteConfig, now: number) => Promise<boolean>
+  /** Appends one row to the admin audit log (bounded by the caller); its id. */
+  recordAudit: (entry: NewAuditEntry) => Promise<number>
+  /** Newest first; `before` is the id of the oldest entry already seen (to page back). */
+  listAudit: (page: { limit: number, before?: number }) => Promise<AuditEntry[]>
+}
 
 // ── Results: exactly-once ingest of a commit group with its projections (rollups, IPv6
 // evidence, heartbeats), retention and backup ──
@@ -368,7 +495,41 @@ export interface Ipv6Store {
 }
 
 // ── Health: agents by state, queue figures, what the dashboard's health page reads ──
-export interface HealthReader {}
+
+export interface AgentHealthFilter {
+  /** Province code in the given geography version ('2025-03' = former province, '2025-07' = current). */
+  province?: { version: GeoVersion, code: string }
+  agencyId?: string
+}
+
+/** One agent as the public health page reads it (epoch ms; no tokens, addresses or host names). */
+export interface AgentHealthRecord {
+  id: string
+  agencyId: string
+  agencyName: string
+  communeCode: string
+  communeName: string | null
+  legacyDistrictCode: string | null
+  legacyDistrictName: string | null
+  status: AgentRow['status']
+  lastSyncAt: number | null
+  lastSeenAt: number | null
+  agentVersion: string | null
+  os: string | null
+  lastResultAt: number | null
+  /** Results received at or after `since.day` and `since.week`. */
+  resultsDay: number
+  resultsWeek: number
+}
+
+export interface HealthReader {
+  /** Resolves when the database answers a query; rejects otherwise. */
+  ping: () => Promise<void>
+  /** The agents matching `filter` with their result counts since the two instants, by agency name then age. */
+  agentHealth: (filter: AgentHealthFilter, since: { day: number, week: number }) => Promise<AgentHealthRecord[]>
+  /** The last sync (epoch ms, or null when never) of every active agent. */
+  activeAgentLastSyncs: () => Promise<Array<number | null>>
+}
 
 /** One backend's stores, opened together and closed together. */
 export interface Stores {

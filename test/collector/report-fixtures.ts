@@ -10,11 +10,12 @@ import { openDatabase, type Db } from '../../collector/storage/db.js'
 import { geographyRows, targetRows } from '../../collector/geo/load-geography.js'
 import { placeIn, placementCodes, placementIndex, type PlacementInput } from '../../collector/geo/placement.js'
 import { sqliteGeo } from '../../collector/storage/sqlite/geo.js'
-import { AgencyStore, type Agency, type AgentRow } from '../../collector/storage/agency-store.js'
+import { insertAgency, insertAgent } from '../../collector/storage/sqlite/fleet.js'
+import { hashToken, newToken } from '../../collector/fleet/tokens.js'
 import { Ingestor, ingestAlone } from '../../collector/ingest/ingest.js'
 import { markRollupsCurrent } from '../../collector/storage/sqlite/rollup-writer.js'
 import { sqliteStores } from '../../collector/storage/sqlite/index.js'
-import type { Stores } from '../../collector/storage/stores.js'
+import type { Agency, AgentRow, Stores } from '../../collector/storage/stores.js'
 import { seedsDir } from '../../collector/paths.js'
 import { record, type Sample } from '../fixtures/records.js'
 
@@ -24,7 +25,6 @@ export { ictToIso, record, type Sample } from '../fixtures/records.js'
 export interface Fixture {
   db: Db
   dir: string
-  agencies: AgencyStore
   ingestor: Ingestor
   stores: Stores
   /** Creates an agency placed by an old (2025-03) commune, resolving a split commune to its first successor. */
@@ -41,21 +41,19 @@ export function seededDb (): Fixture {
   sqliteGeo.replaceGeography(db, geographyRows(seedsDir()))
   sqliteGeo.upsertTargets(db, targetRows(seedsDir()).rows)
   const place = (input: PlacementInput): ReturnType<typeof placeIn> => placeIn(placementIndex(sqliteGeo.placementRows(db, placementCodes(input))), input)
-  const agencies = new AgencyStore(db)
   const ingestor = new Ingestor()
   const stores = sqliteStores(db)
   markRollupsCurrent(db)
   return {
     db,
     dir,
-    agencies,
     ingestor,
     stores,
     agency (name, legacyCommune, attrs) {
       let p = place({ communeCode: legacyCommune, scheme: '2025-03' })
       if (p.ambiguous?.level === 'commune') p = place({ communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
       if (p.communeCode === null || p.provinceCode === null) throw new Error(`placement failed: ${p.note}`)
-      return agencies.createAgency({
+      return insertAgency(db, {
         name,
         category: attrs.category,
         connectionClass: attrs.connectionClass,
@@ -68,9 +66,9 @@ export function seededDb (): Fixture {
         legacyDistrictCode: p.legacyDistrictCode,
         legacyProvinceCode: p.legacyProvinceCode,
         placementNote: p.note
-      })
+      }, Date.now())
     },
-    agent: (agency, name) => agencies.createAgent(agency.id, name).agent,
+    agent: (agency, name) => insertAgent(db, agency.id, name, hashToken(newToken()), Date.now()),
     async ingest (agent, agency, samples, receivedAt = Date.parse('2026-11-01T00:00:00Z')) {
       const out = await ingestAlone(stores.results, ingestor, agent, agency, samples.map(record), receivedAt)
       if (out.rejected > 0) throw new Error(`fixture records rejected: ${JSON.stringify(out.items.filter((i) => i.status === 'rejected'))}`)

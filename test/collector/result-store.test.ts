@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { record, seededDb, type Fixture } from './report-fixtures.js'
-import type { AgentSeen, PreparedBatch } from '../../collector/storage/stores.js'
-import type { Agency, AgentRow } from '../../collector/storage/agency-store.js'
+import type { Agency, AgentRow, AgentSeen, PreparedBatch } from '../../collector/storage/stores.js'
 import type { ResultRecord } from '../../shared/schemas/result.js'
 
 /**
@@ -62,7 +61,7 @@ describe('ResultStore.commitGroup (SQLite)', () => {
       { batch: batch(a1, [record({ at: '2026-10-05 09:00', down: 100 })]), seen: heartbeat(a1.id, at, 7) },
       { batch: batch(a2, []), seen: { kind: 'seen', agentId: a2.id, at: at + 1 } }
     ])
-    const agents = new Map(f.agencies.listAgents().map((a) => [a.id, a]))
+    const agents = new Map((await f.stores.fleet.listAgents()).map((a) => [a.id, a]))
     expect(agents.get(a1.id)).toMatchObject({ lastSeenAt: at, lastSyncAt: at, agentVersion: '9.9.9', configVersion: 3, queuePending: 7, clockOffsetMs: -40, clockSinceSyncS: 20 })
     expect(agents.get(a2.id)).toMatchObject({ lastSeenAt: at + 1, lastSyncAt: null, queuePending: null })
   })
@@ -78,7 +77,7 @@ describe('ResultStore.commitGroup (SQLite)', () => {
       { batch: batch(a2, [record({ at: '2026-10-05 10:00', down: 50 })]), seen: heartbeat(a2.id, at, 1) }
     ])).rejects.toThrow('write failed')
     for (const table of ['result', 'rollup_agent_hour', 'rollup_agent_month', 'ipv6_evidence']) expect(count(f, table), table).toBe(0)
-    expect(f.agencies.listAgents().find((a) => a.id === a1.id)?.lastSyncAt).toBeNull()
+    expect((await f.stores.fleet.listAgents()).find((a) => a.id === a1.id)?.lastSyncAt).toBeNull()
     // The same job alone commits, with its evidence (a speed test over IPv6 says IPv6 works).
     await f.stores.results.commitGroup([{ batch: batch(a1, [v6]), seen: heartbeat(a1.id, at, 1) }])
     expect(count(f, 'result')).toBe(1)

@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import Database from 'better-sqlite3'
 import { loadCollectorConfig, type CollectorConfig } from '../../collector/config.js'
 import { buildCollector } from '../../collector/server.js'
 import { createPlacedAgency } from '../../collector/fleet/admin.js'
+import { hashToken, newToken } from '../../collector/fleet/tokens.js'
 import type { NewAgencyRequest } from '../../shared/schemas/fleet.js'
 
 export interface TempCollector {
@@ -32,8 +34,18 @@ export async function startTempCollector (overrides: Partial<CollectorConfig> = 
 }
 
 /** An agency placed through the same code as the admin API, with one agent and its token. */
-export function addAgencyWithAgent (c: TempCollector, req: NewAgencyRequest): { agencyId: string, agentId: string, token: string } {
-  const { agency } = createPlacedAgency(c.app.db, c.app.agencies, req)
-  const { agent, token } = c.app.agencies.createAgent(agency.id, `${req.name} agent`)
+export async function addAgencyWithAgent (c: TempCollector, req: NewAgencyRequest): Promise<{ agencyId: string, agentId: string, token: string }> {
+  const fleet = c.app.stores.fleet
+  const agency = await createPlacedAgency(c.app.stores, req)
+  const token = newToken()
+  const agent = await fleet.createAgent(agency.id, `${req.name} agent`, hashToken(token), Date.now())
   return { agencyId: agency.id, agentId: agent.id, token }
+}
+
+/**
+ * The collector's SQLite file on a connection of the test's own, to check stored rows (read
+ * only by default) or to arrange what no API can (such as a heartbeat hours old).
+ */
+export function openCollectorFile (c: TempCollector, { readonly = true }: { readonly?: boolean } = {}): Database.Database {
+  return new Database(join(c.dataDir, 'collector.sqlite'), { readonly, fileMustExist: true })
 }

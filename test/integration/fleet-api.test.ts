@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gzipSync } from 'node:zlib'
-import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { until } from '../helpers/until.js'
 import { addAgency, call, enrol, enrolledAgent, sampleAgency, sync, syncBody, validConfig } from '../helpers/fleet-client.js'
 import { latencyBatch, latencyRecord } from '../fixtures/records.js'
@@ -15,13 +15,19 @@ const ADMIN = 'test-admin-token-0123456789abcdef'
 describe('fleet API', () => {
   let c: TempCollector
   let a: EnrollReply
+  let file: ReturnType<typeof openCollectorFile> | undefined
   const url = (p: string): string => `${c.url}${p}`
+  /** Stored rows, read from the SQLite file on a connection of the test's own. */
+  const storedRows = (): NonNullable<typeof file> => (file ??= openCollectorFile(c))
 
   beforeAll(async () => {
     c = await startTempCollector({ adminToken: ADMIN, commitIntervalMs: 10 })
     a = await enrolledAgent(c.url, ADMIN)
   })
-  afterAll(async () => { await c?.close() })
+  afterAll(async () => {
+    file?.close()
+    await c?.close()
+  })
 
   it('enrols an agent with its agency and the config in force; the code is single use', async () => {
     const { agency, enrolment } = await addAgency(c.url, ADMIN, { name: 'Bưu điện văn hoá xã (test)', category: 'public_access_point' })
@@ -36,9 +42,9 @@ describe('fleet API', () => {
     expect(again.status).toBe(400)
     expect(again.body).toMatchObject({ code: 'TOCDO_ERR_ENROLMENT_CODE', field: 'code' })
     // Only the hash of the token is stored.
-    const stored = c.app.db.prepare('SELECT token_hash FROM agent WHERE id = ?').pluck().get(first.body.agentId) as Buffer
+    const stored = storedRows().prepare('SELECT token_hash FROM agent WHERE id = ?').pluck().get(first.body.agentId) as Buffer
     expect(stored.length).toBe(32)
-    expect(JSON.stringify(c.app.db.prepare('SELECT * FROM agent').all())).not.toContain(first.body.token)
+    expect(JSON.stringify(storedRows().prepare('SELECT * FROM agent').all())).not.toContain(first.body.token)
   })
 
   it('stores an ambiguous legacy placement with its candidates; refuses an unknown or unresolved new commune', async () => {
@@ -57,7 +63,7 @@ describe('fleet API', () => {
 
   it('refuses an expired code and an unknown one', async () => {
     const { agency } = await addAgency(c.url, ADMIN)
-    const old = c.app.fleet.enrolment.issue(agency.id, Date.now() - 15 * 86_400_000)
+    const old = await c.app.fleet.enrolment.issue(agency.id, Date.now() - 15 * 86_400_000)
     expect((await enrol(c.url, old.code)).status).toBe(400)
     expect((await enrol(c.url, 'AAAAAAAAAAAAAAAA')).body).toMatchObject({ code: 'TOCDO_ERR_ENROLMENT_CODE' })
     const fresh = await call<{ code: string }>(url(`/api/v1/admin/agencies/${agency.id}/enrolment-codes`), { method: 'POST', token: ADMIN })
@@ -80,10 +86,10 @@ describe('fleet API', () => {
     expect(r2.body.config).toBeNull()
     expect(r2.body.acks.items.map((i) => i.status)).toEqual(['duplicate', 'conflict', 'rejected'])
     expect(r2.body.acks.items[2]).toMatchObject({ field: '/durationMs' })
-    const count = c.app.db.prepare('SELECT count(*) FROM result WHERE agent_id = ?').pluck().get(a.agentId)
+    const count = storedRows().prepare('SELECT count(*) FROM result WHERE agent_id = ?').pluck().get(a.agentId)
     expect(count).toBe(5)
     // The first copy is kept.
-    const raw = c.app.db.prepare('SELECT raw FROM result WHERE agent_id = ? AND result_id = ?').pluck().get(a.agentId, batch[1]?.id) as string
+    const raw = storedRows().prepare('SELECT raw FROM result WHERE agent_id = ? AND result_id = ?').pluck().get(a.agentId, batch[1]?.id) as string
     expect(JSON.parse(raw).durationMs).toBe(2100)
 
     const agents = await call<{ agents: AgentView[] }>(url('/api/v1/admin/agents'), { token: ADMIN })
@@ -99,10 +105,10 @@ describe('fleet API', () => {
     const r = await sync(c.url, a.token, syncBody(a.agentId, [skewed, unknownClock, future], { configVersion: 1 }))
     expect(r.body.acks.items.map((i) => i.status)).toEqual(['accepted', 'accepted', 'rejected'])
     expect(r.body.acks.items[2]?.field).toBe('/measuredAt')
-    const row = c.app.db.prepare('SELECT measured_at_corr AS corr, clock_flags AS flags FROM result WHERE result_id = ?').get(skewed.id) as { corr: number, flags: number }
+    const row = storedRows().prepare('SELECT measured_at_corr AS corr, clock_flags AS flags FROM result WHERE result_id = ?').get(skewed.id) as { corr: number, flags: number }
     expect(Math.abs(row.corr - now)).toBeLessThan(2000)
     expect(row.flags & 2).toBe(2) // CLOCK_SKEW
-    const u = c.app.db.prepare('SELECT clock_flags FROM result WHERE result_id = ?').pluck().get(unknownClock.id) as number
+    const u = storedRows().prepare('SELECT clock_flags FROM result WHERE result_id = ?').pluck().get(unknownClock.id) as number
     expect(u & 1).toBe(1) // CLOCK_UNKNOWN, stored all the same
   })
 
@@ -153,7 +159,7 @@ describe('fleet API', () => {
     expect([rs.status, rs.body.code]).toEqual([403, 'TOCDO_ERR_AGENT_REVOKED'])
     const ds = await sync(c.url, d.token, syncBody(d.agentId, [latencyRecord()]))
     expect([ds.status, ds.body.code]).toEqual([410, 'TOCDO_ERR_AGENT_DECOMMISSIONED'])
-    expect(c.app.db.prepare('SELECT count(*) FROM result WHERE agent_id IN (?, ?)').pluck().get(r.agentId, d.agentId)).toBe(0)
+    expect(storedRows().prepare('SELECT count(*) FROM result WHERE agent_id IN (?, ?)').pluck().get(r.agentId, d.agentId)).toBe(0)
     expect((await call(url('/api/v1/admin/agents/nope/revoke'), { method: 'POST', token: ADMIN })).status).toBe(404)
   })
 
@@ -181,7 +187,7 @@ describe('fleet API', () => {
     const full = gzipSync(JSON.stringify(syncBody(a.agentId, [rec])))
     const truncated = await call<{ code: string }>(url('/api/v1/sync'), { method: 'POST', token: a.token, raw: full.subarray(0, full.length - 12), headers: { 'content-encoding': 'gzip' } })
     expect(truncated.status).toBe(400)
-    expect(c.app.db.prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck().get(rec.id)).toBe(0)
+    expect(storedRows().prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck().get(rec.id)).toBe(0)
   })
 
   it('422 for an unsupported schema major: nothing of the batch is stored', async () => {
@@ -190,7 +196,7 @@ describe('fleet API', () => {
     const r = await sync(c.url, a.token, syncBody(a.agentId, [ok, v2]))
     expect(r.status).toBe(422)
     expect(r.body.field).toBe('results/1/schemaVersion')
-    expect(c.app.db.prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck().get(ok.id)).toBe(0)
+    expect(storedRows().prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck().get(ok.id)).toBe(0)
   })
 })
 

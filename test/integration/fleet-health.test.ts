@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { call, enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
 import type { AgentView, EnrollReply } from '../../shared/schemas/fleet.js'
 
@@ -25,10 +25,14 @@ describe('agent health from heartbeats', () => {
   it('classifies by the age of the last sync', async () => {
     const now = Date.now()
     const [online, edge, stale, offline, never] = agents as [EnrollReply, EnrollReply, EnrollReply, EnrollReply, EnrollReply]
-    const set = c.app.db.prepare('UPDATE agent SET last_sync_at = ? WHERE id = ?')
-    set.run(now - 899_000, edge.agentId)
-    set.run(now - 3_599_000, stale.agentId)
-    set.run(now - 3_601_000, offline.agentId)
+    // Heartbeats of the past: no API backdates one, so they are written to the file directly.
+    const file = openCollectorFile(c, { readonly: false })
+    try {
+      const set = file.prepare('UPDATE agent SET last_sync_at = ? WHERE id = ?')
+      set.run(now - 899_000, edge.agentId)
+      set.run(now - 3_599_000, stale.agentId)
+      set.run(now - 3_601_000, offline.agentId)
+    } finally { file.close() }
     const r = await call<{ agents: AgentView[] }>(`${c.url}/api/v1/admin/agents`, { token: ADMIN })
     const state = (id: string): AgentView | undefined => r.body.agents.find((a) => a.id === id)
     expect(state(online.agentId)).toMatchObject({ state: 'online', queuePending: 42, queueOldestAgeS: 7200, queueDead: 2, clockOffsetMs: 1500 })

@@ -28,7 +28,7 @@ describe('agent → collector → district report', () => {
 
   beforeAll(async () => {
     c = await startTempCollector()
-    const added = addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (test)' }))
+    const added = await addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (test)' }))
     token = added.token
     agentId = added.agentId
     record = await runSpeedTest({ server: c.url, clock: systemClock, pings: 20, maxMsPerDirection: 3000, streams: 2 })

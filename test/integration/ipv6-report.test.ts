@@ -6,10 +6,11 @@ import { monotonicFactory } from 'ulidx'
 import { openDatabase, type Db } from '../../collector/storage/db.js'
 import { loadGeography, loadTargets } from '../../collector/geo/load-geography.js'
 import { placeAgent } from '../../collector/geo/placement.js'
-import { AgencyStore, type Agency } from '../../collector/storage/agency-store.js'
+import { insertAgency, insertAgent } from '../../collector/storage/sqlite/fleet.js'
+import { hashToken, newToken } from '../../collector/fleet/tokens.js'
 import { Ingestor, ingestAlone } from '../../collector/ingest/ingest.js'
 import { sqliteStores } from '../../collector/storage/sqlite/index.js'
-import type { Stores } from '../../collector/storage/stores.js'
+import type { Agency, Stores } from '../../collector/storage/stores.js'
 import { seedsDir } from '../../collector/paths.js'
 import type { Ipv6Result, ResultRecord } from '../../shared/schemas/result.js'
 import { ipv6Record as result } from '../fixtures/records.js'
@@ -63,7 +64,6 @@ beforeAll(async () => {
   const { geo, ipv6: services } = stores
   await loadGeography(geo, seedsDir())
   await loadTargets(geo, seedsDir())
-  const agencies = new AgencyStore(db)
   const ingestor = new Ingestor()
   // As the collector does: evidence is written inside each ingest transaction.
   await stores.results.ensureIpv6Evidence()
@@ -73,10 +73,10 @@ beforeAll(async () => {
     let p = await placeAgent(geo, { communeCode: legacyCommune, scheme: '2025-03' })
     if (p.ambiguous?.level === 'commune') p = await placeAgent(geo, { communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
     if (p.communeCode === null || p.provinceCode === null) throw new Error(p.note)
-    return agencies.createAgency({ name, category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: null, planUpMbps: null, communeCode: p.communeCode, provinceCode: p.provinceCode, legacyCommuneCode: p.legacyCommuneCode, legacyDistrictCode: p.legacyDistrictCode, legacyProvinceCode: p.legacyProvinceCode, placementNote: p.note })
+    return insertAgency(db, { name, category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: null, planUpMbps: null, communeCode: p.communeCode, provinceCode: p.provinceCode, legacyCommuneCode: p.legacyCommuneCode, legacyDistrictCode: p.legacyDistrictCode, legacyProvinceCode: p.legacyProvinceCode, placementNote: p.note }, Date.now())
   }
   const send = async (agency: Agency, records: ResultRecord[]): Promise<void> => {
-    const { agent } = agencies.createAgent(agency.id, `${agency.name}-pc`)
+    const agent = insertAgent(db, agency.id, `${agency.name}-pc`, hashToken(newToken()), Date.now())
     const out = await ingestAlone(stores.results, ingestor, agent, agency, records, records.at(-1) === undefined ? Date.now() : Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
     expect(out.rejected, JSON.stringify(out.items)).toBe(0)
   }

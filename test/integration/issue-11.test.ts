@@ -3,8 +3,7 @@ import { startTempCollector, type TempCollector } from '../helpers/temp-collecto
 import { addAgency, call, enrol, enrolledAgent, heartbeat, sync, syncBody } from '../helpers/fleet-client.js'
 import { latencyRecord } from '../fixtures/records.js'
 import type { EnrollReply } from '../../shared/schemas/fleet.js'
-import type { AgentRow } from '../../collector/storage/agency-store.js'
-import type { AgentSeen, PreparedBatch } from '../../collector/storage/stores.js'
+import type { Agency, AgentRow, AgentSeen, PreparedBatch } from '../../collector/storage/stores.js'
 
 /**
  * Issue 11: no request can sink another. Every input the hostile-client run found is sent
@@ -83,12 +82,12 @@ describe('issue 11: isolation of requests and bounds on every value', () => {
 
   it('a group whose commit fails is retried request by request: only the faulty request fails', async () => {
     const [a, b] = agents as [EnrollReply, EnrollReply]
-    const row = (x: EnrollReply): { agent: AgentRow, agency: NonNullable<ReturnType<typeof c.app.agencies.agencyById>> } => {
-      const agent = c.app.agencies.agentById(x.agentId) as AgentRow
-      return { agent, agency: c.app.agencies.agencyById(agent.agencyId) as NonNullable<ReturnType<typeof c.app.agencies.agencyById>> }
+    const row = async (x: EnrollReply): Promise<{ agent: AgentRow, agency: Agency }> => {
+      const agent = await c.app.stores.fleet.agentById(x.agentId) as AgentRow
+      return { agent, agency: await c.app.stores.fleet.agencyById(agent.agencyId) as Agency }
     }
-    const ra = row(a)
-    const rb = row(b)
+    const ra = await row(a)
+    const rb = await row(b)
     const good = c.app.ingestor.prepare(ra.agent, ra.agency, [latencyRecord(), latencyRecord()])
     const faulty = c.app.ingestor.prepare(rb.agent, rb.agency, [latencyRecord()])
     const before = c.app.fleet.committer.stats.groupRetries
@@ -140,7 +139,7 @@ describe('issue 11: isolation of requests and bounds on every value', () => {
     const hostname = 'ke-toan-pc-secret-07'
     const enrolled = (await enrol(c.url, enrolment.code, hostname)).body
     expect((await sync(c.url, enrolled.token, syncBody(enrolled.agentId, [latencyRecord()]))).status).toBe(200)
-    const agencyId = c.app.agencies.agentById(enrolled.agentId)?.agencyId as string
+    const agencyId = (await c.app.stores.fleet.agentById(enrolled.agentId))?.agencyId as string
     const publicRoutes = [
       `/api/v1/reports/agencies/${agencyId}`,
       '/api/v1/reports/agent-health?province=62&version=2025-03',

@@ -25,7 +25,7 @@ describe('reports API over HTTP', () => {
   beforeAll(async () => {
     c = await startTempCollector()
     // Kon Tum city, district 608
-    const { agencyId: id, token } = addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (thử nghiệm)' }))
+    const { agencyId: id, token } = await addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (thử nghiệm)' }))
     agencyId = id
     // Oct 2026: two tests in the 09:00 hour (one sample, median 250) and one at 14:00 (300).
     const results = [
@@ -83,7 +83,7 @@ describe('reports API over HTTP', () => {
     expect(() => loadCollectorConfig({ env: { TOCDO_REPORT_MIN_AGENTS: '0' } })).toThrow(/reportMinAgents \(from environment variable TOCDO_REPORT_MIN_AGENTS\)/)
     const low = await startTempCollector({ reportMinRepresentativeSamples: 2, reportMinAgents: 1, reportMinBusyHourSamplesPerAgent: 1 })
     try {
-      const { token } = addAgencyWithAgent(low, sampleAgency({ name: 'UBND phường Kon Tum (thử nghiệm)' }))
+      const { token } = await addAgencyWithAgent(low, sampleAgency({ name: 'UBND phường Kon Tum (thử nghiệm)' }))
       const results = [record({ at: '2026-10-05 09:05', down: 200, up: 100, idle: 10 }), record({ at: '2026-10-06 14:00', down: 300, up: 150, idle: 9 })]
       const post = await request(`${low.url}/api/v1/results`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ results }) })
       expect(post.statusCode).toBe(200)

@@ -26,7 +26,7 @@ describe('reports meta over HTTP', () => {
 
   beforeAll(async () => {
     c = await startTempCollector({ reportMinRepresentativeSamples: 2, reportMinAgents: 3 })
-    const { token, agencyId: id } = addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (thử nghiệm)' }))
+    const { token, agencyId: id } = await addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (thử nghiệm)' }))
     agencyId = id
     const results = [record({ at: '2026-10-05 09:05', down: 200, up: 100, idle: 10 }), record({ at: '2026-10-06 14:00', down: 300, up: 150, idle: 9 })]
     const r = await request(`${c.url}/api/v1/results`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ results }) })

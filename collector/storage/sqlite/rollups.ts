@@ -1,11 +1,10 @@
 import type Database from 'better-sqlite3'
 import type { Db } from '../db.js'
 import type {
-  AgencyAgentRow, AgencyDetailRows, EnrolledCount, MonthPackKey, MonthRow, MonthRowsRead, PlaceRow, ProvinceChoiceRow,
+  Agency, AgencyAgentRow, AgencyDetailRows, EnrolledCount, MonthPackKey, MonthRow, MonthRowsRead, PlaceRow, ProvinceChoiceRow,
   RecentResultRow, ReportContextRows, RollupChanges, RollupFilter, RollupReader, RollupScope, WholeTransferRows
 } from '../stores.js'
-import type { Agency } from '../agency-store.js'
-import { selectAgencyScopes } from '../agency-store.js'
+import { selectAgencyScopes } from './fleet.js'
 import { selectLinkLimitedResults } from '../link-limited-store.js'
 import { countSetApartForAgent, countSetApartForProvince, type SetApartCounts } from '../set-apart-store.js'
 import { AREA_LEVELS, CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, VERSION_LEVELS, type GeoVersion, type Level } from '../area-levels.js'
