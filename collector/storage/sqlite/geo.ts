@@ -162,7 +162,8 @@ export class SqliteGeoStore implements GeoStore {
 }
 
 /**
- * The same operations, synchronous, for SQLite-only set-ups that have no event loop turn to
- * spare (the report fixtures and the reports bench seed a database in one synchronous step).
+ * The same operations, synchronous, for SQLite-only callers that run inside one synchronous
+ * step: the report fixtures' set-up, and agency creation inside its SQLite transaction until
+ * that moves behind the FleetStore.
  */
-export const sqliteGeo = { replaceGeography, upsertTargets, targets, placementRows }
+export const sqliteGeo = { replaceGeography, upsertTargets, placementRows }
