@@ -12,6 +12,10 @@ import { latencyRecord } from '../fixtures/records.js'
 
 const run = promisify(execFile)
 
+// A bound, not a speed: these tests start up to nine CLI processes, each compiling its
+// TypeScript at start (tsx); on a machine busy with other work one start can take 15 s.
+const CLI_TEST_TIMEOUT_MS = 300_000
+
 /**
  * The admin CLI end to end: a real collector process (admin token generated at first start
  * and printed once), and `tocdo-collector agency|agent|config …` talking to it over HTTP.
@@ -94,7 +98,7 @@ describe('admin CLI against a running collector', () => {
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('/maxSecondsPerDirection')
     expect(JSON.parse((await cli(['config', 'show'], { TOCDO_ADMIN_TOKEN: token })).stdout).version).toBe(2)
-  })
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('agency add --high-tech-zone and agency update set and clear the zone; a blank name is refused naming the field', async () => {
     const add = await cli(['agency', 'add', '--name', 'Trung tâm CNTT (khu CNC)', '--commune', '23281', '--scheme', '2025-03',
@@ -125,7 +129,7 @@ describe('admin CLI against a running collector', () => {
     expect(neither.stderr).toContain('--high-tech-zone')
     const unknown = await cli(['agency', 'update', 'no-such-agency', '--no-high-tech-zone'], { TOCDO_ADMIN_TOKEN: token })
     expect(unknown.stderr).toContain('TOCDO_ERR_NOT_FOUND')
-  })
+  }, CLI_TEST_TIMEOUT_MS)
 
   it('refuses a wrong or missing admin token with a clear message', async () => {
     const wrong = await cli(['agent', 'list', '--admin-token', 'nope-nope-nope-nope'])
