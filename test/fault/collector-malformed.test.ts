@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { gzipSync } from 'node:zlib'
-import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { call, enrolledAgent, syncBody } from '../helpers/fleet-client.js'
 import { latencyRecord } from '../fixtures/records.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
@@ -34,6 +34,9 @@ const ENVELOPE_PATHS = [
  */
 describe('malformed bodies', () => {
   let c: TempCollector
+  let file: ReturnType<typeof openCollectorFile> | undefined
+  /** The collector's SQLite file on a connection of the test's own: to read stored rows. */
+  const stored = (): NonNullable<typeof file> => (file ??= openCollectorFile(c))
   let a: EnrollReply
   let statuses: number[] = []
   beforeAll(async () => {
@@ -42,7 +45,8 @@ describe('malformed bodies', () => {
   })
   afterAll(async () => {
     // Nothing stored by any of them.
-    expect(c.app.db.prepare('SELECT count(*) FROM result').pluck().get()).toBe(0)
+    expect(stored().prepare('SELECT count(*) FROM result').pluck().get()).toBe(0)
+    file?.close()
     await c?.close()
   })
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
-import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
 import { latencyBatch, latencyRecord } from '../fixtures/records.js'
 import type { EnrollReply } from '../../shared/schemas/fleet.js'
@@ -15,12 +15,18 @@ const ADMIN = 'group-commit-admin-token-0123456789'
  */
 describe('group commit', () => {
   let c: TempCollector
+  let file: ReturnType<typeof openCollectorFile> | undefined
+  /** The collector's SQLite file on a connection of the test's own, to read stored rows and to inject a failing write. */
+  const stored = (): NonNullable<typeof file> => (file ??= openCollectorFile(c, { readonly: false }))
   const agents: EnrollReply[] = []
   beforeAll(async () => {
     c = await startTempCollector({ adminToken: ADMIN, commitIntervalMs: 40, syncRateLimitMax: 10_000, enrolRateLimitPerMin: 1000 })
     for (let i = 0; i < 8; i++) agents.push(await enrolledAgent(c.url, ADMIN, `gc-${i}`))
   })
-  afterAll(async () => { await c?.close() })
+  afterAll(async () => {
+    file?.close()
+    await c?.close()
+  })
 
   it('commits concurrent requests together and answers each after its commit', async () => {
     const reader = new Database(join(c.dataDir, 'collector.sqlite'), { readonly: true })
@@ -44,7 +50,7 @@ describe('group commit', () => {
 
   it('a group whose commit fails is committed again request by request: only the request holding the failing write fails (issue 11)', async () => {
     const poison = latencyRecord()
-    c.app.db.exec(`CREATE TRIGGER poison BEFORE INSERT ON result WHEN NEW.result_id = '${poison.id}' BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
+    stored().exec(`CREATE TRIGGER poison BEFORE INSERT ON result WHEN NEW.result_id = '${poison.id}' BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
     try {
       const [a, b] = agents as [EnrollReply, EnrollReply]
       const innocent = latencyBatch(10)
@@ -57,11 +63,11 @@ describe('group commit', () => {
       // Same group, but committed again on its own after the group failed: acknowledged and stored.
       expect(r2.status).toBe(200)
       expect(r2.body.acks.accepted).toBe(10)
-      const count = c.app.db.prepare('SELECT count(*) FROM result WHERE agent_id = ? AND result_id IN (' + innocent.map(() => '?').join(',') + ')').pluck()
+      const count = stored().prepare('SELECT count(*) FROM result WHERE agent_id = ? AND result_id IN (' + innocent.map(() => '?').join(',') + ')').pluck()
       expect(count.get(b.agentId, ...innocent.map((r) => r.id))).toBe(10)
       // Nothing of the failing request is stored, not even its sound record.
-      expect(c.app.db.prepare('SELECT count(*) FROM result WHERE result_id IN (?, ?)').pluck().get(beside.id, poison.id)).toBe(0)
-    } finally { c.app.db.exec('DROP TRIGGER poison') }
+      expect(stored().prepare('SELECT count(*) FROM result WHERE result_id IN (?, ?)').pluck().get(beside.id, poison.id)).toBe(0)
+    } finally { stored().exec('DROP TRIGGER poison') }
     // The writer goes on.
     const [, b] = agents as [EnrollReply, EnrollReply]
     const again = await sync(c.url, b.token, syncBody(b.agentId, latencyBatch(3)))

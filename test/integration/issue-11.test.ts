@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { addAgency, call, enrol, enrolledAgent, heartbeat, sync, syncBody } from '../helpers/fleet-client.js'
 import { latencyRecord } from '../fixtures/records.js'
 import type { EnrollReply } from '../../shared/schemas/fleet.js'
@@ -29,13 +29,19 @@ async function post (c: TempCollector, token: string, raw: string): Promise<{ st
 
 describe('issue 11: isolation of requests and bounds on every value', () => {
   let c: TempCollector
+  let file: ReturnType<typeof openCollectorFile> | undefined
+  /** The collector's SQLite file on a connection of the test's own, to read stored rows and to inject a failing write. */
+  const storedFile = (): NonNullable<typeof file> => (file ??= openCollectorFile(c, { readonly: false }))
   const agents: EnrollReply[] = []
   beforeAll(async () => {
     // A long group window, so the poison and the valid requests land in the same group commit.
     c = await startTempCollector({ adminToken: ADMIN, commitIntervalMs: 200 })
     for (let i = 0; i < 6; i++) agents.push(await enrolledAgent(c.url, ADMIN, `pc-${i}`))
   })
-  afterAll(async () => { await c?.close() })
+  afterAll(async () => {
+    file?.close()
+    await c?.close()
+  })
 
   it('poison requests sent together with valid ones: every valid result accepted, no 5xx', async () => {
     const [bad, ...good] = agents as [EnrollReply, ...EnrollReply[]]
@@ -76,7 +82,7 @@ describe('issue 11: isolation of requests and bounds on every value', () => {
     expect(byName['heartbeat.counters nested 20,000 deep']).toMatchObject({ status: 400 })
     expect(byName['heartbeat.counters nested 20,000 deep']!.body.field).toMatch(/^body\/heartbeat\/counters\/extra/)
     expect(byName['heartbeat clock.offsetMs -1e16']).toMatchObject({ status: 400, body: { field: 'body/heartbeat/clock/offsetMs' } })
-    const stored = c.app.db.prepare('SELECT count(*) FROM result').pluck().get() as number
+    const stored = storedFile().prepare('SELECT count(*) FROM result').pluck().get() as number
     expect(stored).toBe(valid.length * 2 + 2)
   })
 
@@ -93,7 +99,7 @@ describe('issue 11: isolation of requests and bounds on every value', () => {
     const before = c.app.fleet.committer.stats.groupRetries
     const seen = (agentId: string): AgentSeen => ({ kind: 'heartbeat', agentId, at: Date.now(), heartbeat: heartbeat() })
     // The faulty request's heartbeat write fails inside the group's transaction (as a failing disk write would).
-    c.app.db.exec(`CREATE TRIGGER faulty_heartbeat BEFORE UPDATE ON agent WHEN NEW.id = '${b.agentId}' BEGIN SELECT RAISE(ABORT, 'write failed for this request only'); END`)
+    storedFile().exec(`CREATE TRIGGER faulty_heartbeat BEFORE UPDATE ON agent WHEN NEW.id = '${b.agentId}' BEGIN SELECT RAISE(ABORT, 'write failed for this request only'); END`)
     try {
       // Queued in the same tick, so one group.
       const [okOutcome, failed] = await Promise.allSettled([
@@ -102,10 +108,10 @@ describe('issue 11: isolation of requests and bounds on every value', () => {
       ])
       expect(okOutcome).toMatchObject({ status: 'fulfilled', value: { accepted: 2 } })
       expect(failed).toMatchObject({ status: 'rejected', reason: { message: 'write failed for this request only' } })
-    } finally { c.app.db.exec('DROP TRIGGER faulty_heartbeat') }
+    } finally { storedFile().exec('DROP TRIGGER faulty_heartbeat') }
     expect(c.app.fleet.committer.stats.groupRetries).toBe(before + 1)
     const ids = (x: PreparedBatch): string[] => x.rows.map((r) => r.row.resultId)
-    const has = c.app.db.prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck()
+    const has = storedFile().prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck()
     for (const id of ids(good)) expect(has.get(id)).toBe(1)
     for (const id of ids(faulty)) expect(has.get(id)).toBe(0)
   })
