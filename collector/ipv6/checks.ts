@@ -3,18 +3,9 @@ import type dnsPacket from 'dns-packet'
 import { DnsQueryError, recordsOf, type DnsQueryFn, type DnsReply, type DnsServer } from './dns-client.js'
 import type { httpsStatus, smtpProbe } from './net-probes.js'
 
-/** The checks of domain.md §6.2 and the NIST-style colours they get. */
-export const CHECK_NAMES = ['web_aaaa', 'https_v6', 'ns_v6', 'mx_v6', 'dnssec'] as const
-export type CheckName = typeof CHECK_NAMES[number]
-export type Colour = 'green' | 'yellow' | 'red' | 'gray'
+import { CHECK_NAMES, type CheckName, type CheckResult, type Colour } from '../../shared/ipv6-checks.js'
 
-export interface CheckResult {
-  check: CheckName
-  target: string
-  colour: Colour
-  reason: string
-  evidence: Record<string, unknown>
-}
+export { CHECK_NAMES, type CheckName, type CheckResult, type Colour }
 
 /** Everything a check touches, passed in so tests can aim it at loopback servers. */
 export interface ProbeContext {

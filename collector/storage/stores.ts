@@ -11,8 +11,7 @@
  */
 
 import type { AgentRemoteConfig } from '../../shared/schemas/fleet.js'
-import type { TargetEntry } from '../targets/targets.js'
-import type { CheckName, CheckResult, Colour } from '../ipv6/checks.js'
+import type { CheckName, CheckResult, Colour } from '../../shared/ipv6-checks.js'
 import type { ItemAck, ResultRecord } from '../../shared/schemas/result.js'
 import type { LinkLimitedRow } from './link-limited-store.js'
 import type { SetApartCounts } from './set-apart-store.js'
@@ -371,6 +370,30 @@ export interface RollupReader {
 }
 
 // ── Geography (both versions), placement and targets ──
+
+/** A target as seeds/targets.json states it, with its source. */
+export interface TargetEntry {
+  id: string
+  scope: 'national' | 'provincial' | string
+  region: { version: string, code: string } | null
+  year: number
+  metric: string
+  population: string
+  connectionClasses?: string[]
+  categories?: string[]
+  /** 2025-07 unit types (lower case) the agency's commune must have; absent: any. */
+  unitTypes?: string[]
+  /** True when the target counts only agencies in a high-tech zone (their highTechZone is set). */
+  inHighTechZone?: boolean
+  /** The target's scope in words (seeds/targets.json). */
+  appliesTo?: string
+  statistic: string
+  thresholdMbps?: number
+  requiredShare?: number
+  source: { document: string, issuer?: string, date?: string | null, section?: string | null, title?: string, line?: string }
+  status: string
+  note?: string
+}
 
 /** A seed row as stored, columns in the order named beside each list of `GeographyRows`. */
 export type GeoSeedRow = ReadonlyArray<string | null>

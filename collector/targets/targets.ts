@@ -1,29 +1,7 @@
-import type { GeoStore } from '../storage/stores.js'
+import type { GeoStore, TargetEntry } from '../storage/stores.js'
 import { LEGACY_GEO_VERSION } from '../storage/area-levels.js'
 
-/** A target as seeds/targets.json states it, with its source. */
-export interface TargetEntry {
-  id: string
-  scope: 'national' | 'provincial' | string
-  region: { version: string, code: string } | null
-  year: number
-  metric: string
-  population: string
-  connectionClasses?: string[]
-  categories?: string[]
-  /** 2025-07 unit types (lower case) the agency's commune must have; absent: any. */
-  unitTypes?: string[]
-  /** True when the target counts only agencies in a high-tech zone (their highTechZone is set). */
-  inHighTechZone?: boolean
-  /** The target's scope in words (seeds/targets.json). */
-  appliesTo?: string
-  statistic: string
-  thresholdMbps?: number
-  requiredShare?: number
-  source: { document: string, issuer?: string, date?: string | null, section?: string | null, title?: string, line?: string }
-  status: string
-  note?: string
-}
+export type { TargetEntry }
 
 /**
  * Earlier names of statistics. A deployment's own target rows may still carry them; they mean

@@ -1,7 +1,6 @@
 import type { Db } from '../db.js'
-import type { CommuneSource, GeoArea, GeoCommuneArea, GeographyRows, GeoSeedRow, GeoStore, PlacementRows, StoredTarget } from '../stores.js'
+import type { CommuneSource, GeoArea, GeoCommuneArea, GeographyRows, GeoSeedRow, GeoStore, PlacementRows, StoredTarget, TargetEntry } from '../stores.js'
 import { AREA_LEVELS, GEO_VERSIONS, type GeoVersion, type Level } from '../area-levels.js'
-import type { TargetEntry } from '../../targets/targets.js'
 
 function sameRows (a: unknown[][], b: readonly GeoSeedRow[]): boolean {
   if (a.length !== b.length) return false
