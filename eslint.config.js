@@ -22,6 +22,20 @@ export default [
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/agent/**'], message: 'collector/ must not import agent/; put the contract in shared/.' }] }] }
   },
   {
+    // The storage boundary (docs/storage.md): only collector/storage/ knows the database.
+    files: ['collector/**/*.ts'],
+    ignores: ['collector/storage/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['better-sqlite3', 'pg', 'node:sqlite'].map((name) => ({ name, message: 'database drivers live under collector/storage/ only; use the stores (storage/stores.ts).' })),
+        patterns: [
+          { group: ['**/agent/**'], message: 'collector/ must not import agent/; put the contract in shared/.' },
+          { group: ['**/storage/sqlite/**', '**/storage/db.js', '**/storage/migrations/**'], message: 'a backend is reached only through the stores (storage/stores.ts) and storage/index.ts.' }
+        ]
+      }]
+    }
+  },
+  {
     // Shared fixtures have one home, test/fixtures/, and the arrow points one way (docs/architecture.md).
     files: ['test/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/bench/**'], message: 'tests never import bench/; put what both use in test/fixtures/.' }] }] }

@@ -3,10 +3,13 @@
 # moment (libfaketime) and with every core kept busy by a spinning process of the same
 # priority, to show that no test depends on the date or on prompt CPU (README, "The two commands").
 #
-#   scripts/suite-under-load.sh ['@2027-01-31 16:40:00' ...]
+#   scripts/suite-under-load.sh ['2027-01-31 16:40:00' ...]
 #
-# Each argument is a libfaketime start time in UTC; the faked clock runs on from it. The
-# monotonic clock is left real, so timers and timeouts keep their meaning. Installs
+# Each argument is a moment in UTC at which the run starts; the faked clock runs on from it.
+# It is given to libfaketime as an offset from the real clock, so every process the suite
+# starts (collectors, agents) shares one faked clock; libfaketime's absolute "@" form would
+# start each process's clock afresh. The monotonic clock is left real, so timers and
+# timeouts keep their meaning. Installs
 # Debian's faketime when it is missing (needs root). Exit status: the number of failed runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,16 +24,17 @@ bash scripts/ensure-test-deps.sh
 npm run -s build
 # Defaults: the last evening of a month in Vietnam time (the run crosses into the next
 # month at 17:00 UTC), the first morning of a month, and a leap day.
-[ $# -gt 0 ] || set -- '@2027-01-31 16:40:00' '@2027-03-01 01:00:00' '@2028-02-29 09:00:00'
+[ $# -gt 0 ] || set -- '2027-01-31 16:40:00' '2027-03-01 01:00:00' '2028-02-29 09:00:00'
 burners=()
 for _ in $(seq "$(nproc)"); do sh -c 'while :; do :; done' & burners+=($!); done
 trap 'kill "${burners[@]}" 2>/dev/null' EXIT
 failed=0
 for t in "$@"; do
   started=$(date +%s)
-  FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$t" npx vitest run
+  offset=$(( $(date -u -d "$t" +%s) - started ))
+  FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "+${offset}" npx vitest run
   rc=$?
   [ $rc -eq 0 ] || failed=$((failed + 1))
-  node -e "const r = require('./test-results/vitest.json'); console.log('clock from ' + process.argv[1] + ' UTC: ' + r.numPassedTests + ' passed, ' + r.numFailedTests + ' failed, ' + r.numPendingTests + ' skipped, ' + process.argv[2] + ' s, load ' + require('os').loadavg()[0].toFixed(1))" "${t#@}" "$(( $(date +%s) - started ))"
+  node -e "const r = require('./test-results/vitest.json'); console.log('clock from ' + process.argv[1] + ' UTC: ' + r.numPassedTests + ' passed, ' + r.numFailedTests + ' failed, ' + r.numPendingTests + ' skipped, ' + process.argv[2] + ' s, load ' + require('os').loadavg()[0].toFixed(1))" "$t" "$(( $(date +%s) - started ))"
 done
 exit $failed

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { resolve } from 'node:path'
 import { databaseFile } from '../plugins/db.js'
-import { backupDatabase, verifyDatabase } from '../storage/sqlite/backup.js'
+import { backupDatabase, verifyDatabase } from '../storage/index.js'
 
 const out = (text: string): void => { process.stdout.write(text.endsWith('\n') ? text : text + '\n') }
 

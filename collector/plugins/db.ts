@@ -1,8 +1,7 @@
 import fp from 'fastify-plugin'
 import { join } from 'node:path'
-import { openDatabase, type Db } from '../storage/db.js'
 import { Ingestor } from '../ingest/ingest.js'
-import { sqliteStores } from '../storage/sqlite/index.js'
+import { openStores } from '../storage/index.js'
 import type { Stores } from '../storage/stores.js'
 import { CachedRollupReader } from '../reports/month-cache.js'
 
@@ -10,7 +9,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The storage boundary (storage/stores.ts): the only way the rest of the collector reaches the database. */
     stores: Stores
-    db: Db
     ingestor: Ingestor
   }
 }
@@ -20,12 +18,10 @@ declare module 'fastify' {
  * stores, and closes it when the app closes.
  */
 export default fp<{ file: string }>(async (fastify, opts) => {
-  const db = openDatabase(opts.file)
-  const opened = sqliteStores(db)
+  const opened = openStores(opts.file)
   // Reports read closed months through the in-memory month cache, whatever the backend.
   const stores: Stores = { ...opened, rollups: new CachedRollupReader(opened.rollups) }
   fastify.decorate('stores', stores)
-  fastify.decorate('db', db)
   fastify.decorate('ingestor', new Ingestor())
   fastify.addHook('onClose', async () => { await stores.close() })
 }, { name: 'db' })

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdirSync, statSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import type { Page } from 'playwright-core'
-import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { addAgency, call, enrol, sync, syncBody } from '../helpers/fleet-client.js'
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js'
 import { ipv6OnlyRecord, speedRecord } from '../fixtures/records.js'
@@ -81,9 +81,15 @@ async function seed (c: TempCollector): Promise<Seeded> {
   expect((await sync(c.url, hoi.token, syncBody(hoi.agentId, hourly(3, 80, 25)))).body.acks).toMatchObject({ accepted: 3 })
   await enrolled(c, { name: 'Điểm bưu điện văn hoá Đắk Ang', communeCode: '23380' }) // enrolled, never synced
   // Health states need the last sync in the past; only the clock of the heartbeat is moved.
-  const setSync = c.app.db.prepare('UPDATE agent SET last_sync_at = ? WHERE id = ?')
-  setSync.run(now - 30 * 60_000, glei.agentId)
-  setSync.run(now - 2 * HOUR, hoi.agentId)
+  // No API moves a heartbeat back: a connection of the test's own to the collector's file does.
+  const file = openCollectorFile(c, { readonly: false })
+  try {
+    const setSync = file.prepare('UPDATE agent SET last_sync_at = ? WHERE id = ?')
+    setSync.run(now - 30 * 60_000, glei.agentId)
+    setSync.run(now - 2 * HOUR, hoi.agentId)
+  } finally {
+    file.close()
+  }
   return { agency608, agentStale: glei.agentId, agentOffline: hoi.agentId }
 }
 

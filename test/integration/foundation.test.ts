@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
-import { addAgencyWithAgent, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { addAgencyWithAgent, openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { sampleAgency, syncBody } from '../helpers/fleet-client.js'
 import { runSpeedTest } from '../../agent/measure/speed-test.js'
 import { systemClock } from '../../agent/measure/context.js'
@@ -34,7 +34,10 @@ describe('agent → collector → district report', () => {
     record = await runSpeedTest({ server: c.url, clock: systemClock, pings: 20, maxMsPerDirection: 3000, streams: 2 })
   })
 
-  afterAll(async () => { await c?.close() })
+  // Stored rows are read through a connection of the test's own to the collector's file.
+  let file: ReturnType<typeof openCollectorFile> | undefined
+  const stored = (): ReturnType<typeof openCollectorFile> => (file ??= openCollectorFile(c))
+  afterAll(async () => { file?.close(); await c?.close() })
 
   it('measures real download, upload and idle latency against the collector', () => {
     expect(record.status).toBe('ok')
@@ -67,7 +70,7 @@ describe('agent → collector → district report', () => {
     const again = await deliver([record])
     expect(again.items).toEqual([{ id: record.id, status: 'duplicate' }])
     expect(again.accepted).toBe(0)
-    const n = c.app.db.prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck().get(record.id)
+    const n = stored().prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck().get(record.id)
     expect(n).toBe(1)
   })
 
@@ -75,12 +78,12 @@ describe('agent → collector → district report', () => {
     const altered = { ...record, download: { ...record.download!, mbps: 1 } }
     const reply = await deliver([altered])
     expect(reply.items[0]?.status).toBe('conflict')
-    const stored = c.app.db.prepare('SELECT download_mbps FROM result WHERE result_id = ?').pluck().get(record.id)
-    expect(stored).toBe(record.download?.mbps)
+    const kept = stored().prepare('SELECT download_mbps FROM result WHERE result_id = ?').pluck().get(record.id)
+    expect(kept).toBe(record.download?.mbps)
   })
 
   it('answers a malformed record with a 400 that names the field, and stores nothing', async () => {
-    const before = c.app.db.prepare('SELECT count(*) FROM result').pluck().get()
+    const before = stored().prepare('SELECT count(*) FROM result').pluck().get()
     const bad = { ...record, id: '01J0000000000000000000BAD1', download: { ...record.download!, mbps: 'fast' } }
     const { statusCode, body } = await request(`${c.url}/api/v1/results`, {
       method: 'POST',
@@ -92,7 +95,7 @@ describe('agent → collector → district report', () => {
     expect(reply.code).toBe('TOCDO_ERR_VALIDATION')
     expect(reply.field).toBe('results/0/download/mbps')
     expect(reply.message).toContain('/download/mbps')
-    expect(c.app.db.prepare('SELECT count(*) FROM result').pluck().get()).toBe(before)
+    expect(stored().prepare('SELECT count(*) FROM result').pluck().get()).toBe(before)
   })
 
   it('stores the good items of a mixed batch and rejects the bad one by name', async () => {

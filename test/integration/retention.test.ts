@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { call, enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
 import { latencyRecord, speedRecord } from '../fixtures/records.js'
 
@@ -10,7 +10,10 @@ const DAY = 86_400_000
 describe('result retention', () => {
   let c: TempCollector
   beforeAll(async () => { c = await startTempCollector({ adminToken: ADMIN, retentionDays: 365, retentionBatchRows: 7 }) })
-  afterAll(async () => { await c?.close() })
+  // Stored rows are read through a connection of the test's own to the collector's file.
+  let file: ReturnType<typeof openCollectorFile> | undefined
+  const stored = (): ReturnType<typeof openCollectorFile> => (file ??= openCollectorFile(c))
+  afterAll(async () => { file?.close(); await c?.close() })
 
   it('deletes raw results older than retentionDays in batches; rollup tables and the report of the old month are unchanged', async () => {
     const a = await enrolledAgent(c.url, ADMIN)
@@ -27,16 +30,16 @@ describe('result retention', () => {
       return { ...rep.body, generatedAt: null }
     }
     const dump = (): unknown => ({
-      hour: c.app.db.prepare('SELECT * FROM rollup_agent_hour ORDER BY agent_id, hour_start, band').all(),
-      month: c.app.db.prepare('SELECT * FROM rollup_agent_month ORDER BY id').all()
+      hour: stored().prepare('SELECT * FROM rollup_agent_hour ORDER BY agent_id, hour_start, band').all(),
+      month: stored().prepare('SELECT * FROM rollup_agent_month ORDER BY id').all()
     })
     const before = { report: await report(), rollups: dump() }
-    const count = c.app.db.prepare('SELECT count(*) FROM result').pluck()
+    const count = stored().prepare('SELECT count(*) FROM result').pluck()
     expect(count.get()).toBe(45)
 
     expect(await c.app.runRetention(now)).toBe(40)
     expect(count.get()).toBe(5)
-    expect(c.app.db.prepare('SELECT result_id FROM result ORDER BY result_id').pluck().all()).toEqual(recent.map((x) => x.id).sort())
+    expect(stored().prepare('SELECT result_id FROM result ORDER BY result_id').pluck().all()).toEqual(recent.map((x) => x.id).sort())
     expect(dump()).toEqual(before.rollups)
     expect(await report()).toEqual(before.report)
     // Nothing more to do, and what is younger stays.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import JSZip from 'jszip'
-import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
 import { generateSampleData } from '../../collector/sample-data.js'
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js'
 
@@ -32,8 +32,11 @@ describe('sample data', () => {
     const other = await startTempCollector({ sampleData: true })
     try {
       expect(await generateSampleData(other.app, { now: NOW })).toEqual(made)
-      const sum = (db: typeof c.app.db): unknown => db.prepare('SELECT count(*), round(sum(download_mbps), 6), min(result_id), max(result_id) FROM result').raw(true).get()
-      expect(sum(other.app.db)).toEqual(sum(c.app.db))
+      const sum = (x: TempCollector): unknown => {
+        const db = openCollectorFile(x)
+        try { return db.prepare('SELECT count(*), round(sum(download_mbps), 6), min(result_id), max(result_id) FROM result').raw(true).get() } finally { db.close() }
+      }
+      expect(sum(other)).toEqual(sum(c))
     } finally {
       await other.close()
     }
