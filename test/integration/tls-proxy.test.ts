@@ -88,7 +88,8 @@ describe('HTTPS served by the collector', () => {
       copyFileSync(c.key, live.key); copyFileSync(c.cert, live.cert)
       p.proc.kill('SIGHUP')
       await until(async () => await servedFingerprint(port) === c.fingerprint, { timeoutMs: 30_000, what: 'the certificate after SIGHUP' })
-      expect(p.stdout()).toContain('TLS certificate reloaded')
+      // The log line comes through the child's stdout pipe, which may trail the new handshake.
+      await until(async () => p.stdout().includes('TLS certificate reloaded'), { timeoutMs: 30_000, what: 'the reload log line' })
     } finally {
       p.proc.kill('SIGTERM')
       await p.exited
