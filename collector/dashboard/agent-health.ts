@@ -1,29 +1,19 @@
-import type { AgentHealthFilter, HealthReader } from '../storage/stores.js'
+import type { AgentHealthFilter, AgentHealthRecord, HealthReader } from '../storage/stores.js'
 import { ONLINE_MAX_S, STALE_MAX_S, type AgentHealthState } from '../../shared/schemas/fleet.js'
 import { agentState } from '../fleet/health.js'
 import { isOutdated } from '../fleet/versions.js'
 
 export type { AgentHealthFilter } from '../storage/stores.js'
 
-export interface AgentHealthRow {
-  id: string
+/** One agent on the health page: the store's figures, with times as ISO strings and its state worked out. */
+export interface AgentHealthRow extends Pick<AgentHealthRecord, 'id' | 'agencyId' | 'agencyName' | 'communeCode' | 'communeName' | 'legacyDistrictCode' | 'legacyDistrictName' | 'status' | 'agentVersion' | 'os'> {
   /** The first 8 characters of the id: what `tocdo-agent status` shows; hostnames stay behind the admin API. */
   label: string
-  agencyId: string
-  agencyName: string
-  communeCode: string
-  communeName: string | null
-  legacyDistrictCode: string | null
-  legacyDistrictName: string | null
-  status: 'active' | 'revoked' | 'decommissioned'
   /** From the last sync (heartbeat), as the admin API computes it (fleet-protocol.md §11). */
   state: AgentHealthState
   lastSyncAt: string | null
   /** Last authenticated request of any kind (sync or a results upload). */
   lastSeenAt: string | null
-  agentVersion: string | null
-  /** Operating system the agent reported at enrolment (e.g. "win32 10.0.22631", "linux 6.1.0"). */
-  os: string | null
   /** Older than the newest version this collector knows (its own or its packages'); null when unknown. */
   outdated: boolean | null
   lastResultAt: string | null

@@ -17,6 +17,7 @@ import type { LinkLimitedRow } from './link-limited-store.js'
 import type { SetApartCounts } from './set-apart-store.js'
 import type { GeoVersion, Level } from './area-levels.js'
 import type { TimeBand } from '../aggregation/time-bands.js'
+import type { MonthCounters } from '../aggregation/rollup.js'
 
 // ── Fleet: agencies, agents, enrolment codes, tokens, remote configuration, admin audit ──
 
@@ -262,8 +263,11 @@ export interface ResultStore {
 
 // ── Rollups as the reports read them ──
 
-/** One rollup_agent_month row (an agent, month and time band) with its representative samples decoded. */
-export interface MonthRow {
+/**
+ * One rollup_agent_month row (an agent, month and time band) with its representative samples
+ * decoded (sorted; read-only: a cache may share them between reports).
+ */
+export interface MonthRow extends MonthCounters {
   agentId: string
   agencyId: string
   month: string
@@ -274,20 +278,6 @@ export interface MonthRow {
   provinceCode: string
   legacyDistrictCode: string
   legacyProvinceCode: string
-  nResults: number
-  nSpeed: number
-  nValid: number
-  nSkip: number
-  sumTestDown: number
-  nTestUp: number
-  sumTestUp: number
-  nTestIdle: number
-  sumTestIdle: number
-  nTestDownGe30: number
-  /** Sorted representative samples (read-only: a cache may share them between reports). */
-  repDown: Float64Array
-  repUp: Float64Array
-  repIdle: Float64Array
 }
 
 /** Which rollup rows a report reads: one province (either geography), one agency, or everything. */
@@ -538,6 +528,7 @@ export interface AgentHealthRecord {
   lastSyncAt: number | null
   lastSeenAt: number | null
   agentVersion: string | null
+  /** Operating system the agent reported at enrolment (e.g. "win32 10.0.22631", "linux 6.1.0"). */
   os: string | null
   lastResultAt: number | null
   /** Results received at or after `since.day` and `since.week`. */
