@@ -58,7 +58,7 @@ describe('sample arrays', () => {
 
 describe('rollups kept by the result store\'s commit', () => {
   let f: Fixture | undefined
-  afterEach(() => { f?.close(); f = undefined })
+  afterEach(async () => { await f?.close(); f = undefined })
 
   const snapshot = (fx: Fixture): unknown => ({
     months: fx.db.prepare(`SELECT agent_id, month, band, connection_class, isp, agency_id, commune_code, province_code, legacy_district_code,
@@ -107,7 +107,7 @@ describe('rollups kept by the result store\'s commit', () => {
         const total = fx.db.prepare('SELECT sum(n_results) FROM rollup_agent_month').pluck().get()
         expect(total).toBe(samples.length)
       } finally {
-        fx.close()
+        await fx.close()
       }
     }), { numRuns: 15 })
   })
@@ -168,7 +168,7 @@ describe('decoded month cache', () => {
       other.close()
       expect(await samples()).toBe(2)
     } finally {
-      f.close()
+      await f.close()
     }
   })
 })

@@ -79,7 +79,7 @@ beforeAll(async () => {
   ])
   await f.ingest(d1, D, [{ at: '2026-10-05 09:00', down: 90, up: 30, idle: 12 }])
 })
-afterAll(() => { f.close() })
+afterAll(async () => { await f.close() })
 
 const october = (): ReturnType<typeof parsePeriod> => parsePeriod('2026-10', undefined, 'all')
 const byId = (ts: TargetEvaluation[], id: string): TargetEvaluation => {

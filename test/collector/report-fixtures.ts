@@ -31,7 +31,7 @@ export interface Fixture {
   agency: (name: string, legacyCommune: string, attrs: { category: Agency['category'], connectionClass: Agency['connectionClass'], isp: string, planDownMbps?: number | null, planUpMbps?: number | null }) => Agency
   agent: (agency: Agency, name: string) => AgentRow
   ingest: (agent: AgentRow, agency: Agency, samples: Sample[], receivedAt?: number) => Promise<void>
-  close: () => void
+  close: () => Promise<void>
 }
 
 export function seededDb (): Fixture {
@@ -73,9 +73,9 @@ export function seededDb (): Fixture {
       const out = await ingestAlone(stores.results, ingestor, agent, agency, samples.map(record), receivedAt)
       if (out.rejected > 0) throw new Error(`fixture records rejected: ${JSON.stringify(out.items.filter((i) => i.status === 'rejected'))}`)
     },
-    close () {
-      // The stores' close is the database's; synchronous in SQLite, so the directory can go at once.
-      void stores.close()
+    async close () {
+      // Only once the stores are closed (the WAL checkpointer's connection included) can the directory go.
+      await stores.close()
       rmSync(dir, { recursive: true, force: true })
     }
   }

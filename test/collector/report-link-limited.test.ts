@@ -58,7 +58,7 @@ beforeAll(async () => {
     { at: '2026-10-06 09:30', down: 120, up: 40, idle: 10 }
   ])
 })
-afterAll(() => { f.close() })
+afterAll(async () => { await f.close() })
 
 async function province (): Promise<{ figures: Record<string, { value: number | null, n: number }>, targets: TargetEvaluation[] }> {
   const r = await areasReport(f.stores, { level: 'legacy_province', code: '62', period: october(), rules: RULES, now: NOW })

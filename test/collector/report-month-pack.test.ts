@@ -24,7 +24,7 @@ const NOW = new Date('2026-11-02T03:00:00Z')
 const ROLLING = parsePeriod('rolling12', '2026-10', 'all')
 
 let f: Fixture | undefined
-afterEach(() => { f?.close(); f = undefined })
+afterEach(async () => { await f?.close(); f = undefined })
 
 async function fleet (): Promise<{ fx: Fixture, agencyA: string, late: () => Promise<void> }> {
   const fx = seededDb()

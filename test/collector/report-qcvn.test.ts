@@ -35,7 +35,7 @@ beforeAll(async () => {
   fixedId = A.id
   fiveGId = B.id
 })
-afterAll(() => { f.close() })
+afterAll(async () => { await f.close() })
 
 const report = async (id: string): Promise<Record<string, any>> => (await agencyReport(f.stores, id, { period: parsePeriod('2026-10', undefined, 'all'), rules: DEFAULT_REPORT_RULES, now: Date.parse('2026-11-02T00:00:00Z') })) as Record<string, any>
 

@@ -10,7 +10,7 @@ import type { ResultRecord } from '../../shared/schemas/result.js'
  */
 describe('ResultStore.commitGroup (SQLite)', () => {
   let f: Fixture | undefined
-  afterEach(() => { f?.close(); f = undefined })
+  afterEach(async () => { await f?.close(); f = undefined })
 
   const setUp = (): { f: Fixture, agency: Agency, a1: AgentRow, a2: AgentRow, batch: (agent: AgentRow, records: unknown[]) => PreparedBatch } => {
     const fx = seededDb()

@@ -7,7 +7,7 @@ import { seededDb, type Fixture } from './report-fixtures.js'
 let f: Fixture
 let entries: TargetEntry[]
 beforeAll(async () => { f = seededDb(); entries = await loadTargetEntries(f.stores.geo) })
-afterAll(() => { f.close() })
+afterAll(async () => { await f.close() })
 
 type Line = { connectionClass: string, category: string, legacyProvinceCode: string | null, unitType?: string | null, highTechZone?: string | null }
 const ids = (line: Line, year: number): Array<[string, string]> =>

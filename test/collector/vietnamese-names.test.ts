@@ -17,7 +17,7 @@ describe('one spelling of each place, one name of each measure', () => {
     for (const same of ['Hoàng Mai', 'Thuận An', 'Quý Lộc', 'Quỳnh Lưu', 'Huỳnh', 'Thanh Hóa']) expect(officialSpelling(same)).toBe(same)
   })
 
-  it('the loaded geography writes every place one way: "Thanh Hóa" in both versions, no "Hoà" left', () => {
+  it('the loaded geography writes every place one way: "Thanh Hóa" in both versions, no "Hoà" left', async () => {
     const f = seededDb()
     try {
       const names = f.db.prepare('SELECT version, name, full_name AS fullName FROM geo_province UNION ALL SELECT version, name, full_name FROM geo_district UNION ALL SELECT version, name, full_name FROM geo_commune').all() as Array<{ version: string, name: string, fullName: string }>
@@ -27,7 +27,7 @@ describe('one spelling of each place, one name of each measure', () => {
       const thanhHoa = names.filter((n) => n.name === 'Thanh Hóa').map((n) => n.version)
       expect(thanhHoa).toEqual(expect.arrayContaining(['2025-03', '2025-07']))
     } finally {
-      f.close()
+      await f.close()
     }
   })
 

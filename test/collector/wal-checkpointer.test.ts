@@ -41,16 +41,16 @@ describe('WalCheckpointer', () => {
     // Nothing on the writer's connection checkpoints now; only the worker can grow the main file.
     await until(() => statSync(file).size > before + 1_000_000)
     expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(2000)
-    cp.stop()
+    await cp.stop()
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000)
     db.close()
   })
 
-  it('hands checkpoints back to the connection when stopped', () => {
+  it('hands checkpoints back to the connection when stopped; stopping resolves once the worker has closed, and again after', async () => {
     const { db } = fresh()
     const cp = new WalCheckpointer(db, { intervalMs: 60_000 })
-    cp.stop()
-    cp.stop()
+    await cp.stop()
+    await cp.stop()
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000)
     fill(db)
     db.close()

@@ -55,7 +55,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  store.close()
+  await store.close()
   await nat64.close()
   await plain.close()
 })

@@ -18,6 +18,6 @@ export function sqliteStores (db: Db): Stores {
     geo: new SqliteGeoStore(db),
     ipv6: new SqliteIpv6Store(db),
     health: new SqliteHealthReader(db),
-    close: async () => { results.close(); db.close() }
+    close: async () => { await results.close(); db.close() }
   }
 }

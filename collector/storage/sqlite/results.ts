@@ -160,8 +160,8 @@ export class SqliteResultStore implements ResultStore {
   }
 
   /** Stops the checkpoint worker (after one last checkpoint) and hands checkpoints back to the connection; before the database closes. */
-  close (): void {
+  async close (): Promise<void> {
     this.#closed = true
-    this.#checkpointer?.stop()
+    await this.#checkpointer?.stop()
   }
 }

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { createRequire } from 'node:module'
+import { once } from 'node:events'
 import type { Db } from '../db.js'
 
 /**
@@ -19,6 +20,7 @@ export class WalCheckpointer {
   readonly #db: Db
   readonly #worker: Worker
   #stopped = false
+  #exited = false
 
   constructor (db: Db, { intervalMs = 200 } = {}) {
     this.#db = db
@@ -42,14 +44,23 @@ export class WalCheckpointer {
       this.#db.pragma('wal_autocheckpoint = 1000')
     }
     this.#worker.on('error', fallBack)
-    this.#worker.on('exit', fallBack)
+    this.#worker.on('exit', () => { this.#exited = true; fallBack() })
   }
 
-  /** Stops the worker (after one last checkpoint) and hands checkpoints back to the connection. */
-  stop (): void {
-    if (this.#stopped) return
+  /**
+   * Stops the worker (after one last checkpoint) and hands checkpoints back to the connection;
+   * resolves once the worker has closed its connection, so the files can be moved or removed.
+   */
+  async stop (): Promise<void> {
+    if (this.#stopped) {
+      if (this.#exited) return
+      await once(this.#worker, 'exit')
+      return
+    }
     this.#stopped = true
     if (this.#db.open) this.#db.pragma('wal_autocheckpoint = 1000')
+    const exited = once(this.#worker, 'exit')
     this.#worker.postMessage('stop')
+    await exited
   }
 }
