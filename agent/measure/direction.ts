@@ -1,23 +1,47 @@
-import type { Direction, LoadedLatency } from '../../shared/schemas/result.js'
-import { streamAddTimes, throughputFigures, type WarmupBounds } from './goodput.js'
+import type { Direction, LoadedLatency, ProbeLoad } from '../../shared/schemas/result.js'
+import { streamAddTimes, throughputFigures, type Sample, type WarmupBounds } from './goodput.js'
 import { latencyStats } from './latency.js'
 import type { TransferResult } from './transfer.js'
 
 const r3 = (v: number | null): number | null => v === null ? null : Math.round(v * 1000) / 1000
 
 /**
- * Loaded latency of one direction: the probes sent after the detected warm-up (the ramp
- * would otherwise dilute the figure), their statistics, the increase over the idle median
- * and RPM = 60000 ÷ loaded median in ms (methodology.md §9).
+ * The load over [fromMs, toMs]: the goodput between the first and last samples inside it and
+ * the streams open at those samples. A queue's delay depends on what fills it (six streams
+ * build more queue than four), so a loaded-latency figure is stated with its load.
  */
-export function loadedLatency (probes: TransferResult['loadedProbes'], warmupEndS: number | null, idleMedianMs: number | null): LoadedLatency | null {
-  const after = probes.filter((p) => p.tMs >= (warmupEndS ?? 0) * 1000).map((p) => p.rttMs)
+export function probeLoad (samples: readonly Sample[], streamSeries: readonly number[], fromMs: number, toMs: number): ProbeLoad {
+  const inside = samples.map((s, i) => ({ s, i })).filter(({ s }) => s.tMs >= fromMs && s.tMs <= toMs)
+  const first = inside[0]
+  const last = inside[inside.length - 1]
+  const mbps = first !== undefined && last !== undefined && last.s.tMs > first.s.tMs
+    ? ((last.s.bytes - first.s.bytes) * 8) / ((last.s.tMs - first.s.tMs) * 1000)
+    : null
+  const streams = inside.map(({ i }) => streamSeries[i]).filter((n): n is number => n !== undefined)
+  return {
+    fromS: r3(fromMs / 1000) as number,
+    toS: r3(toMs / 1000) as number,
+    mbps: r3(mbps),
+    streamsMin: streams.length > 0 ? Math.min(...streams) : 0,
+    streamsMax: streams.length > 0 ? Math.max(...streams) : 0
+  }
+}
+
+/**
+ * Loaded latency of one direction: the probes sent after the detected warm-up (the ramp
+ * would otherwise dilute the figure), their statistics, the increase over the idle median,
+ * RPM = 60000 ÷ loaded median in ms (methodology.md §9), and the load they ran under.
+ */
+export function loadedLatency (t: Pick<TransferResult, 'loadedProbes' | 'samples' | 'streamSeries'>, warmupEndS: number | null, idleMedianMs: number | null): LoadedLatency | null {
+  const after = t.loadedProbes.filter((p) => p.tMs >= (warmupEndS ?? 0) * 1000)
   if (after.length === 0) return null
-  const stats = latencyStats(after)
+  const stats = latencyStats(after.map((p) => p.rttMs))
+  const span = [after[0]!.tMs, Math.max(...after.map((p) => p.tMs + p.rttMs))] as const
   return {
     ...stats,
     increaseMs: stats.medianMs !== null && idleMedianMs !== null ? r3(stats.medianMs - idleMedianMs) : null,
-    rpm: stats.medianMs !== null && stats.medianMs > 0 ? Math.round(60_000 / stats.medianMs) : null
+    rpm: stats.medianMs !== null && stats.medianMs > 0 ? Math.round(60_000 / stats.medianMs) : null,
+    load: probeLoad(t.samples, t.streamSeries, span[0], span[1])
   }
 }
 
@@ -48,7 +72,7 @@ export function directionOf ({ t, bounds, streamsInitial, sampleIntervalMs, idle
     countedAt: t.countedAt,
     byteCapped: t.byteCapped,
     streamErrors: t.streamErrors,
-    loaded: loadedLatency(t.loadedProbes, f.warmupEndS, idleMedianMs),
+    loaded: loadedLatency(t, f.warmupEndS, idleMedianMs),
     cpu: {
       processBusyPct: t.cpu.processBusyPct,
       systemBusyPct: t.cpu.systemBusyPct,

@@ -14,6 +14,13 @@ export interface LoadedPing {
   wireMbps: number;
 }
 
+/** The `loaded.load` block of a tocdo record: streams open and payload goodput while the probes ran. */
+export interface RecordedLoad {
+  streamsMin: number;
+  streamsMax: number;
+  mbps: number | null;
+}
+
 export interface TocdoRun {
   down: Measured;
   up: Measured;
@@ -21,6 +28,9 @@ export interface TocdoRun {
   /** Median of tocdo's own loaded-latency probes per direction. */
   loadedDownMs: Measured;
   loadedUpMs: Measured;
+  /** The load tocdo's record states for its loaded-latency probes (`loaded.load`, schema 1.4). */
+  loadDown?: RecordedLoad;
+  loadUp?: RecordedLoad;
   /** Final stream count of each direction (last sample of the ramp, else streamsMax). */
   streamsDown?: number;
   streamsUp?: number;
@@ -144,6 +154,13 @@ export function verdicts (p: HardPath): Verdicts {
 export const pathName = (p: HardPath) =>
   `${p.rateMbit}/${p.rttMs}, ${p.lossPct} %, ${p.cc}, ${p.topology === 'router' ? 'router' : 'sender'} ${p.queueMs} ms`
 
+/** tocdo's loaded median with the load its record states. */
+function loadedCell (ms: Measured, load: RecordedLoad | undefined): string {
+  if (!ms.ok || !load) return cellOf(ms)
+  const streams = load.streamsMin === load.streamsMax ? String(load.streamsMax) : `${load.streamsMin}–${load.streamsMax}`
+  return `${cellOf(ms)} (${streams} streams, ${load.mbps === null ? 'n/a' : f1(load.mbps)} Mbit/s of payload)`
+}
+
 function pingCell (lp: LoadedPing | undefined): string {
   if (!lp) return 'n/a'
   return lp.medianMs.ok ? `${lp.medianMs.value.toFixed(1)} (n ${lp.n}; ${lp.streams} streams, ${f1(lp.wireMbps)} Mbit/s)` : `n/a (${lp.medianMs.reason})`
@@ -162,11 +179,11 @@ export function renderHard (paths: HardPath[]): { text: string; pass: boolean } 
   L.push('')
   L.push('Latency, ms (ping medians; under load: echoes while that load ran, with the load\'s streams and rate on the client\'s interface):')
   L.push('')
-  L.push('| Path | test | ping idle | tocdo idle | ping under iperf3 -P 4 down | up | ping under tocdo down | tocdo loaded down | ping under tocdo up | tocdo loaded up |')
+  L.push('| Path | test | ping idle | tocdo idle | ping under iperf3 -P 4 down | up | ping under tocdo down | tocdo loaded down (its recorded load) | ping under tocdo up | tocdo loaded up (its recorded load) |')
   L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|')
   for (const p of paths) {
     p.runs.forEach((r, i) => {
-      L.push(`| ${pathName(p)} | #${i + 1} | ${cellOf(p.pingIdleMs, (x) => x.toFixed(2))} | ${cellOf(r.idleMs, (x) => x.toFixed(2))} | ${i === 0 ? pingCell(p.pingIperf4Down) : '″'} | ${i === 0 ? pingCell(p.pingIperf4Up) : '″'} | ${pingCell(r.pingDown)} | ${cellOf(r.loadedDownMs)} | ${pingCell(r.pingUp)} | ${cellOf(r.loadedUpMs)} |`)
+      L.push(`| ${pathName(p)} | #${i + 1} | ${cellOf(p.pingIdleMs, (x) => x.toFixed(2))} | ${cellOf(r.idleMs, (x) => x.toFixed(2))} | ${i === 0 ? pingCell(p.pingIperf4Down) : '″'} | ${i === 0 ? pingCell(p.pingIperf4Up) : '″'} | ${pingCell(r.pingDown)} | ${loadedCell(r.loadedDownMs, r.loadDown)} | ${pingCell(r.pingUp)} | ${loadedCell(r.loadedUpMs, r.loadUp)} |`)
     })
   }
   L.push('')

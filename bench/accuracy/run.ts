@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url'
 import { buildTunlink, cleanupStaleNamespaces, createLink, killTree } from '../../test/fixtures/netns.js'
 import type { Link } from '../../test/fixtures/netns.js'
 import { fixedTestBytes, renderHard } from './hard-table.js'
-import type { HardPath, LoadedPing, Measured, TocdoRun } from './hard-table.js'
+import type { HardPath, LoadedPing, Measured, RecordedLoad, TocdoRun } from './hard-table.js'
 import { afterStart, phaseOf, startRecorder } from './under-load.js'
 import type { Phase } from './under-load.js'
 
@@ -482,6 +482,11 @@ async function tocdoRun (link: Link, opts: Options): Promise<{ run: TocdoRun; re
   const streamsDown = finalStreams(t.rec, 'download')
   const streamsUp = finalStreams(t.rec, 'upload')
   const loadedMs = (dir: 'download' | 'upload'): Measured => t.rec ? pick(t.rec, `${dir}.loaded.medianMs`) : t.tocdoDown
+  const loadOf = (dir: 'download' | 'upload'): RecordedLoad | undefined => {
+    const l = ((t.rec?.[dir] as Record<string, unknown> | null | undefined)?.loaded as Record<string, unknown> | null | undefined)?.load as RecordedLoad | undefined
+    return l && typeof l.streamsMax === 'number' ? l : undefined
+  }
+  const [loadDown, loadUp] = [loadOf('download'), loadOf('upload')]
   const pingDown = loadedPing(phaseOf(counters, pings, 'down'), streamsDown ?? 0)
   const pingUp = loadedPing(phaseOf(counters, pings, 'up'), streamsUp ?? 0)
   return {
@@ -492,6 +497,8 @@ async function tocdoRun (link: Link, opts: Options): Promise<{ run: TocdoRun; re
       idleMs: t.tocdoIdleMs,
       loadedDownMs: loadedMs('download'),
       loadedUpMs: loadedMs('upload'),
+      ...(loadDown ? { loadDown } : {}),
+      ...(loadUp ? { loadUp } : {}),
       ...(streamsDown !== undefined ? { streamsDown } : {}),
       ...(streamsUp !== undefined ? { streamsUp } : {}),
       flags: t.tocdoFlags,

@@ -8,7 +8,7 @@ import { ByteCount, ClockOffsetMs, ConnectionClass, Count, IsoDateTime, Mbps, Ms
  * Versioning follows RIPE Atlas `mver`: a minor bump may only add optional fields, a major
  * bump needs a new collector parser. The collector accepts any 1.x.
  */
-export const RESULT_SCHEMA_VERSION = '1.3.0'
+export const RESULT_SCHEMA_VERSION = '1.4.0'
 export const RESULT_SCHEMA_MAJOR = 1
 
 export const LatencyStats = Type.Object({
@@ -32,9 +32,23 @@ export const ColdConnect = Type.Object({
   n: Type.Optional(Count)
 })
 
+/** 1.4: the load the loaded-latency probes ran under (a queue's delay depends on what fills it). */
+export const ProbeLoad = Type.Object({
+  /** The span of the probes, seconds since the transfer started. */
+  fromS: Type.Number({ minimum: 0, maximum: 3600 }),
+  toS: Type.Number({ minimum: 0, maximum: 3600 }),
+  /** Payload goodput of the test's streams over that span (null when no sample falls inside it). */
+  mbps: Nullable(Mbps),
+  /** Streams open over that span: fewest and most. */
+  streamsMin: Type.Integer({ minimum: 0, maximum: 64 }),
+  streamsMax: Type.Integer({ minimum: 0, maximum: 64 })
+})
+export type ProbeLoad = Static<typeof ProbeLoad>
+
 export const LoadedLatency = Type.Intersect([LatencyStats, Type.Object({
   increaseMs: Nullable(Type.Number({ minimum: -600_000, maximum: 600_000 })),
-  rpm: Nullable(Type.Number({ minimum: 0, maximum: 1e7 }))
+  rpm: Nullable(Type.Number({ minimum: 0, maximum: 1e7 })),
+  load: Type.Optional(ProbeLoad)
 })])
 export type LoadedLatency = Static<typeof LoadedLatency>
 

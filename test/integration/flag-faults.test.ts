@@ -56,6 +56,11 @@ describe('validity flags, each from its own fault', () => {
     // The server reported its side, with TCP_INFO, for both directions.
     expect(r.download!.server!.tcp!.sockets, summary(r)).toBeGreaterThan(0)
     expect(r.upload!.server!.bytes).toBeGreaterThan(0)
+    // The loaded-latency figure states the load it ran under (schema 1.4).
+    for (const d of [r.download!, r.upload!]) {
+      expect(d.loaded!.load!.streamsMax, summary(r)).toBeGreaterThan(0)
+      expect(d.loaded!.load!.mbps, summary(r)).toBeGreaterThan(0.5 * RATE)
+    }
   })
 
   it('CPU hogs on the agent\'s core: client_limited', async () => {
