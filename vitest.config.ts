@@ -1,5 +1,12 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * One private PostgreSQL server per project run, with a migrated template database that the
+ * PostgreSQL store's tests copy (test/helpers/postgres.ts); stopped when the run ends. Only the
+ * projects whose tests use a store start one.
+ */
+const POSTGRES = ['test/setup/postgres.ts']
+
 /** Tests that measure real transfers and assert their flags and accuracy (docs/methodology.md). */
 const MEASURING = ['test/integration/flag-faults.test.ts', 'test/integration/cross-traffic.test.ts', 'test/integration/speedtest-engine.test.ts']
 
@@ -16,12 +23,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/shared/**/*.test.ts', 'test/agent/**/*.test.ts', 'test/collector/**/*.test.ts'] }
+        test: { name: 'unit', globalSetup: POSTGRES, include: ['test/shared/**/*.test.ts', 'test/agent/**/*.test.ts', 'test/collector/**/*.test.ts'] }
       },
       {
         extends: true,
         test: {
           name: 'integration',
+          globalSetup: POSTGRES,
           include: ['test/integration/**/*.test.ts', 'test/fault/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           exclude: MEASURING,
           testTimeout: 120_000,

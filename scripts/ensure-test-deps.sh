@@ -8,6 +8,8 @@
 #               list and check the packages
 #   debootstrap - the packaging tests install the .deb into a throw-away minimal Debian root
 #   ethtool   - the local_link_limited fault test sets a TUN device's link speed
+#   postgresql - the PostgreSQL store's tests start a private server for the run
+#               (test/setup/postgres.ts: initdb into a temp dir, its own socket dir and port)
 # Runs before `npm test` (npm's pretest). Needs root and a Debian-like system to install;
 # otherwise it only reports what is missing and the tests that need it will say so.
 set -euo pipefail
@@ -18,6 +20,7 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 for tool in zip unzip file lintian debootstrap; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 { command -v ethtool >/dev/null 2>&1 || [ -x /usr/sbin/ethtool ]; } || missing+=(ethtool)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-test-deps: installing ${missing[*]}" >&2

@@ -26,7 +26,8 @@ export const ERROR_CODES = {
   TOCDO_ERR_SERVER_UNREACHABLE: { status: 502, message: 'Test server could not be reached' },
   TOCDO_ERR_NOT_ENROLLED: { status: 400, message: 'Agent is not enrolled' },
   TOCDO_ERR_COLLECTOR_UNREACHABLE: { status: 502, message: 'Collector could not be reached' },
-  TOCDO_ERR_OUTBOX_FULL: { status: 507, message: 'Agent outbox is full' }
+  TOCDO_ERR_OUTBOX_FULL: { status: 507, message: 'Agent outbox is full' },
+  TOCDO_ERR_DATABASE_UNREACHABLE: { status: 503, message: 'Database could not be reached' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -18,7 +18,7 @@ declare module 'fastify' {
  * stores, and closes it when the app closes.
  */
 export default fp<{ file: string }>(async (fastify, opts) => {
-  const opened = openStores(opts.file)
+  const opened = await openStores({ file: opts.file })
   // Reports read closed months through the in-memory month cache, whatever the backend.
   const stores: Stores = { ...opened, rollups: new CachedRollupReader(opened.rollups) }
   fastify.decorate('stores', stores)

@@ -9,7 +9,7 @@ import type { Stores } from './stores.js'
  */
 
 /** Opens the embedded SQLite store in `file` (migrating it) and its stores over one connection. */
-export function openStores (file: string): Stores {
+export async function openStores ({ file }: { file: string }): Promise<Stores> {
   return sqliteStores(openDatabase(file))
 }
 

@@ -1,0 +1,39 @@
+import type { TestProject } from 'vitest/node'
+import { TEMPLATE_DATABASE, databaseUrl, startPostgresCluster } from '../helpers/postgres-cluster.js'
+import { createPool } from '../../collector/storage/postgres/pool.js'
+import { migratePostgres } from '../../collector/storage/postgres/migrate.js'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Superuser URL of the run's private PostgreSQL cluster (test/helpers/postgres.ts). */
+    postgresUrl: string
+  }
+}
+
+/**
+ * vitest globalSetup: one private PostgreSQL cluster for the whole run (test/helpers/
+ * postgres-cluster.ts) with a migrated template database; each test copies the template
+ * (CREATE DATABASE … TEMPLATE, a few ms) instead of migrating or running initdb again.
+ */
+export default async function setup (project: TestProject): Promise<() => Promise<void>> {
+  const cluster = await startPostgresCluster()
+  try {
+    const admin = createPool(cluster.url, { max: 1 })
+    try {
+      await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`)
+    } finally {
+      await admin.end()
+    }
+    const template = createPool(databaseUrl(cluster.url, TEMPLATE_DATABASE), { max: 1 })
+    try {
+      await migratePostgres(template)
+    } finally {
+      await template.end()
+    }
+  } catch (err) {
+    await cluster.stop()
+    throw err
+  }
+  project.provide('postgresUrl', cluster.url)
+  return async () => { await cluster.stop() }
+}
