@@ -6,7 +6,8 @@ export interface SetApartCounts { wifi: number, vpn: number }
 
 const WHERE = 'kind = \'speed\' AND (instr(flags, \'wifi\') > 0 OR instr(flags, \'vpn\') > 0)'
 
-function counts (rows: Array<[string]>): SetApartCounts {
+/** Wi-Fi and VPN counts of result flag lists (one per row). */
+export function countSetApart (rows: Array<[string]>): SetApartCounts {
   const out = { wifi: 0, vpn: 0 }
   for (const [flags] of rows) {
     const list = flags.split(',')
@@ -20,7 +21,7 @@ function counts (rows: Array<[string]>): SetApartCounts {
 /** An agent's set-apart results measured in [fromMs, toMs), or ever when no range is given. */
 export function countSetApartForAgent (db: Db, agentId: string, range: { fromMs: number, toMs: number } | null): SetApartCounts {
   const when = range === null ? '' : ' AND measured_at_corr >= ? AND measured_at_corr < ?'
-  return counts(db.prepare(`SELECT flags FROM result WHERE agent_id = ? AND ${WHERE}${when}`)
+  return countSetApart(db.prepare(`SELECT flags FROM result WHERE agent_id = ? AND ${WHERE}${when}`)
     .raw(true).all(agentId, ...(range === null ? [] : [range.fromMs, range.toMs])) as Array<[string]>)
 }
 
@@ -28,6 +29,6 @@ export function countSetApartForAgent (db: Db, agentId: string, range: { fromMs:
 export function countSetApartForProvince (db: Db, province: string, legacy: boolean, range: { fromMs: number, toMs: number } | null): SetApartCounts {
   const when = range === null ? '' : ' AND measured_at_corr >= ? AND measured_at_corr < ?'
   const column = provinceLevelOf(legacy ? LEGACY_GEO_VERSION : CURRENT_GEO_VERSION).provinceColumn
-  return counts(db.prepare(`SELECT flags FROM result WHERE ${column} = ? AND ${WHERE}${when}`)
+  return countSetApart(db.prepare(`SELECT flags FROM result WHERE ${column} = ? AND ${WHERE}${when}`)
     .raw(true).all(province, ...(range === null ? [] : [range.fromMs, range.toMs])) as Array<[string]>)
 }

@@ -1,8 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { Db } from '../db.js'
-import { decode, encode, insertSorted, medianOf, removeSorted } from '../../aggregation/float-blob.js'
-import { hourStart, timeBand, type TimeBand } from '../../aggregation/time-bands.js'
-import { vnMonth } from '../../../shared/vn-time.js'
+import { decode, encode } from '../../aggregation/float-blob.js'
+import { applyRollupGroup, groupRollupInputs, monthRowKey, type RollupGroup } from '../../aggregation/rollup-apply.js'
 import { rollupMonthsChanged as monthsChanged, rollupsReplaced } from './rollup-changes.js'
 import { ROLLUP_VERSION, type MonthCounters, type RollupInput } from '../../aggregation/rollup.js'
 
@@ -26,8 +25,6 @@ interface MonthRow {
   rep_up: Buffer,
   rep_idle: Buffer
 }
-
-const num = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 
 /**
  * Keeps rollup_agent_hour and rollup_agent_month (migration 020) up to date, batch by batch,
@@ -66,24 +63,13 @@ export class RollupWriter {
 
   /** Must run inside a transaction (ingest's, or the rebuild's). */
   apply (rows: readonly RollupInput[]): void {
-    const groups = new Map<string, { agentId: string, hour: number, band: TimeBand, month: string, rows: RollupInput[] }>()
-    for (const r of rows) {
-      const band = timeBand(r.measuredAtCorr, r.clockFlags)
-      const hour = hourStart(r.measuredAtCorr)
-      const key = `${r.agentId}\u0000${hour}\u0000${band}`
-      let g = groups.get(key)
-      if (g === undefined) {
-        g = { agentId: r.agentId, hour, band, month: vnMonth(r.measuredAtCorr), rows: [] }
-        groups.set(key, g)
-      }
-      g.rows.push(r)
-    }
+    const groups = groupRollupInputs(rows)
     const months = new Map<number, MonthState>()
     const monthIds = new Map<string, number>()
-    for (const g of groups.values()) this.#applyGroup(g, months, monthIds)
+    for (const g of groups) this.#applyGroup(g, months, monthIds)
     // Reports cache decoded month rows; the months this batch touched are stale from now on
     // (and if the transaction rolls back, dropping them cost only a re-read).
-    monthsChanged(this.#db, new Set([...groups.values()].map((g) => g.month)))
+    monthsChanged(this.#db, new Set(groups.map((g) => g.month)))
     for (const m of months.values()) {
       if (!m.dirty) continue
       this.#monthUpdate.run(m.nResults, m.nSpeed, m.nValid, m.nSkip, m.sumTestDown, m.nTestUp, m.sumTestUp, m.nTestIdle,
@@ -117,15 +103,13 @@ export class RollupWriter {
     return m
   }
 
-  #applyGroup (g: { agentId: string, hour: number, band: TimeBand, month: string, rows: RollupInput[] }, cache: Map<number, MonthState>, monthIds: Map<string, number>): void {
+  #applyGroup (g: RollupGroup, cache: Map<number, MonthState>, monthIds: Map<string, number>): void {
     const hourRow = this.#hourGet.get(g.agentId, g.hour, g.band) as { monthId: number, tests: Buffer } | undefined
     // The hour row remembers which month row holds its sample, so a late test lands beside the
     // earlier ones even if the agency's attributes changed since.
-    const first = g.rows[0] as RollupInput
-    const attrs = [first.agentId, g.month, g.band, first.connectionClass, first.isp, first.agencyId, first.communeCode, first.provinceCode,
-      first.legacyDistrictCode ?? '', first.legacyProvinceCode ?? '']
     let monthId = hourRow?.monthId
     if (monthId === undefined) {
+      const attrs = monthRowKey(g)
       const key = attrs.join('\u0000')
       monthId = monthIds.get(key)
       if (monthId === undefined) {
@@ -135,58 +119,9 @@ export class RollupWriter {
     }
     const m = this.#month(monthId, cache)
     m.dirty = true
-
-    const tests = hourRow === undefined ? [] : Array.from(decode(hourRow.tests))
-    const before = representative(tests)
-    let added = 0
-    for (const r of g.rows) {
-      m.nResults++
-      if (r.kind === 'skip') m.nSkip++
-      if (r.kind !== 'speed') continue
-      m.nSpeed++
-      const down = num(r.downloadMbps)
-      if (r.valid !== 1 || down === null) continue
-      const up = num(r.uploadMbps)
-      const idle = num(r.idleLatencyMs)
-      m.nValid++
-      m.sumTestDown += down
-      if (down >= 30) m.nTestDownGe30++
-      if (up !== null) { m.nTestUp++; m.sumTestUp += up }
-      if (idle !== null) { m.nTestIdle++; m.sumTestIdle += idle }
-      tests.push(down, up ?? NaN, idle ?? NaN)
-      added++
-    }
-    if (added === 0) return
-    const after = representative(tests)
-    m.repDown = swap(m.repDown, before.down, after.down)
-    m.repUp = swap(m.repUp, before.up, after.up)
-    m.repIdle = swap(m.repIdle, before.idle, after.idle)
-    this.#hourPut.run(g.agentId, g.hour, g.band, monthId, encode(Float64Array.from(tests)))
+    const tests = applyRollupGroup(m, hourRow === undefined ? null : decode(hourRow.tests), g.rows)
+    if (tests !== null) this.#hourPut.run(g.agentId, g.hour, g.band, monthId, encode(tests))
   }
-}
-
-/** The hour's representative sample: the median of its tests, per direction (missing values skipped). */
-function representative (triples: readonly number[]): { down: number | null, up: number | null, idle: number | null } {
-  const down: number[] = []
-  const up: number[] = []
-  const idle: number[] = []
-  for (let i = 0; i + 2 < triples.length; i += 3) {
-    const d = triples[i] as number
-    const u = triples[i + 1] as number
-    const l = triples[i + 2] as number
-    if (!Number.isNaN(d)) down.push(d)
-    if (!Number.isNaN(u)) up.push(u)
-    if (!Number.isNaN(l)) idle.push(l)
-  }
-  return { down: medianOf(down), up: medianOf(up), idle: medianOf(idle) }
-}
-
-function swap (sorted: Float64Array, before: number | null, after: number | null): Float64Array {
-  if (before === after) return sorted
-  let out = sorted
-  if (before !== null) out = removeSorted(out, before)
-  if (after !== null) out = insertSorted(out, after)
-  return out
 }
 
 /** SELECT list that turns result rows into RollupInput; shared by the rebuild and the bench. */

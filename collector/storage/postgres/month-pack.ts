@@ -1,0 +1,46 @@
+import type pg from 'pg'
+import type { MonthPackKey, MonthRow, RollupScope } from '../stores.js'
+import { decodePack, encodePack } from '../sqlite/month-pack.js'
+
+type Queryable = Pick<pg.ClientBase, 'query'>
+
+/**
+ * Month packs on PostgreSQL (migration 021): the same blob layout as SQLite's (sqlite/month-pack.ts,
+ * pure code), each stamped with its month's pack generation: the month's generation in
+ * rollup_change plus that of '*' (a rebuild). Both only rise, so the sum moves whenever either
+ * does, and a pack is current exactly while its stamp equals the month's sum now. Ingest never
+ * touches packs; a stale pack is ignored by readers and rebuilt by the job.
+ */
+const GENERATION_OF = (month: string): string => `(coalesce((SELECT generation FROM rollup_change WHERE month = ${month}), 0)
+  + coalesce((SELECT generation FROM rollup_change WHERE month = '*'), 0))`
+
+/** A closed month of one province from its pack when the pack is current; null otherwise. */
+export async function readPack (client: Queryable, scope: RollupScope, code: string, month: string): Promise<MonthRow[] | null> {
+  const { rows } = await client.query<{ pack: Buffer }>(`SELECT pack FROM rollup_month_pack
+    WHERE month = $1 AND scope = $2 AND code = $3 AND generation = ${GENERATION_OF('$1')}`, [month, scope, code])
+  const blob = rows[0]?.pack
+  return blob === undefined ? null : decodePack(blob, month)
+}
+
+/** Closed months (before `openMonth`) of each province with rollup rows and no current pack, newest first. */
+export async function packsMissing (client: Queryable, scope: RollupScope, openMonth: string): Promise<MonthPackKey[]> {
+  const { rows } = await client.query<{ month: string, code: string }>(`SELECT month, code FROM (SELECT DISTINCT r.month, r.${scope} AS code
+      FROM rollup_agent_month r
+      WHERE r.month < $1 AND NOT EXISTS (SELECT 1 FROM rollup_month_pack p WHERE p.month = r.month AND p.scope = $2 AND p.code = r.${scope}
+        AND p.generation = ${GENERATION_OF('r.month')})) s
+    ORDER BY month COLLATE "C" DESC, code COLLATE "C"`, [openMonth, scope])
+  return rows.map((r) => ({ month: r.month, scope, code: r.code }))
+}
+
+/** The month's pack generation in the caller's snapshot. */
+export async function packGeneration (client: Queryable, month: string): Promise<number> {
+  const { rows } = await client.query<{ g: number }>(`SELECT ${GENERATION_OF('$1')} AS g`, [month])
+  return Number(rows[0]?.g ?? 0)
+}
+
+/** Stores a pack built from rows read at `generation`, unless a pack of a later generation is there already. */
+export async function storePack (client: Queryable, key: MonthPackKey, rows: readonly MonthRow[], generation: number, now: number): Promise<void> {
+  await client.query(`INSERT INTO rollup_month_pack (month, scope, code, pack, built_at, generation) VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (month, scope, code) DO UPDATE SET pack = excluded.pack, built_at = excluded.built_at, generation = excluded.generation
+    WHERE rollup_month_pack.generation <= excluded.generation`, [key.month, key.scope, key.code, encodePack(rows), now, generation])
+}
