@@ -51,7 +51,7 @@ export function createLoopbackHandler (): http.RequestListener {
       req.on('error', () => { res.destroy() })
     } else if (req.method === 'GET' && url.pathname === PATHS.uploadProgress) {
       const test = url.searchParams.get('test') ?? ''
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ test, bytes: progress.get(test) ?? 0 }))
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ test, bytes: progress.get(test) ?? 0, atMs: performance.now() }))
     } else if (req.method === 'GET' && url.pathname === PATHS.info) {
       const address = req.socket.remoteAddress ?? null
       const v4mapped = address?.startsWith('::ffff:') === true && isIP(address.slice(7)) === 4

@@ -215,16 +215,23 @@ export async function runTransfer (opts: TransferOptions): Promise<TransferResul
 
   // Server-side upload counts, polled on a connection of their own.
   let progressConn: Http1Connection | null = null
+  let serverClockOffset: number | null = null
   async function pollServerBytes (): Promise<Sample | null> {
     if (progressConn?.usable !== true) progressConn = await connect()
     const conn = progressConn
     const sent = clock.now()
     const res = await conn.request({ method: 'GET', path: `${PATHS.uploadProgress}?test=${testId}`, collect: true, signal: controller.signal })
     if (res.status !== 200) return null
-    const json = JSON.parse(res.body.toString('utf8')) as { bytes: number }
-    // The count was read somewhere inside the round trip; its midpoint is the best
-    // estimate of when, without a clock shared with the server.
-    return { tMs: (sent + clock.now()) / 2 - t0, bytes: json.bytes }
+    const json = JSON.parse(res.body.toString('utf8')) as { bytes: number, atMs?: unknown }
+    // The count was read somewhere inside the round trip; its midpoint is the best estimate of
+    // when, on our clock. But the request crosses the upload's own queue: as that queue fills,
+    // the midpoint falls ever earlier than the read, and the rate over-reads (by half the
+    // queue's growth over the window: 2 % on a 400 ms queue). A server that states its own
+    // clock (`atMs`) is mapped onto ours once, at the first poll, and then timed on its clock.
+    const midpoint = (sent + clock.now()) / 2
+    if (typeof json.atMs !== 'number' || !Number.isFinite(json.atMs)) return { tMs: midpoint - t0, bytes: json.bytes }
+    serverClockOffset ??= midpoint - json.atMs
+    return { tMs: json.atMs + serverClockOffset - t0, bytes: json.bytes }
   }
 
   async function serverSummary (): Promise<ServerView | string> {

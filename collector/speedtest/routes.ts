@@ -166,7 +166,10 @@ export async function speedtestRoutes (fastify: FastifyInstance, opts: Speedtest
       bytes: p?.bytes ?? 0,
       streams: p?.streams ?? 0,
       // Server-side span of received bytes; lets the agent check its own timestamps.
-      spanMs: p?.firstByteAt != null && p.lastByteAt != null ? p.lastByteAt - p.firstByteAt : 0
+      spanMs: p?.firstByteAt != null && p.lastByteAt != null ? p.lastByteAt - p.firstByteAt : 0,
+      // This server's monotonic clock when it read the count: the agent times its samples on
+      // it, so a queue filling on the upload path cannot bend the rate (methodology.md §5).
+      atMs: performance.now()
     }
   })
 

@@ -19,6 +19,13 @@ export interface ThrottledServerOptions {
   busy?: { retryAfterS: number };
   /** Extra delay before each ping reply, ms (to order servers by ping). */
   pingDelayMs?: number;
+  /**
+   * A queue filling on the upload path, as the progress polls see it: each poll's count is
+   * read this many ms later per second since the first poll (its reply comes back at once).
+   */
+  progressQueueGrowthMsPerS?: number;
+  /** Leave `atMs` out of the progress replies, like a server of an older version. */
+  progressWithoutClock?: boolean;
   host?: string;
 }
 
@@ -52,6 +59,7 @@ export async function startThrottledServer (opts: ThrottledServerOptions = {}): 
   const writers = new Set<() => void>()
   const readers = new Set<() => void>()
   const state = { refused: 0 }
+  let firstPollAt: number | null = null
 
   // One pacing tick serves every active stream in turn, so they share the rate.
   const tick = setInterval(() => {
@@ -78,7 +86,14 @@ export async function startThrottledServer (opts: ThrottledServerOptions = {}): 
     }
     if (url.pathname === PATHS.uploadProgress) {
       const t = url.searchParams.get('test') ?? ''
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ test: t, bytes: progress.get(t) ?? 0 }))
+      const answer = (): void => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ test: t, bytes: progress.get(t) ?? 0, ...(opts.progressWithoutClock === true ? {} : { atMs: performance.now() }) }))
+      }
+      const growth = opts.progressQueueGrowthMsPerS ?? 0
+      if (growth === 0) { answer(); return }
+      firstPollAt ??= performance.now()
+      setTimeout(answer, ((performance.now() - firstPollAt) / 1000) * growth)
       return
     }
     if ((url.pathname === PATHS.download || url.pathname === PATHS.upload) && opts.busy !== undefined) {

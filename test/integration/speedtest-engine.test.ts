@@ -68,6 +68,25 @@ describe('speed test against a paced loopback server', () => {
     expect(r.server).toMatchObject({ family: 4, clientAddress: '127.0.0.1' })
   })
 
+  it('times upload samples on the server\'s clock, so a queue filling on the upload path does not bend the rate', async () => {
+    // Each progress poll is read 150 ms later for every second of the test, as if it queued
+    // behind the upload; timed at the poll's midpoint, the rate would over-read by ~7 %.
+    const queued = await startThrottledServer({ upMbps: 20, progressQueueGrowthMsPerS: 150 })
+    const unclocked = await startThrottledServer({ upMbps: 20, progressQueueGrowthMsPerS: 150, progressWithoutClock: true })
+    try {
+      const opts = { clock: systemClock, streams: 2, pings: 5, maxMsPerDirection: 9000, directions: ['upload' as const] }
+      const r = await runSpeedTest({ server: queued.url, ...opts })
+      const old = await runSpeedTest({ server: unclocked.url, ...opts })
+      expect(r.status).toBe('ok')
+      if (!r.flags.includes('client_limited')) expect(Math.abs(r.upload!.mbps - 20) / 20, JSON.stringify(r.upload!.rates1sMbps)).toBeLessThan(0.04)
+      // The same path timed at the midpoints over-reads: the test above can tell the two apart.
+      if (!old.flags.includes('client_limited')) expect(old.upload!.mbps / 20, JSON.stringify(old.upload!.rates1sMbps)).toBeGreaterThan(1.04)
+    } finally {
+      await queued.close()
+      await unclocked.close()
+    }
+  })
+
   it('stops at the per-test byte cap and marks the result', async () => {
     const r = await runSpeedTest({ server: paced.url, clock: systemClock, streams: 2, pings: 5, maxMsPerDirection: 9000, byteCapPerDirection: 8_000_000, directions: ['download'] })
     expectValid(r)
