@@ -4,7 +4,8 @@ import { areasReport } from '../../collector/reports/areas-report.js'
 import { parsePeriod } from '../../shared/period.js'
 import { DEFAULT_REPORT_RULES, type ReportRules } from '../../collector/reports/rules.js'
 import type { TargetEvaluation } from '../../collector/reports/figures.js'
-import { seededDb, type Fixture } from './report-fixtures.js'
+import { seededStores, type StoresFixture } from './report-fixtures.js'
+import { backends } from '../helpers/stores.js'
 
 /*
  * A known month in former Kon Tum (62), district 608 (TP. Kon Tum), October 2026, worked out by
@@ -33,20 +34,18 @@ import { seededDb, type Fixture } from './report-fixtures.js'
 const RULES: ReportRules = { minRepresentativeSamples: 6, minAgents: 2, minBusyHourSamplesPerAgent: 2, qcvn34MinTests: 1000 }
 const NOW = new Date('2026-11-02T03:00:00Z')
 
-let f: Fixture
-beforeAll(async () => {
-  f = seededDb()
+async function seed (f: StoresFixture): Promise<void> {
   const old608 = '23281' // Phường Quang Trung, TP. Kon Tum (608)
   const old610 = (await f.stores.geo.communes('2025-03', '62', '610'))[0]!.code
-  const A = f.agency('A', old608, { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 1000, planUpMbps: 1000 })
-  const B = f.agency('B', old608, { category: 'public_access_point', connectionClass: 'fixed', isp: 'Viettel' })
-  const C = f.agency('C', old608, { category: 'public_access_point', connectionClass: '4g', isp: 'Viettel' })
-  const D = f.agency('D', old610, { category: 'public_access_point', connectionClass: 'fixed', isp: 'FPT' })
-  const a1 = f.agent(A, 'A1')
-  const b1 = f.agent(B, 'B1')
-  const c1 = f.agent(C, 'C1')
-  const c2 = f.agent(C, 'C2')
-  const d1 = f.agent(D, 'D1')
+  const A = await f.agency('A', old608, { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 1000, planUpMbps: 1000 })
+  const B = await f.agency('B', old608, { category: 'public_access_point', connectionClass: 'fixed', isp: 'Viettel' })
+  const C = await f.agency('C', old608, { category: 'public_access_point', connectionClass: '4g', isp: 'Viettel' })
+  const D = await f.agency('D', old610, { category: 'public_access_point', connectionClass: 'fixed', isp: 'FPT' })
+  const a1 = await f.agent(A, 'A1')
+  const b1 = await f.agent(B, 'B1')
+  const c1 = await f.agent(C, 'C1')
+  const c2 = await f.agent(C, 'C2')
+  const d1 = await f.agent(D, 'D1')
   // Out of order and in several batches, as agents deliver them.
   await f.ingest(a1, A, [
     { at: '2026-10-05 09:40', down: 900, up: 500, idle: 12 },
@@ -78,8 +77,7 @@ beforeAll(async () => {
     { at: '2026-10-06 10:00', down: 40, up: 5, idle: 50 }
   ])
   await f.ingest(d1, D, [{ at: '2026-10-05 09:00', down: 90, up: 30, idle: 12 }])
-})
-afterAll(async () => { await f.close() })
+}
 
 const october = (): ReturnType<typeof parsePeriod> => parsePeriod('2026-10', undefined, 'all')
 const byId = (ts: TargetEvaluation[], id: string): TargetEvaluation => {
@@ -88,7 +86,12 @@ const byId = (ts: TargetEvaluation[], id: string): TargetEvaluation => {
   return t
 }
 
-describe('district report, worked by hand', () => {
+// The same figures on every store: the rollups and every read behind the report are the store's (docs/storage.md).
+describe.each(backends)('district report, worked by hand ($name)', ({ open }) => {
+  let f: StoresFixture
+  beforeAll(async () => { f = await seededStores(open); await seed(f) })
+  afterAll(async () => { await f.close() })
+
   it('issue-2 fields of district 608 for October 2026', async () => {
     const r = await districtReport(f.stores, '62', NOW, { period: october(), rules: RULES })
     expect(r.province).toEqual({ code: '62', name: 'Kon Tum', version: '2025-03' })

@@ -80,3 +80,57 @@ export function seededDb (): Fixture {
     }
   }
 }
+
+/** The same seeded store as `seededDb`, on any backend, built through the store methods only (the contract suite's fixture). */
+export interface StoresFixture {
+  ingestor: Ingestor
+  stores: Stores
+  agency: Fixture['agency'] extends (...a: infer A) => infer R ? (...a: A) => Promise<R> : never
+  agent: (agency: Agency, name: string) => Promise<AgentRow>
+  ingest: Fixture['ingest']
+  close: () => Promise<void>
+}
+
+export async function seededStores (open: () => Promise<Stores>): Promise<StoresFixture> {
+  const stores = await open()
+  try {
+    await stores.geo.replaceGeography(geographyRows(seedsDir()))
+    await stores.geo.upsertTargets(targetRows(seedsDir()).rows)
+    // An empty store's rollups are current: no start-up rebuild is needed.
+    await stores.results.ensureRollups()
+  } catch (err) {
+    await stores.close()
+    throw err
+  }
+  const place = async (input: PlacementInput): Promise<ReturnType<typeof placeIn>> => placeIn(placementIndex(await stores.geo.placementRows(placementCodes(input))), input)
+  const ingestor = new Ingestor()
+  return {
+    ingestor,
+    stores,
+    async agency (name, legacyCommune, attrs) {
+      let p = await place({ communeCode: legacyCommune, scheme: '2025-03' })
+      if (p.ambiguous?.level === 'commune') p = await place({ communeCode: legacyCommune, scheme: '2025-03', newCommuneCode: p.ambiguous.candidates[0] ?? null })
+      if (p.communeCode === null || p.provinceCode === null) throw new Error(`placement failed: ${p.note}`)
+      return await stores.fleet.createAgency({
+        name,
+        category: attrs.category,
+        connectionClass: attrs.connectionClass,
+        isp: attrs.isp,
+        planDownMbps: attrs.planDownMbps ?? null,
+        planUpMbps: attrs.planUpMbps ?? null,
+        communeCode: p.communeCode,
+        provinceCode: p.provinceCode,
+        legacyCommuneCode: p.legacyCommuneCode,
+        legacyDistrictCode: p.legacyDistrictCode,
+        legacyProvinceCode: p.legacyProvinceCode,
+        placementNote: p.note
+      }, Date.now())
+    },
+    agent: async (agency, name) => await stores.fleet.createAgent(agency.id, name, hashToken(newToken()), Date.now()),
+    async ingest (agent, agency, samples, receivedAt = Date.parse('2026-11-01T00:00:00Z')) {
+      const out = await ingestAlone(stores.results, ingestor, agent, agency, samples.map(record), receivedAt)
+      if (out.rejected > 0) throw new Error(`fixture records rejected: ${JSON.stringify(out.items.filter((i) => i.status === 'rejected'))}`)
+    },
+    close: async () => { await stores.close() }
+  }
+}

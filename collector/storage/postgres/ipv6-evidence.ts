@@ -35,7 +35,7 @@ export async function ipv6EvidenceCurrent (client: Queryable): Promise<boolean> 
 export async function rebuildIpv6Evidence (client: pg.PoolClient, { batch = 5000, now = Date.now() } = {}): Promise<{ results: number, evidence: number } | null> {
   await client.query('BEGIN')
   try {
-    await client.query('LOCK TABLE ipv6_evidence IN EXCLUSIVE MODE')
+    await client.query('LOCK TABLE ONLY result IN ACCESS SHARE MODE; LOCK TABLE ipv6_evidence IN EXCLUSIVE MODE')
     if (await ipv6EvidenceCurrent(client)) { await client.query('COMMIT'); return null }
     await client.query('DELETE FROM ipv6_evidence')
     await client.query(`DECLARE evidence_rebuild NO SCROLL CURSOR FOR SELECT agent_id AS "agentId", result_id AS "resultId", agency_id AS "agencyId",

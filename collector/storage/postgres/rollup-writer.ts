@@ -146,7 +146,8 @@ const RESULT_ROLLUP_COLUMNS = `agent_id AS "agentId", result_id AS "resultId", k
 export async function rebuildRollups (client: pg.PoolClient, { batch = 20_000, now = Date.now(), onlyIfStale = false } = {}): Promise<{ rows: number } | null> {
   await client.query('BEGIN')
   try {
-    await client.query('LOCK TABLE rollup_agent_hour, rollup_agent_month IN EXCLUSIVE MODE')
+    // `result` first, as ingest and retention take it: then the rollup tables, which ingest takes after it.
+    await client.query('LOCK TABLE ONLY result IN ACCESS SHARE MODE; LOCK TABLE rollup_agent_hour, rollup_agent_month IN EXCLUSIVE MODE')
     if (onlyIfStale && await rollupsCurrent(client)) { await client.query('COMMIT'); return null }
     await client.query('DELETE FROM rollup_agent_hour')
     await client.query('DELETE FROM rollup_agent_month')
