@@ -2,6 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { PostgresResultStore } from '../../../collector/storage/postgres/results.js'
 import { PostgresRollupReader } from '../../../collector/storage/postgres/rollups.js'
 import { Ingestor } from '../../../collector/ingest/ingest.js'
+import { CachedRollupReader } from '../../../collector/reports/month-cache.js'
+import { readMonthRows } from '../../../collector/reports/rollup-reader.js'
+import { parsePeriod } from '../../../shared/period.js'
 import { createPool, type Pool } from '../../../collector/storage/postgres/pool.js'
 import { createTestDatabase } from '../../helpers/postgres.js'
 import { record, seededDb, type Fixture, type Sample } from '../report-fixtures.js'
@@ -200,12 +203,17 @@ describe('PostgreSQL result store', () => {
     const f = await fixture(6, 2)
     const [s1, s2] = await Promise.all(f.pools.map(async (p) => await PostgresResultStore.open(p)))
     const all = samples(7, 600, f.agents.length).map((x) => ({ agent: x.agent, r: record(x.s) }))
-    // Each collector gets every result, in opposite orders and different group cuts, four groups in flight each.
-    const groups = (list: typeof all, size: number): CommitJob[][] => {
+    // Each collector gets every result in the same groups at the same time, each group's jobs and items in opposite
+    // orders (the order a deadlock needs), four groups in flight each.
+    const groups = (list: typeof all, size: number, reverse: boolean): CommitJob[][] => {
       const out: CommitJob[][] = []
       for (let i = 0; i < list.length; i += size) {
         const slice = list.slice(i, i + size)
-        out.push(f.agents.map((a, k) => ({ batch: f.batch(a, slice.filter((x) => x.agent === k).map((x) => x.r)), seen: { kind: 'seen' as const, agentId: a.id, at: RECEIVED + i } })))
+        const jobs = f.agents.map((a, k) => {
+          const records = slice.filter((x) => x.agent === k).map((x) => x.r)
+          return { batch: f.batch(a, reverse ? records.reverse() : records), seen: { kind: 'seen' as const, agentId: a.id, at: RECEIVED + i } }
+        })
+        out.push(reverse ? jobs.reverse() : jobs)
       }
       return out
     }
@@ -219,7 +227,7 @@ describe('PostgreSQL result store', () => {
       }))
       return accepted
     }
-    const [n1, n2] = await Promise.all([run(s1!, groups(all, 37)), run(s2!, groups([...all].reverse(), 29))])
+    const [n1, n2] = await Promise.all([run(s1!, groups(all, 40, false)), run(s2!, groups(all, 40, true))])
     expect(n1 + n2).toBe(all.length)
     const p = f.pools[0]!
     expect(await count(p, 'result')).toBe(all.length)
@@ -251,6 +259,24 @@ describe('PostgreSQL result store', () => {
     const third = await r1.changesSince(null)
     await s2!.rebuildRollups()
     expect((await r1.changesSince(third.generation)).months).toBe('all')
+  })
+
+  it('the month cache in front of one collector\'s reader drops exactly the months another collector\'s commit touched', async () => {
+    const f = await fixture(1, 2)
+    const [s1, s2] = await Promise.all(f.pools.map(async (p) => await PostgresResultStore.open(p)))
+    const a = f.agents[0]!
+    const reader = new CachedRollupReader(new PostgresRollupReader(f.pools[0]!))
+    await s1!.commitGroup([{ batch: f.batch(a, [record({ at: '2026-10-05 09:00', down: 100 }), record({ at: '2026-09-05 09:00', down: 50 })]), seen: null }])
+    const rolling = parsePeriod('rolling12', '2026-10', 'all')
+    const now = Date.parse('2026-11-02T00:00:00Z')
+    const samples = async (): Promise<number> => (await readMonthRows(reader, { column: 'legacy_province_code', code: '62' }, rolling, now)).reduce((n, r) => n + r.repDown.length, 0)
+    expect(await samples()).toBe(2)
+    expect(await samples()).toBe(2)
+    expect(reader.cache.hits).toBeGreaterThanOrEqual(12)
+    await s2!.commitGroup([{ batch: f.batch(a, [record({ at: '2026-10-06 10:00', down: 120 })]), seen: null }])
+    const misses = reader.cache.misses
+    expect(await samples()).toBe(3)
+    expect(reader.cache.misses - misses).toBe(1)
   })
 
   it('month packs: built by the job for closed months only, served while current, stale (and listed again) after a late result from any collector', async () => {
