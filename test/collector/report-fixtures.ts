@@ -82,16 +82,16 @@ export function seededDb (): Fixture {
 }
 
 /** The same seeded store as `seededDb`, on any backend, built through the store methods only (the contract suite's fixture). */
-export interface StoresFixture {
+export interface StoresFixture<S extends Stores = Stores> {
   ingestor: Ingestor
-  stores: Stores
+  stores: S
   agency: Fixture['agency'] extends (...a: infer A) => infer R ? (...a: A) => Promise<R> : never
   agent: (agency: Agency, name: string) => Promise<AgentRow>
   ingest: Fixture['ingest']
   close: () => Promise<void>
 }
 
-export async function seededStores (open: () => Promise<Stores>): Promise<StoresFixture> {
+export async function seededStores<S extends Stores> (open: () => Promise<S>): Promise<StoresFixture<S>> {
   const stores = await open()
   try {
     await stores.geo.replaceGeography(geographyRows(seedsDir()))
