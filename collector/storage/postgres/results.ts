@@ -78,8 +78,8 @@ export class PostgresResultStore implements ResultStore {
     let outcomes: IngestOutcome[]
     let broken: Error | undefined
     try {
-      await client.query(`BEGIN; ${this.#raiseSyncCommit ? 'SET LOCAL synchronous_commit = on; ' : ''}${LOCK_INGEST_TABLES}`)
       try {
+        await client.query(`BEGIN; ${this.#raiseSyncCommit ? 'SET LOCAL synchronous_commit = on; ' : ''}${LOCK_INGEST_TABLES}`)
         outcomes = await this.#write(client, jobs, plan)
       } catch (err) {
         await client.query('ROLLBACK').catch((e: unknown) => { broken = e as Error })
@@ -170,8 +170,8 @@ export class PostgresResultStore implements ResultStore {
     const client = await this.#pool.connect()
     let broken: Error | undefined
     try {
-      await client.query(`BEGIN; SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT}'`)
       try {
+        await client.query(`BEGIN; SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT}'`)
         await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...PARTITION_LOCK])
         for (const m of missing.sort()) {
           await client.query(`CREATE TABLE IF NOT EXISTS ${partitionOf(m)} PARTITION OF result
@@ -230,8 +230,8 @@ export class PostgresResultStore implements ResultStore {
   async deleteResultsBefore (cutoffMs: number, limit: number): Promise<number> {
     const cutoffMonth = vnMonth(cutoffMs)
     return await this.#withClient(async (client) => {
-      await client.query(`BEGIN; SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT}'`)
       try {
+        await client.query(`BEGIN; SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT}'`)
         const whole = (await this.#existingPartitions(client)).filter((m) => monthStartMs(addMonths(m, 1)) <= cutoffMs)
         if (whole.length > 0) {
           await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...PARTITION_LOCK])
@@ -264,12 +264,17 @@ export class PostgresResultStore implements ResultStore {
     })
   }
 
+  /** Runs `fn` on a pooled connection; a connection left in an unknown state (a failed ROLLBACK) is destroyed, not pooled. */
   async #withClient<T> (fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect()
+    let broken: Error | undefined
     try {
       return await fn(client)
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => { broken = e as Error })
+      throw err
     } finally {
-      client.release()
+      client.release(broken)
     }
   }
 }
