@@ -18,7 +18,13 @@ import { ALL_INTERFACES } from '../platform/windows.js'
  * the agent, so the agent's interface sees each payload byte once.
  *
  * The window is the part of a transfer between two samples (after start-up), so bytes still
- * queued when the streams are cut count on neither side. A competing flow at 10 % of the
+ * queued when the streams are cut count on neither side. An upload is counted where it
+ * arrives, at the server, while the interface counts it as it leaves: when a queue between
+ * the two fills during the window (a router's buffer, bloating), the interface has sent the
+ * queue's growth more than the server has received. That growth is measured, not assumed:
+ * the loaded-latency probes cross the same queue, so their round trips at the two ends of
+ * the window give its growth in time, and the window's rate turns that into bytes
+ * (`queueGrowthBytes`). It is credited on the data side only. A competing flow at 10 % of the
  * line's rate leaves about 11 % of the test's bytes as extra; a quiet path leaves well under
  * 1 % (test/integration/cross-traffic.test.ts measures both on veth and TUN links).
  */
@@ -60,6 +66,8 @@ export interface CrossTrafficFigures {
   headerBytes: number
   /** Payload the agent sent twice (TCP retransmissions). */
   retransBytes: number
+  /** Upload payload that left the interface but was still queued on the path when the server counted (its growth over the window). */
+  queuedBytes: number
   /** What is left: traffic that was not the test's. Negative when the accounting over-credits. */
   extraBytes: number
   allowanceBytes: number
@@ -73,7 +81,7 @@ export interface CrossTrafficFigures {
  * the other side carries only ACKs, which are all header, so any payload there is someone
  * else's. A retransmission credit therefore can never hide traffic in the ACK direction.
  */
-export function accountCrossTraffic (a: IfaceReading, b: IfaceReading, testBytes: number, seconds: number, framing: Framing, direction: 'download' | 'upload'): CrossTrafficFigures | null {
+export function accountCrossTraffic (a: IfaceReading, b: IfaceReading, testBytes: number, seconds: number, framing: Framing, direction: 'download' | 'upload', queueGrowthBytes = 0): CrossTrafficFigures | null {
   const drx = b.rxBytes - a.rxBytes
   const dtx = b.txBytes - a.txBytes
   if (drx < 0 || dtx < 0) return null
@@ -84,19 +92,20 @@ export function accountCrossTraffic (a: IfaceReading, b: IfaceReading, testBytes
   const packetsOf = (bytes: number, pa: number | null, pb: number | null): number => pa !== null && pb !== null ? Math.max(0, pb - pa) : Math.ceil(bytes / (mss + perPacket))
   const segs = direction === 'upload' && a.retransSegs !== null && b.retransSegs !== null ? Math.max(0, b.retransSegs - a.retransSegs) : 0
   const retransBytes = segs * mss
+  const queuedBytes = direction === 'upload' ? Math.max(0, Math.round(queueGrowthBytes)) : 0
   const allowanceBytes = Math.round(Math.max(CROSS_TRAFFIC.share * testBytes, (CROSS_TRAFFIC.mbps * 1e6 / 8) * seconds))
   if (b.loopback) {
     const headerBytes = packetsOf(drx, a.rxPackets, b.rxPackets) * perPacket
-    return { ifaceBytes: drx, testBytes, headerBytes, retransBytes, extraBytes: drx - testBytes - headerBytes - retransBytes, allowanceBytes, seconds }
+    return { ifaceBytes: drx, testBytes, headerBytes, retransBytes, queuedBytes, extraBytes: drx - testBytes - headerBytes - retransBytes - queuedBytes, allowanceBytes, seconds }
   }
   const rxHeaders = packetsOf(drx, a.rxPackets, b.rxPackets) * perPacket
   const txHeaders = packetsOf(dtx, a.txPackets, b.txPackets) * perPacket
   const [dataBytes, dataHeaders, ackBytes, ackHeaders] = direction === 'download' ? [drx, rxHeaders, dtx, txHeaders] : [dtx, txHeaders, drx, rxHeaders]
   // Neither side may offset the other: an over-credit on the data side (a retransmission
   // dropped before it reached the interface) must not hide traffic on the ACK side.
-  const extraData = Math.max(0, dataBytes - dataHeaders - testBytes - retransBytes)
+  const extraData = Math.max(0, dataBytes - dataHeaders - testBytes - retransBytes - queuedBytes)
   const extraAck = Math.max(0, ackBytes - ackHeaders)
-  return { ifaceBytes: drx + dtx, testBytes, headerBytes: rxHeaders + txHeaders, retransBytes, extraBytes: extraData + extraAck, allowanceBytes, seconds }
+  return { ifaceBytes: drx + dtx, testBytes, headerBytes: rxHeaders + txHeaders, retransBytes, queuedBytes, extraBytes: extraData + extraAck, allowanceBytes, seconds }
 }
 
 const mb = (b: number): string => (b / 1e6).toFixed(2)
@@ -105,5 +114,21 @@ const mb = (b: number): string => (b / 1e6).toFixed(2)
 export function crossTrafficReason (dir: string, f: CrossTrafficFigures): string | null {
   if (f.extraBytes <= f.allowanceBytes) return null
   const mbps = f.seconds > 0 ? (f.extraBytes * 8 / f.seconds / 1e6).toFixed(1) : '?'
-  return `${dir}: the interface moved ${mb(f.ifaceBytes)} MB in ${f.seconds.toFixed(1)} s against ${mb(f.testBytes)} MB of test payload + ${mb(f.headerBytes)} MB of headers and ACKs + ${mb(f.retransBytes)} MB retransmitted: ${mb(f.extraBytes)} MB (${mbps} Mbit/s) of other traffic > allowance ${mb(f.allowanceBytes)} MB (${CROSS_TRAFFIC.share * 100} % of test bytes or ${CROSS_TRAFFIC.mbps} Mbit/s)`
+  return `${dir}: the interface moved ${mb(f.ifaceBytes)} MB in ${f.seconds.toFixed(1)} s against ${mb(f.testBytes)} MB of test payload + ${mb(f.headerBytes)} MB of headers and ACKs + ${mb(f.retransBytes)} MB retransmitted${f.queuedBytes > 0 ? ` + ${mb(f.queuedBytes)} MB still queued on the path` : ''}: ${mb(f.extraBytes)} MB (${mbps} Mbit/s) of other traffic > allowance ${mb(f.allowanceBytes)} MB (${CROSS_TRAFFIC.share * 100} % of test bytes or ${CROSS_TRAFFIC.mbps} Mbit/s)`
+}
+
+/**
+ * How much an upload's queue on the path grew over [fromMs, toMs], in bytes: the loaded-latency
+ * probes' round trips (they queue behind the upload) near each end, the later median less the
+ * earlier, at the window's rate. Zero when either end has no probe or the queue shrank.
+ */
+export function queueGrowthBytes (probes: ReadonlyArray<{ tMs: number, rttMs: number }>, fromMs: number, toMs: number, bytesPerMs: number): number {
+  const near = (lo: number, hi: number): number | null => {
+    const rtts = probes.filter((p) => p.tMs >= lo && p.tMs <= hi).map((p) => p.rttMs).sort((x, y) => x - y)
+    return rtts.length === 0 ? null : rtts[Math.floor((rtts.length - 1) / 2)] as number
+  }
+  const start = near(fromMs - 500, fromMs + 500)
+  const end = near(toMs - 1000, toMs)
+  if (start === null || end === null || !(bytesPerMs > 0)) return 0
+  return Math.max(0, (end - start) * bytesPerMs)
 }

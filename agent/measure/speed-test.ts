@@ -10,7 +10,7 @@ import { emptyRecord, messageOf } from './record.js'
 import { rankServers, type RankedServer } from './select.js'
 import { runTransfer } from './transfer.js'
 import { FlagSet, FULL_WINDOW_S, clientLimitedReasons, localLinkReason, overallConfidence, serverViewFlags } from './validity.js'
-import { accountCrossTraffic, crossTrafficReason, ifaceReading, type CrossTrafficFigures } from './cross-traffic.js'
+import { accountCrossTraffic, crossTrafficReason, ifaceReading, queueGrowthBytes, type CrossTrafficFigures } from './cross-traffic.js'
 import { bytesAt, stillTrending } from './goodput.js'
 import { readInterfaceCounters, type InterfaceCounters } from '../platform/net-counters.js'
 import { interfaceForAddress, linkInfo, linkLayer } from '../platform/link.js'
@@ -218,7 +218,8 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
     for (const { dir, t, warmupEndS } of transfers) {
       const w = crossTrafficWindow(t, warmupEndS, ifaceName)
       if (typeof w === 'string') { unavailable ??= w; continue }
-      const f = accountCrossTraffic(w.a, w.b, w.testBytes, w.seconds, framing, dir)
+      const queued = dir === 'upload' && w.seconds > 0 ? queueGrowthBytes(t.loadedProbes, w.fromMs, w.toMs, w.testBytes / (w.seconds * 1000)) : 0
+      const f = accountCrossTraffic(w.a, w.b, w.testBytes, w.seconds, framing, dir, queued)
       if (f === null) { unavailable ??= `counters of ${ifaceName} went backwards during the test (interface reset)`; continue }
       figures.push(f)
       source = w.source
@@ -233,6 +234,7 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
         testBytes: sum('testBytes'),
         headerBytes: sum('headerBytes'),
         retransBytes: sum('retransBytes'),
+        queuedBytes: sum('queuedBytes'),
         extraBytes: sum('extraBytes'),
         allowanceBytes: sum('allowanceBytes'),
         windowS: Math.round(sum('seconds') * 1000) / 1000
@@ -269,7 +271,7 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
  * first sample after the warm-up (at least 1 s in, past the connection set-ups) to the last
  * sample. A string says why there is no such window.
  */
-function crossTrafficWindow (t: TransferResult, warmupEndS: number | null, iface: string): { source: string, a: ReturnType<typeof ifaceReading> & object, b: ReturnType<typeof ifaceReading> & object, testBytes: number, seconds: number } | string {
+function crossTrafficWindow (t: TransferResult, warmupEndS: number | null, iface: string): { source: string, a: ReturnType<typeof ifaceReading> & object, b: ReturnType<typeof ifaceReading> & object, testBytes: number, seconds: number, fromMs: number, toMs: number } | string {
   const first = t.counters.find((c) => c !== null)
   if (first === undefined) return 'interface counters unavailable'
   if (first.source === 'unavailable') return first.reason ?? 'interface counters unavailable'
@@ -287,5 +289,5 @@ function crossTrafficWindow (t: TransferResult, warmupEndS: number | null, iface
   if (a === null || b === null) return `no counters for interface ${iface}`
   const sa = t.samples[i] as { tMs: number, bytes: number }
   const sb = t.samples[j] as { tMs: number, bytes: number }
-  return { source: first.source, a, b, testBytes: sb.bytes - bytesAt(t.samples, sa.tMs), seconds: (sb.tMs - sa.tMs) / 1000 }
+  return { source: first.source, a, b, testBytes: sb.bytes - bytesAt(t.samples, sa.tMs), seconds: (sb.tMs - sa.tMs) / 1000, fromMs: sa.tMs, toMs: sb.tMs }
 }

@@ -331,7 +331,9 @@ export const ResultRecord = Type.Object({
       headerBytes: Type.Optional(ByteCount),
       /** 1.2: payload the agent sent twice (TCP retransmissions), bytes. */
       retransBytes: Type.Optional(ByteCount),
-      /** 1.2: interface bytes that were not the test's: iface − test − headers − retransmissions (may be < 0). */
+      /** 1.4: upload payload that had left the interface but was still queued on the path when the server counted it (the queue's growth over the window), bytes. */
+      queuedBytes: Type.Optional(ByteCount),
+      /** 1.2: interface bytes that were not the test's: iface − test − headers − retransmissions − queued (may be < 0). */
       extraBytes: Type.Optional(Type.Integer({ minimum: -1e15, maximum: 1e15 })),
       allowanceBytes: Type.Optional(ByteCount),
       /** 1.2: seconds of transfer the counters were compared over (both directions). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { clientLimitedReasons, confidenceOf, FlagSet, localLinkReason, overallConfidence } from '../../agent/measure/validity.js'
-import { accountCrossTraffic, crossTrafficReason, ifaceReading, type IfaceReading } from '../../agent/measure/cross-traffic.js'
+import { accountCrossTraffic, crossTrafficReason, ifaceReading, queueGrowthBytes, type IfaceReading } from '../../agent/measure/cross-traffic.js'
 import { l2HeaderBytesOf } from '../../agent/platform/link.js'
 import type { Direction } from '../../shared/schemas/result.js'
 
@@ -89,6 +89,27 @@ describe('cross-traffic accounting (cross-traffic.ts)', () => {
     // The server's retransmissions on a download reach the agent once: no credit.
     expect(accountCrossTraffic(zero, { ...download(0), retransSegs: 500 }, 100e6, 10, tun, 'download')!.retransBytes).toBe(0)
   })
+  it('credits an upload\'s queue growing on the path (measured by the probes), on the data side only', () => {
+    // 100 MB over 10 s left the interface; the server counted 96.35 MB: 3.65 MB sat in a queue
+    // that grew from 20 to 312 ms (the bench's cubic, 400 ms router queue) over the window.
+    const up = (rxExtra = 0): IfaceReading => ({ rxBytes: acks * 52 + rxExtra, rxPackets: acks, txBytes: 100e6 + data * 52, txPackets: data, retransSegs: 0, loopback: false })
+    const counted = 96.35e6
+    expect(crossTrafficReason('upload', accountCrossTraffic(zero, up(), counted, 10, tun, 'upload')!)).not.toBeNull()
+    const probes = Array.from({ length: 41 }, (_, i) => ({ tMs: i * 250, rttMs: 20 + (i * 250 * 292) / 10_000 }))
+    const grown = queueGrowthBytes(probes, 0, 10_000, counted / 10_000)
+    // Medians near the ends: 27.3 ms (0–0.5 s) and 297.4 ms (9–10 s), at 9.635 MB/s.
+    expect(grown / 1e6).toBeCloseTo(2.60, 2)
+    const f = accountCrossTraffic(zero, up(), counted, 10, tun, 'upload', grown)!
+    expect(f.queuedBytes).toBe(Math.round(grown))
+    expect(crossTrafficReason('upload', f)).toBeNull()
+    // The credit cannot hide payload on the ACK side, and downloads get none.
+    expect(accountCrossTraffic(zero, up(5e6), counted, 10, tun, 'upload', grown)!.extraBytes).toBe(f.extraBytes + 5e6)
+    expect(accountCrossTraffic(zero, download(0), 100e6, 10, tun, 'download', 5e6)!.queuedBytes).toBe(0)
+    // No probe near an end, or a queue that drained: no credit.
+    expect(queueGrowthBytes(probes.slice(0, 10), 0, 10_000, 10_000)).toBe(0)
+    expect(queueGrowthBytes(probes.map((p) => ({ ...p, rttMs: 400 - p.rttMs })), 0, 10_000, 10_000)).toBe(0)
+  })
+
   it('flags a competing flow of 10 % of the test bytes in either direction, and names the figures', () => {
     const f = accountCrossTraffic(zero, download(14, { rx: [10e6, 7000] }), 100e6, 10, { ...tun, l2HeaderBytes: 14 }, 'download')!
     expect(f.extraBytes).toBe(10e6)
