@@ -29,12 +29,20 @@ burners=()
 for _ in $(seq "$(nproc)"); do sh -c 'while :; do :; done' & burners+=($!); done
 trap 'kill "${burners[@]}" 2>/dev/null' EXIT
 failed=0
+run=1
 for t in "$@"; do
   started=$(date +%s)
   offset=$(( $(date -u -d "$t" +%s) - started ))
-  FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "+${offset}" npx vitest run
+  report="test-results/under-load-${run}.json"
+  rm -f "$report"
+  FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "+${offset}" npx vitest run --reporter=default --reporter=json --outputFile.json="$report"
   rc=$?
   [ $rc -eq 0 ] || failed=$((failed + 1))
-  node -e "const r = require('./test-results/vitest.json'); console.log('clock from ' + process.argv[1] + ' UTC: ' + r.numPassedTests + ' passed, ' + r.numFailedTests + ' failed, ' + r.numPendingTests + ' skipped, ' + process.argv[2] + ' s, load ' + require('os').loadavg()[0].toFixed(1))" "$t" "$(( $(date +%s) - started ))"
+  if [ -f "$report" ]; then
+    node -e "const r = require(require('path').resolve(process.argv[3])); console.log('run ' + process.argv[4] + ', clock from ' + process.argv[1] + ' UTC: ' + r.numPassedTests + ' passed, ' + r.numFailedTests + ' failed, ' + r.numPendingTests + ' skipped, ' + process.argv[2] + ' s, load ' + require('os').loadavg()[0].toFixed(1))" "$t" "$(( $(date +%s) - started ))" "$report" "$run"
+  else
+    echo "run $run, clock from $t UTC: vitest wrote no report (exit $rc)"
+  fi
+  run=$((run + 1))
 done
 exit $failed
