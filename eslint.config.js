@@ -30,7 +30,7 @@ export default [
         paths: ['better-sqlite3', 'pg', 'node:sqlite'].map((name) => ({ name, message: 'database drivers live under collector/storage/ only; use the stores (storage/stores.ts).' })),
         patterns: [
           { group: ['**/agent/**'], message: 'collector/ must not import agent/; put the contract in shared/.' },
-          { group: ['**/storage/sqlite/**', '**/storage/db.js', '**/storage/migrations/**'], message: 'a backend is reached only through the stores (storage/stores.ts) and storage/index.ts.' }
+          { group: ['**/storage/sqlite/**', '**/storage/postgres/**', '**/storage/db.js', '**/storage/migrations/**'], message: 'a backend is reached only through the stores (storage/stores.ts) and storage/index.ts.' }
         ]
       }]
     }

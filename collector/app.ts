@@ -65,7 +65,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
     return
   }
 
-  await fastify.register(dbPlugin, { file: opts.dbFile ?? databaseFile(config.dataDir) })
+  await fastify.register(dbPlugin, { file: opts.dbFile ?? databaseFile(config.dataDir), databaseUrl: config.databaseUrl })
   // Start-up job: the geography and targets seeds, loaded (or found unchanged) before anything reads them.
   fastify.log.debug(await loadSeeds(fastify.stores.geo, seedsDir()), 'seeds loaded')
   // Start-up job: the report rollups, rebuilt from the result table when built by an older definition;

@@ -5,6 +5,7 @@ import { compileValidator } from '../shared/schemas/validate.js'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { packageRoot } from './paths.js'
+import { databaseUrlProblem, redactDatabaseUrl } from './storage/database-url.js'
 
 /**
  * Collector configuration: defaults here, overridden by environment (TOCDO_*) and then by
@@ -15,6 +16,11 @@ export const CollectorConfig = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
   /** Directory for the SQLite database; created if missing. */
   dataDir: Type.String({ minLength: 1 }),
+  /**
+   * PostgreSQL instead of SQLite (docs/storage.md): postgres://user:password@host:port/database;
+   * '' = the embedded SQLite store in dataDir. Never logged or printed with its password.
+   */
+  databaseUrl: Type.String({ maxLength: 2000 }),
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   /** Serve only the speed-test endpoints, with no database (a standalone test server). */
   speedtestOnly: Type.Boolean(),
@@ -90,6 +96,7 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   host: 'localhost',
   port: 8080,
   dataDir: './data',
+  databaseUrl: '',
   logLevel: 'info',
   speedtestOnly: false,
   maxConcurrentTests: 8,
@@ -130,6 +137,7 @@ const ENV_KEYS: Record<string, keyof CollectorConfig> = {
   TOCDO_HOST: 'host',
   TOCDO_PORT: 'port',
   TOCDO_DATA_DIR: 'dataDir',
+  TOCDO_DATABASE_URL: 'databaseUrl',
   TOCDO_LOG_LEVEL: 'logLevel',
   TOCDO_SPEEDTEST_ONLY: 'speedtestOnly',
   TOCDO_MAX_CONCURRENT_TESTS: 'maxConcurrentTests',
@@ -207,7 +215,7 @@ export function loadCollectorConfig ({ env = {}, overrides = {} }: {
   if (!validator.check(merged)) {
     problems.push(...validator.errors(merged, 20).map((e) => {
       const key = e.field.replace(/^\//, '')
-      const got = key === 'adminToken' ? `${String(merged[key]).length} characters` : JSON.stringify(merged[key])
+      const got = key === 'adminToken' ? `${String(merged[key]).length} characters` : key === 'databaseUrl' ? JSON.stringify(redactDatabaseUrl(String(merged[key]))) : JSON.stringify(merged[key])
       const hint = key === 'adminToken' ? ' (at least 128 bits: use e.g. `openssl rand -base64 32`, or leave it empty to have one generated)' : ''
       return `${key} (from ${origin[key] ?? 'defaults'}): ${e.message}${hint}, got ${got}`
     }))
@@ -228,6 +236,8 @@ function crossFieldProblems (c: CollectorConfig, origin: Record<string, string>)
   if ((c.tlsCertFile === '') !== (c.tlsKeyFile === '')) {
     out.push(`tlsCertFile and tlsKeyFile (from ${from('tlsCertFile')}, ${from('tlsKeyFile')}): give both files for HTTPS, or neither`)
   }
+  const dbProblem = databaseUrlProblem(c.databaseUrl)
+  if (dbProblem !== null) out.push(`databaseUrl (from ${from('databaseUrl')}): ${dbProblem}`)
   for (const entry of trustedProxies(c.trustProxy)) {
     if (!isAddressOrCidr(entry)) out.push(`trustProxy (from ${from('trustProxy')}): "${entry}" is not an IP address or CIDR (e.g. 10.0.0.5, 10.0.0.0/8, ::1, fd00::/8)`)
   }

@@ -21,9 +21,12 @@ const READ_ONLY = new Set(['GET', 'HEAD', 'OPTIONS'])
 /**
  * The audit log of admin actions (docs/operations.md, "Audit log"). Every request that
  * passed the admin token check and may change state (any method but GET/HEAD/OPTIONS) gets
- * one row, successful or not. The row is written when the reply has been sent, right after
+ * one row, successful or not. The row is written as the reply is about to be sent, right after
  * the action's own transaction rather than inside it: only then is the outcome (the status
- * code) known, and a refused action (400, 404) has no transaction at all. Requests refused at
+ * code) known, and a refused action (400, 404) has no transaction at all. The reply waits for
+ * the row, so a client that got its answer finds the action in the log on every store (on
+ * PostgreSQL the insert is a network round trip, which a write after the reply could lose a
+ * race to the client's next request). Requests refused at
  * the token check (401) are not recorded: they name no admin, and an unauthenticated client
  * could otherwise grow the table without bound; the request log keeps them.
  */
@@ -34,8 +37,8 @@ export default fp<{ now?: () => number }>(async (fastify, { now = Date.now }) =>
   fastify.addHook('onError', async (request, _reply, err) => {
     request.auditError = typeof err.code === 'string' ? err.code : (err.validation !== undefined ? 'TOCDO_ERR_VALIDATION' : 'error')
   })
-  fastify.addHook('onResponse', async (request, reply) => {
-    if (request.adminActor === null || READ_ONLY.has(request.method)) return
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (request.adminActor === null || READ_ONLY.has(request.method)) return payload
     try {
       await fleet.recordAudit(boundedAuditEntry({
         at: now(),
@@ -54,6 +57,7 @@ export default fp<{ now?: () => number }>(async (fastify, { now = Date.now }) =>
       // The action itself has happened; a failed audit write is loud in the log, not a second failure for the client.
       request.log.error({ err, action: request.routeOptions.config.audit }, 'audit: could not record an admin action')
     }
+    return payload
   })
 }, { name: 'audit', dependencies: ['db', 'auth'] })
 

@@ -14,11 +14,13 @@ declare module 'fastify' {
 }
 
 /**
- * Owns the SQLite database for the app's lifetime: opens it (migrating it), decorates the
- * stores, and closes it when the app closes.
+ * Owns the database for the app's lifetime: opens it (PostgreSQL when `databaseUrl` is set,
+ * otherwise SQLite in `file`; migrating it), decorates the stores, and closes them when the
+ * app closes.
  */
-export default fp<{ file: string }>(async (fastify, opts) => {
-  const opened = await openStores({ file: opts.file })
+export default fp<{ file: string, databaseUrl?: string }>(async (fastify, opts) => {
+  const opened = await openStores({ file: opts.file, databaseUrl: opts.databaseUrl })
+  fastify.log.info({ backend: opened.backend }, 'stores opened')
   // Reports read closed months through the in-memory month cache, whatever the backend.
   const stores: Stores = { ...opened, rollups: new CachedRollupReader(opened.rollups) }
   fastify.decorate('stores', stores)

@@ -1,7 +1,7 @@
 /**
  * The collector's storage boundary (docs/storage.md). Everything outside `collector/storage/`
  * reaches the database only through these interfaces; `storage/sqlite/` implements them on the
- * embedded SQLite store.
+ * embedded SQLite store, `storage/postgres/` on PostgreSQL.
  *
  * Rules every method keeps, so a second backend can implement the same contract:
  * - it is asynchronous, even where SQLite answers synchronously;
@@ -547,7 +547,7 @@ export interface HealthReader {
 
 /** One backend's stores, opened together and closed together. */
 export interface Stores {
-  readonly backend: 'sqlite'
+  readonly backend: 'sqlite' | 'postgres'
   readonly fleet: FleetStore
   readonly results: ResultStore
   readonly rollups: RollupReader

@@ -1,30 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { openDatabase, type Db } from '../../collector/storage/db.js'
-import { SqliteFleetStore } from '../../collector/storage/sqlite/fleet.js'
 import { sha256 } from '../../collector/fleet/tokens.js'
-import type { NewAgency } from '../../collector/storage/stores.js'
+import type { FleetStore, NewAgency } from '../../collector/storage/stores.js'
+import { backends, type TestStores } from '../helpers/stores.js'
 
 /**
- * The FleetStore on SQLite (collector/storage/sqlite/fleet.ts): each method one transaction,
- * an enrolment code used once, an agency and its first code together or not at all.
+ * The FleetStore contract, on every backend (collector/storage/{sqlite,postgres}/fleet.ts):
+ * each method one transaction, an enrolment code used once, an agency and its first code
+ * together or not at all.
  */
-describe('SqliteFleetStore', () => {
-  let dir: string
-  let db: Db
-  let fleet: SqliteFleetStore
+describe.each(backends)('FleetStore on $name', (backend) => {
+  let stores: TestStores
+  let fleet: FleetStore
   const agency: NewAgency = { name: 'UBND xã thử', category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: 100, planUpMbps: 100, communeCode: '23293', provinceCode: '51', legacyCommuneCode: '23281', legacyDistrictCode: '608', legacyProvinceCode: '62', placementNote: 'test', placementCandidates: ['608', '610'] }
   const host = { hostname: 'pc-1', os: 'linux 6.1', arch: 'x64', agentVersion: '1.2.3' }
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tocdo-fleet-store-'))
-    db = openDatabase(join(dir, 'collector.sqlite'))
-    fleet = new SqliteFleetStore(db)
+  beforeEach(async () => {
+    stores = await backend.open()
+    fleet = stores.fleet
   })
-  afterEach(() => {
-    db.close()
-    rmSync(dir, { recursive: true, force: true })
+  afterEach(async () => {
+    await stores.close()
   })
 
   it('finds an agent and its agency by token hash in one read, and nothing by another hash', async () => {
@@ -77,11 +71,54 @@ describe('SqliteFleetStore', () => {
     expect(await fleet.adminTokenHash()).toEqual(sha256('a'))
   })
 
+  it('appends admin audit entries with growing ids and pages back through them newest first', async () => {
+    const ids: number[] = []
+    for (let i = 0; i < 5; i++) {
+      ids.push(await fleet.recordAudit({ at: 1_733_500_000_000 + i, actor: 'admin:0123456789abcdef', via: i % 2 === 0 ? 'api' : 'cli', action: `a${i}`, target: i === 0 ? null : `agent/${i}`, summary: { n: i, names: ['Sở Thông tin'] }, clientIp: '::1', status: 200 + i }))
+    }
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(new Set(ids).size).toBe(5)
+    const first = await fleet.listAudit({ limit: 2 })
+    expect(first.map((e) => e.action)).toEqual(['a4', 'a3'])
+    expect(first[0]).toEqual({ id: ids[4], at: 1_733_500_000_004, actor: 'admin:0123456789abcdef', via: 'api', action: 'a4', target: 'agent/4', summary: { n: 4, names: ['Sở Thông tin'] }, clientIp: '::1', status: 204 })
+    const next = await fleet.listAudit({ limit: 10, before: first[1]?.id })
+    expect(next.map((e) => [e.action, e.via, e.target])).toEqual([['a2', 'api', 'agent/2'], ['a1', 'cli', 'agent/1'], ['a0', 'api', null]])
+    expect(await fleet.listAudit({ limit: 10, before: ids[0] })).toEqual([])
+  })
+
+  it('sets an agency\'s high-tech zone and an agent\'s status, answering undefined for what does not exist', async () => {
+    const a = await fleet.createAgency(agency, 1000)
+    const agent = await fleet.createAgent(a.id, 'pc', sha256('t'), 2000)
+    expect(await fleet.setHighTechZone(a.id, 'Khu công nghệ cao Hòa Lạc')).toMatchObject({ id: a.id, highTechZone: 'Khu công nghệ cao Hòa Lạc', placementCandidates: ['608', '610'] })
+    expect((await fleet.agencyByName(a.name))?.highTechZone).toBe('Khu công nghệ cao Hòa Lạc')
+    expect((await fleet.setHighTechZone(a.id, null))?.highTechZone).toBeNull()
+    expect(await fleet.setHighTechZone('nope', 'x')).toBeUndefined()
+    const revoked = await fleet.setAgentStatus(agent.id, 'revoked', 3000)
+    expect(revoked).toMatchObject({ id: agent.id, status: 'revoked', agencyName: a.name, createdAt: 2000, lastSyncAt: null, queuePending: null })
+    expect(await fleet.agentById(agent.id)).toEqual({ ...agent, status: 'revoked' })
+    expect(await fleet.setAgentStatus('nope', 'revoked', 3000)).toBeUndefined()
+    expect(await fleet.listAgents()).toEqual([revoked])
+  })
+
+  it('lists agencies oldest first and agents by agency name, byte order, then age', async () => {
+    const z = await fleet.createAgency({ ...agency, name: 'Ủy ban' }, 1000)
+    const b = await fleet.createAgency({ ...agency, name: 'UBND B' }, 2000)
+    const a = await fleet.createAgency({ ...agency, name: 'UBND A' }, 3000)
+    expect((await fleet.listAgencies()).map((x) => x.name)).toEqual(['Ủy ban', 'UBND B', 'UBND A'])
+    await fleet.createAgent(z.id, 'z1', sha256('z1'), 10)
+    await fleet.createAgent(b.id, 'b2', sha256('b2'), 30)
+    await fleet.createAgent(b.id, 'b1', sha256('b1'), 20)
+    await fleet.createAgent(a.id, 'a1', sha256('a1'), 40)
+    // 'Ủ' (U+1EE6) sorts after ASCII in byte order, whatever the database's locale.
+    expect((await fleet.listAgents()).map((x) => x.name)).toEqual(['a1', 'b1', 'b2', 'z1'])
+  })
+
   it('reads never write', async () => {
     const a = await fleet.createAgency(agency, 1000)
     await fleet.createAgent(a.id, 'pc', sha256('t'), 2000)
     await fleet.recordAudit({ at: 1, actor: 'admin:x', via: 'api', action: 'a', target: null, summary: {}, clientIp: '::1', status: 200 })
-    const before = db.prepare('SELECT total_changes()').pluck().get()
+    const tables = ['agency', 'agent', 'enrolment_code', 'admin_token', 'remote_config', 'admin_audit']
+    const before = await Promise.all(tables.map(stores.rows))
     await fleet.agentByTokenHash(sha256('t'))
     await fleet.agencyById(a.id)
     await fleet.agencyByName(a.name)
@@ -89,6 +126,6 @@ describe('SqliteFleetStore', () => {
     await fleet.listAgents()
     await fleet.adminTokenHash()
     await fleet.listAudit({ limit: 10 })
-    expect(db.prepare('SELECT total_changes()').pluck().get()).toBe(before)
+    expect(await Promise.all(tables.map(stores.rows))).toEqual(before)
   })
 })

@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,6 +8,7 @@ import { placeAgent } from '../../collector/geo/placement.js'
 import { isTocdoError } from '../../shared/errors.js'
 import { SqliteGeoStore } from '../../collector/storage/sqlite/geo.js'
 import type { GeoStore, PlacementRows } from '../../collector/storage/stores.js'
+import { backends, type TestStores } from '../helpers/stores.js'
 
 const SEEDS = resolve(dirname(fileURLToPath(import.meta.url)), '../../seeds')
 
@@ -192,15 +193,18 @@ describe('geography seeds', () => {
   })
 })
 
-describe('placing an agent (domain.md §7.4)', () => {
+describe.each(backends)('placing an agent (domain.md §7.4) on $name', (backend) => {
+  let stores: TestStores
   let geo: GeoStore
   /** The whole geography as placement reads it, to find examples. */
   let rows: PlacementRows
   beforeAll(async () => {
-    geo = new SqliteGeoStore(openDatabase(':memory:'))
+    stores = await backend.open()
+    geo = stores.geo
     await loadGeography(geo, SEEDS)
     rows = await geo.placementRows(null)
   })
+  afterAll(async () => { await stores.close() })
   const oldsOf = (newCode: string, type?: string): string[] => rows.merges.filter((m) => m.newCode === newCode && (type === undefined || m.type === type)).map((m) => m.oldCode).sort()
   const newsOf = (oldCode: string): string[] => rows.merges.filter((m) => m.oldCode === oldCode).map((m) => m.newCode).sort()
   const oldCommune = (code: string): PlacementRows['communes'][number] | undefined => rows.communes.find((c) => c.version === '2025-03' && c.code === code)

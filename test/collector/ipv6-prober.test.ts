@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -9,9 +9,8 @@ import { checkHttpsV6, checkMxV6, checkNsV6, checkWebAaaa, findZone, isGlobalUni
 import { checkDnssec } from '../../collector/ipv6/dnssec-check.js'
 import { probeAgency, runProbeCycle } from '../../collector/ipv6/prober.js'
 import { setAgencyServices } from '../../collector/ipv6/service-store.js'
-import { SqliteIpv6Store } from '../../collector/storage/sqlite/ipv6.js'
 import type { Ipv6Store } from '../../collector/storage/stores.js'
-import { openDatabase, type Db } from '../../collector/storage/db.js'
+import { backends, type TestStores } from '../helpers/stores.js'
 import { dsMatches, keyTag } from '../../collector/ipv6/dnssec.js'
 import { dsFor, makeZoneKey, signRrset, startDnsServer, type DnsTestServer, type Rr } from '../helpers/dns-server.js'
 import { selfSignedCert } from '../helpers/tls-cert.js'
@@ -274,34 +273,32 @@ describe('a whole agency', () => {
   })
 })
 
-describe('a probe cycle over the database', () => {
-  async function dbWithAgency (): Promise<{ db: Db, store: Ipv6Store }> {
-    const db = openDatabase(':memory:')
-    db.prepare(`INSERT INTO agency (id, name, category, connection_class, isp, commune_code, province_code, created_at)
-      VALUES ('ag1', 'Sở KH&CN', 'organisation', 'fixed', 'VNPT', '23290', '51', 0)`).run()
-    const store = new SqliteIpv6Store(db)
-    await setAgencyServices(store, { agencyId: 'ag1', portalHost: 'www.good.test', publicServiceHost: null, mailDomain: 'good.test', dnsZone: 'good.test' })
-    return { db, store }
+describe.each(backends)('a probe cycle over the database on $name', (backend) => {
+  let stores: TestStores | undefined
+  afterEach(async () => { await stores?.close(); stores = undefined })
+  async function storeWithAgency (): Promise<Ipv6Store> {
+    stores = await backend.open()
+    const agency = await stores.fleet.createAgency({ id: 'ag1', name: 'Sở KH&CN', category: 'organisation', connectionClass: 'fixed', isp: 'VNPT', planDownMbps: null, planUpMbps: null, communeCode: '23290', provinceCode: '51', legacyCommuneCode: null, legacyDistrictCode: null, legacyProvinceCode: null, placementNote: null }, 0)
+    await setAgencyServices(stores.ipv6, { agencyId: agency.id, portalHost: 'www.good.test', publicServiceHost: null, mailDomain: 'good.test', dnsZone: 'good.test' })
+    return stores.ipv6
   }
 
   it('stores every check of a run with its evidence and time', async () => {
-    const { db, store } = await dbWithAgency()
+    const store = await storeWithAgency()
     const outcome = await runProbeCycle(store, ctx(), { concurrency: 2, now: () => 1_700_000_000_000 })
     expect(outcome).toEqual({ probed: 1, failed: [] })
     const run = await store.latestRun('ag1')
     expect(run.map((c) => `${c.check}:${c.colour}`).sort()).toEqual(['dnssec:green', 'https_v6:green', 'mx_v6:green', 'ns_v6:green', 'web_aaaa:green'])
     expect(run[0]?.checkedAt).toBe(1_700_000_000_000)
     expect(run.find((c) => c.check === 'https_v6')?.evidence).toMatchObject({ ipv6: [{ address: '::1', status: 200 }] })
-    db.close()
   })
 
   it('stores nothing when the resolver is down, and says why', async () => {
-    const { db, store } = await dbWithAgency()
+    const store = await storeWithAgency()
     const outcome = await runProbeCycle(store, ctx({ resolver: { address: '::1', port: await closedPort() }, timeoutMs: 200 }), { concurrency: 1 })
     expect(outcome.probed).toBe(0)
     expect(outcome.failed).toEqual([{ agencyId: 'ag1', error: expect.stringMatching(/does not answer/) }])
     expect(await store.latestRun('ag1')).toEqual([])
-    db.close()
   })
 })
 

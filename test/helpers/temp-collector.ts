@@ -8,26 +8,35 @@ import { buildCollector } from '../../collector/server.js'
 import { createPlacedAgency } from '../../collector/fleet/admin.js'
 import { hashToken, newToken } from '../../collector/fleet/tokens.js'
 import type { NewAgencyRequest } from '../../shared/schemas/fleet.js'
+import { sqliteBackend, type CollectorDatabase, type StoreBackend } from './stores.js'
 
 export interface TempCollector {
   app: FastifyInstance
   url: string
   dataDir: string
+  /** Its database, seen through a connection of the test's own. */
+  db: CollectorDatabase
   close: () => Promise<void>
 }
 
-/** A real collector on 127.0.0.1, port 0, with its SQLite database in a fresh temp dir. */
-export async function startTempCollector (overrides: Partial<CollectorConfig> = {}): Promise<TempCollector> {
+/**
+ * A real collector on 127.0.0.1, port 0, with its data dir fresh in a temp dir and its store on
+ * `backend` (test/helpers/stores.ts; SQLite in the data dir by default).
+ */
+export async function startTempCollector (overrides: Partial<CollectorConfig> = {}, { backend = sqliteBackend }: { backend?: StoreBackend } = {}): Promise<TempCollector> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tocdo-collector-'))
-  const config = loadCollectorConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn', ...overrides } })
+  const db = await backend.collectorDatabase(dataDir)
+  const config = loadCollectorConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn', ...db.overrides, ...overrides } })
   const app = await buildCollector(config, { logger: false })
   const address = await app.listen({ host: config.host, port: 0 })
   return {
     app,
     url: address,
     dataDir,
+    db,
     close: async () => {
       await app.close()
+      await db.close()
       rmSync(dataDir, { recursive: true, force: true })
     }
   }

@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { TocdoError } from '../../../shared/errors.js'
+import { redactDatabaseUrl } from '../database-url.js'
 
 export type Pool = pg.Pool
 export type PoolClient = pg.PoolClient
@@ -26,19 +27,6 @@ function typeParsers (): pg.CustomTypesConfig {
   const types = new pg.TypeOverrides()
   types.setTypeParser(INT8_OID, 'text', parseInt8)
   return types
-}
-
-/** The URL with its password replaced, fit for a log line or an error message. */
-export function redactDatabaseUrl (url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password !== '') u.password = '***'
-    const q = u.searchParams
-    if (q.has('password')) q.set('password', '***')
-    return u.toString()
-  } catch {
-    return '(an unparsable URL)'
-  }
 }
 
 export interface PoolOptions {
@@ -94,4 +82,28 @@ export function databaseUnreachable (url: string, cause: unknown): TocdoError {
   return new TocdoError('TOCDO_ERR_DATABASE_UNREACHABLE',
     `PostgreSQL at ${redactDatabaseUrl(url)} (TOCDO_DATABASE_URL) could not be reached: ${reason}. Check that the server runs and that the URL's host, port, database, user and password are right, or unset TOCDO_DATABASE_URL to use the embedded SQLite store`,
     { cause, details: { url: redactDatabaseUrl(url) } })
+}
+
+/**
+ * Runs `fn` in one transaction on one pooled connection: BEGIN, fn, COMMIT (ROLLBACK when fn
+ * throws). `snapshot` makes it a read-only REPEATABLE READ transaction, so several reads see
+ * one state of the database, as one SQLite read transaction does.
+ */
+export async function inTransaction<T> (pool: Pool, fn: (client: PoolClient) => Promise<T>, { snapshot = false }: { snapshot?: boolean } = {}): Promise<T> {
+  const client = await pool.connect()
+  let broken: Error | undefined
+  try {
+    await client.query(snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN')
+    try {
+      const out = await fn(client)
+      await client.query('COMMIT')
+      return out
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => { broken = e as Error })
+      throw err
+    }
+  } finally {
+    // A connection that could not roll back is in an unknown state: destroy it rather than pool it.
+    client.release(broken)
+  }
 }

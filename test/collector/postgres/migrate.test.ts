@@ -16,9 +16,7 @@ describe('migratePostgres', () => {
     for (const f of cleanup.splice(0).reverse()) await f()
   })
   async function emptyDatabase (): Promise<TestDatabase> {
-    const db = await createTestDatabase({ migrated: false })
-    cleanup.push(db.drop)
-    return db
+    return await createTestDatabase({ migrated: false })
   }
   function pool (db: TestDatabase): Pool {
     const p = createPool(db.url, { max: 2 })
@@ -81,7 +79,6 @@ describe('PostgreSQL pool', () => {
       expect((await p.query('SELECT 2::bigint AS x')).rows[0].x).toBe(2)
     } finally {
       await p.end()
-      await db.drop()
     }
   })
 

@@ -1,0 +1,22 @@
+import type { Stores } from '../stores.js'
+import { PostgresFleetStore } from './fleet.js'
+import { PostgresGeoStore } from './geo.js'
+import { PostgresHealthReader } from './health.js'
+import { PostgresIpv6Store } from './ipv6.js'
+import type { Pool } from './pool.js'
+import { PostgresResultStore } from './results.js'
+import { PostgresRollupReader } from './rollups.js'
+
+/** The stores over a pool of a migrated PostgreSQL database; closing them ends the pool. */
+export async function postgresStores (pool: Pool): Promise<Stores> {
+  return {
+    backend: 'postgres',
+    fleet: new PostgresFleetStore(pool),
+    results: await PostgresResultStore.open(pool),
+    rollups: new PostgresRollupReader(pool),
+    geo: new PostgresGeoStore(pool),
+    ipv6: new PostgresIpv6Store(pool),
+    health: new PostgresHealthReader(pool),
+    close: async () => { await pool.end() }
+  }
+}
