@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gzipSync } from 'node:zlib'
-import { openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { backends } from '../helpers/stores.js'
 import { until } from '../helpers/until.js'
 import { addAgency, call, enrol, enrolledAgent, sampleAgency, sync, syncBody, validConfig } from '../helpers/fleet-client.js'
 import { latencyBatch, latencyRecord } from '../fixtures/records.js'
@@ -12,20 +13,18 @@ const ADMIN = 'test-admin-token-0123456789abcdef'
  * The fleet API end to end over real HTTP on loopback: admin, enrolment, sync with
  * heartbeat, idempotent ingest, remote config, auth, and every error status produced for real.
  */
-describe('fleet API', () => {
+describe.each(backends)('fleet API on $name', (backend) => {
   let c: TempCollector
   let a: EnrollReply
-  let file: ReturnType<typeof openCollectorFile> | undefined
   const url = (p: string): string => `${c.url}${p}`
-  /** Stored rows, read from the SQLite file on a connection of the test's own. */
-  const storedRows = (): NonNullable<typeof file> => (file ??= openCollectorFile(c))
+  /** Stored results, read on a connection of the test's own. */
+  const results = async (where: (r: Record<string, unknown>) => boolean): Promise<Array<Record<string, unknown>>> => (await c.db.rows('result')).filter(where)
 
   beforeAll(async () => {
-    c = await startTempCollector({ adminToken: ADMIN, commitIntervalMs: 10 })
+    c = await startTempCollector({ adminToken: ADMIN, commitIntervalMs: 10 }, { backend })
     a = await enrolledAgent(c.url, ADMIN)
   })
   afterAll(async () => {
-    file?.close()
     await c?.close()
   })
 
@@ -42,9 +41,10 @@ describe('fleet API', () => {
     expect(again.status).toBe(400)
     expect(again.body).toMatchObject({ code: 'TOCDO_ERR_ENROLMENT_CODE', field: 'code' })
     // Only the hash of the token is stored.
-    const stored = storedRows().prepare('SELECT token_hash FROM agent WHERE id = ?').pluck().get(first.body.agentId) as Buffer
+    const agents = await c.db.rows('agent')
+    const stored = agents.find((r) => r.id === first.body.agentId)?.token_hash as Buffer
     expect(stored.length).toBe(32)
-    expect(JSON.stringify(storedRows().prepare('SELECT * FROM agent').all())).not.toContain(first.body.token)
+    expect(JSON.stringify(agents)).not.toContain(first.body.token)
   })
 
   it('stores an ambiguous legacy placement with its candidates; refuses an unknown or unresolved new commune', async () => {
@@ -86,11 +86,10 @@ describe('fleet API', () => {
     expect(r2.body.config).toBeNull()
     expect(r2.body.acks.items.map((i) => i.status)).toEqual(['duplicate', 'conflict', 'rejected'])
     expect(r2.body.acks.items[2]).toMatchObject({ field: '/durationMs' })
-    const count = storedRows().prepare('SELECT count(*) FROM result WHERE agent_id = ?').pluck().get(a.agentId)
-    expect(count).toBe(5)
+    expect(await results((r) => r.agent_id === a.agentId)).toHaveLength(5)
     // The first copy is kept.
-    const raw = storedRows().prepare('SELECT raw FROM result WHERE agent_id = ? AND result_id = ?').pluck().get(a.agentId, batch[1]?.id) as string
-    expect(JSON.parse(raw).durationMs).toBe(2100)
+    const kept = await results((r) => r.agent_id === a.agentId && r.result_id === batch[1]?.id)
+    expect(kept.map((r) => JSON.parse(r.raw as string).durationMs)).toEqual([2100])
 
     const agents = await call<{ agents: AgentView[] }>(url('/api/v1/admin/agents'), { token: ADMIN })
     const me = agents.body.agents.find((x) => x.id === a.agentId)
@@ -105,11 +104,11 @@ describe('fleet API', () => {
     const r = await sync(c.url, a.token, syncBody(a.agentId, [skewed, unknownClock, future], { configVersion: 1 }))
     expect(r.body.acks.items.map((i) => i.status)).toEqual(['accepted', 'accepted', 'rejected'])
     expect(r.body.acks.items[2]?.field).toBe('/measuredAt')
-    const row = storedRows().prepare('SELECT measured_at_corr AS corr, clock_flags AS flags FROM result WHERE result_id = ?').get(skewed.id) as { corr: number, flags: number }
-    expect(Math.abs(row.corr - now)).toBeLessThan(2000)
-    expect(row.flags & 2).toBe(2) // CLOCK_SKEW
-    const u = storedRows().prepare('SELECT clock_flags FROM result WHERE result_id = ?').pluck().get(unknownClock.id) as number
-    expect(u & 1).toBe(1) // CLOCK_UNKNOWN, stored all the same
+    const [row] = await results((r) => r.result_id === skewed.id) as Array<{ measured_at_corr: number, clock_flags: number }>
+    expect(Math.abs((row?.measured_at_corr ?? 0) - now)).toBeLessThan(2000)
+    expect((row?.clock_flags ?? 0) & 2).toBe(2) // CLOCK_SKEW
+    const [u] = await results((r) => r.result_id === unknownClock.id) as Array<{ clock_flags: number }>
+    expect((u?.clock_flags ?? 0) & 1).toBe(1) // CLOCK_UNKNOWN, stored all the same
   })
 
   it('keeps POST /api/v1/results on the same ingest path', async () => {
@@ -159,7 +158,7 @@ describe('fleet API', () => {
     expect([rs.status, rs.body.code]).toEqual([403, 'TOCDO_ERR_AGENT_REVOKED'])
     const ds = await sync(c.url, d.token, syncBody(d.agentId, [latencyRecord()]))
     expect([ds.status, ds.body.code]).toEqual([410, 'TOCDO_ERR_AGENT_DECOMMISSIONED'])
-    expect(storedRows().prepare('SELECT count(*) FROM result WHERE agent_id IN (?, ?)').pluck().get(r.agentId, d.agentId)).toBe(0)
+    expect(await results((x) => x.agent_id === r.agentId || x.agent_id === d.agentId)).toEqual([])
     expect((await call(url('/api/v1/admin/agents/nope/revoke'), { method: 'POST', token: ADMIN })).status).toBe(404)
   })
 
@@ -187,7 +186,7 @@ describe('fleet API', () => {
     const full = gzipSync(JSON.stringify(syncBody(a.agentId, [rec])))
     const truncated = await call<{ code: string }>(url('/api/v1/sync'), { method: 'POST', token: a.token, raw: full.subarray(0, full.length - 12), headers: { 'content-encoding': 'gzip' } })
     expect(truncated.status).toBe(400)
-    expect(storedRows().prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck().get(rec.id)).toBe(0)
+    expect(await results((r) => r.result_id === rec.id)).toEqual([])
   })
 
   it('422 for an unsupported schema major: nothing of the batch is stored', async () => {
@@ -196,7 +195,7 @@ describe('fleet API', () => {
     const r = await sync(c.url, a.token, syncBody(a.agentId, [ok, v2]))
     expect(r.status).toBe(422)
     expect(r.body.field).toBe('results/1/schemaVersion')
-    expect(storedRows().prepare('SELECT count(*) FROM result WHERE result_id = ?').pluck().get(ok.id)).toBe(0)
+    expect(await results((r) => r.result_id === ok.id)).toEqual([])
   })
 })
 
