@@ -6,7 +6,8 @@ import { percentilesInPlace, insertSorted, removeSorted } from '../../collector/
 import { ingestAlone } from '../../collector/ingest/ingest.js'
 import { CLOCK_FLAGS } from '../../collector/ingest/clock.js'
 import { percentile } from '../../shared/stats.js'
-import { record, seededDb, type Fixture, type Sample } from './report-fixtures.js'
+import { record, seededDb, seededStores, type StoresFixture, type Sample } from './report-fixtures.js'
+import { backends, type TestStores } from '../helpers/stores.js'
 
 const at = (ict: string): number => Date.parse(`${ict.replace(' ', 'T')}:00+07:00`)
 
@@ -56,27 +57,41 @@ describe('sample arrays', () => {
   })
 })
 
-describe('rollups kept by the result store\'s commit', () => {
-  let f: Fixture | undefined
+describe.each(backends)('rollups kept by the result store\'s commit ($name)', ({ name, open }) => {
+  let f: StoresFixture<TestStores> | undefined
   afterEach(async () => { await f?.close(); f = undefined })
 
-  const snapshot = (fx: Fixture): unknown => ({
-    months: fx.db.prepare(`SELECT agent_id, month, band, connection_class, isp, agency_id, commune_code, province_code, legacy_district_code,
-      legacy_province_code, n_results, n_speed, n_valid, n_skip, round(sum_test_down, 6) AS sd, n_test_up, round(sum_test_up, 6) AS su, n_test_idle,
-      round(sum_test_idle, 6) AS si, n_test_down_ge30, hex(rep_down) AS d, hex(rep_up) AS u, hex(rep_idle) AS i
-      FROM rollup_agent_month ORDER BY agent_id, month, band`).all(),
-    hours: fx.db.prepare(`SELECT h.agent_id, h.hour_start, h.band, m.month, length(h.tests) AS bytes FROM rollup_agent_hour h
-      JOIN rollup_agent_month m ON m.id = h.month_id ORDER BY 1, 2, 3`).all()
-  })
+  /** Both rollup tables as stored, in one order: sums to 6 places (batch order moves their last bits), samples as hex. */
+  const snapshot = async (fx: StoresFixture<TestStores>): Promise<unknown> => {
+    const months = await fx.stores.rows('rollup_agent_month')
+    const monthOf = new Map(months.map((m) => [Number(m.id), m.month]))
+    const hex = (b: unknown): string => (b as Buffer).toString('hex')
+    const round = (x: unknown): number => Math.round((x as number) * 1e6) / 1e6
+    const key = (r: Record<string, unknown>, cols: string[]): string => cols.map((c) => String(r[c])).join('|')
+    return {
+      months: months.map((m) => ({
+        ...Object.fromEntries(['agent_id', 'month', 'band', 'connection_class', 'isp', 'agency_id', 'commune_code', 'province_code', 'legacy_district_code',
+          'legacy_province_code', 'n_results', 'n_speed', 'n_valid', 'n_skip', 'n_test_up', 'n_test_idle', 'n_test_down_ge30'].map((c) => [c, m[c]])),
+        sd: round(m.sum_test_down),
+        su: round(m.sum_test_up),
+        si: round(m.sum_test_idle),
+        d: hex(m.rep_down),
+        u: hex(m.rep_up),
+        i: hex(m.rep_idle)
+      })).sort((a, b) => key(a, ['agent_id', 'month', 'band']) < key(b, ['agent_id', 'month', 'band']) ? -1 : 1),
+      hours: (await fx.stores.rows('rollup_agent_hour')).map((h) => ({ agent: h.agent_id, hour: h.hour_start, band: h.band, month: monthOf.get(Number(h.month_id)), bytes: (h.tests as Buffer).length }))
+        .sort((a, b) => `${a.agent}|${a.hour}|${a.band}` < `${b.agent}|${b.hour}|${b.band}` ? -1 : 1)
+    }
+  }
 
   it('incremental updates, in any batch order and with resends, equal a rebuild from the result table', async () => {
     await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), async (seed) => {
-      const fx = seededDb()
+      const fx = await seededStores(open)
       try {
         let s = seed
         const rnd = (): number => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 }
-        const A = fx.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
-        const agents = [fx.agent(A, 'a1'), fx.agent(A, 'a2')]
+        const A = await fx.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+        const agents = [await fx.agent(A, 'a1'), await fx.agent(A, 'a2')]
         const samples: Array<{ agent: number, s: Sample }> = []
         for (let i = 0; i < 40; i++) {
           const minute = Math.floor(rnd() * 5 * 24 * 60)
@@ -101,40 +116,41 @@ describe('rollups kept by the result store\'s commit', () => {
         }
         const resend = records.filter((x) => x.agent === 0).slice(0, 3).map((x) => x.r)
         if (resend.length > 0) expect((await ingestAlone(fx.stores.results, fx.ingestor, agents[0]!, A, resend, Date.parse('2026-11-05T00:00:00Z'))).duplicate).toBe(resend.length)
-        const incremental = snapshot(fx)
+        const incremental = await snapshot(fx)
         await fx.stores.results.rebuildRollups()
-        expect(snapshot(fx)).toEqual(incremental)
-        const total = fx.db.prepare('SELECT sum(n_results) FROM rollup_agent_month').pluck().get()
+        expect(await snapshot(fx)).toEqual(incremental)
+        const total = (await fx.stores.rows('rollup_agent_month')).reduce((n, m) => n + (m.n_results as number), 0)
         expect(total).toBe(samples.length)
       } finally {
         await fx.close()
       }
     }), { numRuns: 15 })
-  })
+  }, 240_000) // 15 fresh stores with 40 results each; minutes on a busy machine
 
   it('a failing ingest transaction leaves no rollup behind', async () => {
-    f = seededDb()
-    const A = f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
-    const a1 = f.agent(A, 'a1')
+    f = await seededStores(open)
+    const A = await f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+    const a1 = await f.agent(A, 'a1')
     // The last write of the group's transaction fails (as a full disk would): results and rollups roll back with it.
-    f.db.exec("CREATE TRIGGER full_disk BEFORE INSERT ON rollup_agent_hour BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    await f.stores.exec(name === 'sqlite'
+      ? "CREATE TRIGGER full_disk BEFORE INSERT ON rollup_agent_hour BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+      : `CREATE FUNCTION full_disk () RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+         CREATE TRIGGER full_disk BEFORE INSERT ON rollup_agent_hour FOR EACH ROW EXECUTE FUNCTION full_disk()`)
     await expect(f.ingest(a1, A, [{ at: '2026-10-05 09:00', down: 100, up: 50, idle: 10 }])).rejects.toThrow('disk full')
-    expect(f.db.prepare('SELECT count(*) FROM result').pluck().get()).toBe(0)
-    expect(f.db.prepare('SELECT count(*) FROM rollup_agent_month').pluck().get()).toBe(0)
-    expect(f.db.prepare('SELECT count(*) FROM rollup_agent_hour').pluck().get()).toBe(0)
+    for (const table of ['result', 'rollup_agent_month', 'rollup_agent_hour']) expect(await f.stores.rows(table), table).toEqual([])
   })
 
   it('a collector opening a database whose rollups predate them rebuilds once', async () => {
-    f = seededDb()
-    const A = f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
-    await f.ingest(f.agent(A, 'a1'), A, [{ at: '2026-10-05 09:00', down: 100 }, { at: '2026-10-05 09:20', down: 300 }])
+    f = await seededStores(open)
+    const A = await f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+    await f.ingest(await f.agent(A, 'a1'), A, [{ at: '2026-10-05 09:00', down: 100 }, { at: '2026-10-05 09:20', down: 300 }])
     // As a database from before migration 020 (or an older rollup definition) is: results, no rollups.
-    f.db.exec('DELETE FROM rollup_agent_hour; DELETE FROM rollup_agent_month; DELETE FROM rollup_state')
+    await f.stores.exec('DELETE FROM rollup_agent_hour; DELETE FROM rollup_agent_month; DELETE FROM rollup_state')
     expect(await f.stores.results.ensureRollups()).toEqual({ rebuiltRows: 2 })
     expect(await f.stores.results.ensureRollups()).toEqual({ rebuiltRows: null })
-    const m = f.db.prepare('SELECT n_valid, rep_down FROM rollup_agent_month').get() as { n_valid: number, rep_down: Buffer }
-    expect(m.n_valid).toBe(2)
-    expect(m.rep_down.readDoubleLE(0)).toBe(200) // one representative sample: the hour's median
+    const [m] = await f.stores.rows('rollup_agent_month')
+    expect(m?.n_valid).toBe(2)
+    expect((m?.rep_down as Buffer).readDoubleLE(0)).toBe(200) // one representative sample: the hour's median
   })
 })
 
