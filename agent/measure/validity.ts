@@ -106,17 +106,20 @@ export function serverViewFlags (dir: 'download' | 'upload', v: ServerView): Arr
   }
   const tcp = v.tcp
   if (dir !== 'download' || tcp === null || tcp.elapsedMs <= 0) return out
+  // Bytes the server's TCP saw acknowledged against what the agent had read at that moment;
+  // only when TCP_INFO covers every connection (a reset one takes its counters with it). When
+  // they differ, something between the two ends holds or drops bytes: the server's
+  // connections end there, so their TCP_INFO says nothing more about the agent's line.
+  const diff = tcp.bytesAcked - v.agentBytes
+  if (tcp.sockets === v.connections && Math.abs(diff) > Math.max(SERVER_VIEW.countShare * v.agentBytes, SERVER_VIEW.countMinBytes)) {
+    out.push({ flag: 'count_mismatch', reason: `${dir}: the server's connections had ${tcp.bytesAcked} bytes acknowledged while the agent had read ${v.agentBytes} (difference ${diff}, > ${pct(SERVER_VIEW.countShare)}): something between them holds or drops bytes, and the server's TCP figures describe that, not the agent's line` })
+    return out
+  }
   const idle = tcp.idleMs / tcp.elapsedMs
   const sndbuf = tcp.sndbufLimitedMs / tcp.elapsedMs
   const rwnd = tcp.rwndLimitedMs / tcp.elapsedMs
   if (idle >= SERVER_VIEW.idleShare) out.push({ flag: 'server_limited', reason: `${dir}: the server had nothing queued to send for ${pct(idle)} of its connections' time (TCP_INFO over ${tcp.sockets} connections) ≥ ${pct(SERVER_VIEW.idleShare)}` })
   else if (sndbuf >= SERVER_VIEW.sndbufShare) out.push({ flag: 'server_limited', reason: `${dir}: the server's send buffer limited ${pct(sndbuf)} of its connections' time ≥ ${pct(SERVER_VIEW.sndbufShare)}` })
   if (rwnd >= SERVER_VIEW.rwndShare) out.push({ flag: 'client_rwnd_limited', reason: `${dir}: the agent's TCP receive window limited ${pct(rwnd)} of the server's sending time ≥ ${pct(SERVER_VIEW.rwndShare)} (TCP_INFO over ${tcp.sockets} connections)` })
-  // Bytes the server's TCP saw acknowledged against what the agent had read at that moment;
-  // only when TCP_INFO covers every connection (a reset one takes its counters with it).
-  const diff = tcp.bytesAcked - v.agentBytes
-  if (tcp.sockets === v.connections && Math.abs(diff) > Math.max(SERVER_VIEW.countShare * v.agentBytes, SERVER_VIEW.countMinBytes)) {
-    out.push({ flag: 'count_mismatch', reason: `${dir}: the server's connections had ${tcp.bytesAcked} bytes acknowledged while the agent had read ${v.agentBytes} (difference ${diff}, > ${pct(SERVER_VIEW.countShare)}): something between them holds or drops bytes` })
-  }
   return out
 }

@@ -134,6 +134,19 @@ describe('validity flags, each from its own fault', () => {
     }
   })
 
+  it('a silent proxy that reads ahead of the agent (8 MB per stream, no header): count_mismatch', async () => {
+    const proxy = link.spawn(link.serverNs, process.execPath, ['--import', 'tsx', 'test/helpers/via-proxy.ts', link.serverAddr4, '8082', url, 'transparent', String(8 * 1024 * 1024)], { cwd: REPO_ROOT })
+    try {
+      await waitFor(proxy, /ready/)
+      const r = await runAgentTest(link, `http://${link.serverAddr4}:8082`, [...ARGS, '--direction', 'download'])
+      expect(r.flags, summary(r)).toEqual(['count_mismatch'])
+      // The server's TCP saw more acknowledged than the agent had read: the proxy held the rest.
+      expect(r.download!.server!.tcp!.bytesAcked - r.download!.server!.agentBytes, summary(r)).toBeGreaterThan(4e6)
+    } finally {
+      killTree(proxy)
+    }
+  })
+
   it('a stream reset during the download: degraded', async () => {
     const killer = (async () => {
       // Wait for the download streams (large send queues on the server's port), then reset one.
