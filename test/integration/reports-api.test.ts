@@ -2,17 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import ExcelJS from 'exceljs'
 import { addAgencyWithAgent, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { backends } from '../helpers/stores.js'
 import { sampleAgency } from '../helpers/fleet-client.js'
 import { record } from '../collector/report-fixtures.js'
-import { openDatabase } from '../../collector/storage/db.js'
-import { join } from 'node:path'
 import { loadCollectorConfig } from '../../collector/config.js'
 
 /*
  * The report API on a real collector (port 0): results arrive through POST /api/v1/results,
  * the ingest listener keeps the rollups, and every endpoint of docs/reports-api.md answers.
  */
-describe('reports API over HTTP', () => {
+describe.each(backends)('reports API over HTTP ($name)', (backend) => {
   let c: TempCollector
   let agencyId: string
 
@@ -23,7 +22,7 @@ describe('reports API over HTTP', () => {
   }
 
   beforeAll(async () => {
-    c = await startTempCollector()
+    c = await startTempCollector({}, { backend })
     // Kon Tum city, district 608
     const { agencyId: id, token } = await addAgencyWithAgent(c, sampleAgency({ name: 'UBND phường Kon Tum (thử nghiệm)' }))
     agencyId = id
@@ -81,7 +80,7 @@ describe('reports API over HTTP', () => {
     expect(loadCollectorConfig({ env: { TOCDO_REPORT_MIN_REPRESENTATIVE_SAMPLES: '2', TOCDO_REPORT_MIN_AGENTS: '1', TOCDO_REPORT_MIN_BUSY_HOUR_SAMPLES_PER_AGENT: '1' } }))
       .toMatchObject({ reportMinRepresentativeSamples: 2, reportMinAgents: 1, reportMinBusyHourSamplesPerAgent: 1 })
     expect(() => loadCollectorConfig({ env: { TOCDO_REPORT_MIN_AGENTS: '0' } })).toThrow(/reportMinAgents \(from environment variable TOCDO_REPORT_MIN_AGENTS\)/)
-    const low = await startTempCollector({ reportMinRepresentativeSamples: 2, reportMinAgents: 1, reportMinBusyHourSamplesPerAgent: 1 })
+    const low = await startTempCollector({ reportMinRepresentativeSamples: 2, reportMinAgents: 1, reportMinBusyHourSamplesPerAgent: 1 }, { backend })
     try {
       const { token } = await addAgencyWithAgent(low, sampleAgency({ name: 'UBND phường Kon Tum (thử nghiệm)' }))
       const results = [record({ at: '2026-10-05 09:05', down: 200, up: 100, idle: 10 }), record({ at: '2026-10-06 14:00', down: 300, up: 150, idle: 9 })]
@@ -131,14 +130,13 @@ describe('reports API over HTTP', () => {
     expect(lines[0]).toContain('Tải xuống – trung bình (Mb/s)')
     expect(lines[0]).toContain('Số mẫu đại diện')
     expect(lines.find((l) => l.includes(',608,'))).toContain('chưa đủ dữ liệu')
-    // An ISP name typed as a formula is exported as text. (Written through a second connection, as
-    // another process would: the report cache notices it through data_version.)
-    const other = openDatabase(join(c.dataDir, 'collector.sqlite'))
-    other.prepare("UPDATE rollup_agent_month SET isp = '=HYPERLINK(\"http://x\")'").run()
+    // An ISP name typed as a formula is exported as text. (Written through a connection of the test's
+    // own, as another process would: the report cache notices it, through data_version on SQLite and
+    // the rollup_change trigger on PostgreSQL.)
+    await c.db.exec("UPDATE rollup_agent_month SET isp = '=HYPERLINK(\"http://x\")'")
     const split = await get('/api/v1/reports/areas?level=legacy_district&province=62&code=608&period=2026-10&split=isp&format=csv')
     expect(split.text).toContain('"\'=HYPERLINK(""http://x"")"')
-    other.prepare("UPDATE rollup_agent_month SET isp = 'VNPT'").run()
-    other.close()
+    await c.db.exec("UPDATE rollup_agent_month SET isp = 'VNPT'")
     const x = await get('/api/v1/reports/areas?level=legacy_district&province=62&period=2026-10&format=xlsx')
     expect(x.type).toContain('spreadsheetml')
     const wb = new ExcelJS.Workbook()

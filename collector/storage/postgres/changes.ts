@@ -14,10 +14,16 @@ type Queryable = Pick<pg.ClientBase, 'query'>
  * counting notifications. The reader's own generation is a local counter, raised each time it
  * sees something move, with the months of each step kept for callers a few steps behind.
  *
+ * A change made outside the store (a manual fix through psql) raises '*' through migration
+ * 020's trigger, so every reader answers 'all'.
+ *
  * Rows read in a snapshot older than the newest one this reader has compared are reported at
  * generation -1, so the month cache never keeps them.
  */
 const KEEP = 256
+
+/** Set at the start of every store transaction that changes rollup rows: it raises its months itself (migration 020's trigger then stays quiet). */
+export const SIGNALLED = "SET LOCAL tocdo.rollup_signalled = 'on'"
 
 export const BUMP_MONTHS_SQL = `INSERT INTO rollup_change (month, generation)
   SELECT m, 1 FROM unnest($1::text[]) WITH ORDINALITY AS u(m, o) ORDER BY o

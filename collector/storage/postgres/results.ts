@@ -3,7 +3,7 @@ import { GroupNotDurableError, type CommitJob, type CommittedGroup, type IngestO
 import { addMonths, monthStartMs, vnMonth } from '../../../shared/vn-time.js'
 import { applyRollups, markRollupsCurrent, rebuildRollups, rollupsCurrent } from './rollup-writer.js'
 import { applyIpv6Evidence, ipv6EvidenceCurrent, rebuildIpv6Evidence } from './ipv6-evidence.js'
-import { bumpMonths } from './changes.js'
+import { SIGNALLED, bumpMonths } from './changes.js'
 
 /** The advisory lock (two-key form, class 7312011) under which result partitions are created and dropped. */
 const PARTITION_LOCK = [7312011, 0] as const
@@ -79,7 +79,7 @@ export class PostgresResultStore implements ResultStore {
     let broken: Error | undefined
     try {
       try {
-        await client.query(`BEGIN; ${this.#raiseSyncCommit ? 'SET LOCAL synchronous_commit = on; ' : ''}${LOCK_INGEST_TABLES}`)
+        await client.query(`BEGIN; ${this.#raiseSyncCommit ? 'SET LOCAL synchronous_commit = on; ' : ''}${SIGNALLED}; ${LOCK_INGEST_TABLES}`)
         outcomes = await this.#write(client, jobs, plan)
       } catch (err) {
         await client.query('ROLLBACK').catch((e: unknown) => { broken = e as Error })

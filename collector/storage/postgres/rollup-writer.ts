@@ -2,7 +2,7 @@ import type pg from 'pg'
 import { decode, encode } from '../../aggregation/float-blob.js'
 import { applyRollupGroup, groupRollupInputs, monthRowKey } from '../../aggregation/rollup-apply.js'
 import { ROLLUP_VERSION, type MonthCounters, type RollupInput } from '../../aggregation/rollup.js'
-import { bumpMonths } from './changes.js'
+import { SIGNALLED, bumpMonths } from './changes.js'
 
 type Queryable = Pick<pg.ClientBase, 'query'>
 
@@ -147,7 +147,7 @@ export async function rebuildRollups (client: pg.PoolClient, { batch = 20_000, n
   await client.query('BEGIN')
   try {
     // `result` first, as ingest and retention take it: then the rollup tables, which ingest takes after it.
-    await client.query('LOCK TABLE ONLY result IN ACCESS SHARE MODE; LOCK TABLE rollup_agent_hour, rollup_agent_month IN EXCLUSIVE MODE')
+    await client.query(`${SIGNALLED}; LOCK TABLE ONLY result IN ACCESS SHARE MODE; LOCK TABLE rollup_agent_hour, rollup_agent_month IN EXCLUSIVE MODE`)
     if (onlyIfStale && await rollupsCurrent(client)) { await client.query('COMMIT'); return null }
     await client.query('DELETE FROM rollup_agent_hour')
     await client.query('DELETE FROM rollup_agent_month')

@@ -258,7 +258,11 @@ describe('PostgreSQL result store', () => {
     expect([...(await r1.changesSince(second.generation)).months].sort()).toEqual(['2026-09', '2026-10'])
     const third = await r1.changesSince(null)
     await s2!.rebuildRollups()
-    expect((await r1.changesSince(third.generation)).months).toBe('all')
+    const fourth = await r1.changesSince(third.generation)
+    expect(fourth.months).toBe('all')
+    // A fix made outside the store (psql, a script) says 'all' too, through migration 020's trigger.
+    await f.pools[1]!.query("UPDATE rollup_agent_month SET isp = 'FPT' WHERE month = '2026-09'")
+    expect((await r1.changesSince(fourth.generation)).months).toBe('all')
   })
 
   it('the month cache in front of one collector\'s reader drops exactly the months another collector\'s commit touched', async () => {

@@ -9,6 +9,11 @@
  *   month whose generation the ingest transaction raises when it changes that month's rollups,
  *   and the row '*' raised by a rebuild. It commits with the rollups, so a collector comparing
  *   generations sees exactly the months another collector changed.
+ * - rollup_agent_month_changed: a statement trigger that raises '*' when the month rows are
+ *   changed by a transaction that did not signal its months itself (a manual fix through psql,
+ *   a script): every collector then drops its whole month cache, as SQLite's data_version makes
+ *   it do. The store's own writes set tocdo.rollup_signalled for their transaction and raise
+ *   only the months they touched, at the end (postgres/changes.ts).
  * - lock_rollup_agents: takes one transaction-level advisory lock per agent (key space 7312020,
  *   two-key form, apart from the single-key locks of migrations and elected jobs), in one sorted
  *   order, so two collectors updating the same agent's rows queue instead of deadlocking.
@@ -65,6 +70,18 @@ CREATE TABLE rollup_change (
   month      TEXT PRIMARY KEY,   -- 'YYYY-MM', or '*' for a rebuild of every month
   generation BIGINT NOT NULL
 );
+
+CREATE FUNCTION rollup_agent_month_changed () RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF coalesce(current_setting('tocdo.rollup_signalled', true), '') <> 'on' THEN
+    INSERT INTO rollup_change (month, generation) VALUES ('*', 1)
+      ON CONFLICT (month) DO UPDATE SET generation = rollup_change.generation + 1;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER rollup_agent_month_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rollup_agent_month
+  FOR EACH STATEMENT EXECUTE FUNCTION rollup_agent_month_changed();
 
 CREATE FUNCTION lock_rollup_agents (agents TEXT[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE k INTEGER;
