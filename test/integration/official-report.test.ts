@@ -3,6 +3,7 @@ import JSZip from 'jszip'
 import { request } from 'undici'
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { backends } from '../helpers/stores.js'
 import { addAgency, enrol, sync, syncBody } from '../helpers/fleet-client.js'
 import { speedRecord } from '../fixtures/records.js'
 
@@ -78,7 +79,8 @@ async function pdfText (buf: Buffer): Promise<string> {
 /** Compare without caring how a renderer broke lines or spaced runs. */
 const squash = (s: string): string => s.replace(/\s+/g, '')
 
-describe('official report', () => {
+// The same official report on every store backend (docs/storage.md).
+describe.each(backends)('official report ($name)', (backend) => {
   let c: TempCollector
   let json: any
   let docx: string
@@ -87,7 +89,7 @@ describe('official report', () => {
   let pdfBuf: Buffer
 
   beforeAll(async () => {
-    c = await startTempCollector({ adminToken: ADMIN, commitIntervalMs: 10, departmentName: DEPARTMENT, reportMinRepresentativeSamples: 10, reportMinAgents: 2, reportMinBusyHourSamplesPerAgent: 2 })
+    c = await startTempCollector({ adminToken: ADMIN, commitIntervalMs: 10, departmentName: DEPARTMENT, reportMinRepresentativeSamples: 10, reportMinAgents: 2, reportMinBusyHourSamplesPerAgent: 2 }, { backend })
     await seed(c)
     const base = `${c.url}/api/v1/reports/official?province=62&version=2025-03`
     const j = await request(base)
