@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { GroupNotDurableError, type CommitJob, type CommittedGroup, type IngestOutcome, type ResultRow, type ResultStore } from '../stores.js'
+import { GroupNotDurableError, type CommitJob, type CommittedGroup, type HeartbeatRecord, type IngestOutcome, type ResultRow, type ResultStore } from '../stores.js'
 import { addMonths, monthStartMs, vnMonth } from '../../../shared/vn-time.js'
 import { applyRollups, markRollupsCurrent, rebuildRollups, rollupsCurrent } from './rollup-writer.js'
 import { applyIpv6Evidence, ipv6EvidenceCurrent, rebuildIpv6Evidence } from './ipv6-evidence.js'
@@ -308,7 +308,7 @@ function planGroup (jobs: readonly CommitJob[]): GroupPlan {
  * two statements after locking the agent rows in sorted order.
  */
 async function writeHeartbeats (client: pg.PoolClient, jobs: readonly CommitJob[]): Promise<void> {
-  const agents = new Map<string, { seenAt: number, beat: { at: number, hb: Extract<CommitJob['seen'], { kind: 'heartbeat' }>['heartbeat'] } | null }>()
+  const agents = new Map<string, { seenAt: number, beat: { at: number, hb: HeartbeatRecord } | null }>()
   for (const { seen } of jobs) {
     if (seen === null) continue
     const prev = agents.get(seen.agentId)
@@ -321,7 +321,7 @@ async function writeHeartbeats (client: pg.PoolClient, jobs: readonly CommitJob[
   const beats = ids.filter((id) => agents.get(id)?.beat != null)
   const seenOnly = ids.filter((id) => agents.get(id)?.beat == null)
   if (beats.length > 0) {
-    const b = beats.map((id) => agents.get(id) as { seenAt: number, beat: { at: number, hb: import('../stores.js').HeartbeatRecord } })
+    const b = beats.map((id) => agents.get(id) as { seenAt: number, beat: { at: number, hb: HeartbeatRecord } })
     await client.query(`UPDATE agent a SET last_seen_at = u.seen_at, last_sync_at = u.sync_at, agent_version = u.agent_version,
         config_version = u.config_version, uptime_s = u.uptime_s, queue_pending = u.pending, queue_oldest_age_s = u.oldest_age_s,
         queue_dead = u.dead, queue_bytes = u.bytes, counters = u.counters, clock_offset_ms = u.offset_ms, clock_since_sync_s = u.since_sync_s
