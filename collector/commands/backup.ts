@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { resolve } from 'node:path'
 import { databaseFile } from '../plugins/db.js'
 import { backupDatabase, verifyDatabase } from '../storage/index.js'
+import { TocdoError } from '../../shared/errors.js'
 
 const out = (text: string): void => { process.stdout.write(text.endsWith('\n') ? text : text + '\n') }
 
@@ -11,6 +12,9 @@ export function registerBackup (program: Command): void {
     .description('copy the collector database to FILE with SQLite\'s online backup (safe while the collector runs), then verify the copy')
     .option('--data-dir <dir>', 'the collector\'s data directory (env TOCDO_DATA_DIR, default ./data)')
     .action(async (file: string, flags: { dataDir?: string }) => {
+      if ((process.env.TOCDO_DATABASE_URL ?? '') !== '') {
+        throw new TocdoError('TOCDO_ERR_CONFIG_INVALID', 'backup copies the embedded SQLite store, and TOCDO_DATABASE_URL says this collector uses PostgreSQL: back that up with pg_dump or pg_basebackup (docs/operations.md)')
+      }
       const source = databaseFile(flags.dataDir ?? process.env.TOCDO_DATA_DIR ?? './data')
       const started = Date.now()
       const { bytes } = await backupDatabase(source, resolve(file))

@@ -56,6 +56,14 @@ describe('tocdo-collector serve with TOCDO_DATABASE_URL', () => {
     expect(r.stderr).not.toContain('pw-not-to-show')
   })
 
+  it('refuses `backup` (SQLite\'s) for a collector whose store is PostgreSQL, saying what to use', async () => {
+    const r = await run(process.execPath, ['--import', 'tsx', 'collector/cli.ts', 'backup', join(dataDir, 'copy.sqlite'), '--data-dir', dataDir],
+      { env: { ...process.env, TOCDO_DATABASE_URL: 'postgres://tocdo:pw-not-to-show@127.0.0.1/tocdo' }, timeout: 60_000 }).then(() => ({ code: 0, stderr: '' }), (e: { code: number, stderr: string }) => e)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('TOCDO_DATABASE_URL says this collector uses PostgreSQL: back that up with pg_dump or pg_basebackup')
+    expect(r.stderr).not.toContain('pw-not-to-show')
+  })
+
   it('two collectors started together on an empty database both serve, each migration and the seeds applied once', async () => {
     const db = await createTestDatabase({ migrated: false })
     const env = { TOCDO_DATABASE_URL: db.url, TOCDO_IPV6_PROBE_INTERVAL_MIN: '0' }
