@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { decode, encode } from '../../aggregation/float-blob.js'
+import { MONTH_COUNTER_COLUMNS, monthCountersOf, type StoredMonthCounters } from '../rollup-rows.js'
 import { applyRollupGroup, groupRollupInputs, monthRowKey } from '../../aggregation/rollup-apply.js'
 import { ROLLUP_VERSION, type MonthCounters, type RollupInput } from '../../aggregation/rollup.js'
 import { SIGNALLED, bumpMonths } from './changes.js'
@@ -8,22 +9,7 @@ type Queryable = Pick<pg.ClientBase, 'query'>
 
 interface MonthState extends MonthCounters { id: number }
 
-interface StoredMonth {
-  id: number
-  n_results: number
-  n_speed: number
-  n_valid: number
-  n_skip: number
-  sum_test_down: number
-  n_test_up: number
-  sum_test_up: number
-  n_test_idle: number
-  sum_test_idle: number
-  n_test_down_ge30: number
-  rep_down: Buffer
-  rep_up: Buffer
-  rep_idle: Buffer
-}
+interface StoredMonth extends StoredMonthCounters { id: number }
 
 const KEY_COLUMNS = 'agent_id, month, band, connection_class, isp, agency_id, commune_code, province_code, legacy_district_code, legacy_province_code'
 const KEY_ARRAYS = '$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]'
@@ -79,24 +65,8 @@ export async function applyRollups (client: Queryable, rows: readonly RollupInpu
     return id
   }
   const ids = [...new Set(groups.map(monthIdOf))]
-  const stored = await client.query<StoredMonth>(`SELECT id, n_results, n_speed, n_valid, n_skip, sum_test_down, n_test_up, sum_test_up,
-    n_test_idle, sum_test_idle, n_test_down_ge30, rep_down, rep_up, rep_idle FROM rollup_agent_month WHERE id = ANY($1::bigint[])`, [ids])
-  const state = new Map<number, MonthState>(stored.rows.map((r) => [Number(r.id), {
-    id: Number(r.id),
-    nResults: r.n_results,
-    nSpeed: r.n_speed,
-    nValid: r.n_valid,
-    nSkip: r.n_skip,
-    sumTestDown: r.sum_test_down,
-    nTestUp: r.n_test_up,
-    sumTestUp: r.sum_test_up,
-    nTestIdle: r.n_test_idle,
-    sumTestIdle: r.sum_test_idle,
-    nTestDownGe30: r.n_test_down_ge30,
-    repDown: decode(r.rep_down),
-    repUp: decode(r.rep_up),
-    repIdle: decode(r.rep_idle)
-  }]))
+  const stored = await client.query<StoredMonth>(`SELECT id, ${MONTH_COUNTER_COLUMNS} FROM rollup_agent_month WHERE id = ANY($1::bigint[])`, [ids])
+  const state = new Map<number, MonthState>(stored.rows.map((r) => [Number(r.id), { id: Number(r.id), ...monthCountersOf(r) }]))
 
   const hourPuts: Array<[string, number, string, number, Buffer]> = []
   for (const g of groups) {

@@ -6,20 +6,12 @@ import type {
 import type { LinkLimitedRow } from '../link-limited-store.js'
 import { countSetApart, type SetApartCounts } from '../set-apart-store.js'
 import { AREA_LEVELS, CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, VERSION_LEVELS, provinceLevelOf, type GeoVersion, type Level } from '../area-levels.js'
-import { decode } from '../../aggregation/float-blob.js'
-import type { TimeBand } from '../../aggregation/time-bands.js'
+import { MONTH_ROW_COLUMNS, monthRowOf, type MonthRowTuple } from '../rollup-rows.js'
 import { vnMonth } from '../../../shared/vn-time.js'
 import { RollupChangeLog } from './changes.js'
 import { packGeneration, packsMissing, readPack, storePack } from './month-pack.js'
 
 type Queryable = Pick<pg.ClientBase, 'query'>
-
-const COLUMNS = `agent_id, agency_id, month, band, connection_class, isp, commune_code, province_code, legacy_district_code,
-  legacy_province_code, n_results, n_speed, n_valid, n_skip, sum_test_down, n_test_up, sum_test_up, n_test_idle, sum_test_idle,
-  n_test_down_ge30, rep_down, rep_up, rep_idle`
-
-type RawRow = [string, string, string, TimeBand, string, string, string, string, string, string, number, number, number, number,
-  number, number, number, number, number, number, Buffer, Buffer, Buffer]
 
 const SCOPES: readonly RollupScope[] = ['legacy_province_code', 'province_code']
 const SET_APART = "kind = 'speed' AND (strpos(flags, 'wifi') > 0 OR strpos(flags, 'vpn') > 0)"
@@ -204,41 +196,12 @@ async function query (client: Queryable, filter: RollupFilter, from: string | nu
   const args: string[] = []
   if (filter.column !== null) { args.push(filter.code); where.push(`${filter.column} = $${args.length}`) }
   if (from !== null && to !== null) { args.push(from, to); where.push(`month BETWEEN $${args.length - 1} AND $${args.length}`) }
-  const { rows } = await client.query<RawRow>({
-    text: `SELECT ${COLUMNS} FROM rollup_agent_month${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''}`,
+  const { rows } = await client.query<MonthRowTuple>({
+    text: `SELECT ${MONTH_ROW_COLUMNS} FROM rollup_agent_month${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''}`,
     values: args,
     rowMode: 'array'
   })
-  const out = new Array<MonthRow>(rows.length)
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] as RawRow
-    out[i] = {
-      agentId: r[0],
-      agencyId: r[1],
-      month: r[2],
-      band: r[3],
-      connectionClass: r[4],
-      isp: r[5],
-      communeCode: r[6],
-      provinceCode: r[7],
-      legacyDistrictCode: r[8],
-      legacyProvinceCode: r[9],
-      nResults: r[10],
-      nSpeed: r[11],
-      nValid: r[12],
-      nSkip: r[13],
-      sumTestDown: r[14],
-      nTestUp: r[15],
-      sumTestUp: r[16],
-      nTestIdle: r[17],
-      sumTestIdle: r[18],
-      nTestDownGe30: r[19],
-      repDown: decode(r[20]),
-      repUp: decode(r[21]),
-      repIdle: decode(r[22])
-    }
-  }
-  return out
+  return rows.map(monthRowOf)
 }
 
 /** The speed results that may bound a line from below (as link-limited-store.ts on SQLite; the partial index of migration 041). */

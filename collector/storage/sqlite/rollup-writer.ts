@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { Db } from '../db.js'
 import { decode, encode } from '../../aggregation/float-blob.js'
+import { MONTH_COUNTER_COLUMNS, monthCountersOf, type StoredMonthCounters } from '../rollup-rows.js'
 import { applyRollupGroup, groupRollupInputs, monthRowKey, type RollupGroup } from '../../aggregation/rollup-apply.js'
 import { rollupMonthsChanged as monthsChanged, rollupsReplaced } from './rollup-changes.js'
 import { ROLLUP_VERSION, type MonthCounters, type RollupInput } from '../../aggregation/rollup.js'
@@ -8,22 +9,6 @@ import { ROLLUP_VERSION, type MonthCounters, type RollupInput } from '../../aggr
 interface MonthState extends MonthCounters {
   id: number
   dirty: boolean
-}
-
-interface MonthRow {
-  n_results: number,
-  n_speed: number,
-  n_valid: number,
-  n_skip: number,
-  sum_test_down: number,
-  n_test_up: number
-  sum_test_up: number,
-  n_test_idle: number,
-  sum_test_idle: number,
-  n_test_down_ge30: number
-  rep_down: Buffer,
-  rep_up: Buffer,
-  rep_idle: Buffer
 }
 
 /**
@@ -51,8 +36,7 @@ export class RollupWriter {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (agent_id, month, band, connection_class, isp, agency_id, commune_code, province_code, legacy_district_code, legacy_province_code)
       DO UPDATE SET n_results = n_results RETURNING id`).pluck()
-    this.#monthById = db.prepare(`SELECT id, n_results, n_speed, n_valid, n_skip, sum_test_down, n_test_up, sum_test_up,
-      n_test_idle, sum_test_idle, n_test_down_ge30, rep_down, rep_up, rep_idle FROM rollup_agent_month WHERE id = ?`)
+    this.#monthById = db.prepare(`SELECT ${MONTH_COUNTER_COLUMNS} FROM rollup_agent_month WHERE id = ?`)
     this.#monthUpdate = db.prepare(`UPDATE rollup_agent_month SET n_results = ?, n_speed = ?, n_valid = ?, n_skip = ?,
       sum_test_down = ?, n_test_up = ?, sum_test_up = ?, n_test_idle = ?, sum_test_idle = ?, n_test_down_ge30 = ?,
       rep_down = ?, rep_up = ?, rep_idle = ? WHERE id = ?`)
@@ -80,24 +64,7 @@ export class RollupWriter {
   #month (id: number, cache: Map<number, MonthState>): MonthState {
     let m = cache.get(id)
     if (m === undefined) {
-      const r = this.#monthById.get(id) as MonthRow
-      m = {
-        id,
-        nResults: r.n_results,
-        nSpeed: r.n_speed,
-        nValid: r.n_valid,
-        nSkip: r.n_skip,
-        sumTestDown: r.sum_test_down,
-        nTestUp: r.n_test_up,
-        sumTestUp: r.sum_test_up,
-        nTestIdle: r.n_test_idle,
-        sumTestIdle: r.sum_test_idle,
-        nTestDownGe30: r.n_test_down_ge30,
-        repDown: decode(r.rep_down),
-        repUp: decode(r.rep_up),
-        repIdle: decode(r.rep_idle),
-        dirty: false
-      }
+      m = { id, ...monthCountersOf(this.#monthById.get(id) as StoredMonthCounters), dirty: false }
       cache.set(id, m)
     }
     return m

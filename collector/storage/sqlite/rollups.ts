@@ -8,18 +8,10 @@ import { selectAgencyScopes } from './fleet.js'
 import { selectLinkLimitedResults } from '../link-limited-store.js'
 import { countSetApartForAgent, countSetApartForProvince, type SetApartCounts } from '../set-apart-store.js'
 import { AREA_LEVELS, CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, VERSION_LEVELS, type GeoVersion, type Level } from '../area-levels.js'
-import { decode } from '../../aggregation/float-blob.js'
-import type { TimeBand } from '../../aggregation/time-bands.js'
+import { MONTH_ROW_COLUMNS, monthRowOf, type MonthRowTuple } from '../rollup-rows.js'
 import { vnMonth } from '../../../shared/vn-time.js'
 import { decodePack, encodePack } from './month-pack.js'
 import { rollupChangesSince, rollupGeneration } from './rollup-changes.js'
-
-const COLUMNS = `agent_id, agency_id, month, band, connection_class, isp, commune_code, province_code, legacy_district_code,
-  legacy_province_code, n_results, n_speed, n_valid, n_skip, sum_test_down, n_test_up, sum_test_up, n_test_idle, sum_test_idle,
-  n_test_down_ge30, rep_down, rep_up, rep_idle`
-
-type RawRow = [string, string, string, TimeBand, string, string, string, string, string, string, number, number, number, number,
-  number, number, number, number, number, number, Buffer, Buffer, Buffer]
 
 const SCOPES: readonly RollupScope[] = ['legacy_province_code', 'province_code']
 
@@ -180,37 +172,7 @@ export class SqliteRollupReader implements RollupReader {
     const args: string[] = []
     if (filter.column !== null) { where.push(`${filter.column} = ?`); args.push(filter.code) }
     if (from !== null && to !== null) { where.push('month BETWEEN ? AND ?'); args.push(from, to) }
-    const sql = `SELECT ${COLUMNS} FROM rollup_agent_month${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''}`
-    const rows = this.db.prepare(sql).raw(true).all(...args) as RawRow[]
-    const out = new Array<MonthRow>(rows.length)
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i] as RawRow
-      out[i] = {
-        agentId: r[0],
-        agencyId: r[1],
-        month: r[2],
-        band: r[3],
-        connectionClass: r[4],
-        isp: r[5],
-        communeCode: r[6],
-        provinceCode: r[7],
-        legacyDistrictCode: r[8],
-        legacyProvinceCode: r[9],
-        nResults: r[10],
-        nSpeed: r[11],
-        nValid: r[12],
-        nSkip: r[13],
-        sumTestDown: r[14],
-        nTestUp: r[15],
-        sumTestUp: r[16],
-        nTestIdle: r[17],
-        sumTestIdle: r[18],
-        nTestDownGe30: r[19],
-        repDown: decode(r[20]),
-        repUp: decode(r[21]),
-        repIdle: decode(r[22])
-      }
-    }
-    return out
+    const sql = `SELECT ${MONTH_ROW_COLUMNS} FROM rollup_agent_month${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''}`
+    return (this.db.prepare(sql).raw(true).all(...args) as MonthRowTuple[]).map(monthRowOf)
   }
 }
