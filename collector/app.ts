@@ -68,14 +68,22 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(dbPlugin, { file: opts.dbFile ?? databaseFile(config.dataDir), databaseUrl: config.databaseUrl })
   // Start-up job: the geography and targets seeds, loaded (or found unchanged) before anything reads them.
   fastify.log.debug(await loadSeeds(fastify.stores.geo, seedsDir()), 'seeds loaded')
-  // Start-up job: the report rollups, rebuilt from the result table when built by an older definition;
-  // from then on the result store keeps them inside every ingest transaction.
-  const rollupsStarted = Date.now()
-  const { rebuiltRows } = await fastify.stores.results.ensureRollups()
-  if (rebuiltRows !== null) fastify.log.info({ rows: rebuiltRows, ms: Date.now() - rollupsStarted }, 'report rollups rebuilt from the result table')
-  // Start-up job: the IPv6 evidence the IPv6 report reads, rebuilt from the result table when missing or older.
-  const rebuilt = await fastify.stores.results.ensureIpv6Evidence()
-  if (rebuilt !== null) fastify.log.info(rebuilt, 'IPv6 evidence rebuilt from the result table')
+  // Work that must run once in the fleet (the start-up rebuilds, the month packs, the IPv6
+  // prober) runs on the elected collector only: with PostgreSQL several collectors share the
+  // database, and one holds the election's lock (docs/operations.md); with SQLite this one leads.
+  const fleetJobs = await fastify.stores.elect('fleet-jobs')
+  let atStart: Promise<void> | undefined
+  let started = false
+  fleetJobs.onLead(() => {
+    fastify.log.info({ election: 'fleet-jobs' }, 'this collector leads the once-per-fleet jobs')
+    const run = startupRebuilds(fastify)
+    // At start, a failed rebuild fails the start; on a takeover it is logged and the collector serves on.
+    if (started) run.catch((err: unknown) => { fastify.log.error({ err }, 'start-up rebuilds failed after taking over') })
+    else atStart = run
+  })
+  started = true
+  if (atStart !== undefined) await atStart
+  else fastify.log.info({ election: 'fleet-jobs' }, 'another collector leads the once-per-fleet jobs; this one takes over when it goes')
   await fastify.register(authPlugin)
   await fastify.register(auditPlugin)
   await fastify.register(downloadsPlugin, { dir: config.packagesDir, publicUrl: config.publicUrl })
@@ -86,7 +94,7 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(metricsPlugin, { admission })
   await fastify.register(healthRoutes, { mode: 'collector', version: TOCDO_VERSION })
   await fastify.register(resultRoutes)
-  await fastify.register(monthPackJob, { everyMs: 10 * 60_000 })
+  await fastify.register(monthPackJob, { everyMs: 10 * 60_000, leadership: fleetJobs })
   await fastify.register(retentionPlugin, { retentionDays: config.retentionDays, batchRows: config.retentionBatchRows })
   const reportRules = { minRepresentativeSamples: config.reportMinRepresentativeSamples, minAgents: config.reportMinAgents, minBusyHourSamplesPerAgent: config.reportMinBusyHourSamplesPerAgent }
   await fastify.register(reportRoutes, { rules: reportRules, sample: config.sampleData })
@@ -95,8 +103,22 @@ async function collectorApp (fastify: FastifyInstance, opts: { config: Readonly<
   await fastify.register(officialReportRoutes, { rules: reportRules, departmentName: config.departmentName, sample: config.sampleData })
   await fastify.register(ipv6Routes, { config })
   // Background job: the IPv6 service prober, every ipv6ProbeIntervalMin minutes once the server is ready.
-  await fastify.register(ipv6ProberJob, { config })
+  await fastify.register(ipv6ProberJob, { config, leadership: fleetJobs })
   await fastify.register(dashboardPlugin, { departmentName: config.departmentName, version: TOCDO_VERSION, sample: config.sampleData })
+}
+
+/**
+ * Start-up jobs of the elected collector: the report rollups, rebuilt from the result table
+ * when built by an older definition (from then on the result store keeps them inside every
+ * ingest transaction), and the IPv6 evidence the IPv6 report reads, rebuilt when missing or older.
+ */
+async function startupRebuilds (fastify: FastifyInstance): Promise<void> {
+  const rollupsStarted = Date.now()
+  const { rebuiltRows } = await fastify.stores.results.ensureRollups()
+  if (rebuiltRows !== null) fastify.log.info({ rows: rebuiltRows, ms: Date.now() - rollupsStarted }, 'report rollups rebuilt from the result table')
+  const rebuilt = await fastify.stores.results.ensureIpv6Evidence()
+  if (rebuilt !== null) fastify.log.info(rebuilt, 'IPv6 evidence rebuilt from the result table')
+  fastify.log.info({ rollupsRebuilt: rebuiltRows !== null, ipv6EvidenceRebuilt: rebuilt !== null }, 'start-up rebuilds checked')
 }
 
 // Wrapped with fastify-plugin so the stores it decorates are visible to the process entry

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { getServers } from 'node:dns'
 import type { Logger } from 'pino'
 import type { CollectorConfig } from '../config.js'
+import type { Leadership } from '../storage/stores.js'
 import { TocdoError } from '../../shared/errors.js'
 import { dnsQuery, parseServer } from './dns-client.js'
 import { httpsStatus, smtpProbe } from './net-probes.js'
@@ -41,18 +42,27 @@ export function probeContextFromConfig (config: Readonly<CollectorConfig>): Prob
 /**
  * The scheduled IPv6 service prober, a background job of the collector (collector/app.ts):
  * a cycle every `ipv6ProbeIntervalMin` minutes (0: never), started when the server is ready
- * and stopped when it closes.
+ * and this collector leads the fleet's once-only work (`leadership`; always with SQLite), and
+ * stopped when it closes. A collector that stops leading skips its cycles.
  */
-export const ipv6ProberJob = fp<{ config: Readonly<CollectorConfig>, probe?: ProbeContext }>(async (fastify, opts) => {
+export const ipv6ProberJob = fp<{ config: Readonly<CollectorConfig>, probe?: ProbeContext, leadership?: Leadership }>(async (fastify, opts) => {
   const { config } = opts
   if (config.ipv6ProbeIntervalMin <= 0) return
   const log = fastify.log.child({ component: 'ipv6-prober' }) as unknown as Logger
   let scheduler: ReturnType<typeof startProbeScheduler> | null = null
+  let closing = false
   fastify.addHook('onReady', async () => {
     // Built now, so a bad resolver or CA file fails the start, not the first run six hours later.
     const context = opts.probe ?? probeContextFromConfig(config)
-    const run = async (): ReturnType<typeof runProbeCycle> => await runProbeCycle(fastify.stores.ipv6, context, { concurrency: config.ipv6ProbeConcurrency, log })
-    scheduler = startProbeScheduler(run, { intervalMs: config.ipv6ProbeIntervalMin * 60_000, log })
+    const leadership = opts.leadership ?? { leads: true, onLead: (fn: () => void) => { fn() } }
+    const run = async (): ReturnType<typeof runProbeCycle> => {
+      if (!leadership.leads) return { probed: 0, failed: [] }
+      return await runProbeCycle(fastify.stores.ipv6, context, { concurrency: config.ipv6ProbeConcurrency, log })
+    }
+    leadership.onLead(() => {
+      if (closing) return
+      scheduler ??= startProbeScheduler(run, { intervalMs: config.ipv6ProbeIntervalMin * 60_000, log })
+    })
   })
-  fastify.addHook('onClose', async () => { scheduler?.stop() })
+  fastify.addHook('onClose', async () => { closing = true; scheduler?.stop() })
 }, { name: 'ipv6-prober-job' })

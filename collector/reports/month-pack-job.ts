@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import type { RollupReader } from '../storage/stores.js'
+import type { Leadership, RollupReader } from '../storage/stores.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,9 +27,11 @@ export async function buildMonthPacks (reader: RollupReader, now: number, stoppe
 
 /**
  * The month-pack job: once at start-up, then every `everyMs` (late results drop their month's
- * packs, and each new month closes one), and on demand through `fastify.buildMonthPacks`.
+ * packs, and each new month closes one), and on demand through `fastify.buildMonthPacks`. Its
+ * scheduled runs happen only while this collector leads the fleet's once-only work
+ * (`leadership`; always with SQLite), and once more when it takes over.
  */
-export default fp<{ everyMs: number }>(async (fastify, { everyMs }) => {
+export default fp<{ everyMs: number, leadership?: Leadership }>(async (fastify, { everyMs, leadership }) => {
   let running: Promise<number> | null = null
   let closing = false
   const run = async (now = Date.now()): Promise<number> => {
@@ -43,10 +45,17 @@ export default fp<{ everyMs: number }>(async (fastify, { everyMs }) => {
   let timer: NodeJS.Timeout | null = null
   fastify.addHook('onReady', async () => {
     const tick = (delay: number): void => {
-      timer = setTimeout(() => { run().catch((err: unknown) => { fastify.log.error({ err }, 'month packs failed') }).finally(() => { if (!closing) tick(everyMs) }) }, delay)
+      timer = setTimeout(() => { (leadership?.leads === false ? Promise.resolve(0) : run()).catch((err: unknown) => { fastify.log.error({ err }, 'month packs failed') }).finally(() => { if (!closing) tick(everyMs) }) }, delay)
       timer.unref()
     }
     tick(0)
+    // A follower that takes over builds what the old leader left at once, not at its next tick.
+    // (onLead calls at once when leading already: that call is the tick just set.)
+    let skip = leadership?.leads === true
+    leadership?.onLead(() => {
+      if (skip) { skip = false; return }
+      if (!closing) run().catch((err: unknown) => { fastify.log.error({ err }, 'month packs failed') })
+    })
   })
   fastify.addHook('preClose', async () => {
     closing = true

@@ -545,6 +545,21 @@ export interface HealthReader {
   activeAgentLastSyncs: () => Promise<Array<number | null>>
 }
 
+/**
+ * This instance's standing in the election of one piece of once-per-fleet work (the IPv6
+ * prober, the start-up rebuilds, the month packs): several collectors on one database run it
+ * on one of them only (docs/operations.md). The embedded store has one collector, which leads.
+ */
+export interface Leadership {
+  /** Whether this instance leads now. */
+  readonly leads: boolean
+  /**
+   * Calls `fn` each time this instance becomes the leader (at once when it already leads):
+   * a follower takes over when the leader's process or connection dies.
+   */
+  onLead: (fn: () => void) => void
+}
+
 /** One backend's stores, opened together and closed together. */
 export interface Stores {
   readonly backend: 'sqlite' | 'postgres'
@@ -554,5 +569,10 @@ export interface Stores {
   readonly geo: GeoStore
   readonly ipv6: Ipv6Store
   readonly health: HealthReader
+  /**
+   * Stands for election as the one instance that runs the work named `name`, and keeps
+   * standing (taking over when the leader goes) until the stores close.
+   */
+  elect: (name: string) => Promise<Leadership>
   close: () => Promise<void>
 }

@@ -1,4 +1,5 @@
 import type { Stores } from '../stores.js'
+import { PostgresElection } from './election.js'
 import { PostgresFleetStore } from './fleet.js'
 import { PostgresGeoStore } from './geo.js'
 import { PostgresHealthReader } from './health.js'
@@ -9,6 +10,7 @@ import { PostgresRollupReader } from './rollups.js'
 
 /** The stores over a pool of a migrated PostgreSQL database; closing them ends the pool. */
 export async function postgresStores (pool: Pool): Promise<Stores> {
+  const elections: PostgresElection[] = []
   return {
     backend: 'postgres',
     fleet: new PostgresFleetStore(pool),
@@ -17,6 +19,15 @@ export async function postgresStores (pool: Pool): Promise<Stores> {
     geo: new PostgresGeoStore(pool),
     ipv6: new PostgresIpv6Store(pool),
     health: new PostgresHealthReader(pool),
-    close: async () => { await pool.end() }
+    elect: async (name) => {
+      const election = await PostgresElection.stand(pool, name)
+      elections.push(election)
+      return election
+    },
+    // The elections first: their connections are out of the pool, which waits for them otherwise.
+    close: async () => {
+      for (const e of elections) await e.close()
+      await pool.end()
+    }
   }
 }

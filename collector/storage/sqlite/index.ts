@@ -18,6 +18,8 @@ export function sqliteStores (db: Db): Stores {
     geo: new SqliteGeoStore(db),
     ipv6: new SqliteIpv6Store(db),
     health: new SqliteHealthReader(db),
+    // One collector per SQLite file: it leads every election.
+    elect: async () => ({ leads: true, onLead: (fn) => { fn() } }),
     close: async () => { await results.close(); db.close() }
   }
 }
