@@ -5,6 +5,7 @@ import { TOCDO_VERSION } from '../shared/version.js'
 import { registerServe } from './commands/serve.js'
 import { registerAdmin } from './commands/admin.js'
 import { registerBackup } from './commands/backup.js'
+import { registerMigrate } from './commands/migrate.js'
 
 export function buildProgram (): Command {
   const program = new Command('tocdo-collector')
@@ -13,6 +14,7 @@ export function buildProgram (): Command {
   registerServe(program)
   registerAdmin(program)
   registerBackup(program)
+  registerMigrate(program)
   return program
 }
 
