@@ -22,7 +22,7 @@ describe('tocdo-collector migrate --to postgres://', () => {
   let c: TempCollector
   let url: string
   let pool: Pool
-  const agents: Array<{ agentId: string, ids: string[] }> = []
+  const agents: Array<{ agentId: string, token: string, ids: string[] }> = []
 
   // The CLI as an operator runs it: TypeScript at start (tsx), slow on a busy machine.
   const migrate = async (): Promise<{ code: number, out: string }> => {
@@ -58,7 +58,7 @@ describe('tocdo-collector migrate --to postgres://', () => {
       ]
       const r = await sync(c.url, agent.token, syncBody(agent.agentId, records))
       expect(r.body.acks).toMatchObject({ accepted: records.length })
-      agents.push({ agentId: agent.agentId, ids: records.map((x) => x.id) })
+      agents.push({ agentId: agent.agentId, token: agent.token, ids: records.map((x) => x.id) })
     }
     const db = await createTestDatabase({ migrated: false })
     url = db.url.replace('postgres://tocdo@', `postgres://tocdo:${PASSWORD}@`)
@@ -117,6 +117,37 @@ describe('tocdo-collector migrate --to postgres://', () => {
     }
   }, 240_000)
 
+  it('a re-run after more results arrived copies only those, rebuilds the rollups there, and the reports stay equal', async () => {
+    const { agentId, token } = agents[0] as { agentId: string, token: string }
+    // Into a month already copied (September) and a later one.
+    const more = [Date.UTC(2026, 8, 29, 3, 0), Date.UTC(2026, 9, 20, 4, 0), Date.UTC(2026, 9, 20, 4, 20)]
+      .map((at, i) => speedRecord({ at: new Date(at), downMbps: 150 + i, upMbps: 60, idleMs: 11 }))
+    const s = await sync(c.url, token, syncBody(agentId, more))
+    expect(s.body.acks).toMatchObject({ accepted: 3 })
+    const r = await migrate()
+    expect(r.code, r.out).toBe(0)
+    expect(r.out).toMatch(/result\s+61 read\s+3 copied 58 already there 0 conflicts/)
+    expect(r.out).toContain('rollups rebuilt from the results in PostgreSQL')
+    expect(r.out).toContain('verify results: 2 agents, 61 results on SQLite; counts and payload hashes equal on both')
+    expect(r.out).toMatch(/verify reports: \d+ reports \(2 months and all time\); all equal on both/)
+  }, 240_000)
+
+  it('reports a result PostgreSQL holds with a different payload as a conflict and keeps it', async () => {
+    const { agentId, ids } = agents[0] as { agentId: string, ids: string[] }
+    const id = ids[7] as string
+    await pool.query("UPDATE result_key SET payload_sha256 = '\\x01' WHERE agent_id = $1 AND result_id = $2", [agentId, id])
+    try {
+      const r = await migrate()
+      expect(r.code, r.out).toBe(1)
+      expect(r.out).toMatch(/result\s+61 read\s+0 copied 60 already there 1 conflicts/)
+      expect(r.out).toContain(`CONFLICT result ${agentId}/${id}: PostgreSQL holds a different record with this id; it was kept, not overwritten`)
+      const kept = await pool.query<{ h: Buffer }>('SELECT payload_sha256 AS h FROM result_key WHERE agent_id = $1 AND result_id = $2', [agentId, id])
+      expect(kept.rows[0]?.h).toEqual(Buffer.from([1]))
+    } finally {
+      await pool.query('UPDATE result_key SET payload_sha256 = r.payload_sha256 FROM result r WHERE r.agent_id = result_key.agent_id AND r.result_id = result_key.result_id AND r.result_id = $1', [id])
+    }
+  }, 240_000)
+
   it('a collector started on the PostgreSQL URL serves the same reports over HTTP', async () => {
     const before = [...await reports(c.url, '2026-09'), ...await reports(c.url, '2026-10')]
     const onPg = await startTempCollector({ databaseUrl: url, adminToken: ADMIN })
@@ -124,8 +155,8 @@ describe('tocdo-collector migrate --to postgres://', () => {
       expect(onPg.app.stores.backend).toBe('postgres')
       const after = [...await reports(onPg.url, '2026-09'), ...await reports(onPg.url, '2026-10')]
       expect(after).toEqual(before)
-      // The copied figures are real: September's speed tests of both agents count (2 × 5).
-      expect(JSON.stringify(before[0])).toContain('"speedTests":10,"validTests":10')
+      // The copied figures are real: September's speed tests of both agents count (2 × 5, and one sent after the first copy).
+      expect(JSON.stringify(before[0])).toContain('"speedTests":11,"validTests":11')
     } finally {
       await onPg.close()
     }
