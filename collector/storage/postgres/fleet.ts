@@ -4,6 +4,7 @@ import type {
   Agency, AgentDetail, AgentRow, AuditEntry, EnrolledHost, FleetStore, NewAgency, NewAuditEntry, PlacedAgency
 } from '../stores.js'
 import { inTransaction, type Pool, type PoolClient } from './pool.js'
+import { auditEntryOf, type AuditRow } from '../rows.js'
 
 // Aliases are quoted: PostgreSQL folds unquoted names to lower case.
 const agencyColumns = (t: string): string => `${t}id, ${t}name, ${t}category, ${t}connection_class AS "connectionClass", ${t}isp,
@@ -28,8 +29,6 @@ const AGENT_ORDER = 'ORDER BY g.name COLLATE "C", a.created_at, a.id COLLATE "C"
 
 type AgencyRow = Agency & { pc: string }
 const placed = ({ pc, ...a }: AgencyRow): PlacedAgency => ({ ...a, placementCandidates: JSON.parse(pc) as string[] })
-
-interface AuditRow { id: number, at: number, actor: string, via: string, action: string, target: string | null, summary: string, client_ip: string, status: number }
 
 const INSERT_AGENT = `INSERT INTO agent (id, agency_id, name, token_hash, created_at, hostname, os, arch, agent_version)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${AGENT_COLUMNS}`
@@ -167,17 +166,7 @@ export class PostgresFleetStore implements FleetStore {
     const { rows } = before === undefined
       ? await this.#pool.query<AuditRow>('SELECT * FROM admin_audit ORDER BY id DESC LIMIT $1', [limit])
       : await this.#pool.query<AuditRow>('SELECT * FROM admin_audit WHERE id < $1 ORDER BY id DESC LIMIT $2', [before, limit])
-    return rows.map((r) => ({
-      id: r.id,
-      at: r.at,
-      actor: r.actor,
-      via: r.via === 'cli' ? 'cli' : 'api',
-      action: r.action,
-      target: r.target,
-      summary: JSON.parse(r.summary) as Record<string, unknown>,
-      clientIp: r.client_ip,
-      status: r.status
-    }))
+    return rows.map(auditEntryOf)
   }
 }
 

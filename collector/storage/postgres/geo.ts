@@ -1,6 +1,7 @@
-import type { CommuneSource, GeoArea, GeoCommuneArea, GeographyRows, GeoSeedRow, GeoStore, PlacementRows, StoredTarget, TargetEntry } from '../stores.js'
+import type { CommuneSource, GeoArea, GeoCommuneArea, GeographyRows, GeoStore, PlacementRows, StoredTarget, TargetEntry } from '../stores.js'
 import { AREA_LEVELS, GEO_VERSIONS, type GeoVersion, type Level } from '../area-levels.js'
 import { inTransaction, type Pool, type PoolClient } from './pool.js'
+import { sameRows } from '../rows.js'
 
 /**
  * The transaction-level advisory lock replaceGeography holds: two collectors starting together
@@ -8,16 +9,6 @@ import { inTransaction, type Pool, type PoolClient } from './pool.js'
  * (SQLite gets the same from BEGIN IMMEDIATE).
  */
 const GEOGRAPHY_LOCK_KEY = 7_312_002
-
-function sameRows (a: unknown[][], b: readonly GeoSeedRow[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as unknown[]
-    const y = b[i] as GeoSeedRow
-    for (let j = 0; j < y.length; j++) if (x[j] !== y[j]) return false
-  }
-  return true
-}
 
 /** Rows sort byte-wise (COLLATE "C"), as SQLite's BINARY collation and the seeds' primary-key order do. */
 const C = 'COLLATE "C"'

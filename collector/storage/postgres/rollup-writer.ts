@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { decode, encode } from '../../aggregation/float-blob.js'
-import { MONTH_COUNTER_COLUMNS, monthCountersOf, type StoredMonthCounters } from '../rollup-rows.js'
+import { MONTH_COUNTER_COLUMNS, monthCountersOf, type StoredMonthCounters } from '../rows.js'
 import { applyRollupGroup, groupRollupInputs, monthRowKey } from '../../aggregation/rollup-apply.js'
 import { ROLLUP_VERSION, type MonthCounters, type RollupInput } from '../../aggregation/rollup.js'
 import { SIGNALLED, bumpMonths } from './changes.js'

@@ -6,9 +6,10 @@ import type {
 import type { LinkLimitedRow } from '../link-limited-store.js'
 import { countSetApart, type SetApartCounts } from '../set-apart-store.js'
 import { AREA_LEVELS, CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, VERSION_LEVELS, provinceLevelOf, type GeoVersion, type Level } from '../area-levels.js'
-import { MONTH_ROW_COLUMNS, monthRowOf, type MonthRowTuple } from '../rollup-rows.js'
+import { MONTH_ROW_COLUMNS, monthRowOf, type MonthRowTuple } from '../rows.js'
 import { vnMonth } from '../../../shared/vn-time.js'
 import { RollupChangeLog } from './changes.js'
+import { inTransaction } from './pool.js'
 import { packGeneration, packsMissing, readPack, storePack } from './month-pack.js'
 
 type Queryable = Pick<pg.ClientBase, 'query'>
@@ -31,22 +32,9 @@ export class PostgresRollupReader implements RollupReader {
     this.#pool = pool
   }
 
+  /** A read-only snapshot: a report's several reads see one state of the store. */
   async #read<T> (fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect()
-    let broken: Error | undefined
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-      try {
-        const out = await fn(client)
-        await client.query('COMMIT')
-        return out
-      } catch (err) {
-        await client.query('ROLLBACK').catch((e: unknown) => { broken = e as Error })
-        throw err
-      }
-    } finally {
-      client.release(broken)
-    }
+    return await inTransaction(this.#pool, fn, { snapshot: true })
   }
 
   async rowsInRange (filter: RollupFilter, from: string | null, to: string | null): Promise<MonthRow[]> {

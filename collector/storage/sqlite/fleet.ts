@@ -5,6 +5,7 @@ import type { AgentRemoteConfig } from '../../../shared/schemas/fleet.js'
 import type {
   Agency, AgencyScopeRow, AgentDetail, AgentRow, AuditEntry, EnrolledHost, FleetStore, NewAgency, NewAuditEntry, PlacedAgency
 } from '../stores.js'
+import { auditEntryOf, type AuditRow } from '../rows.js'
 
 const AGENCY_COLUMNS = `id, name, category, connection_class AS connectionClass, isp, plan_down_mbps AS planDownMbps,
   plan_up_mbps AS planUpMbps, commune_code AS communeCode, province_code AS provinceCode,
@@ -23,8 +24,6 @@ const AGENT_DETAIL = `SELECT a.id, a.agency_id AS agencyId, a.name, a.status, a.
 
 type AgencyRow = Agency & { pc: string }
 const placed = ({ pc, ...a }: AgencyRow): PlacedAgency => ({ ...a, placementCandidates: JSON.parse(pc) as string[] })
-
-interface AuditRow { id: number, at: number, actor: string, via: string, action: string, target: string | null, summary: string, client_ip: string, status: number }
 
 /**
  * The fleet on SQLite. Statements are prepared once; each method runs one statement or one
@@ -203,17 +202,7 @@ export class SqliteFleetStore implements FleetStore {
 
   async listAudit ({ limit, before }: { limit: number, before?: number }): Promise<AuditEntry[]> {
     const rows = (before === undefined ? this.#listAudit.all(limit) : this.#listAuditBefore.all(before, limit)) as AuditRow[]
-    return rows.map((r) => ({
-      id: r.id,
-      at: r.at,
-      actor: r.actor,
-      via: r.via === 'cli' ? 'cli' : 'api',
-      action: r.action,
-      target: r.target,
-      summary: JSON.parse(r.summary) as Record<string, unknown>,
-      clientIp: r.client_ip,
-      status: r.status
-    }))
+    return rows.map(auditEntryOf)
   }
 }
 

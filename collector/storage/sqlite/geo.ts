@@ -1,16 +1,7 @@
 import type { Db } from '../db.js'
 import type { CommuneSource, GeoArea, GeoCommuneArea, GeographyRows, GeoSeedRow, GeoStore, PlacementRows, StoredTarget, TargetEntry } from '../stores.js'
 import { AREA_LEVELS, GEO_VERSIONS, type GeoVersion, type Level } from '../area-levels.js'
-
-function sameRows (a: unknown[][], b: readonly GeoSeedRow[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as unknown[]
-    const y = b[i] as GeoSeedRow
-    for (let j = 0; j < y.length; j++) if (x[j] !== y[j]) return false
-  }
-  return true
-}
+import { sameRows } from '../rows.js'
 
 const VERSIONS = `version IN ('${GEO_VERSIONS.join("','")}')`
 

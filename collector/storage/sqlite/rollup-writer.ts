@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { Db } from '../db.js'
 import { decode, encode } from '../../aggregation/float-blob.js'
-import { MONTH_COUNTER_COLUMNS, monthCountersOf, type StoredMonthCounters } from '../rollup-rows.js'
+import { MONTH_COUNTER_COLUMNS, monthCountersOf, type StoredMonthCounters } from '../rows.js'
 import { applyRollupGroup, groupRollupInputs, monthRowKey, type RollupGroup } from '../../aggregation/rollup-apply.js'
 import { rollupMonthsChanged as monthsChanged, rollupsReplaced } from './rollup-changes.js'
 import { ROLLUP_VERSION, type MonthCounters, type RollupInput } from '../../aggregation/rollup.js'

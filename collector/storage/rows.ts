@@ -1,13 +1,14 @@
-import type { MonthRow } from './stores.js'
+import type { AuditEntry, GeoSeedRow, MonthRow } from './stores.js'
 import type { MonthCounters } from '../aggregation/rollup.js'
 import type { TimeBand } from '../aggregation/time-bands.js'
 import { decode } from '../aggregation/float-blob.js'
 
 /**
- * The columns of rollup_agent_month (SQLite's migration 020, PostgreSQL's 020) as both
- * backends read them, and their decoding: one definition, so the two stores hand the reports
- * the same rows.
+ * Stored rows as both backends read them, and their decoding: one definition, so the SQLite
+ * and PostgreSQL stores hand the rest of the collector the same values. No driver here.
  */
+
+// ── rollup_agent_month (migration 020 on both) ──
 
 /** The columns a report reads, in the order of `MonthRowTuple`. */
 export const MONTH_ROW_COLUMNS = `agent_id, agency_id, month, band, connection_class, isp, commune_code, province_code, legacy_district_code,
@@ -82,4 +83,35 @@ export function monthCountersOf (r: StoredMonthCounters): MonthCounters {
     repUp: decode(r.rep_up),
     repIdle: decode(r.rep_idle)
   }
+}
+
+// ── admin_audit (migration 040 on both) ──
+
+export interface AuditRow { id: number, at: number, actor: string, via: string, action: string, target: string | null, summary: string, client_ip: string, status: number }
+
+export function auditEntryOf (r: AuditRow): AuditEntry {
+  return {
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    via: r.via === 'cli' ? 'cli' : 'api',
+    action: r.action,
+    target: r.target,
+    summary: JSON.parse(r.summary) as Record<string, unknown>,
+    clientIp: r.client_ip,
+    status: r.status
+  }
+}
+
+// ── geography seeds ──
+
+/** Whether the stored rows of a geography table are exactly the seed's, column by column. */
+export function sameRows (a: unknown[][], b: readonly GeoSeedRow[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as unknown[]
+    const y = b[i] as GeoSeedRow
+    for (let j = 0; j < y.length; j++) if (x[j] !== y[j]) return false
+  }
+  return true
 }
