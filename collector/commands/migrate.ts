@@ -36,7 +36,14 @@ export function registerMigrate (program: Command): void {
       let failed = false
       try {
         const started = Date.now()
-        const copy = await m.copy({ batchRows })
+        // A large store takes a while: what is being copied, every 10 s, on stderr.
+        let shown = Date.now()
+        const onProgress = (table: string, n: number): void => {
+          if (Date.now() - shown < 10_000) return
+          shown = Date.now()
+          process.stderr.write(`  … ${table}: ${n} rows copied so far\n`)
+        }
+        const copy = await m.copy({ batchRows, onProgress })
         for (const t of copy.tables) out(`  ${t.table.padEnd(20)} ${String(t.read).padStart(9)} read ${String(t.inserted).padStart(9)} copied`)
         out(`  ${'result'.padEnd(20)} ${String(copy.results.read).padStart(9)} read ${String(copy.results.inserted).padStart(9)} copied ${copy.results.alreadyThere} already there ${copy.results.conflicts.length} conflicts`)
         out(`  rollups ${copy.rollups === 'copied' ? 'copied as stored' : copy.rollups === 'rebuilt' ? 'rebuilt from the results in PostgreSQL' : 'unchanged (no new results)'}; copy took ${((Date.now() - started) / 1000).toFixed(1)} s`)
@@ -46,7 +53,7 @@ export function registerMigrate (program: Command): void {
         const results = await m.compareResults()
         out(`verify results: ${results.agents} agents, ${results.results} results on SQLite; ${results.differences.length === 0 ? 'counts and payload hashes equal on both' : `${results.differences.length} agents DIFFER`}`)
         for (const d of results.differences.slice(0, 20)) {
-          out(`  DIFFERS agent ${d.agentId}: ${d.sqlite} results on SQLite, ${d.postgres} on PostgreSQL, payload hashes ${d.hashes}; results ${d.resultIds.join(', ')}`)
+          out(`  DIFFERS agent ${d.agentId}: ${d.sqlite} results on SQLite, ${d.postgres} on PostgreSQL, payload hashes ${d.hashes}; results ${d.resultIds.length > 0 ? d.resultIds.join(', ') : '(not looked up)'}`)
         }
         if (results.differences.length > 0) failed = true
 
