@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
@@ -25,9 +26,9 @@ describe('tocdo-collector migrate --to postgres://', () => {
   const agents: Array<{ agentId: string, token: string, ids: string[] }> = []
 
   // The CLI as an operator runs it: TypeScript at start (tsx), slow on a busy machine.
-  const migrate = async (): Promise<{ code: number, out: string }> => {
+  const migrate = async (to = url, dataDir = c.dataDir): Promise<{ code: number, out: string }> => {
     try {
-      const r = await run(process.execPath, ['--import', 'tsx', 'collector/cli.ts', 'migrate', '--to', url, '--data-dir', c.dataDir, '--batch', '7'],
+      const r = await run(process.execPath, ['--import', 'tsx', 'collector/cli.ts', 'migrate', '--to', to, '--data-dir', dataDir, '--batch', '7'],
         { env: { ...process.env, TOCDO_DATABASE_URL: '' }, maxBuffer: 16 << 20 })
       return { code: 0, out: r.stdout + r.stderr }
     } catch (err) {
@@ -146,6 +147,17 @@ describe('tocdo-collector migrate --to postgres://', () => {
     } finally {
       await pool.query('UPDATE result_key SET payload_sha256 = r.payload_sha256 FROM result r WHERE r.agent_id = result_key.agent_id AND r.result_id = result_key.result_id AND r.result_id = $1', [id])
     }
+  }, 240_000)
+
+  it('answers a wrong --to or a data dir without a store with the field and the fix, never the password', async () => {
+    const wrong = await migrate(`mysql://tocdo:${PASSWORD}@127.0.0.1/tocdo`)
+    expect(wrong.code).toBe(1)
+    expect(wrong.out).toContain('--to: the scheme is "mysql:"; give postgres://user:password@host:5432/database')
+    const empty = await migrate(url, join(c.dataDir, 'nothing-here'))
+    expect(empty.code).toBe(1)
+    expect(empty.out).toContain('no collector database at')
+    expect(empty.out).toContain('give the data dir of the collector to move with --data-dir')
+    expect(wrong.out + empty.out).not.toContain(PASSWORD)
   }, 240_000)
 
   it('a collector started on the PostgreSQL URL serves the same reports over HTTP', async () => {
