@@ -122,7 +122,9 @@ describe('early stop for a stable link', () => {
 describe('server selection and fail-over', () => {
   it('passes over a full server (503 + Retry-After) and tests on the next one', async () => {
     const busy = await startThrottledServer({ busy: { retryAfterS: 30 } })
-    const good = await startThrottledServer({ downMbps: 20, upMbps: 10, pingDelayMs: 3 })
+    // The good server answers pings 150 ms late, so the busy one ranks first even when a busy
+    // machine delays some replies by tens of ms (3 ms was not enough: the order flipped once).
+    const good = await startThrottledServer({ downMbps: 20, upMbps: 10, pingDelayMs: 150 })
     try {
       const r = await runSpeedTest({ servers: [good.url, busy.url], clock: systemClock, streams: 2, pings: 5, maxMsPerDirection: 4000 })
       expectValid(r)
