@@ -42,8 +42,8 @@ export default fp<{ config: Readonly<CollectorConfig> }>(async (fastify, { confi
     remoteConfig: await RemoteConfigStore.open(fastify.stores.fleet, defaultRemoteConfig(config.publicUrl)),
     adminToken: await AdminToken.open(fastify.stores.fleet, config.adminToken),
     committer,
-    syncLimiter: createRateLimiter({ max: config.syncRateLimitMax, windowMs: config.syncRateLimitWindowS * 1000, what: 'requests per agent' }),
-    enrolLimiter: createRateLimiter({ max: config.enrolRateLimitPerMin, windowMs: 60_000, what: 'enrolment attempts per address' }),
+    syncLimiter: createRateLimiter({ store: fastify.stores.rateLimits, name: 'sync', max: config.syncRateLimitMax, windowMs: config.syncRateLimitWindowS * 1000, what: 'requests per agent' }),
+    enrolLimiter: createRateLimiter({ store: fastify.stores.rateLimits, name: 'enrol', max: config.enrolRateLimitPerMin, windowMs: 60_000, what: 'enrolment attempts per address' }),
     nextSyncS: config.nextSyncS
   })
   // Graceful shutdown (docs/operations.md): Fastify refuses new requests (503) from close();

@@ -10,7 +10,7 @@ export async function enrollRoutes (fastify: FastifyInstance): Promise<void> {
   // Strict TypeBox check, the same schema the agent uses: Fastify's Ajv would coerce types (false → 0).
   fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
   fastify.post(FLEET_PATHS.enroll, {
-    onRequest: async (request) => { fastify.fleet.enrolLimiter.hit(request.ip) },
+    onRequest: async (request) => { await fastify.fleet.enrolLimiter.hit(request.ip) },
     schema: { body: EnrollRequest, response: { 200: EnrollReply, '4xx': ErrorReply } }
   }, async (request) => {
     const body = request.body as EnrollRequest

@@ -14,7 +14,7 @@ export async function resultRoutes (fastify: FastifyInstance): Promise<void> {
   // Strict TypeBox check, the same schema the agent uses: Fastify's Ajv would coerce types (false → 0).
   fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
   fastify.post(PATHS.results, {
-    onRequest: [fastify.requireAgent, async (request) => { fastify.fleet.syncLimiter.hit(request.agent?.id ?? '') }],
+    onRequest: [fastify.requireAgent, async (request) => { await fastify.fleet.syncLimiter.hit(request.agent?.id ?? '') }],
     preParsing: decodeGzip,
     schema: { body: ResultBatch, response: { 200: BatchReply, 400: { type: 'object', additionalProperties: true } } }
   }, async (request, reply) => {

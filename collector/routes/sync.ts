@@ -14,7 +14,7 @@ export async function syncRoutes (fastify: FastifyInstance): Promise<void> {
   // Strict TypeBox check, the same schema the agent uses: Fastify's Ajv would coerce types (false → 0).
   fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
   fastify.post(FLEET_PATHS.sync, {
-    onRequest: [fastify.requireAgent, async (request) => { fastify.fleet.syncLimiter.hit(request.agent?.id ?? '') }],
+    onRequest: [fastify.requireAgent, async (request) => { await fastify.fleet.syncLimiter.hit(request.agent?.id ?? '') }],
     preParsing: decodeGzip,
     schema: { body: SyncRequest, response: { 200: SyncReply, '4xx': ErrorReply, '5xx': ErrorReply } }
   }, async (request) => {

@@ -545,6 +545,30 @@ export interface HealthReader {
   activeAgentLastSyncs: () => Promise<Array<number | null>>
 }
 
+// ── Rate limits: the sliding-window state every collector on one database shares ──
+
+/** One rate limit: at most `max` allowed hits for one key in any interval of `windowMs`. */
+export interface RateLimit {
+  /** Names the limit in the store, e.g. "sync" or "enrol": each limit counts apart. */
+  name: string
+  max: number
+  windowMs: number
+}
+
+/** What the store decided for one hit: allowed, or refused until `retryAt` (epoch ms). */
+export type RateLimitDecision = { allowed: true } | { allowed: false, retryAt: number }
+
+export interface RateLimitStore {
+  /**
+   * Counts a hit at `at` (epoch ms) for `key` under `limit`, as one sliding-window log: the hit
+   * is allowed and recorded while fewer than `max` allowed hits fall in (at − windowMs, at];
+   * otherwise it is refused, not recorded, and `retryAt` is when the oldest counted hit leaves
+   * the window. Atomic across every collector sharing the store, so their sum keeps the limit.
+   * Keys idle for a whole window are forgotten.
+   */
+  hit: (limit: RateLimit, key: string, at: number) => Promise<RateLimitDecision>
+}
+
 /**
  * This instance's standing in the election of one piece of once-per-fleet work (the IPv6
  * prober, the start-up rebuilds, the month packs): several collectors on one database run it
@@ -569,6 +593,7 @@ export interface Stores {
   readonly geo: GeoStore
   readonly ipv6: Ipv6Store
   readonly health: HealthReader
+  readonly rateLimits: RateLimitStore
   /**
    * Stands for election as the one instance that runs the work named `name`, and keeps
    * standing (taking over when the leader goes) until the stores close.

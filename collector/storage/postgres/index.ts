@@ -7,6 +7,7 @@ import { PostgresIpv6Store } from './ipv6.js'
 import type { Pool } from './pool.js'
 import { PostgresResultStore } from './results.js'
 import { PostgresRollupReader } from './rollups.js'
+import { PostgresRateLimitStore } from './rate-limits.js'
 
 /** The stores over a pool of a migrated PostgreSQL database; closing them ends the pool. */
 export async function postgresStores (pool: Pool): Promise<Stores> {
@@ -19,6 +20,7 @@ export async function postgresStores (pool: Pool): Promise<Stores> {
     geo: new PostgresGeoStore(pool),
     ipv6: new PostgresIpv6Store(pool),
     health: new PostgresHealthReader(pool),
+    rateLimits: new PostgresRateLimitStore(pool),
     elect: async (name) => {
       const election = await PostgresElection.stand(pool, name)
       elections.push(election)
