@@ -1,6 +1,9 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WalCheckpointer } from '../../collector/storage/sqlite/wal-checkpointer.js'
@@ -55,4 +58,20 @@ describe('WalCheckpointer', () => {
     fill(db)
     db.close()
   })
+
+  it('stopping resolves in a process with nothing else keeping it alive (a CLI command, a bench), so its files are closed before exit', async () => {
+    const { db, file } = fresh()
+    db.close()
+    // The worker is unreferenced while it runs; were it still so while stopping, this process would end before `stop` resolved.
+    const script = join(file, '..', 'stop.mts')
+    writeFileSync(script, `import Database from ${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))}
+      import { WalCheckpointer } from ${JSON.stringify(join(process.cwd(), 'collector/storage/sqlite/wal-checkpointer.ts'))}
+      const db = new Database(${JSON.stringify(file)})
+      const cp = new WalCheckpointer(db, { intervalMs: 60000 })
+      await cp.stop()
+      db.close()
+      console.log('stopped')\n`)
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { timeout: 60_000 })
+    expect(stdout.trim()).toBe('stopped')
+  }, 90_000)
 })

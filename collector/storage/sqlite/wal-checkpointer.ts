@@ -59,6 +59,9 @@ export class WalCheckpointer {
     }
     this.#stopped = true
     if (this.#db.open) this.#db.pragma('wal_autocheckpoint = 1000')
+    // Referenced while it stops: in a process with nothing else to do (a CLI command, a bench)
+    // the unreferenced worker would let the process end before its exit, and `stop` never resolve.
+    this.#worker.ref()
     const exited = once(this.#worker, 'exit')
     this.#worker.postMessage('stop')
     await exited
