@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import { createPool, type Pool } from '../../collector/storage/postgres/pool.js'
-import { TEMPLATE_DATABASE, databaseUrl } from './postgres-cluster.js'
+import { TEMPLATE_DATABASE, databaseUrl } from '../fixtures/postgres-cluster.js'
 
 /**
  * A fresh database of the run's cluster. Tests leave it in place: the cluster is removed whole

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node'
-import { TEMPLATE_DATABASE, databaseUrl, startPostgresCluster } from '../helpers/postgres-cluster.js'
+import { TEMPLATE_DATABASE, databaseUrl, startPostgresCluster } from '../fixtures/postgres-cluster.js'
 import { createPool } from '../../collector/storage/postgres/pool.js'
 import { migratePostgres } from '../../collector/storage/postgres/migrate.js'
 
@@ -11,8 +11,8 @@ declare module 'vitest' {
 }
 
 /**
- * vitest globalSetup: one private PostgreSQL cluster for the whole run (test/helpers/
- * postgres-cluster.ts) with a migrated template database; each test copies the template
+ * vitest globalSetup: one private PostgreSQL cluster for the whole run (test/fixtures/
+ * postgres-cluster.ts, which the benches also use) with a migrated template database; each test copies the template
  * (CREATE DATABASE … TEMPLATE, a few ms) instead of migrating or running initdb again.
  */
 export default async function setup (project: TestProject): Promise<() => Promise<void>> {
