@@ -25,7 +25,8 @@ export function correctClock ({ measuredAtMs, offsetMs, sinceSyncS, receivedAtMs
   if (offsetMs === null || sinceSyncS === null) {
     flags |= CLOCK_FLAGS.CLOCK_UNKNOWN
   } else if (sinceSyncS <= ONE_DAY_S && Math.abs(offsetMs) >= 2000) {
-    corrected = measuredAtMs + offsetMs
+    // Whole milliseconds, as every stored instant is (PostgreSQL's BIGINT refuses a fraction; an agent may send one).
+    corrected = measuredAtMs + Math.round(offsetMs)
   }
   if (offsetMs !== null && Math.abs(offsetMs) > FIVE_MIN_MS) flags |= CLOCK_FLAGS.CLOCK_SKEW
   if (corrected - receivedAtMs > FIVE_MIN_MS) flags |= CLOCK_FLAGS.FUTURE

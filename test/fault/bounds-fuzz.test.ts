@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { backends } from '../helpers/stores.js'
 import { call, enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
 import { latencyRecord } from '../fixtures/records.js'
 import type { EnrollReply } from '../../shared/schemas/fleet.js'
@@ -9,7 +10,8 @@ import type { EnrollReply } from '../../shared/schemas/fleet.js'
  * Issue 11, fuzzed against a real collector: extreme numbers anywhere in a record, dates off the
  * calendar, nesting of any depth, and any value of any report query parameter. The rule: never
  * a 5xx; a record is refused alone with its field named, and a bad query is a 400 naming the
- * parameter.
+ * parameter. On both stores: an extreme number accepted must be stored as PostgreSQL's types
+ * allow as well as SQLite's.
  */
 const ADMIN = 'bounds-fuzz-admin-token-0123456789abcdef'
 
@@ -37,12 +39,12 @@ function realDate (y: number, mo: number, d: number, h: number, mi: number, s: n
 }
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
 
-describe('bounds, fuzzed against a real collector', () => {
+describe.each(backends)('bounds, fuzzed against a real collector ($name)', (backend) => {
   let c: TempCollector
   let a: EnrollReply
   const statuses: number[] = []
   beforeAll(async () => {
-    c = await startTempCollector({ adminToken: ADMIN, syncRateLimitMax: 1_000_000, commitIntervalMs: 2 })
+    c = await startTempCollector({ adminToken: ADMIN, syncRateLimitMax: 1_000_000, commitIntervalMs: 2 }, { backend })
     a = await enrolledAgent(c.url, ADMIN)
   })
   afterAll(async () => {
@@ -60,7 +62,8 @@ describe('bounds, fuzzed against a real collector', () => {
       expect(reply.body.acks.items[1]?.status).toBe('accepted')
       const first = reply.body.acks.items[0]
       if (first?.status === 'rejected') expect(first.field).toMatch(/^\//)
-    }), { numRuns: 250 })
+      // A fraction of a millisecond in the clock offset once failed the whole sync on PostgreSQL (a BIGINT instant): always tried.
+    }), { numRuns: 250, examples: [[['clock', 'offsetMs'], 2000.0001220703127]] })
   })
 
   it('a timestamp off the calendar is refused, a real one accepted', async () => {

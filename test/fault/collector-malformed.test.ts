@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { gzipSync } from 'node:zlib'
-import { openCollectorFile, startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { startTempCollector, type TempCollector } from '../helpers/temp-collector.js'
+import { backends } from '../helpers/stores.js'
 import { call, enrolledAgent, syncBody } from '../helpers/fleet-client.js'
 import { latencyRecord } from '../fixtures/records.js'
 import { compileValidator } from '../../shared/schemas/validate.js'
@@ -30,23 +31,19 @@ const ENVELOPE_PATHS = [
 
 /**
  * 1,000 malformed bodies generated with fast-check against a real collector: each gets a
- * 4xx, none a 5xx, and nothing is stored.
+ * 4xx, none a 5xx, and nothing is stored, on either store.
  */
-describe('malformed bodies', () => {
+describe.each(backends)('malformed bodies ($name)', (backend) => {
   let c: TempCollector
-  let file: ReturnType<typeof openCollectorFile> | undefined
-  /** The collector's SQLite file on a connection of the test's own: to read stored rows. */
-  const stored = (): NonNullable<typeof file> => (file ??= openCollectorFile(c))
   let a: EnrollReply
   let statuses: number[] = []
   beforeAll(async () => {
-    c = await startTempCollector({ adminToken: ADMIN, syncRateLimitMax: 100_000, commitIntervalMs: 5 })
+    c = await startTempCollector({ adminToken: ADMIN, syncRateLimitMax: 100_000, commitIntervalMs: 5 }, { backend })
     a = await enrolledAgent(c.url, ADMIN)
   })
   afterAll(async () => {
     // Nothing stored by any of them.
-    expect(stored().prepare('SELECT count(*) FROM result').pluck().get()).toBe(0)
-    file?.close()
+    expect(await c.db.rows('result')).toEqual([])
     await c?.close()
   })
 
