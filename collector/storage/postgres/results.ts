@@ -23,9 +23,71 @@ const RESULT_TYPES = ['text', 'text', 'bigint', 'text', 'text', 'text', 'bigint'
 const RESULT_FIELDS: ReadonlyArray<keyof ResultRow> = ['agentId', 'resultId', 'seq', 'kind', 'schemaVersion', 'status', 'measuredAt', 'measuredAtCorr',
   'receivedAt', 'clockFlags', 'family', 'downloadMbps', 'uploadMbps', 'idleLatencyMs', 'loadedDownMs', 'loadedUpMs', 'flags', 'confidence', 'valid',
   'agencyId', 'connectionClass', 'isp', 'communeCode', 'provinceCode', 'legacyDistrictCode', 'legacyProvinceCode', 'payloadSha256', 'raw']
-/** The one insert of result rows, from one array per column. */
-export const INSERT_RESULTS_SQL = `INSERT INTO result (${RESULT_COLUMNS})
-  SELECT * FROM unnest(${RESULT_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`
+/** The result table's columns in RESULT_FIELDS' order (the bench's reference inserts them straight). */
+export const RESULT_COLUMN_NAMES: readonly string[] = RESULT_COLUMNS.split(',').map((c) => c.trim())
+/** A row's values in RESULT_COLUMN_NAMES' order. */
+export const resultValues = (row: ResultRow): unknown[] => RESULT_FIELDS.map((f) => row[f])
+
+/**
+ * A group's first copies as one JSON array of objects keyed by column name, the payload hash
+ * in hex: one text parameter that the server unpacks with json_to_recordset. JSON.stringify is
+ * native; pg's escaping of 28 text arrays (the raw records above all) cost more than the
+ * insert itself (docs/fleet.md, "Ingest on both stores").
+ */
+function rowsJson (rows: readonly ResultRow[]): string {
+  return JSON.stringify(rows.map((r) => ({
+    agent_id: r.agentId,
+    result_id: r.resultId,
+    seq: r.seq,
+    kind: r.kind,
+    schema_version: r.schemaVersion,
+    status: r.status,
+    measured_at: r.measuredAt,
+    measured_at_corr: r.measuredAtCorr,
+    received_at: r.receivedAt,
+    clock_flags: r.clockFlags,
+    family: r.family,
+    download_mbps: r.downloadMbps,
+    upload_mbps: r.uploadMbps,
+    idle_latency_ms: r.idleLatencyMs,
+    loaded_latency_down_ms: r.loadedDownMs,
+    loaded_latency_up_ms: r.loadedUpMs,
+    flags: r.flags,
+    confidence: r.confidence,
+    valid: r.valid,
+    agency_id: r.agencyId,
+    connection_class: r.connectionClass,
+    isp: r.isp,
+    commune_code: r.communeCode,
+    province_code: r.provinceCode,
+    legacy_district_code: r.legacyDistrictCode,
+    legacy_province_code: r.legacyProvinceCode,
+    payload_sha256: r.payloadSha256.toString('hex'),
+    raw: r.raw
+  })))
+}
+
+/** The JSON's record type: every column as stored, but the hash as hex text. */
+const RECORD_COLUMNS = RESULT_COLUMN_NAMES.map((c, i) => `${c} ${c === 'payload_sha256' ? 'text' : RESULT_TYPES[i] as string}`).join(', ')
+
+/**
+ * Exactly once in one statement: the group's first copies (sorted by key, $1) go into
+ * result_key with ON CONFLICT DO NOTHING in that order; the rows whose key it inserted go
+ * into result; the keys inserted come back. A key another collector's open transaction holds
+ * makes this wait for its commit and then skip it, as before.
+ */
+const INSERT_KEYS_AND_RESULTS_SQL = `WITH u AS (
+    SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (${RECORD_COLUMNS})) WITH ORDINALITY AS u(${RESULT_COLUMNS}, o)
+  ), k AS (
+    INSERT INTO result_key (agent_id, result_id, payload_sha256, measured_at_corr)
+    SELECT agent_id, result_id, decode(payload_sha256, 'hex'), measured_at_corr FROM u ORDER BY o
+    ON CONFLICT (agent_id, result_id) DO NOTHING RETURNING agent_id, result_id
+  ), r AS (
+    INSERT INTO result (${RESULT_COLUMNS})
+    SELECT ${RESULT_COLUMN_NAMES.map((c) => c === 'payload_sha256' ? "decode(u.payload_sha256, 'hex')" : `u.${c}`).join(', ')}
+    FROM u JOIN k ON k.agent_id = u.agent_id AND k.result_id = u.result_id
+  )
+  SELECT agent_id, result_id FROM k`
 
 const CONFLICT_REASON = 'a different record with this id is already stored; the first copy is kept'
 
@@ -105,10 +167,7 @@ export class PostgresResultStore implements ResultStore {
     const accepted = new Set<string>()
     const stored = new Map<string, Buffer>()
     if (plan.firsts.length > 0) {
-      const ins = await client.query<{ agent_id: string, result_id: string }>(`INSERT INTO result_key (agent_id, result_id, payload_sha256, measured_at_corr)
-        SELECT a, r, h, m FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[]) WITH ORDINALITY AS u(a, r, h, m, o) ORDER BY o
-        ON CONFLICT (agent_id, result_id) DO NOTHING RETURNING agent_id, result_id`,
-      [plan.firsts.map((f) => f.agentId), plan.firsts.map((f) => f.resultId), plan.firsts.map((f) => f.payloadSha256), plan.firsts.map((f) => f.measuredAtCorr)])
+      const ins = await client.query<{ agent_id: string, result_id: string }>(INSERT_KEYS_AND_RESULTS_SQL, [rowsJson(plan.firsts)])
       for (const r of ins.rows) accepted.add(keyOf(r.agent_id, r.result_id))
       const others = plan.firsts.filter((f) => !accepted.has(keyOf(f.agentId, f.resultId)))
       if (others.length > 0) {
@@ -146,7 +205,6 @@ export class PostgresResultStore implements ResultStore {
     })
     let months = new Set<string>()
     if (rows.length > 0) {
-      await client.query(INSERT_RESULTS_SQL, RESULT_FIELDS.map((f) => rows.map((r) => r[f])))
       months = await applyRollups(client, rows)
       await applyIpv6Evidence(client, rows)
     }

@@ -39,23 +39,32 @@ export async function applyRollups (client: Queryable, rows: readonly RollupInpu
   const hourKey = (agentId: string, hour: number, band: string): string => `${agentId}\u0000${hour}\u0000${band}`
   const hourRows = new Map(hours.rows.map((h) => [hourKey(h.agent_id, Number(h.hour_start), h.band), h]))
 
-  // Month rows for the hours not seen before, by their attributes; created empty when missing.
+  // Month rows for the hours not seen before, by their attributes (created empty when
+  // missing), and the counters of every month row the batch adds to, in one statement. Its
+  // snapshot is taken after this transaction holds the agents' locks, so every month row of
+  // these agents committed before is in it; none can be committed meanwhile.
   const keys = new Map<string, ReturnType<typeof monthRowKey>>()
+  const known = new Set<number>()
   for (const g of groups) {
-    if (hourRows.has(hourKey(g.agentId, g.hour, g.band))) continue
+    const h = hourRows.get(hourKey(g.agentId, g.hour, g.band))
+    if (h !== undefined) { known.add(Number(h.month_id)); continue }
     const k = monthRowKey(g)
     keys.set(k.join('\u0000'), k)
   }
+  const cols = Array.from({ length: 10 }, (_, i) => [...keys.values()].map((k) => k[i]))
+  const monthRows = await client.query<StoredMonth & Record<string, string>>(`WITH k AS (SELECT * FROM unnest(${KEY_ARRAYS}) AS k(${KEY_COLUMNS})),
+      ins AS (INSERT INTO rollup_agent_month (${KEY_COLUMNS}) SELECT * FROM k ON CONFLICT DO NOTHING RETURNING id, ${KEY_COLUMNS}, ${MONTH_COUNTER_COLUMNS})
+    SELECT * FROM ins
+    UNION ALL
+    SELECT id, ${KEY_COLUMNS}, ${MONTH_COUNTER_COLUMNS} FROM rollup_agent_month WHERE (${KEY_COLUMNS}) IN (SELECT * FROM k) OR id = ANY($11::bigint[])`,
+  [...cols, [...known]])
   const monthIds = new Map<string, number>()
-  if (keys.size > 0) {
-    const cols = Array.from({ length: 10 }, (_, i) => [...keys.values()].map((k) => k[i]))
-    await client.query(`INSERT INTO rollup_agent_month (${KEY_COLUMNS}) SELECT * FROM unnest(${KEY_ARRAYS}) ON CONFLICT DO NOTHING`, cols)
-    const found = await client.query<Record<string, string> & { id: number }>(`SELECT id, ${KEY_COLUMNS} FROM rollup_agent_month
-      WHERE (${KEY_COLUMNS}) IN (SELECT * FROM unnest(${KEY_ARRAYS}))`, cols)
-    for (const r of found.rows) {
-      monthIds.set([r.agent_id, r.month, r.band, r.connection_class, r.isp, r.agency_id, r.commune_code, r.province_code,
-        r.legacy_district_code, r.legacy_province_code].join('\u0000'), Number(r.id))
-    }
+  const state = new Map<number, MonthState>()
+  for (const r of monthRows.rows) {
+    const id = Number(r.id)
+    state.set(id, { id, ...monthCountersOf(r) })
+    monthIds.set([r.agent_id, r.month, r.band, r.connection_class, r.isp, r.agency_id, r.commune_code, r.province_code,
+      r.legacy_district_code, r.legacy_province_code].join('\u0000'), id)
   }
   const monthIdOf = (g: (typeof groups)[number]): number => {
     const h = hourRows.get(hourKey(g.agentId, g.hour, g.band))
@@ -64,9 +73,6 @@ export async function applyRollups (client: Queryable, rows: readonly RollupInpu
     if (id === undefined) throw new Error(`rollup month row of ${g.agentId} ${g.month} ${g.band} missing after its insert`)
     return id
   }
-  const ids = [...new Set(groups.map(monthIdOf))]
-  const stored = await client.query<StoredMonth>(`SELECT id, ${MONTH_COUNTER_COLUMNS} FROM rollup_agent_month WHERE id = ANY($1::bigint[])`, [ids])
-  const state = new Map<number, MonthState>(stored.rows.map((r) => [Number(r.id), { id: Number(r.id), ...monthCountersOf(r) }]))
 
   const hourPuts: Array<[string, number, string, number, Buffer]> = []
   for (const g of groups) {
