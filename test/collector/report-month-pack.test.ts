@@ -27,11 +27,11 @@ let f: Fixture | undefined
 afterEach(async () => { await f?.close(); f = undefined })
 
 async function fleet (): Promise<{ fx: Fixture, agencyA: string, late: () => Promise<void> }> {
-  const fx = seededDb()
-  const A = fx.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
-  const B = fx.agency('B', '23281', { category: 'public_access_point', connectionClass: '4g', isp: 'Viettel' })
-  const a1 = fx.agent(A, 'A1')
-  const b1 = fx.agent(B, 'B1')
+  const fx = await seededDb()
+  const A = await fx.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+  const B = await fx.agency('B', '23281', { category: 'public_access_point', connectionClass: '4g', isp: 'Viettel' })
+  const a1 = await fx.agent(A, 'A1')
+  const b1 = await fx.agent(B, 'B1')
   await fx.ingest(a1, A, [
     { at: '2026-09-07 09:10', down: 500, up: 200, idle: 10 }, // Monday office
     { at: '2026-09-07 09:40', down: 700, up: 220, idle: 14 }, // same hour: one sample, median 600

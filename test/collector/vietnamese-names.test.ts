@@ -18,7 +18,7 @@ describe('one spelling of each place, one name of each measure', () => {
   })
 
   it('the loaded geography writes every place one way: "Thanh Hóa" in both versions, no "Hoà" left', async () => {
-    const f = seededDb()
+    const f = await seededDb()
     try {
       const names = f.db.prepare('SELECT version, name, full_name AS fullName FROM geo_province UNION ALL SELECT version, name, full_name FROM geo_district UNION ALL SELECT version, name, full_name FROM geo_commune').all() as Array<{ version: string, name: string, fullName: string }>
       expect(names.length).toBe(63 + 696 + 10_035 + 34 + 3_321)

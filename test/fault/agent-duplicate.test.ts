@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3'
 import { createServer, type Server } from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, describe, expect, it } from 'vitest'
+import { backends, type CollectorDatabase } from '../helpers/stores.js'
 import { Outbox } from '../../agent/outbox/outbox.js'
 import { skipRecord } from '../../agent/scheduler/skip-record.js'
 import { spawnCollector, type CollectorProcess } from '../helpers/collector-process.js'
@@ -45,7 +45,8 @@ async function lossyProxy (target: string, drop: number): Promise<{ url: string,
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, server }
 }
 
-describe('duplicate replays after a lost acknowledgement', () => {
+describe.each(backends)('duplicate replays after a lost acknowledgement ($name)', ({ collectorDatabase }) => {
+  let store: CollectorDatabase | undefined
   const collectorDir = mkdtempSync(join(tmpdir(), 'tocdo-dup-c-'))
   const agentDir = mkdtempSync(join(tmpdir(), 'tocdo-dup-a-'))
   let c: CollectorProcess | undefined
@@ -54,12 +55,14 @@ describe('duplicate replays after a lost acknowledgement', () => {
     proxy?.closeAllConnections(); proxy?.close()
     c?.proc.kill('SIGTERM')
     await c?.exited
+    await store?.close()
     rmSync(collectorDir, { recursive: true, force: true })
     rmSync(agentDir, { recursive: true, force: true })
   })
 
   it('lost ack → resend → duplicate → deleted; stored once', async () => {
-    c = await spawnCollector({ dataDir: collectorDir, env: { TOCDO_ADMIN_TOKEN: ADMIN, TOCDO_SYNC_RATE_LIMIT_MAX: '100000' } })
+    store = await collectorDatabase(collectorDir)
+    c = await spawnCollector({ dataDir: collectorDir, env: { ...store.env, TOCDO_ADMIN_TOKEN: ADMIN, TOCDO_SYNC_RATE_LIMIT_MAX: '100000' } })
     const { agentId, token } = await enrolledAgent(c.url, ADMIN)
     const ob = new Outbox(agentDir)
     for (let i = 0; i < 700; i++) ob.add(skipRecord({ code: 'TEST', detail: `dup ${i}`, measuredAt: new Date(), durationMs: 0, clock: { offsetMs: null, sinceSyncS: null }, context: {} }))
@@ -90,9 +93,7 @@ describe('duplicate replays after a lost acknowledgement', () => {
     expect(totals.duplicate).toBeGreaterThanOrEqual(500)
     expect(a.logs().filter((l) => l.msg === 'collector unreachable; results stay in the outbox')).toHaveLength(2)
 
-    const db = new Database(join(collectorDir, 'collector.sqlite'), { readonly: true })
-    const stored = db.prepare('SELECT result_id FROM result WHERE agent_id = ?').pluck().all(agentId) as string[]
-    db.close()
+    const stored = (await store.rows('result')).filter((r) => r.agent_id === agentId).map((r) => r.result_id as string)
     expect(stored).toHaveLength(700)
     expect(new Set(stored)).toEqual(produced)
     const o = new Outbox(agentDir)

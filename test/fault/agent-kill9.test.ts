@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { backends, type CollectorDatabase } from '../helpers/stores.js'
 import { Outbox } from '../../agent/outbox/outbox.js'
 import { skipRecord } from '../../agent/scheduler/skip-record.js'
 import { spawnCollector, type CollectorProcess } from '../helpers/collector-process.js'
@@ -17,19 +17,22 @@ import { FAST_AGENT_ENV, spawnAgent } from '../helpers/agent-process.js'
  */
 const ADMIN = 'fault-admin-token-0123456789'
 
-describe('kill -9 of the agent mid-upload', () => {
+describe.each(backends)('kill -9 of the agent mid-upload ($name)', ({ collectorDatabase }) => {
+  let store: CollectorDatabase | undefined
   const collectorDir = mkdtempSync(join(tmpdir(), 'tocdo-k9-c-'))
   const agentDir = mkdtempSync(join(tmpdir(), 'tocdo-k9-a-'))
   let c: CollectorProcess | undefined
   afterAll(async () => {
     c?.proc.kill('SIGTERM')
     await c?.exited
+    await store?.close()
     rmSync(collectorDir, { recursive: true, force: true })
     rmSync(agentDir, { recursive: true, force: true })
   })
 
   it('loses nothing acknowledged, duplicates nothing, keeps the outbox intact', async () => {
-    c = await spawnCollector({ dataDir: collectorDir, env: { TOCDO_ADMIN_TOKEN: ADMIN, TOCDO_SYNC_RATE_LIMIT_MAX: '100000' } })
+    store = await collectorDatabase(collectorDir)
+    c = await spawnCollector({ dataDir: collectorDir, env: { ...store.env, TOCDO_ADMIN_TOKEN: ADMIN, TOCDO_SYNC_RATE_LIMIT_MAX: '100000' } })
     const { agentId, token } = await enrolledAgent(c.url, ADMIN)
     const ob = new Outbox(agentDir)
     for (let i = 0; i < 4000; i++) ob.add(skipRecord({ code: 'TEST', detail: `k9 ${i} ${'p'.repeat(300)}`, measuredAt: new Date(), durationMs: 0, clock: { offsetMs: null, sinceSyncS: null }, context: {} }))
@@ -73,9 +76,7 @@ describe('kill -9 of the agent mid-upload', () => {
     expect(await last.exited).toBe(0)
     duplicates += last.logs().filter((l) => l.msg === 'synced').reduce((n, l) => n + ((l.acks as { duplicate: number }).duplicate), 0)
 
-    const db = new Database(join(collectorDir, 'collector.sqlite'), { readonly: true })
-    const stored = db.prepare('SELECT result_id FROM result WHERE agent_id = ?').pluck().all(agentId) as string[]
-    db.close()
+    const stored = (await store.rows('result')).filter((r) => r.agent_id === agentId).map((r) => r.result_id as string)
     expect(stored.length).toBe(produced.size)
     expect(new Set(stored)).toEqual(produced)
     // Acknowledged rows never come back after a restart.

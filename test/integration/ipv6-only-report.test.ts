@@ -8,20 +8,19 @@ import { ipv6Table } from '../../collector/ipv6/table.js'
 import type { Ipv6OnlyResult, ResultRecord } from '../../shared/schemas/result.js'
 import { ipv6OnlyRecord } from '../fixtures/records.js'
 import { startWorld, type World } from '../helpers/ipv6-only-world.js'
-import { seededDb, type Fixture } from '../collector/report-fixtures.js'
+import { seededStores, type StoresFixture } from '../collector/report-fixtures.js'
+import { backends } from '../helpers/stores.js'
 import { ingestAlone } from '../../collector/ingest/ingest.js'
 
 /**
  * IPv6-only readiness from the probe to the IPv6 report: the blocks are measured by the real
  * probe against our DNS64 and services on ::1, ingested like any result, and the report shows
- * them per agency and per area against the 2030 goal of IPv6-only state agencies.
+ * them per agency and per area against the 2030 goal of IPv6-only state agencies. On both stores.
  */
-let store: Fixture
-let v6: { geo: GeoStore, ipv6: Ipv6Store }
 let nat64: World
 let plain: World
-const ag: Record<string, Agency> = {}
 const OCT = Date.UTC(2026, 9, 10, 3)
+let probed: { readyNat64: Ipv6OnlyResult, readyServices: Ipv6OnlyResult, notReady: Ipv6OnlyResult }
 
 async function measure (w: World, services: string[]): Promise<Ipv6OnlyResult> {
   const r = new Resolver({ timeout: 2000, tries: 1 })
@@ -32,35 +31,48 @@ async function measure (w: World, services: string[]): Promise<Ipv6OnlyResult> {
 beforeAll(async () => {
   nat64 = await startWorld({ nat64: true })
   plain = await startWorld({ nat64: false })
-  store = seededDb()
-  v6 = store.stores
-  const make = (name: string, legacyCommune: string): Agency => store.agency(name, legacyCommune, { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
-  const send = async (agency: Agency, records: ResultRecord[]): Promise<void> => {
-    const out = await ingestAlone(store.stores.results, store.ingestor, store.agent(agency, `${agency.name}-pc`), agency, records, Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
-    expect(out.rejected, JSON.stringify(out.items)).toBe(0)
+  probed = {
+    readyNat64: await measure(nat64, ['portal.test']),
+    readyServices: await measure(plain, ['portal.test', 'dichvucong.test']),
+    notReady: await measure(plain, ['portal.test', 'v4only.test'])
   }
-  const k608 = (await v6.geo.communes('2025-03', '62', '608'))[0]?.code ?? ''
-  ag.n = make('N Sở có NAT64', k608)
-  ag.s = make('S UBND dịch vụ qua IPv6', k608)
-  ag.x = make('X Trung tâm chưa sẵn sàng', k608)
-  ag.u = make('U Trạm chưa đo', k608)
-  const readyNat64 = await measure(nat64, ['portal.test'])
-  const readyServices = await measure(plain, ['portal.test', 'dichvucong.test'])
-  const notReady = await measure(plain, ['portal.test', 'v4only.test'])
-  // N was not ready early in the month; its latest result of the period counts.
-  await send(ag.n, [ipv6OnlyRecord(OCT - 5 * 86_400_000, notReady), ipv6OnlyRecord(OCT, readyNat64)])
-  await send(ag.s, [ipv6OnlyRecord(OCT, readyServices)])
-  // X was ready in September, not in October.
-  await send(ag.x, [ipv6OnlyRecord(Date.UTC(2026, 8, 20), readyServices), ipv6OnlyRecord(OCT, notReady)])
 })
 
 afterAll(async () => {
-  await store.close()
   await nat64.close()
   await plain.close()
 })
 
-describe('IPv6-only readiness in the IPv6 report', () => {
+describe.each(backends)('IPv6-only readiness in the IPv6 report ($name)', ({ open }) => {
+  let store: StoresFixture
+  let v6: { geo: GeoStore, ipv6: Ipv6Store }
+  const ag: Record<string, Agency> = {}
+
+  beforeAll(async () => {
+    store = await seededStores(open)
+    v6 = store.stores
+    const make = async (name: string, legacyCommune: string): Promise<Agency> => await store.agency(name, legacyCommune, { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+    const send = async (agency: Agency, records: ResultRecord[]): Promise<void> => {
+      const out = await ingestAlone(store.stores.results, store.ingestor, await store.agent(agency, `${agency.name}-pc`), agency, records, Date.parse(records.at(-1)?.measuredAt ?? '') + 1000)
+      expect(out.rejected, JSON.stringify(out.items)).toBe(0)
+    }
+    const k608 = (await v6.geo.communes('2025-03', '62', '608'))[0]?.code ?? ''
+    ag.n = await make('N Sở có NAT64', k608)
+    ag.s = await make('S UBND dịch vụ qua IPv6', k608)
+    ag.x = await make('X Trung tâm chưa sẵn sàng', k608)
+    ag.u = await make('U Trạm chưa đo', k608)
+    const { readyNat64, readyServices, notReady } = probed
+    // N was not ready early in the month; its latest result of the period counts.
+    await send(ag.n, [ipv6OnlyRecord(OCT - 5 * 86_400_000, notReady), ipv6OnlyRecord(OCT, readyNat64)])
+    await send(ag.s, [ipv6OnlyRecord(OCT, readyServices)])
+    // X was ready in September, not in October.
+    await send(ag.x, [ipv6OnlyRecord(Date.UTC(2026, 8, 20), readyServices), ipv6OnlyRecord(OCT, notReady)])
+  })
+
+  afterAll(async () => {
+    await store?.close()
+  })
+
   it('per agency: the latest result of the period, with NAT64, its prefix and the services', async () => {
     const r = await ipv6Report(v6, { level: 'agency', period: '2026-10' })
     const by = new Map(r.agencies.map((a) => [a.agencyId, a.ipv6Only]))

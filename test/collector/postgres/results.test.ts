@@ -167,10 +167,10 @@ describe('PostgreSQL result store', () => {
   })
 
   it('the same groups give the same rollups as on SQLite, to the last bit, and equal a rebuild from raw on both', async () => {
-    const sqlite = seededDb()
+    const sqlite = await seededDb()
     cleanup.push(sqlite.close)
-    const A = sqlite.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
-    const agents = [sqlite.agent(A, 'a1'), sqlite.agent(A, 'a2'), sqlite.agent(A, 'a3')]
+    const A = await sqlite.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+    const agents = [await sqlite.agent(A, 'a1'), await sqlite.agent(A, 'a2'), await sqlite.agent(A, 'a3')]
     const f = await fixture(0, 1, { agency: A, agents })
     const pg = await PostgresResultStore.open(f.pools[0]!)
     const all = samples(42, 300, agents.length)
