@@ -145,7 +145,8 @@ function sqliteRawRate (rows: ResultRow[]): number {
  * migrated database of the bench's cluster, one multi-row INSERT and one transaction per
  * 2,000 rows, over one connection, synchronous_commit 'on' as the store commits. rows/s.
  */
-async function postgresRawRate (clusterUrl: string, rows: ResultRow[]): Promise<number> {
+async function postgresRawRate (cluster: PostgresCluster, rows: ResultRow[]): Promise<{ rate: number, serverCpuUs: number }> {
+  const clusterUrl = cluster.url
   const admin = createPool(clusterUrl, { max: 1 })
   await admin.query('CREATE DATABASE tocdo_bench_raw')
   await admin.end()
@@ -157,6 +158,7 @@ async function postgresRawRate (clusterUrl: string, rows: ResultRow[]): Promise<
     const client = await pool.connect()
     try {
       await client.query('SET synchronous_commit = on')
+      const cpu0 = serverCpuSeconds(cluster)
       const t0 = performance.now()
       for (let i = 0; i < rows.length; i += REF_TX_ROWS) {
         const chunk = rows.slice(i, i + REF_TX_ROWS)
@@ -165,7 +167,8 @@ async function postgresRawRate (clusterUrl: string, rows: ResultRow[]): Promise<
         await client.query(`INSERT INTO result (${RESULT_COLUMN_NAMES.join(', ')}) VALUES ${values}`, chunk.flatMap(resultValues))
         await client.query('COMMIT')
       }
-      return rows.length / ((performance.now() - t0) / 1000)
+      const rate = rows.length / ((performance.now() - t0) / 1000)
+      return { rate, serverCpuUs: 1e6 * (serverCpuSeconds(cluster) - cpu0) / rows.length }
     } finally { client.release() }
   } finally { await pool.end() }
 }
@@ -187,6 +190,8 @@ function serverPids (cluster: PostgresCluster): number[] {
   })
   return [postmaster, ...children]
 }
+
+const serverCpuSeconds = (cluster: PostgresCluster): number => serverPids(cluster).reduce((s, pid) => s + cpuSeconds(pid), 0)
 
 interface Collector { url: string, pid: number, stop: () => Promise<void> }
 
@@ -359,8 +364,8 @@ async function benchPostgres (rows: ResultRow[]): Promise<Figures> {
   const collectors: Collector[] = []
   try {
     console.log(`PostgreSQL ${cluster.version} (private cluster on 127.0.0.1:${cluster.port}, fsync on, synchronous_commit on; ${PG_COLLECTORS} collector processes on one database)`)
-    const ref = await postgresRawRate(cluster.url, rows)
-    console.log(`  reference: raw INSERT into result (multi-row, ${fmt(REF_TX_ROWS)} rows/transaction, one connection, synchronous_commit on): ${fmt(ref)} rows/s`)
+    const { rate: ref, serverCpuUs } = await postgresRawRate(cluster, rows)
+    console.log(`  reference: raw INSERT into result (multi-row, ${fmt(REF_TX_ROWS)} rows/transaction, one connection, synchronous_commit on): ${fmt(ref)} rows/s; PostgreSQL server CPU ${fmt(serverCpuUs, 1)} µs/row`)
     const admin = createPool(cluster.url, { max: 1 })
     await admin.query('CREATE DATABASE tocdo_bench')
     await admin.end()
@@ -371,7 +376,7 @@ async function benchPostgres (rows: ResultRow[]): Promise<Figures> {
       dirs.push(dir)
       collectors.push(await startCollector(dir, { TOCDO_DATABASE_URL: url }))
     }
-    return await measureIngest('postgres', ref, collectors, () => serverPids(cluster).reduce((s, pid) => s + cpuSeconds(pid), 0))
+    return await measureIngest('postgres', ref, collectors, () => serverCpuSeconds(cluster))
   } finally {
     for (const c of collectors) await c.stop()
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
