@@ -452,6 +452,19 @@ async function benchStore (b: BenchStore): Promise<StoreRun> {
   }
 }
 
+/** Where two JSON values first differ ('$.path: a | b'), or null when they are equal. */
+function firstDifference (a: unknown, b: unknown, path: string): string | null {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
+    return a === b ? null : `$${path}: ${JSON.stringify(a)} | ${JSON.stringify(b)}`
+  }
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+  for (const k of keys) {
+    const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`)
+    if (d !== null) return d
+  }
+  return null
+}
+
 // ── Cleanup on every exit path ──
 
 const cleanups: Array<() => Promise<void>> = []
@@ -510,7 +523,8 @@ async function main (): Promise<void> {
   if (runs.length === 2) {
     const [a, b] = runs as [StoreRun, StoreRun]
     for (const k of Object.keys(a.reports)) {
-      console.log(`  ${k}: ${a.reports[k] === b.reports[k] ? 'identical on both stores' : 'DIFFERS between the stores'}`)
+      const diff = firstDifference(JSON.parse(a.reports[k] as string), JSON.parse(b.reports[k] as string), '')
+      console.log(`  ${k}: ${diff === null ? 'identical on both stores' : `DIFFERS between the stores, first at ${diff}`}`)
     }
   }
   console.log(`\nload average (1/5/15 min) at the end ${load1()}`)

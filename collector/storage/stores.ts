@@ -475,7 +475,10 @@ export interface StoredCheck extends CheckResult { runId: string, agencyId: stri
 /** An agency as the IPv6 report lists it. */
 export interface Ipv6ReportAgency { id: string, name: string, communeCode: string, provinceCode: string, legacyDistrictCode: string | null, legacyProvinceCode: string | null }
 
-/** What the IPv6 report reads for one period. */
+/**
+ * What the IPv6 report reads for one period: the rows of every listed agency; a store may
+ * leave out other agencies' rows (the report looks rows up by the listed agencies' ids).
+ */
 export interface Ipv6PeriodRows {
   /** Every check of each agency's latest prober run in the period. */
   checks: Array<{ agencyId: string, name: CheckName, target: string, colour: Colour, reason: string, at: number }>

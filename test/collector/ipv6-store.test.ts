@@ -107,6 +107,20 @@ describe.each(backends)('Ipv6Store on $name', (backend) => {
     expect(o.ipv6Only.map((r) => [r.agencyId, r.measuredAt, (JSON.parse(r.raw) as ResultRecord).ipv6Only?.ready])).toEqual([['a', OCT - H, false]])
     expect(s.ipv6Only.map((r) => [r.agencyId, r.measuredAt])).toEqual([['a', SEP]])
 
+    // A province's read holds every row of its agencies, as the whole read does (a store may leave out other agencies' rows).
+    for (const [column, code] of [['legacy_province_code', '62'], ['province_code', '01']] as const) {
+      const of = await stores.ipv6.reportRows({ province: { column, code }, periods: [oct, sep], windowMs: 24 * H })
+      const listed = new Set(of.agencies.map((a) => a.id))
+      const mine = <T extends { agencyId: string }>(rows: T[]): T[] => sorted(rows.filter((r) => listed.has(r.agencyId)))
+      of.periods.forEach((p, i) => {
+        const whole = all.periods[i] as NonNullable<typeof all.periods[0]>
+        expect(mine(p.checks)).toEqual(mine(whole.checks))
+        expect(mine(p.evidence)).toEqual(mine(whole.evidence))
+        expect(mine(p.ipv6Only)).toEqual(mine(whole.ipv6Only))
+      })
+      expect(of.periods.flatMap((p) => [...p.checks, ...p.evidence, ...p.ipv6Only]).filter((r) => listed.has(r.agencyId)).length).toBeGreaterThan(0)
+    }
+
     const province = await stores.ipv6.reportRows({ province: { column: 'province_code', code: '01' }, periods: [], windowMs: 24 * H })
     expect(province).toEqual({ agencies: [{ id: 'c', name: 'Sở C', communeCode: '23290', provinceCode: '01', legacyDistrictCode: null, legacyProvinceCode: '01' }], periods: [] })
     expect((await stores.ipv6.reportRows({ province: { column: 'legacy_province_code', code: '62' }, periods: [], windowMs: H })).agencies.map((a) => a.id)).toEqual(['a', 'b'])

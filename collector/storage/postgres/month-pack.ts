@@ -14,12 +14,24 @@ type Queryable = Pick<pg.ClientBase, 'query'>
 const GENERATION_OF = (month: string): string => `(coalesce((SELECT generation FROM rollup_change WHERE month = ${month}), 0)
   + coalesce((SELECT generation FROM rollup_change WHERE month = '*'), 0))`
 
-/** A closed month of one province from its pack when the pack is current; null otherwise. */
-export async function readPack (client: Queryable, scope: RollupScope, code: string, month: string): Promise<MonthRow[] | null> {
-  const { rows } = await client.query<{ pack: Buffer }>(`SELECT pack FROM rollup_month_pack
-    WHERE month = $1 AND scope = $2 AND code = $3 AND generation = ${GENERATION_OF('$1')}`, [month, scope, code])
-  const blob = rows[0]?.pack
-  return blob === undefined ? null : decodePack(blob, month)
+/**
+ * The current packs of one province among `months` (closed months), in one statement, by
+ * month; a month without a current pack is absent.
+ */
+export async function readPacks (client: Queryable, scope: RollupScope, code: string, months: readonly string[]): Promise<Map<string, MonthRow[]>> {
+  const out = new Map<string, MonthRow[]>()
+  if (months.length === 0) return out
+  const { rows } = await client.query<[string, Buffer]>({
+    text: `SELECT p.month, p.pack FROM rollup_month_pack p
+      WHERE p.scope = $1 AND p.code = $2 AND p.month = ANY($3::text[]) AND p.generation = ${GENERATION_OF('p.month')}`,
+    values: [scope, code, [...months]],
+    rowMode: 'array'
+  })
+  for (const [month, blob] of rows) {
+    const decoded = decodePack(blob, month)
+    if (decoded !== null) out.set(month, decoded)
+  }
+  return out
 }
 
 /** Closed months (before `openMonth`) of each province with rollup rows and no current pack, newest first. */

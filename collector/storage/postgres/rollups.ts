@@ -10,7 +10,7 @@ import { MONTH_ROW_COLUMNS, monthRowOf, type MonthRowTuple } from '../rows.js'
 import { vnMonth } from '../../../shared/vn-time.js'
 import { RollupChangeLog } from './changes.js'
 import { inTransaction } from './pool.js'
-import { packGeneration, packsMissing, readPack, storePack } from './month-pack.js'
+import { packGeneration, packsMissing, readPacks, storePack } from './month-pack.js'
 
 type Queryable = Pick<pg.ClientBase, 'query'>
 
@@ -45,14 +45,14 @@ export class PostgresRollupReader implements RollupReader {
     return await this.#read(async (client) => {
       const generation = this.#changes.observe(await RollupChangeLog.read(client))
       const open = vnMonth(now)
+      // The whole country (levels without a province) and the open month are read from the rows; they are not packed.
+      const packed = filter.column !== null && filter.column !== 'agency_id'
+        ? await readPacks(client, filter.column, filter.code, months.filter((m) => m < open))
+        : new Map<string, MonthRow[]>()
+      // Every month without a current pack in one statement.
+      const read = await queryMonths(client, filter, months.filter((m) => !packed.has(m)))
       const out = new Map<string, MonthRow[]>()
-      for (const month of months) {
-        // The whole country (levels without a province) and the open month are read from the rows; they are not packed.
-        const packed = month < open && filter.column !== null && filter.column !== 'agency_id'
-          ? await readPack(client, filter.column, filter.code, month)
-          : null
-        out.set(month, packed ?? await query(client, filter, month, month))
-      }
+      for (const month of months) out.set(month, packed.get(month) ?? read.get(month) ?? [])
       return { generation, months: out }
     })
   }
@@ -179,14 +179,39 @@ export class PostgresRollupReader implements RollupReader {
   }
 }
 
+/**
+ * The rows of a filter, in the order SQLite reads them through its (scope, month) indexes:
+ * by month, then by id (creation order), so a report adds the same floats in the same order
+ * on both stores and its figures match to the last digit. Without a filter or range, SQLite
+ * reads the table in id order.
+ */
 async function query (client: Queryable, filter: RollupFilter, from: string | null, to: string | null): Promise<MonthRow[]> {
   const where: string[] = []
   const args: string[] = []
   if (filter.column !== null) { args.push(filter.code); where.push(`${filter.column} = $${args.length}`) }
   if (from !== null && to !== null) { args.push(from, to); where.push(`month BETWEEN $${args.length - 1} AND $${args.length}`) }
+  return await selectMonthRows(client, where, args)
+}
+
+/** The rows of each of `months` (in one statement), by month. */
+async function queryMonths (client: Queryable, filter: RollupFilter, months: readonly string[]): Promise<Map<string, MonthRow[]>> {
+  const out = new Map<string, MonthRow[]>()
+  if (months.length === 0) return out
+  const where = ['month = ANY($1::text[])']
+  const args: Array<string | string[]> = [[...months]]
+  if (filter.column !== null) { args.push(filter.code); where.push(`${filter.column} = $2`) }
+  for (const row of await selectMonthRows(client, where, args)) {
+    const list = out.get(row.month)
+    if (list === undefined) out.set(row.month, [row])
+    else list.push(row)
+  }
+  return out
+}
+
+async function selectMonthRows (client: Queryable, where: readonly string[], args: ReadonlyArray<string | string[]>): Promise<MonthRow[]> {
   const { rows } = await client.query<MonthRowTuple>({
-    text: `SELECT ${MONTH_ROW_COLUMNS} FROM rollup_agent_month${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''}`,
-    values: args,
+    text: `SELECT ${MONTH_ROW_COLUMNS} FROM rollup_agent_month${where.length > 0 ? ' WHERE ' + where.join(' AND ') + ' ORDER BY month COLLATE "C", id' : ' ORDER BY id'}`,
+    values: [...args],
     rowMode: 'array'
   })
   return rows.map(monthRowOf)
