@@ -152,11 +152,19 @@ export function endTrend (rates: readonly number[], n = 6): Trend | null {
  * Still trending at the end: the fitted line over the last six 1-s rates changes by at
  * least 15 % of their mean and the slope is clear of the noise (|t| ≥ 3). A test like that
  * has not found the line's sustained rate; it is flagged `unstable` and not counted.
+ *
+ * A test that stopped early has fewer rates, and over fewer points the same t is weaker
+ * evidence (t = 3 over six seconds leaves a 4 % chance that flat noise produced it; over four
+ * seconds, 9.5 %). The slope must therefore clear Student's t at the same 4 % for the points
+ * there are: 4.852 over four rates (2 degrees of freedom), 3.484 over five, 3 over six.
  */
 export const TREND_LIMIT = { change: 0.15, t: 3 } as const
+const T_AT_FOUR_PERCENT: Readonly<Record<number, number>> = { 2: 4.852, 3: 3.484, 4: TREND_LIMIT.t }
 
 export function stillTrending (trend: Trend | null): boolean {
-  return trend !== null && Math.abs(trend.change) >= TREND_LIMIT.change && Math.abs(trend.t) >= TREND_LIMIT.t
+  if (trend === null) return false
+  const tLimit = T_AT_FOUR_PERCENT[trend.n - 2] ?? TREND_LIMIT.t
+  return Math.abs(trend.change) >= TREND_LIMIT.change && Math.abs(trend.t) >= tLimit
 }
 
 /** Rates of consecutive whole seconds from `fromMs` to `toMs`, Mbps. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bytesAt, detectWarmupEnd, DOWNLOAD_WARMUP, endTrend, oneSecondRates, ooklaTrimmedMbps, steadyIntervals, stillTrending, streamAddTimes, throughputFigures, UPLOAD_WARMUP, type Sample } from '../../agent/measure/goodput.js'
+import { bytesAt, detectWarmupEnd, DOWNLOAD_WARMUP, endTrend, oneSecondRates, ooklaTrimmedMbps, steadyIntervals, stillTrending, streamAddTimes, throughputFigures, TREND_LIMIT, UPLOAD_WARMUP, type Sample } from '../../agent/measure/goodput.js'
 
 /** Cumulative samples every 100 ms from a rate function (Mbps at time t in seconds). */
 function series (durationS: number, rateMbps: (tS: number) => number, stepMs = 100): Sample[] {
@@ -148,5 +148,17 @@ describe('steady-state window on lossy cubic paths (issue 10)', () => {
     // Still rising at the end (a slow ramp that never settled).
     expect(stillTrending(endTrend([40, 48, 55, 63, 70, 78]))).toBe(true)
     expect(endTrend([1, 2, 3])).toBeNull()
+  })
+
+  it('over fewer rates (a test that stopped early) the slope must clear the t of the same 4 % significance', () => {
+    // Falls 20 % with t = -4.04: three times the noise over six rates would count; over four it
+    // is the 1-in-15 wander of a flat rate (a window-limited stream on a busy machine showed one).
+    const wander = endTrend([40, 39, 34, 33.5])
+    expect(wander!.n).toBe(4)
+    expect(wander!.t).toBeLessThan(-TREND_LIMIT.t)
+    expect(stillTrending(wander)).toBe(false)
+    // A steady fall of the same size over four rates is still a trend.
+    expect(stillTrending(endTrend([40, 38, 36, 33]))).toBe(true)
+    expect(stillTrending(endTrend([40, 38.5, 35, 34, 32]))).toBe(true)
   })
 })

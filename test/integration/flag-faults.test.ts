@@ -112,13 +112,19 @@ describe('validity flags, each from its own fault', () => {
   })
 
   it('a small receive window on the agent: client_rwnd_limited', async () => {
-    const before = (await link.exec(link.clientNs, 'sysctl', ['-n', 'net.ipv4.tcp_rmem'])).stdout.trim().split(/\s+/).join(' ')
-    await link.exec(link.clientNs, 'sysctl', ['-qw', 'net.ipv4.tcp_rmem=4096 16384 16384'])
+    // A window-limited stream runs at window / RTT, so every millisecond the busy machine adds to
+    // the round trip (the emulator or the agent waiting for a CPU) moves its rate. On the 10 ms
+    // link one millisecond is 10 %, and the rate wanders enough to read as a trend (unstable, a
+    // second variable); on a 40 ms path with a window four times larger the rate is the same and
+    // the machine's share of the round trip a quarter.
+    const slow = await createLink({ via: 'tun', rateMbit: RATE, rttMs: 40, priority: -10 })
     try {
-      const r = await runAgentTest(link, url, [...ARGS, '--direction', 'download'])
+      const s = await startServer(slow)
+      await slow.exec(slow.clientNs, 'sysctl', ['-qw', 'net.ipv4.tcp_rmem=4096 65536 65536'])
+      const r = await runAgentTest(slow, s.url, [...ARGS, '--direction', 'download'])
       expect(r.flags, summary(r)).toEqual(['client_rwnd_limited'])
     } finally {
-      await link.exec(link.clientNs, 'sysctl', ['-qw', `net.ipv4.tcp_rmem=${before}`])
+      await slow.destroy()
     }
   })
 
