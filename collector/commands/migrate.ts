@@ -44,7 +44,7 @@ export function registerMigrate (program: Command): void {
           process.stderr.write(`  … ${table}: ${n} rows copied so far\n`)
         }
         const copy = await m.copy({ batchRows, onProgress })
-        for (const t of copy.tables) out(`  ${t.table.padEnd(20)} ${String(t.read).padStart(9)} read ${String(t.inserted).padStart(9)} copied`)
+        for (const t of copy.tables) out(`  ${t.table.padEnd(20)} ${String(t.read).padStart(9)} read ${String(t.inserted).padStart(9)} copied${t.updated > 0 ? ` ${t.updated} brought up to date` : ''}`)
         out(`  ${'result'.padEnd(20)} ${String(copy.results.read).padStart(9)} read ${String(copy.results.inserted).padStart(9)} copied ${copy.results.alreadyThere} already there ${copy.results.conflicts.length} conflicts`)
         out(`  rollups ${copy.rollups === 'copied' ? 'copied as stored' : copy.rollups === 'rebuilt' ? 'rebuilt from the results in PostgreSQL' : 'unchanged (no new results)'}; copy took ${((Date.now() - started) / 1000).toFixed(1)} s`)
         for (const c of copy.results.conflicts.slice(0, 20)) out(`  CONFLICT result ${c.agentId}/${c.resultId}: PostgreSQL holds a different record with this id; it was kept, not overwritten`)
@@ -56,6 +56,13 @@ export function registerMigrate (program: Command): void {
           out(`  DIFFERS agent ${d.agentId}: ${d.sqlite} results on SQLite, ${d.postgres} on PostgreSQL, payload hashes ${d.hashes}; results ${d.resultIds.length > 0 ? d.resultIds.join(', ') : '(not looked up)'}`)
         }
         if (results.differences.length > 0) failed = true
+
+        const tables = await m.compareTables()
+        out(`verify tables: ${tables.rows} rows of ${tables.tables} tables on SQLite; ${tables.differences.length === 0 ? 'every row equal on both, column by column' : `${tables.differences.length} rows DIFFER`}`)
+        for (const d of tables.differences.slice(0, 20)) {
+          out(`  DIFFERS ${d.table} ${JSON.stringify(d.key)}: ${d.missingOn !== null ? `missing on ${d.missingOn === 'postgres' ? 'PostgreSQL' : 'SQLite'}` : `columns ${d.columns.join(', ')}`}`)
+        }
+        if (tables.differences.length > 0) failed = true
 
         const reports = await compareReports(m.sqlite, m.postgres, Date.now())
         out(`verify reports: ${reports.compared} reports (${reports.months.length} months and all time); ${reports.differences.length === 0 ? 'all equal on both' : `${reports.differences.length} DIFFER`}`)

@@ -18,8 +18,11 @@ import type { Stores } from './stores.js'
  * Moving a province from the embedded SQLite store to PostgreSQL (docs/storage.md, "Moving a
  * province to PostgreSQL"): every table's rows copied in their logical order, in batches, from
  * one read snapshot of the SQLite file (opened read-only, so the collector may keep running on
- * it), then compared. Safe to re-run: a row whose key is already there is skipped; a result
- * whose payload hash differs from the stored one is a conflict, reported and never overwritten.
+ * it), then compared table by table and row by row. Safe to re-run: a result whose key is
+ * already there is skipped, and one whose payload hash differs from the stored one is a conflict,
+ * reported and never overwritten; any other row changed on SQLite since the last run (an agent's
+ * heartbeat, an edited agency) is brought up to date, SQLite being the source until the collector
+ * is switched over.
  */
 
 type Row = Record<string, unknown>
@@ -48,7 +51,7 @@ const SQLITE_ONLY: Readonly<Record<string, readonly string[]>> = { result: ['id'
 /** PostgreSQL's limit on the parameters of one statement is 65,535. */
 const MAX_PARAMS = 60_000
 
-export interface TableCopy { table: string, read: number, inserted: number }
+export interface TableCopy { table: string, read: number, inserted: number, /** Rows already there that differed, brought up to date. */ updated: number }
 export interface ResultConflict { agentId: string, resultId: string }
 export interface CopySummary {
   tables: TableCopy[]
@@ -59,6 +62,9 @@ export interface CopySummary {
 
 export interface AgentDifference { agentId: string, sqlite: number, postgres: number, hashes: 'equal' | 'differ', resultIds: string[] }
 export interface ResultComparison { agents: number, results: number, differences: AgentDifference[] }
+/** One row of a copied table that is not the same on both: its key, and the columns that differ (every column when a side lacks the row). */
+export interface RowDifference { table: string, key: Record<string, unknown>, missingOn: 'postgres' | 'sqlite' | null, columns: string[] }
+export interface TableComparison { tables: number, rows: number, differences: RowDifference[] }
 
 /** The stores the report comparison reads: the SQLite file read-only, PostgreSQL in full. */
 export type ReportSide = Pick<Stores, 'rollups' | 'geo' | 'ipv6'>
@@ -66,6 +72,8 @@ export type ReportSide = Pick<Stores, 'rollups' | 'geo' | 'ipv6'>
 export interface StoreMigration {
   copy: (opts?: { batchRows?: number, onProgress?: (what: string, n: number) => void }) => Promise<CopySummary>
   compareResults: () => Promise<ResultComparison>
+  /** Every copied table but `result` and the rollups (compared by results and reports), row by row and column by column. */
+  compareTables: () => Promise<TableComparison>
   sqlite: ReportSide
   postgres: ReportSide
   close: () => Promise<void>
@@ -109,6 +117,7 @@ export async function openStoreMigration (file: string, url: string): Promise<St
   return {
     copy: async (opts) => await copyAll(db, pool, opts),
     compareResults: async () => await compareResults(db, pool),
+    compareTables: async () => await compareTables(db, pool),
     sqlite: { rollups: new SqliteRollupReader(db), geo: new SqliteGeoStore(db), ipv6: new SqliteIpv6Store(db) },
     postgres: pg,
     close: async () => { db.close(); await pg.close() }
@@ -134,6 +143,32 @@ async function sharedColumns (db: Db, pool: Pool, table: string): Promise<string
     throw new TocdoError('TOCDO_ERR_INTERNAL', `table ${table}: the PostgreSQL schema lacks ${pg.length === 0 ? 'the table' : `columns ${lost.join(', ')}`}; nothing of it was copied`)
   }
   return pg.filter((c) => lite.includes(c))
+}
+
+/** The primary key's columns of a PostgreSQL table, in key order (empty when it has none). */
+async function primaryKey (pool: Pool, table: string): Promise<string[]> {
+  const { rows } = await pool.query<{ c: string }>(`SELECT a.attname AS c FROM pg_index i
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+    WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`, [table])
+  return rows.map((r) => r.c)
+}
+
+/**
+ * Inserts `rows` into `table`; a row whose primary key `key` is there takes the SQLite values
+ * when any differ. Returns how many went in and how many were brought up to date.
+ */
+async function upsertRows (client: Pick<PoolClient, 'query'>, table: string, cols: readonly string[], key: readonly string[], rows: readonly Row[]): Promise<{ inserted: number, updated: number }> {
+  const rest = cols.filter((c) => !key.includes(c))
+  if (rows.length === 0) return { inserted: 0, updated: 0 }
+  if (key.length === 0 || rest.length === 0) return { inserted: (await insertRows(client, table, cols, rows)).inserted, updated: 0 }
+  const values: unknown[] = []
+  const tuples = rows.map((r) => `(${cols.map((c) => { values.push(r[c] ?? null); return `$${values.length}` }).join(', ')})`)
+  const res = await client.query<{ fresh: boolean }>(`INSERT INTO ${table} AS t (${cols.join(', ')}) VALUES ${tuples.join(', ')}
+    ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+      WHERE (${rest.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${rest.map((c) => `EXCLUDED.${c}`).join(', ')})
+    RETURNING (xmax = 0) AS fresh`, values)
+  const inserted = res.rows.filter((r) => r.fresh).length
+  return { inserted, updated: res.rows.length - inserted }
 }
 
 /** Inserts `rows` (objects keyed by `cols`) skipping any whose key is there; returns how many went in. */
@@ -163,16 +198,20 @@ async function inBatches (db: Db, sql: string, size: number, fn: (rows: Row[]) =
 
 async function copyTable (db: Db, pool: Pool, table: string, batchRows: number, onProgress: (what: string, n: number) => void): Promise<TableCopy> {
   const cols = await sharedColumns(db, pool, table)
+  const key = await primaryKey(pool, table)
   const size = Math.max(1, Math.min(batchRows, Math.floor(MAX_PARAMS / cols.length)))
   let inserted = 0
+  let updated = 0
   const read = await inBatches(db, `SELECT ${cols.join(', ')} FROM ${table}`, size, async (rows) => {
-    inserted += (await insertRows(pool, table, cols, rows)).inserted
-    onProgress(table, inserted)
+    const n = await upsertRows(pool, table, cols, key, rows)
+    inserted += n.inserted
+    updated += n.updated
+    onProgress(table, inserted + updated)
   })
   if (IDENTITY_TABLES.has(table)) {
     await pool.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), GREATEST((SELECT max(id) FROM ${table}), 1))`)
   }
-  return { table, read, inserted }
+  return { table, read, inserted, updated }
 }
 
 async function copyAll (db: Db, pool: Pool, { batchRows = 1000, onProgress = () => {} }: { batchRows?: number, onProgress?: (what: string, n: number) => void } = {}): Promise<CopySummary> {
@@ -319,4 +358,44 @@ async function differingResults (db: Db, pool: Pool, agentId: string): Promise<s
   const pg = new Map(rows.map((r) => [r.result_id, r.payload_sha256]))
   const ids = [...new Set([...lite.keys(), ...pg.keys()])].sort(cmp)
   return ids.filter((id) => { const a = lite.get(id); const b = pg.get(id); return a === undefined || b === undefined || !a.equals(b) }).slice(0, 10)
+}
+
+/** A value as both drivers give it, in one text form: BLOB and bytea both come back as Buffers. */
+const canonical = (v: unknown): string => v instanceof Uint8Array ? `x${Buffer.from(v).toString('hex')}` : JSON.stringify(v ?? null)
+
+/**
+ * Every plain table (fleet, geography, targets, IPv6, audit) read whole on both stores and
+ * compared by primary key, column by column: which rows one side lacks and which columns of a
+ * shared row differ. A table without a primary key is compared as a multiset of whole rows.
+ */
+async function compareTables (db: Db, pool: Pool): Promise<TableComparison> {
+  const differences: RowDifference[] = []
+  let rows = 0
+  for (const table of PLAIN_TABLES) {
+    const cols = await sharedColumns(db, pool, table)
+    const pk = await primaryKey(pool, table)
+    const key = pk.length > 0 ? pk : cols
+    const index = (list: Row[]): Map<string, Row> => {
+      const m = new Map<string, Row>()
+      for (const r of list) {
+        let k = key.map((c) => canonical(r[c])).join('\u0000')
+        // Identical rows of a table without a key: counted apart.
+        for (let i = 1; pk.length === 0 && m.has(k); i++) k = `${key.map((c) => canonical(r[c])).join('\u0000')}#${i}`
+        m.set(k, r)
+      }
+      return m
+    }
+    const lite = index(db.prepare(`SELECT ${cols.join(', ')} FROM ${table}`).all() as Row[])
+    const pg = index((await pool.query(`SELECT ${cols.join(', ')} FROM ${table}`)).rows as Row[])
+    rows += lite.size
+    const keyOf = (r: Row): Record<string, unknown> => Object.fromEntries(key.map((c) => [c, r[c] instanceof Uint8Array ? canonical(r[c]) : r[c]]))
+    for (const [k, a] of lite) {
+      const b = pg.get(k)
+      if (b === undefined) { differences.push({ table, key: keyOf(a), missingOn: 'postgres', columns: cols }); continue }
+      const columns = cols.filter((c) => canonical(a[c]) !== canonical(b[c]))
+      if (columns.length > 0) differences.push({ table, key: keyOf(a), missingOn: null, columns })
+    }
+    for (const [k, b] of pg) if (!lite.has(k)) differences.push({ table, key: keyOf(b), missingOn: 'sqlite', columns: cols })
+  }
+  return { tables: PLAIN_TABLES.length, rows, differences }
 }

@@ -30,4 +30,4 @@ export async function openStores ({ databaseUrl = '', file }: { databaseUrl?: st
 }
 
 export { backupDatabase, verifyDatabase, type VerifyReport } from './sqlite/backup.js'
-export { openStoreMigration, type StoreMigration, type CopySummary, type ResultComparison, type ReportSide } from './copy-to-postgres.js'
+export { openStoreMigration, type StoreMigration, type CopySummary, type ResultComparison, type TableComparison, type RowDifference, type ReportSide } from './copy-to-postgres.js'

@@ -7,6 +7,7 @@ import { call, enrolledAgent, sync, syncBody } from '../helpers/fleet-client.js'
 import { latencyRecord, speedRecord } from '../fixtures/records.js'
 import { createTestDatabase } from '../helpers/postgres.js'
 import { createPool, type Pool } from '../../collector/storage/postgres/pool.js'
+import { openStoreMigration } from '../../collector/storage/index.js'
 
 const run = promisify(execFile)
 const ADMIN = 'migrate-admin-token-0123456789abcdef'
@@ -79,6 +80,7 @@ describe('tocdo-collector migrate --to postgres://', () => {
     expect(r.out).toMatch(/agent\s+2 read\s+2 copied/)
     expect(r.out).toContain('rollups copied as stored')
     expect(r.out).toContain('verify results: 2 agents, 58 results on SQLite; counts and payload hashes equal on both')
+    expect(r.out).toMatch(/verify tables: \d+ rows of 16 tables on SQLite; every row equal on both, column by column/)
     expect(r.out).toMatch(/verify reports: \d+ reports \(2 months and all time\); all equal on both/)
     expect(r.out).toContain('verdict ok')
 
@@ -128,6 +130,9 @@ describe('tocdo-collector migrate --to postgres://', () => {
     const r = await migrate()
     expect(r.code, r.out).toBe(0)
     expect(r.out).toMatch(/result\s+61 read\s+3 copied 58 already there 0 conflicts/)
+    // The sync changed the agent's row on SQLite (its last sync, its heartbeat): brought up to date, not skipped.
+    expect(r.out).toMatch(/agent\s+2 read\s+0 copied 1 brought up to date/)
+    expect(r.out).toMatch(/verify tables: \d+ rows of 16 tables on SQLite; every row equal on both, column by column/)
     expect(r.out).toContain('rollups rebuilt from the results in PostgreSQL')
     expect(r.out).toContain('verify results: 2 agents, 61 results on SQLite; counts and payload hashes equal on both')
     expect(r.out).toMatch(/verify reports: \d+ reports \(2 months and all time\); all equal on both/)
@@ -146,6 +151,37 @@ describe('tocdo-collector migrate --to postgres://', () => {
       expect(kept.rows[0]?.h).toEqual(Buffer.from([1]))
     } finally {
       await pool.query('UPDATE result_key SET payload_sha256 = r.payload_sha256 FROM result r WHERE r.agent_id = result_key.agent_id AND r.result_id = result_key.result_id AND r.result_id = $1', [id])
+    }
+  }, 240_000)
+
+  it('compares every other copied table row by row: names the table, the row and the columns that differ, and a row only one side has', async () => {
+    const [agency] = await c.db.rows('agency') as Array<{ id: string, name: string }>
+    const m = await openStoreMigration(join(c.dataDir, 'collector.sqlite'), url)
+    try {
+      expect((await m.compareTables()).differences).toEqual([])
+      await pool.query("UPDATE agency SET name = 'Renamed on PostgreSQL', plan_up_mbps = 1 WHERE id = $1", [agency!.id])
+      await pool.query("INSERT INTO admin_audit (at, actor, via, action, target, summary, client_ip, status) VALUES (1, 'admin:x', 'api', 'agency.add', NULL, '{}', '::1', 200)")
+      const { differences } = await m.compareTables()
+      const added = (await pool.query<{ id: number }>('SELECT max(id) AS id FROM admin_audit')).rows[0]!.id
+      expect(differences).toEqual(expect.arrayContaining([
+        { table: 'agency', key: { id: agency!.id }, missingOn: null, columns: ['name', 'plan_up_mbps'] },
+        { table: 'admin_audit', key: { id: added }, missingOn: 'sqlite', columns: expect.arrayContaining(['id', 'actor', 'summary']) }
+      ]))
+      expect(differences).toHaveLength(2)
+      // Through the CLI: the re-run brings the renamed agency back to SQLite's row; the audit row
+      // only PostgreSQL holds is named and fails the verdict.
+      const r = await migrate()
+      expect(r.code, r.out).toBe(1)
+      expect(r.out).toMatch(/agency\s+\d+ read\s+0 copied 1 brought up to date/)
+      expect(r.out).toContain(`DIFFERS admin_audit {"id":${added}}: missing on SQLite`)
+      expect(r.out).toContain('verify tables: ')
+      expect(r.out).toContain('1 rows DIFFER')
+      expect(r.out).toContain('verdict FAILED')
+      expect((await pool.query('SELECT name FROM agency WHERE id = $1', [agency!.id])).rows[0].name).toBe(agency!.name)
+      await pool.query('DELETE FROM admin_audit WHERE id = $1', [added])
+      expect((await m.compareTables()).differences).toEqual([])
+    } finally {
+      await m.close()
     }
   }, 240_000)
 
