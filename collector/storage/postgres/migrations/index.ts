@@ -10,6 +10,7 @@ import * as m040 from './040-admin-audit.js'
 import * as m041 from './041-result-link-limited.js'
 import * as m043 from './043-result-ipv6-only.js'
 import * as m044 from './044-rate-limits.js'
+import * as m045 from './045-result-set-apart.js'
 
 /**
  * PostgreSQL migrations in the order they apply. They carry the numbers of the SQLite
@@ -30,5 +31,6 @@ export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
   { name: '040-admin-audit', sql: m040.sql },
   { name: '041-result-link-limited', sql: m041.sql },
   { name: '043-result-ipv6-only', sql: m043.sql },
-  { name: '044-rate-limits', sql: m044.sql }
+  { name: '044-rate-limits', sql: m044.sql },
+  { name: '045-result-set-apart', sql: m045.sql }
 ]
