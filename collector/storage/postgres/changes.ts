@@ -35,6 +35,19 @@ export async function bumpMonths (client: Queryable, months: Iterable<string>): 
   if (sorted.length > 0) await client.query(BUMP_MONTHS_SQL, [sorted])
 }
 
+/**
+ * bumpMonths as statement text followed by COMMIT, for one simple-protocol round trip: the
+ * months' rows are locked by every group of every collector, so each is held only from the
+ * bump to the commit's flush, not also while the COMMIT travels. The months are literals, so
+ * only 'YYYY-MM' and '*' are accepted.
+ */
+export function bumpMonthsAndCommitSql (months: Iterable<string>): string {
+  const sorted = [...new Set(months)].sort()
+  for (const m of sorted) if (!/^(\d{4}-\d{2}|\*)$/.test(m)) throw new Error(`not a month: ${JSON.stringify(m)}`)
+  if (sorted.length === 0) return 'COMMIT'
+  return `${BUMP_MONTHS_SQL.replace('$1::text[]', `ARRAY[${sorted.map((m) => `'${m}'`).join(', ')}]::text[]`)}; COMMIT`
+}
+
 export class RollupChangeLog {
   #generation = 0
   #seen: Map<string, number> | null = null

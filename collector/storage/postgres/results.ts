@@ -3,7 +3,7 @@ import { GroupNotDurableError, type CommitJob, type CommittedGroup, type Heartbe
 import { addMonths, monthStartMs, vnMonth } from '../../../shared/vn-time.js'
 import { applyRollups, markRollupsCurrent, rebuildRollups, rollupsCurrent } from './rollup-writer.js'
 import { applyIpv6Evidence, ipv6EvidenceCurrent, rebuildIpv6Evidence } from './ipv6-evidence.js'
-import { SIGNALLED, bumpMonths } from './changes.js'
+import { SIGNALLED, bumpMonthsAndCommitSql } from './changes.js'
 
 /** The advisory lock (two-key form, class 7312011) under which result partitions are created and dropped. */
 const PARTITION_LOCK = [7312011, 0] as const
@@ -138,11 +138,12 @@ export class PostgresResultStore implements ResultStore {
     const started = performance.now()
     const client = await this.#pool.connect()
     let outcomes: IngestOutcome[]
+    let months: Set<string>
     let broken: Error | undefined
     try {
       try {
-        await client.query(`BEGIN; ${this.#raiseSyncCommit ? 'SET LOCAL synchronous_commit = on; ' : ''}${SIGNALLED}; ${LOCK_INGEST_TABLES}`)
-        outcomes = await this.#write(client, jobs, plan)
+        await client.query(`BEGIN; ${this.#raiseSyncCommit ? 'SET LOCAL synchronous_commit = on; ' : ''}${SIGNALLED}; ${LOCK_INGEST_TABLES}`);
+        ({ outcomes, months } = await this.#write(client, jobs, plan))
       } catch (err) {
         await client.query('ROLLBACK').catch((e: unknown) => { broken = e as Error })
         // A partition dropped by retention on another collector since we looked: look again next time.
@@ -150,7 +151,8 @@ export class PostgresResultStore implements ResultStore {
         throw err
       }
       try {
-        await client.query('COMMIT')
+        // The months' change signal, last, goes with the COMMIT (changes.ts).
+        await client.query(bumpMonthsAndCommitSql(months))
       } catch (err) {
         broken = err as Error
         // The commit may or may not have happened: nothing may be acknowledged; a resend finds its duplicates.
@@ -162,12 +164,12 @@ export class PostgresResultStore implements ResultStore {
     return { outcomes, commitMs: performance.now() - started, syncMs: 0 }
   }
 
-  async #write (client: pg.PoolClient, jobs: readonly CommitJob[], plan: GroupPlan): Promise<IngestOutcome[]> {
+  async #write (client: pg.PoolClient, jobs: readonly CommitJob[], plan: GroupPlan): Promise<{ outcomes: IngestOutcome[], months: Set<string> }> {
     const outcomes = jobs.map(({ batch }): IngestOutcome => ({ items: batch.items, accepted: 0, duplicate: 0, conflict: 0, rejected: batch.rejected }))
     const accepted = new Set<string>()
     const stored = new Map<string, Buffer>()
     if (plan.firsts.length > 0) {
-      const ins = await client.query<{ agent_id: string, result_id: string }>(INSERT_KEYS_AND_RESULTS_SQL, [rowsJson(plan.firsts)])
+      const ins = await client.query<{ agent_id: string, result_id: string }>(INSERT_KEYS_AND_RESULTS_SQL, [plan.json])
       for (const r of ins.rows) accepted.add(keyOf(r.agent_id, r.result_id))
       const others = plan.firsts.filter((f) => !accepted.has(keyOf(f.agentId, f.resultId)))
       if (others.length > 0) {
@@ -209,8 +211,7 @@ export class PostgresResultStore implements ResultStore {
       await applyIpv6Evidence(client, rows)
     }
     await writeHeartbeats(client, jobs)
-    await bumpMonths(client, months)
-    return outcomes
+    return { outcomes, months }
   }
 
   /**
@@ -344,6 +345,8 @@ interface GroupPlan {
   firsts: ResultRow[]
   /** The months the group's rows would be stored in. */
   months: Set<string>
+  /** `firsts` as the JSON parameter of the insert (built before the transaction starts). */
+  json: string
 }
 
 function planGroup (jobs: readonly CommitJob[]): GroupPlan {
@@ -358,7 +361,7 @@ function planGroup (jobs: readonly CommitJob[]): GroupPlan {
     }
   }
   const sorted = [...firsts.values()].sort((a, b) => a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : a.resultId < b.resultId ? -1 : a.resultId > b.resultId ? 1 : 0)
-  return { firsts: sorted, months }
+  return { firsts: sorted, months, json: rowsJson(sorted) }
 }
 
 /**
