@@ -113,16 +113,22 @@ interface BenchStore {
   close: () => Promise<void>
 }
 
+/** `fn` run at most once: Ctrl-C's cleanup and the run's own end may both close a store. */
+function once (fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined
+  return async () => { await (done ??= fn()) }
+}
+
 async function openSqlite (): Promise<BenchStore> {
   const dir = mkdtempSync(join(args.dir ?? tmpdir(), 'tocdo-bench-reports-'))
   const file = join(dir, 'collector.sqlite')
   let stores: Stores | undefined
   let own: Database.Database | undefined
-  const close = async (): Promise<void> => {
+  const close = once(async () => {
     try { own?.close() } catch { /* already closed */ }
     try { await stores?.close() } catch { /* already closed */ }
     rmSync(dir, { recursive: true, force: true })
-  }
+  })
   try {
     stores = await openStores({ file })
     own = new Database(file)
@@ -146,11 +152,11 @@ async function openSqlite (): Promise<BenchStore> {
 async function openPostgres (): Promise<BenchStore> {
   const cluster = await startPostgresCluster({ settings: POSTGRES_SETTINGS })
   const opened: { stores?: Stores, own?: Pool } = {}
-  const close = async (): Promise<void> => {
+  const close = once(async () => {
     try { await opened.own?.end() } catch { /* already ended */ }
     try { await opened.stores?.close() } catch { /* already closed */ }
     await cluster.stop()
-  }
+  })
   // The cluster is stopped and removed on Ctrl-C even while the stores open.
   cleanups.push(close)
   const admin = createPool(cluster.url, { max: 1 })
