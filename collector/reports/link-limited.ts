@@ -1,4 +1,4 @@
-import type { LinkLimitedRow } from '../storage/link-limited-store.js'
+import type { LinkLimitedRow } from '../storage/stores.js'
 import { DISQUALIFYING_FLAGS } from '../../shared/schemas/result.js'
 
 /**

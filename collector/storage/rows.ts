@@ -1,4 +1,4 @@
-import type { AuditEntry, GeoSeedRow, MonthRow } from './stores.js'
+import type { AuditEntry, GeoSeedRow, MonthRow, SetApartCounts } from './stores.js'
 import type { MonthCounters } from '../aggregation/rollup.js'
 import type { TimeBand } from '../aggregation/time-bands.js'
 import { decode } from '../aggregation/float-blob.js'
@@ -114,4 +114,18 @@ export function sameRows (a: unknown[][], b: readonly GeoSeedRow[]): boolean {
     for (let j = 0; j < y.length; j++) if (x[j] !== y[j]) return false
   }
   return true
+}
+
+// ── result flags: the speed results set apart (methodology.md §11) ──
+
+/** Wi-Fi and VPN counts of result flag lists (one per row). */
+export function countSetApart (rows: Array<[string]>): SetApartCounts {
+  const out = { wifi: 0, vpn: 0 }
+  for (const [flags] of rows) {
+    const list = flags.split(',')
+    // A result both over Wi-Fi and through a VPN is counted once, as VPN (the tunnel is what it measured last).
+    if (list.includes('vpn')) out.vpn++
+    else if (list.includes('wifi')) out.wifi++
+  }
+  return out
 }

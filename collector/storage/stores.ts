@@ -13,11 +13,17 @@
 import type { AgentRemoteConfig } from '../../shared/schemas/fleet.js'
 import type { CheckName, CheckResult, Colour } from '../../shared/ipv6-checks.js'
 import type { ItemAck, ResultRecord } from '../../shared/schemas/result.js'
-import type { LinkLimitedRow } from './link-limited-store.js'
-import type { SetApartCounts } from './set-apart-store.js'
 import type { GeoVersion, Level } from './area-levels.js'
 import type { TimeBand } from '../aggregation/time-bands.js'
 import type { MonthCounters } from '../aggregation/rollup.js'
+
+// ── Rows of the result table that reports read besides the rollups ──
+
+/** One candidate result for a line's lower bound: its agent, download and flag list. */
+export type LinkLimitedRow = [agentId: string, downloadMbps: number, flags: string]
+
+/** Speed results measured over Wi-Fi or through a VPN, kept out of every figure (methodology.md §11). */
+export interface SetApartCounts { wifi: number, vpn: number }
 
 // ── Fleet: agencies, agents, enrolment codes, tokens, remote configuration, admin audit ──
 

@@ -1,10 +1,10 @@
 import type pg from 'pg'
 import type {
   Agency, AgencyAgentRow, AgencyDetailRows, EnrolledCount, MonthPackKey, MonthRow, MonthRowsRead, PlaceRow, ProvinceChoiceRow,
-  RecentResultRow, ReportContextRows, RollupChanges, RollupFilter, RollupReader, RollupScope, WholeTransferRows, AgencyScopeRow
+  RecentResultRow, ReportContextRows, RollupChanges, RollupFilter, RollupReader, RollupScope, WholeTransferRows, AgencyScopeRow,
+  LinkLimitedRow, SetApartCounts
 } from '../stores.js'
-import type { LinkLimitedRow } from '../link-limited-store.js'
-import { countSetApart, type SetApartCounts } from '../set-apart-store.js'
+import { countSetApart } from '../rows.js'
 import { AREA_LEVELS, CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, VERSION_LEVELS, provinceLevelOf, type GeoVersion, type Level } from '../area-levels.js'
 import { MONTH_ROW_COLUMNS, monthRowOf, type MonthRowTuple } from '../rows.js'
 import { vnMonth } from '../../../shared/vn-time.js'
@@ -217,7 +217,7 @@ async function selectMonthRows (client: Queryable, where: readonly string[], arg
   return rows.map(monthRowOf)
 }
 
-/** The speed results that may bound a line from below (as link-limited-store.ts on SQLite; the partial index of migration 041). */
+/** The speed results that may bound a line from below (as sqlite/link-limited.ts; the partial index of migration 041). */
 async function linkLimited (client: Queryable, range: { fromMs: number, toMs: number } | null): Promise<LinkLimitedRow[]> {
   const { rows } = await client.query<LinkLimitedRow>({
     text: `SELECT agent_id, download_mbps, flags FROM result
@@ -229,7 +229,7 @@ async function linkLimited (client: Queryable, range: { fromMs: number, toMs: nu
   return rows
 }
 
-/** Set-apart speed results of one agent or one province column, in [fromMs, toMs) or ever (as set-apart-store.ts on SQLite). */
+/** Set-apart speed results of one agent or one province column, in [fromMs, toMs) or ever (as sqlite/set-apart.ts). */
 async function setApartOf (client: Queryable, column: 'agent_id' | 'legacy_province_code' | 'province_code', value: string,
   range: { fromMs: number, toMs: number } | null): Promise<SetApartCounts> {
   const { rows } = await client.query<[string]>({

@@ -1,7 +1,7 @@
 import type { Db } from '../db.js'
 import type { AgencyServices, Ipv6PeriodRows, Ipv6ReportAgency, Ipv6ReportQuery, Ipv6Store, StoredCheck } from '../stores.js'
 import type { CheckResult } from '../../../shared/ipv6-checks.js'
-import { latestIpv6OnlyResults } from '../ipv6-only-store.js'
+import { latestIpv6OnlyResults } from './ipv6-only.js'
 
 const COLUMNS = `agency_id AS agencyId, portal_host AS portalHost, public_service_host AS publicServiceHost,
   mail_domain AS mailDomain, dns_zone AS dnsZone, updated_at AS updatedAt`

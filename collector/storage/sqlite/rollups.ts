@@ -2,11 +2,11 @@ import type Database from 'better-sqlite3'
 import type { Db } from '../db.js'
 import type {
   Agency, AgencyAgentRow, AgencyDetailRows, EnrolledCount, MonthPackKey, MonthRow, MonthRowsRead, PlaceRow, ProvinceChoiceRow,
-  RecentResultRow, ReportContextRows, RollupChanges, RollupFilter, RollupReader, RollupScope, WholeTransferRows
+  RecentResultRow, ReportContextRows, RollupChanges, RollupFilter, RollupReader, RollupScope, SetApartCounts, WholeTransferRows
 } from '../stores.js'
 import { selectAgencyScopes } from './fleet.js'
-import { selectLinkLimitedResults } from '../link-limited-store.js'
-import { countSetApartForAgent, countSetApartForProvince, type SetApartCounts } from '../set-apart-store.js'
+import { selectLinkLimitedResults } from './link-limited.js'
+import { countSetApartForAgent, countSetApartForProvince } from './set-apart.js'
 import { AREA_LEVELS, CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, VERSION_LEVELS, type GeoVersion, type Level } from '../area-levels.js'
 import { MONTH_ROW_COLUMNS, monthRowOf, type MonthRowTuple } from '../rows.js'
 import { vnMonth } from '../../../shared/vn-time.js'

@@ -1,4 +1,4 @@
-import type { Db } from './db.js'
+import type { Db } from '../db.js'
 
 /** One agency's latest IPv6-only readiness result in a period: when, and the record as stored. */
 export interface Ipv6OnlyRow { agencyId: string, measuredAt: number, raw: string }

@@ -1,7 +1,5 @@
-import type { Db } from './db.js'
-
-/** One candidate result for a line's lower bound: its agent, download and flag list. */
-export type LinkLimitedRow = [agentId: string, downloadMbps: number, flags: string]
+import type { Db } from '../db.js'
+import type { LinkLimitedRow } from '../stores.js'
 
 /**
  * The speed results that may bound a line from below (docs/methodology.md §11, "Results at the

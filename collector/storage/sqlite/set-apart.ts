@@ -1,22 +1,9 @@
-import type { Db } from './db.js'
-import { CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, provinceLevelOf } from './area-levels.js'
-
-/** Speed results measured over Wi-Fi or through a VPN, kept out of every figure (methodology.md §11). */
-export interface SetApartCounts { wifi: number, vpn: number }
+import type { Db } from '../db.js'
+import type { SetApartCounts } from '../stores.js'
+import { countSetApart } from '../rows.js'
+import { CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, provinceLevelOf } from '../area-levels.js'
 
 const WHERE = 'kind = \'speed\' AND (instr(flags, \'wifi\') > 0 OR instr(flags, \'vpn\') > 0)'
-
-/** Wi-Fi and VPN counts of result flag lists (one per row). */
-export function countSetApart (rows: Array<[string]>): SetApartCounts {
-  const out = { wifi: 0, vpn: 0 }
-  for (const [flags] of rows) {
-    const list = flags.split(',')
-    // A result both over Wi-Fi and through a VPN is counted once, as VPN (the tunnel is what it measured last).
-    if (list.includes('vpn')) out.vpn++
-    else if (list.includes('wifi')) out.wifi++
-  }
-  return out
-}
 
 /** An agent's set-apart results measured in [fromMs, toMs), or ever when no range is given. */
 export function countSetApartForAgent (db: Db, agentId: string, range: { fromMs: number, toMs: number } | null): SetApartCounts {
