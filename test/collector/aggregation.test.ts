@@ -127,6 +127,25 @@ describe.each(backends)('rollups kept by the result store\'s commit ($name)', ({
     }), { numRuns: 15 })
   }, 240_000) // 15 fresh stores with 40 results each; minutes on a busy machine
 
+  it('reads a month\'s rows in the order they were created, also after a later result updates an earlier row, so reports add them alike on both stores', async () => {
+    const fx = f = await seededStores(open)
+    const A = await fx.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })
+    const agents = [await fx.agent(A, 'a1'), await fx.agent(A, 'a2'), await fx.agent(A, 'a3')]
+    for (const [i, a] of agents.entries()) await fx.ingest(a, A, [{ at: `2026-09-0${i + 1} 09:00`, down: 10 + i }, { at: `2026-10-0${i + 1} 09:00`, down: 10 + i }])
+    // The first agent's rows change last: on PostgreSQL the updated row moves to the end of the heap.
+    await fx.ingest(agents[0]!, A, [{ at: '2026-09-09 09:00', down: 40 }, { at: '2026-10-09 09:00', down: 40 }])
+    const ids = agents.map((a) => a.id)
+    const province = { column: 'legacy_province_code' as const, code: '62' }
+    const now = Date.parse('2026-10-20T00:00:00Z')
+    const byMonth = await fx.stores.rollups.rowsByMonth(province, ['2026-09', '2026-10'], now)
+    expect(byMonth.months.get('2026-09')!.map((r) => r.agentId)).toEqual(ids)
+    expect(byMonth.months.get('2026-10')!.map((r) => r.agentId)).toEqual(ids)
+    expect((await fx.stores.rollups.rowsInRange(province, '2026-09', '2026-10')).map((r) => `${r.month} ${r.agentId}`))
+      .toEqual([...ids.map((id) => `2026-09 ${id}`), ...ids.map((id) => `2026-10 ${id}`)])
+    expect((await fx.stores.rollups.rowsInRange({ column: null }, null, null)).map((r) => `${r.month} ${r.agentId}`))
+      .toEqual(ids.flatMap((id) => [`2026-09 ${id}`, `2026-10 ${id}`]))
+  })
+
   it('a failing ingest transaction leaves no rollup behind', async () => {
     f = await seededStores(open)
     const A = await f.agency('A', '23281', { category: 'organisation', connectionClass: 'fixed', isp: 'VNPT' })

@@ -180,17 +180,16 @@ export class PostgresRollupReader implements RollupReader {
 }
 
 /**
- * The rows of a filter, in the order SQLite reads them through its (scope, month) indexes:
- * by month, then by id (creation order), so a report adds the same floats in the same order
- * on both stores and its figures match to the last digit. Without a filter or range, SQLite
- * reads the table in id order.
+ * The rows of a filter, in the order SQLite reads them, so a report adds the same floats in
+ * the same order on both stores and its figures match to the last digit: through its (scope,
+ * month) indexes by month, then by id (creation order); without a filter, the table in id order.
  */
 async function query (client: Queryable, filter: RollupFilter, from: string | null, to: string | null): Promise<MonthRow[]> {
   const where: string[] = []
   const args: string[] = []
   if (filter.column !== null) { args.push(filter.code); where.push(`${filter.column} = $${args.length}`) }
   if (from !== null && to !== null) { args.push(from, to); where.push(`month BETWEEN $${args.length - 1} AND $${args.length}`) }
-  return await selectMonthRows(client, where, args)
+  return await selectMonthRows(client, filter, where, args)
 }
 
 /** The rows of each of `months` (in one statement), by month. */
@@ -200,7 +199,7 @@ async function queryMonths (client: Queryable, filter: RollupFilter, months: rea
   const where = ['month = ANY($1::text[])']
   const args: Array<string | string[]> = [[...months]]
   if (filter.column !== null) { args.push(filter.code); where.push(`${filter.column} = $2`) }
-  for (const row of await selectMonthRows(client, where, args)) {
+  for (const row of await selectMonthRows(client, filter, where, args)) {
     const list = out.get(row.month)
     if (list === undefined) out.set(row.month, [row])
     else list.push(row)
@@ -208,9 +207,10 @@ async function queryMonths (client: Queryable, filter: RollupFilter, months: rea
   return out
 }
 
-async function selectMonthRows (client: Queryable, where: readonly string[], args: ReadonlyArray<string | string[]>): Promise<MonthRow[]> {
+async function selectMonthRows (client: Queryable, filter: RollupFilter, where: readonly string[], args: ReadonlyArray<string | string[]>): Promise<MonthRow[]> {
   const { rows } = await client.query<MonthRowTuple>({
-    text: `SELECT ${MONTH_ROW_COLUMNS} FROM rollup_agent_month${where.length > 0 ? ' WHERE ' + where.join(' AND ') + ' ORDER BY month COLLATE "C", id' : ' ORDER BY id'}`,
+    text: `SELECT ${MONTH_ROW_COLUMNS} FROM rollup_agent_month${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''}
+      ORDER BY ${filter.column === null ? 'id' : 'month COLLATE "C", id'}`,
     values: [...args],
     rowMode: 'array'
   })
