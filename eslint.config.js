@@ -1,7 +1,7 @@
 import neostandard from 'neostandard'
 
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'bench/**/build/**', 'collector/dashboard/vendor/**'] }),
+  ...neostandard({ ts: true, ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'bench/**/build/**', 'collector/dashboard/vendor/**', '.cache/**'] }),
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {

@@ -10,6 +10,8 @@
 #   ethtool   - the local_link_limited fault test sets a TUN device's link speed
 #   postgresql - the PostgreSQL store's tests start a private server for the run
 #               (test/setup/postgres.ts: initdb into a temp dir, its own socket dir and port)
+#               PostgreSQL 16 and 17, for CI's extra runs of the store contract suite, are not
+#               Debian packages here: .ci/run fetches them (test/setup/postgres-binaries.ts)
 # Runs before `npm test` (npm's pretest). Needs root and a Debian-like system to install;
 # otherwise it only reports what is missing and the tests that need it will say so.
 set -euo pipefail

@@ -7,6 +7,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Superuser URL of the run's private PostgreSQL cluster (test/helpers/postgres.ts). */
     postgresUrl: string
+    /** The cluster's major version (15 from Debian here; 16, 17 in CI's extra runs). */
+    postgresVersion: number
   }
 }
 
@@ -35,5 +37,6 @@ export default async function setup (project: TestProject): Promise<() => Promis
     throw err
   }
   project.provide('postgresUrl', cluster.url)
+  project.provide('postgresVersion', cluster.version)
   return async () => { await cluster.stop() }
 }
