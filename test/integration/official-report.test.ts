@@ -165,10 +165,14 @@ describe.each(backends)('official report ($name)', (backend) => {
     const xml = await zip.file('word/document.xml')!.async('string')
     expect(xml.match(/<w:drawing>/g)).toHaveLength(2)
     const svg = (await Promise.all(svgs.map(async (n) => await zip.file(n)!.async('string')))).join('')
-    // The area chart: district 608's mean and the target line of QĐ 36's 1 Gb/s targets; the trend: the month's mean.
+    // The area chart: district 608's mean and the target line of QĐ 36's 1 Gb/s targets; the trend:
+    // the latest month with a mean (in the first hours of a month, Vietnam time, the seeded
+    // results all fall in the month before, and the new month is a gap in the line, unlabelled).
     expect(svg).toContain(json.subAreas.rows.find((r: any) => r.code === '608').downloadMean.text)
     expect(svg).toContain('Ngưỡng 1.000 Mb/s')
-    expect(svg).toContain(json.trend.at(-1).mean.text)
+    const measured = json.trend.filter((m: any) => m.mean.status === 'ok')
+    expect(measured.length).toBeGreaterThan(0)
+    expect(svg).toContain(measured.at(-1).mean.text)
   })
 
   it('the PDF draws both charts: their bars, line and labels', async () => {
