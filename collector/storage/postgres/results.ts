@@ -35,36 +35,8 @@ export const resultValues = (row: ResultRow): unknown[] => RESULT_FIELDS.map((f)
  * insert itself (docs/fleet.md, "Ingest on both stores").
  */
 function rowsJson (rows: readonly ResultRow[]): string {
-  return JSON.stringify(rows.map((r) => ({
-    agent_id: r.agentId,
-    result_id: r.resultId,
-    seq: r.seq,
-    kind: r.kind,
-    schema_version: r.schemaVersion,
-    status: r.status,
-    measured_at: r.measuredAt,
-    measured_at_corr: r.measuredAtCorr,
-    received_at: r.receivedAt,
-    clock_flags: r.clockFlags,
-    family: r.family,
-    download_mbps: r.downloadMbps,
-    upload_mbps: r.uploadMbps,
-    idle_latency_ms: r.idleLatencyMs,
-    loaded_latency_down_ms: r.loadedDownMs,
-    loaded_latency_up_ms: r.loadedUpMs,
-    flags: r.flags,
-    confidence: r.confidence,
-    valid: r.valid,
-    agency_id: r.agencyId,
-    connection_class: r.connectionClass,
-    isp: r.isp,
-    commune_code: r.communeCode,
-    province_code: r.provinceCode,
-    legacy_district_code: r.legacyDistrictCode,
-    legacy_province_code: r.legacyProvinceCode,
-    payload_sha256: r.payloadSha256.toString('hex'),
-    raw: r.raw
-  })))
+  return JSON.stringify(rows.map((r) => Object.fromEntries(RESULT_FIELDS.map((f, i) =>
+    [RESULT_COLUMN_NAMES[i], f === 'payloadSha256' ? r.payloadSha256.toString('hex') : r[f]]))))
 }
 
 /** The JSON's record type: every column as stored, but the hash as hex text. */
