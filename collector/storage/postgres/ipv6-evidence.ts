@@ -1,25 +1,30 @@
 import type pg from 'pg'
 import { EVIDENCE_VERSION, evidenceOf, type EvidenceInput } from '../../../shared/ipv6-evidence.js'
+import { runWrites, type Write } from './writes.js'
 
 type Queryable = Pick<pg.ClientBase, 'query'>
 
 /**
- * Writes ipv6_evidence rows (migration 031) for the results that say something about IPv6
- * (shared/ipv6-evidence.ts), in one statement, inside the transaction that stored `rows`.
- * The rows' keys were just inserted by this transaction, so no other one contends for them.
+ * The ipv6_evidence rows (migration 031) of the results that say something about IPv6
+ * (shared/ipv6-evidence.ts), as one statement to run inside the transaction that stores
+ * `rows`, with the number of evidence rows it writes (null when none). The rows' keys were
+ * just inserted by that transaction, so no other one contends for them.
  */
-export async function applyIpv6Evidence (client: Queryable, rows: readonly EvidenceInput[]): Promise<number> {
+export function ipv6EvidenceWrite (rows: readonly EvidenceInput[]): (Write & { rows: number }) | null {
   const out: Array<[string, string, string, string, number, number | null, number | null, number | null]> = []
   for (const row of rows) {
     const e = evidenceOf(row)
     if (e === null) continue
     out.push([row.agentId, row.resultId, row.agencyId, row.kind, row.measuredAtCorr, e.capable, e.connected, e.preferred])
   }
-  if (out.length === 0) return 0
-  await client.query(`INSERT INTO ipv6_evidence (agent_id, result_id, agency_id, kind, measured_at, capable, connected, preferred)
+  if (out.length === 0) return null
+  return {
+    sql: `INSERT INTO ipv6_evidence (agent_id, result_id, agency_id, kind, measured_at, capable, connected, preferred)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::int[], $8::int[])
-    ON CONFLICT (agent_id, result_id) DO NOTHING`, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => out.map((r) => r[i])))
-  return out.length
+    ON CONFLICT (agent_id, result_id) DO NOTHING`,
+    params: [0, 1, 2, 3, 4, 5, 6, 7].map((i) => out.map((r) => r[i])),
+    rows: out.length
+  }
 }
 
 export async function ipv6EvidenceCurrent (client: Queryable): Promise<boolean> {
@@ -46,7 +51,9 @@ export async function rebuildIpv6Evidence (client: pg.PoolClient, { batch = 5000
     for (;;) {
       const chunk = await client.query<EvidenceInput>(`FETCH ${batch} FROM evidence_rebuild`)
       if (chunk.rows.length === 0) break
-      evidence += await applyIpv6Evidence(client, chunk.rows)
+      const write = ipv6EvidenceWrite(chunk.rows)
+      if (write !== null) await runWrites(client, [write])
+      evidence += write?.rows ?? 0
       results += chunk.rows.length
     }
     await client.query('CLOSE evidence_rebuild')

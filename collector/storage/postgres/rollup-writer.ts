@@ -4,6 +4,7 @@ import { MONTH_COUNTER_COLUMNS, monthCountersOf, type StoredMonthCounters } from
 import { applyRollupGroup, groupRollupInputs, monthRowKey } from '../../aggregation/rollup-apply.js'
 import { ROLLUP_VERSION, type MonthCounters, type RollupInput } from '../../aggregation/rollup.js'
 import { SIGNALLED, bumpMonths } from './changes.js'
+import { runWrites, type Write } from './writes.js'
 
 type Queryable = Pick<pg.ClientBase, 'query'>
 
@@ -23,14 +24,19 @@ const KEY_ARRAYS = '$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], 
  * Two collectors may commit results of one agent at once (a retry through the other one). The
  * batch first takes the advisory lock of each agent it touches, in one sorted order
  * (lock_rollup_agents, migration 020), so the read-compute-write of an agent's rows is never
- * interleaved with another's and two transactions never wait on each other in a cycle. Each
- * step is one statement over arrays, whatever the batch's size.
+ * interleaved with another's and two transactions never wait on each other in a cycle. Ingest
+ * takes those locks in its first round trip (`locked`: results.ts); a rebuild holds the tables
+ * and takes them here. Each step is one statement over arrays, whatever the batch's size.
+ *
+ * The reads run here; the two writes (hour rows, month counters) come back for the caller to
+ * run, with its own, in one statement (writes.ts): every row they touch belongs to an agent
+ * whose lock is held. Rows read by a later call in the same transaction need those writes run first.
  */
-export async function applyRollups (client: Queryable, rows: readonly RollupInput[]): Promise<Set<string>> {
+export async function applyRollups (client: Queryable, rows: readonly RollupInput[], { locked = false } = {}): Promise<{ months: Set<string>, writes: Write[] }> {
   const groups = groupRollupInputs(rows)
   const months = new Set(groups.map((g) => g.month))
-  if (groups.length === 0) return months
-  await client.query('SELECT lock_rollup_agents($1::text[])', [[...new Set(groups.map((g) => g.agentId))]])
+  if (groups.length === 0) return { months, writes: [] }
+  if (!locked) await client.query(LOCK_AGENTS_SQL, [[...new Set(groups.map((g) => g.agentId))]])
 
   const hours = await client.query<{ agent_id: string, hour_start: number, band: string, month_id: number, tests: Buffer }>(
     `SELECT agent_id, hour_start, band, month_id, tests FROM rollup_agent_hour
@@ -83,27 +89,36 @@ export async function applyRollups (client: Queryable, rows: readonly RollupInpu
     const tests = applyRollupGroup(m, h === undefined ? null : decode(h.tests), g.rows)
     if (tests !== null) hourPuts.push([g.agentId, g.hour, g.band, monthId, encode(tests)])
   }
+  const writes: Write[] = []
   if (hourPuts.length > 0) {
-    await client.query(`INSERT INTO rollup_agent_hour (agent_id, hour_start, band, month_id, tests)
+    writes.push({
+      sql: `INSERT INTO rollup_agent_hour (agent_id, hour_start, band, month_id, tests)
       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bytea[])
       ON CONFLICT (agent_id, hour_start, band) DO UPDATE SET tests = excluded.tests`,
-    [0, 1, 2, 3, 4].map((i) => hourPuts.map((p) => p[i])))
+      params: [0, 1, 2, 3, 4].map((i) => hourPuts.map((p) => p[i]))
+    })
   }
   const ms = [...state.values()]
-  await client.query(`UPDATE rollup_agent_month m SET n_results = u.n_results, n_speed = u.n_speed, n_valid = u.n_valid, n_skip = u.n_skip,
+  writes.push({
+    sql: `UPDATE rollup_agent_month m SET n_results = u.n_results, n_speed = u.n_speed, n_valid = u.n_valid, n_skip = u.n_skip,
       sum_test_down = u.sum_test_down, n_test_up = u.n_test_up, sum_test_up = u.sum_test_up, n_test_idle = u.n_test_idle,
       sum_test_idle = u.sum_test_idle, n_test_down_ge30 = u.n_test_down_ge30, rep_down = u.rep_down, rep_up = u.rep_up, rep_idle = u.rep_idle
     FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::int[], $6::float8[], $7::int[], $8::float8[], $9::int[], $10::float8[],
       $11::int[], $12::bytea[], $13::bytea[], $14::bytea[])
       AS u(id, n_results, n_speed, n_valid, n_skip, sum_test_down, n_test_up, sum_test_up, n_test_idle, sum_test_idle, n_test_down_ge30, rep_down, rep_up, rep_idle)
-    WHERE m.id = u.id`, [
-    ms.map((m) => m.id), ms.map((m) => m.nResults), ms.map((m) => m.nSpeed), ms.map((m) => m.nValid), ms.map((m) => m.nSkip),
-    ms.map((m) => m.sumTestDown), ms.map((m) => m.nTestUp), ms.map((m) => m.sumTestUp), ms.map((m) => m.nTestIdle), ms.map((m) => m.sumTestIdle),
-    ms.map((m) => m.nTestDownGe30), ms.map((m) => encode(m.repDown)), ms.map((m) => encode(m.repUp)),
-    ms.map((m) => encode(m.repIdle))
-  ])
-  return months
+    WHERE m.id = u.id`,
+    params: [
+      ms.map((m) => m.id), ms.map((m) => m.nResults), ms.map((m) => m.nSpeed), ms.map((m) => m.nValid), ms.map((m) => m.nSkip),
+      ms.map((m) => m.sumTestDown), ms.map((m) => m.nTestUp), ms.map((m) => m.sumTestUp), ms.map((m) => m.nTestIdle), ms.map((m) => m.sumTestIdle),
+      ms.map((m) => m.nTestDownGe30), ms.map((m) => encode(m.repDown)), ms.map((m) => encode(m.repUp)),
+      ms.map((m) => encode(m.repIdle))
+    ]
+  })
+  return { months, writes }
 }
+
+/** The agents' rollup locks (migration 020's lock_rollup_agents: sorted, transaction-level), for a text[] parameter. */
+export const LOCK_AGENTS_SQL = 'SELECT lock_rollup_agents($1::text[])'
 
 /** SELECT list that turns result rows into RollupInput (the same columns as SQLite's rebuild reads). */
 const RESULT_ROLLUP_COLUMNS = `agent_id AS "agentId", result_id AS "resultId", kind, valid, measured_at_corr AS "measuredAtCorr",
@@ -133,7 +148,7 @@ export async function rebuildRollups (client: pg.PoolClient, { batch = 20_000, n
     for (;;) {
       const chunk = await client.query<RollupInput>(`FETCH ${batch} FROM rollup_rebuild`)
       if (chunk.rows.length === 0) break
-      await applyRollups(client, chunk.rows)
+      await runWrites(client, (await applyRollups(client, chunk.rows)).writes)
       rows += chunk.rows.length
     }
     await client.query('CLOSE rollup_rebuild')
