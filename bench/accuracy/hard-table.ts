@@ -19,6 +19,9 @@ export interface RecordedLoad {
   streamsMin: number;
   streamsMax: number;
   mbps: number | null;
+  /** The probes' span, seconds from the direction's first stream. */
+  fromS?: number;
+  toS?: number;
 }
 
 export interface TocdoRun {

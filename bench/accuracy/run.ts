@@ -35,7 +35,7 @@ import { buildTunlink, cleanupStaleNamespaces, createLink, killTree } from '../.
 import type { Link } from '../../test/fixtures/netns.js'
 import { fixedTestBytes, renderHard } from './hard-table.js'
 import type { HardPath, LoadedPing, Measured, RecordedLoad, TocdoRun } from './hard-table.js'
-import { afterStart, phaseOf, startRecorder } from './under-load.js'
+import { afterStart, narrowTo, phaseOf, startRecorder } from './under-load.js'
 import type { Phase } from './under-load.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -487,8 +487,11 @@ async function tocdoRun (link: Link, opts: Options): Promise<{ run: TocdoRun; re
     return l && typeof l.streamsMax === 'number' ? l : undefined
   }
   const [loadDown, loadUp] = [loadOf('download'), loadOf('upload')]
-  const pingDown = loadedPing(phaseOf(counters, pings, 'down'), streamsDown ?? 0)
-  const pingUp = loadedPing(phaseOf(counters, pings, 'up'), streamsUp ?? 0)
+  // Ping over the span of tocdo's own probes (under-load.ts, narrowTo): the same load.
+  const spanOf = (l: RecordedLoad | undefined): { fromS: number; toS: number } | undefined =>
+    typeof l?.fromS === 'number' && typeof l.toS === 'number' ? { fromS: l.fromS, toS: l.toS } : undefined
+  const pingDown = loadedPing(narrowTo(phaseOf(counters, pings, 'down'), spanOf(loadDown)), streamsDown ?? 0)
+  const pingUp = loadedPing(narrowTo(phaseOf(counters, pings, 'up'), spanOf(loadUp)), streamsUp ?? 0)
   return {
     rec: t.rec,
     run: {

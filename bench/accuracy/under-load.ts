@@ -71,6 +71,10 @@ export interface Phase {
   wireMbps: number;
   /** Seconds the phase lasted (sum of its poll intervals). */
   seconds: number;
+  /** Wall-clock start of its first loaded poll interval (s): where the direction began, to within a poll. */
+  startT: number;
+  /** The echo replies inside the phase, with their times. */
+  pings: PingSample[];
 }
 
 /**
@@ -98,8 +102,23 @@ export function phaseOf (counters: Counter[], pings: PingSample[], dir: 'down' |
   if (loaded.length === 0) return undefined
   const seconds = loaded.reduce((s, x) => s + (x.b - x.a), 0)
   const bits = loaded.reduce((s, x) => s + x.rate * (x.b - x.a), 0)
-  const pingsMs = pings.filter((p) => loaded.some((x) => p.t >= x.a && p.t < x.b)).map((p) => p.ms)
-  return { pingsMs, wireMbps: bits / seconds, seconds }
+  const inside = pings.filter((p) => loaded.some((x) => p.t >= x.a && p.t < x.b))
+  return { pingsMs: inside.map((p) => p.ms), wireMbps: bits / seconds, seconds, startT: loaded[0]!.a, pings: inside }
+}
+
+/**
+ * The phase narrowed to the span of tocdo's own loaded-latency probes (the record's
+ * `loaded.load.fromS`/`toS`: seconds from the direction's first stream, after its warm-up),
+ * so ping is compared under the load tocdo's probes saw, not under the ramp before it: a
+ * queue's delay depends on how many streams fill it. The span is placed from the phase's
+ * start, which the 250 ms counter polls give to within a poll.
+ */
+export function narrowTo (phase: Phase | undefined, span: { fromS: number; toS: number } | undefined): Phase | undefined {
+  if (!phase || !span) return phase
+  const from = phase.startT + span.fromS
+  const to = phase.startT + span.toS
+  const pings = phase.pings.filter((p) => p.t >= from && p.t <= to)
+  return { ...phase, pings, pingsMs: pings.map((p) => p.ms), seconds: Math.max(0, Math.min(to, phase.startT + phase.seconds) - from) }
 }
 
 /** Pings sent after the first `skipS` seconds of a run (iperf3's omitted start-up), with the run's wire rate. */
