@@ -68,7 +68,7 @@ describe('admin CLI against a running collector', () => {
       '--connection-class', 'fixed', '--isp', 'Viettel', '--plan-down', '300', '--plan-up', '300', '--admin-token', token])
     expect(add.code, add.stderr).toBe(0)
     const code = /enrolment code: ([A-Z2-7]{16})/.exec(add.stdout)?.[1] as string
-    expect(code).toBeDefined()
+    expect(code, `stdout: ${add.stdout}\nstderr: ${add.stderr}`).toBeDefined()
 
     const list = await cli(['agency', 'list', '--json'], { TOCDO_ADMIN_TOKEN: token })
     const agencies = JSON.parse(list.stdout) as Array<{ id: string, name: string }>
