@@ -118,7 +118,7 @@ export function narrowTo (phase: Phase | undefined, span: { fromS: number; toS: 
   const from = phase.startT + span.fromS
   const to = phase.startT + span.toS
   const pings = phase.pings.filter((p) => p.t >= from && p.t <= to)
-  return { ...phase, pings, pingsMs: pings.map((p) => p.ms), seconds: Math.max(0, Math.min(to, phase.startT + phase.seconds) - from) }
+  return { ...phase, pings, pingsMs: pings.map((p) => p.ms), seconds: span.toS - span.fromS }
 }
 
 /** Pings sent after the first `skipS` seconds of a run (iperf3's omitted start-up), with the run's wire rate. */

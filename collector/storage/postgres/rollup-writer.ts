@@ -13,6 +13,8 @@ interface MonthState extends MonthCounters { id: number }
 interface StoredMonth extends StoredMonthCounters { id: number }
 
 const KEY_COLUMNS = 'agent_id, month, band, connection_class, isp, agency_id, commune_code, province_code, legacy_district_code, legacy_province_code'
+/** The agents' rollup locks (migration 020's lock_rollup_agents: sorted, transaction-level), for a text[] parameter. */
+const LOCK_AGENTS_SQL = 'SELECT lock_rollup_agents($1::text[])'
 const KEY_ARRAYS = '$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]'
 
 /**
@@ -116,9 +118,6 @@ export async function applyRollups (client: Queryable, rows: readonly RollupInpu
   })
   return { months, writes }
 }
-
-/** The agents' rollup locks (migration 020's lock_rollup_agents: sorted, transaction-level), for a text[] parameter. */
-export const LOCK_AGENTS_SQL = 'SELECT lock_rollup_agents($1::text[])'
 
 /** SELECT list that turns result rows into RollupInput (the same columns as SQLite's rebuild reads). */
 const RESULT_ROLLUP_COLUMNS = `agent_id AS "agentId", result_id AS "resultId", kind, valid, measured_at_corr AS "measuredAtCorr",
