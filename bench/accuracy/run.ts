@@ -293,6 +293,18 @@ function saveLog (link: Link, what: string, text: string): void {
   writeFileSync(join(LOG_DIR, `${link.rateMbit}mbit-${link.rttMs}ms-${what}.log`), text)
 }
 
+const RECORD_DIR = join(REPO_ROOT, 'bench/accuracy/build/records')
+
+/**
+ * Each hard-path tocdo record, whole (100 ms samples, stream counts, server view), so a change
+ * to the warm-up, ramp or stop rules can first be replayed on the series real paths gave.
+ */
+function saveRecord (spec: HardSpec, n: number, rec: Record<string, unknown>): void {
+  mkdirSync(RECORD_DIR, { recursive: true })
+  const name = `${spec.rateMbit}-${spec.rttMs}-loss${spec.lossPct}-${spec.cc || 'default'}-${n}.json`
+  writeFileSync(join(RECORD_DIR, name), JSON.stringify(rec))
+}
+
 async function waitListening (link: Link, server: ChildProcess, stderrOf: () => string): Promise<string | undefined> {
   for (let i = 0; i < 150; i++) {
     if (server.exitCode !== null || server.signalCode !== null) return `server exited: ${tail(stderrOf())}`
@@ -551,6 +563,7 @@ async function measureHardPath (spec: HardSpec, opts: Options, log: (s: string) 
     for (let i = 0; i < opts.repeat; i++) {
       const r = await tocdoRun(link, opts)
       if (i === 0) first = r.rec
+      if (r.rec) saveRecord(spec, i + 1, r.rec)
       runs.push(r.run)
       log(`  tocdo #${i + 1} ${tcell(r.run.down)} / ${tcell(r.run.up)}  streams ${r.run.streamsDown ?? '?'}/${r.run.streamsUp ?? '?'}  loaded ${cell(r.run.loadedDownMs)}/${cell(r.run.loadedUpMs)} ms  ping under it ${r.run.pingDown ? cell(r.run.pingDown.medianMs) : 'n/a'}/${r.run.pingUp ? cell(r.run.pingUp.medianMs) : 'n/a'} ms  flags ${r.run.flags || 'none'} (${r.run.confidence})`)
     }

@@ -2,6 +2,8 @@ import { TocdoError } from '../../shared/errors.js'
 import { TOCDO_VERSION } from '../../shared/version.js'
 import { ADMIN_CLI_USER_AGENT_PREFIX } from '../../shared/schemas/fleet.js'
 
+const ADMIN_CALL_TIMEOUT_MS = 30_000
+
 export interface AdminConnection { url: string, token: string }
 
 /**
@@ -18,18 +20,27 @@ export function adminConnection (flags: { url?: string, adminToken?: string }, e
 }
 
 export async function adminCall<T> (conn: AdminConnection, method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown): Promise<T> {
+  // A ref'd timer, unlike AbortSignal.timeout's: while a call is pending the process cannot
+  // run out of work and exit 0 with nothing printed; a stalled collector ends in an error.
+  const abort = new AbortController()
+  const timer = setTimeout(() => { abort.abort(new Error(`no answer in ${ADMIN_CALL_TIMEOUT_MS / 1000} s`)) }, ADMIN_CALL_TIMEOUT_MS)
   let res: Response
+  let text: string
   try {
-    res = await fetch(`${conn.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${conn.token}`, 'user-agent': `${ADMIN_CLI_USER_AGENT_PREFIX}${TOCDO_VERSION}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(30_000)
-    })
-  } catch (err) {
-    throw new TocdoError('TOCDO_ERR_SERVER_UNREACHABLE', `cannot reach the collector at ${conn.url}: ${err instanceof Error ? err.message : String(err)}; check --url or TOCDO_URL`, { cause: err })
+    try {
+      res = await fetch(`${conn.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${conn.token}`, 'user-agent': `${ADMIN_CLI_USER_AGENT_PREFIX}${TOCDO_VERSION}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: abort.signal
+      })
+      text = await res.text()
+    } catch (err) {
+      throw new TocdoError('TOCDO_ERR_SERVER_UNREACHABLE', `cannot reach the collector at ${conn.url}: ${err instanceof Error ? err.message : String(err)}; check --url or TOCDO_URL`, { cause: err })
+    }
+  } finally {
+    clearTimeout(timer)
   }
-  const text = await res.text()
   let parsed: unknown
   try { parsed = JSON.parse(text) } catch { parsed = { message: text } }
   if (!res.ok) {
