@@ -3,7 +3,7 @@ import { districtReport } from '../../collector/reports/district-report.js'
 import { areasReport } from '../../collector/reports/areas-report.js'
 import { parsePeriod } from '../../shared/period.js'
 import { readMonthRows } from '../../collector/reports/rollup-reader.js'
-import { decodePack, encodePack } from '../../collector/storage/sqlite/month-pack.js'
+import { decodePack, encodePack } from '../../collector/storage/month-pack.js'
 import { buildMonthPacks } from '../../collector/reports/month-pack-job.js'
 import { overviewReport } from '../../collector/reports/overview.js'
 import { trendReport } from '../../collector/reports/trend.js'
@@ -61,12 +61,39 @@ describe('rollup month packs', () => {
     expect(packs(fx)).toEqual([])
     const byMonth = (m: string): typeof rows => rows.filter((r) => r.month === m)
     for (const m of ['2026-09', '2026-10']) {
-      const back = decodePack(encodePack(byMonth(m)), m)
-      expect(back).toEqual(byMonth(m))
+      for (const layout of [1, 2] as const) expect(decodePack(encodePack(byMonth(m), layout), m)).toEqual(byMonth(m))
     }
-    const b = encodePack(byMonth('2026-10'))
+    const b = encodePack(byMonth('2026-10'), 1)
     b.write('{"v":9', 4, 'utf8') // another layout version is not read
     expect(decodePack(b, '2026-10')).toBeNull()
+  })
+
+  it('layout 2 keeps every value bit for bit, on the 0.0005 grid or off it', async () => {
+    const { fx } = await fleet()
+    f = fx
+    const [row] = await readMonthRows(fx.stores.rollups, { column: 'legacy_province_code', code: '62' }, ROLLING, Date.parse('2025-11-15T00:00:00Z'))
+    const bits = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')
+    const cases: Float64Array[] = [
+      Float64Array.of(12.345, 12.3455, 40, 941.5, 1000.001), // results to 0.001 and medians of two
+      Float64Array.of(0.1 + 0.2, 7), // off the grid: a list of float64s
+      Float64Array.of(-0, 0, 5e-324), // signed zero and the smallest double
+      Float64Array.of(300, 12.5, 12.5, 0.0005), // not sorted: negative differences
+      Float64Array.of(2 ** 40, 2 ** 40 + 0.5, 4e12), // large differences: long varints
+      new Float64Array(0)
+    ]
+    for (const repDown of cases) {
+      const rows = [{ ...row!, repDown, repUp: repDown.slice().reverse(), repIdle: new Float64Array(0), sumTestDown: 0.1 + 0.2, sumTestUp: 1e300, sumTestIdle: -0 }]
+      const [back] = decodePack(encodePack(rows, 2), row!.month)!
+      expect(bits(back!.repDown)).toBe(bits(repDown))
+      expect(bits(back!.repUp)).toBe(bits(rows[0]!.repUp))
+      expect(back!.repIdle.length).toBe(0)
+      expect([Object.is(back!.sumTestDown, 0.1 + 0.2), back!.sumTestUp, Object.is(back!.sumTestIdle, -0)]).toEqual([true, 1e300, true])
+      expect({ ...back, repDown: null, repUp: null, repIdle: null }).toEqual({ ...rows[0], repDown: null, repUp: null, repIdle: null })
+    }
+    // On the grid a sorted list takes a few bytes a value, a quarter of layout 1's float64s.
+    const grid = Float64Array.from({ length: 2000 }, (_, i) => Math.round(i * 150.123) / 1000)
+    const sizes = ([1, 2] as const).map((layout) => encodePack([{ ...row!, repDown: grid, repUp: grid, repIdle: grid }], layout).length)
+    expect(sizes[1]! * 3).toBeLessThan(sizes[0]!)
   })
 
   it('no report writes: every report, the official one and the dashboard context leave the database as it was', async () => {
@@ -119,7 +146,7 @@ describe('rollup month packs', () => {
     // A pack is served as stored: the report reads the blob, not the rows.
     const pack = fx.db.prepare("SELECT pack FROM rollup_month_pack WHERE month = '2026-10' AND scope = 'legacy_province_code'").pluck().get() as Buffer
     const rows = decodePack(pack, '2026-10')!
-    fx.db.prepare("UPDATE rollup_month_pack SET pack = ? WHERE month = '2026-10' AND scope = 'legacy_province_code'").run(encodePack(rows.filter((r) => r.agentId !== rows[0]!.agentId)))
+    fx.db.prepare("UPDATE rollup_month_pack SET pack = ? WHERE month = '2026-10' AND scope = 'legacy_province_code'").run(encodePack(rows.filter((r) => r.agentId !== rows[0]!.agentId), 1))
     const fewer = await readMonthRows(fx.stores.rollups, { column: 'legacy_province_code', code: '62' }, parsePeriod('2026-10', undefined, 'all'), NOW.getTime())
     expect(fewer.length).toBeLessThan(rows.length)
   })

@@ -1,12 +1,12 @@
 import type pg from 'pg'
 import type { MonthPackKey, MonthRow, RollupScope } from '../stores.js'
-import { decodePack, encodePack } from '../sqlite/month-pack.js'
+import { decodePack, encodePack } from '../month-pack.js'
 
 type Queryable = Pick<pg.ClientBase, 'query'>
 
 /**
- * Month packs on PostgreSQL (migration 021): the same blob layout as SQLite's (sqlite/month-pack.ts,
- * pure code), each stamped with its month's pack generation: the month's generation in
+ * Month packs on PostgreSQL (migration 021), in layout 2 (../month-pack.ts: varint differences,
+ * about a quarter of layout 1's bytes, which is what a bytea costs to hand over), each stamped with its month's pack generation: the month's generation in
  * rollup_change plus that of '*' (a rebuild). Both only rise, so the sum moves whenever either
  * does, and a pack is current exactly while its stamp equals the month's sum now. Ingest never
  * touches packs; a stale pack is ignored by readers and rebuilt by the job.
@@ -19,7 +19,7 @@ const GENERATION_OF = (month: string): string => `(coalesce((SELECT generation F
  * month; a month without a current pack is absent. The packs travel as base64 text (4/3 of
  * their size) rather than as bytea, which node-postgres receives as hex text (twice their
  * size): 12 packs of 1.5 MB read in about two thirds of the time on the loaded 2-core machine
- * (docs/reports.md, "Reports on both stores").
+ * (docs/reports.md, "Reports on both stores"). node-postgres's binary mode was no faster.
  */
 export async function readPacks (client: Queryable, scope: RollupScope, code: string, months: readonly string[]): Promise<Map<string, MonthRow[]>> {
   const out = new Map<string, MonthRow[]>()
@@ -58,5 +58,5 @@ export async function packGeneration (client: Queryable, month: string): Promise
 export async function storePack (client: Queryable, key: MonthPackKey, rows: readonly MonthRow[], generation: number, now: number): Promise<void> {
   await client.query(`INSERT INTO rollup_month_pack (month, scope, code, pack, built_at, generation) VALUES ($1, $2, $3, $4, $5, $6)
     ON CONFLICT (month, scope, code) DO UPDATE SET pack = excluded.pack, built_at = excluded.built_at, generation = excluded.generation
-    WHERE rollup_month_pack.generation <= excluded.generation`, [key.month, key.scope, key.code, encodePack(rows), now, generation])
+    WHERE rollup_month_pack.generation <= excluded.generation`, [key.month, key.scope, key.code, encodePack(rows, 2), now, generation])
 }

@@ -10,7 +10,7 @@ import { countSetApartForAgent, countSetApartForProvince } from './set-apart.js'
 import { AREA_LEVELS, CURRENT_GEO_VERSION, LEGACY_GEO_VERSION, VERSION_LEVELS, type GeoVersion, type Level } from '../area-levels.js'
 import { MONTH_ROW_COLUMNS, monthRowOf, type MonthRowTuple } from '../rows.js'
 import { vnMonth } from '../../../shared/vn-time.js'
-import { decodePack, encodePack } from './month-pack.js'
+import { decodePack, encodePack } from '../month-pack.js'
 import { rollupChangesSince, rollupGeneration } from './rollup-changes.js'
 
 const SCOPES: readonly RollupScope[] = ['legacy_province_code', 'province_code']
@@ -76,7 +76,7 @@ export class SqliteRollupReader implements RollupReader {
     return this.db.transaction(() => {
       const rows = this.#query({ column: key.scope, code: key.code }, key.month, key.month)
       if (rows.length === 0) return false
-      this.#packPut.run(key.month, key.scope, key.code, encodePack(rows), now)
+      this.#packPut.run(key.month, key.scope, key.code, encodePack(rows, 1), now)
       return true
     }).immediate()
   }

@@ -1,6 +1,6 @@
 /**
  * 021 on PostgreSQL: one pack per province (either geography) and closed month, as SQLite's 021
- * (the layout: collector/storage/sqlite/month-pack.ts), built by the month-pack job only.
+ * (the layouts: collector/storage/month-pack.ts), built by the month-pack job only.
  *
  * Instead of SQLite's triggers, which delete a month's packs in the transaction that changes
  * its rows, a pack records the month's generation in rollup_change (migration 020) it was

@@ -12,6 +12,7 @@ import * as m043 from './043-result-ipv6-only.js'
 import * as m044 from './044-rate-limits.js'
 import * as m045 from './045-result-set-apart.js'
 import * as m046 from './046-month-packs-rebuilt.js'
+import * as m047 from './047-month-packs-layout-2.js'
 
 /**
  * PostgreSQL migrations in the order they apply. They carry the numbers of the SQLite
@@ -34,5 +35,6 @@ export const migrations: ReadonlyArray<{ name: string, sql: string }> = [
   { name: '043-result-ipv6-only', sql: m043.sql },
   { name: '044-rate-limits', sql: m044.sql },
   { name: '045-result-set-apart', sql: m045.sql },
-  { name: '046-month-packs-rebuilt', sql: m046.sql }
+  { name: '046-month-packs-rebuilt', sql: m046.sql },
+  { name: '047-month-packs-layout-2', sql: m047.sql }
 ]
