@@ -313,7 +313,8 @@ function leftOutOf (outside: AssignedTarget['outside']): LeftOut {
  * relevant lines the scope leaves out; they are counted, never judged.
  */
 export function evaluateTarget (selected: SelectedTarget, why: string, agents: readonly AgentAggregate[], rules: ReportRules,
-  outside: AssignedTarget['outside'] = new Map(), lowerBounds: ReadonlyMap<string, number> = new Map()): TargetEvaluation {
+  outside: AssignedTarget['outside'] = new Map(), lowerBounds: ReadonlyMap<string, number> = new Map(),
+  pooledOf: (agents: readonly AgentAggregate[]) => PooledDown = pooledDown): TargetEvaluation {
   const t = selected.entry
   const thr = t.thresholdMbps as number
   const strict = t.statistic === 'share_of_lines_mean_above'
@@ -379,10 +380,9 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
   if (t.statistic === 'ispeed_area_mean_at_least') {
     // i-Speed publishes the mean of representative samples ("sum of representative samples ÷
     // count", domain.md §5) over the lines of the target's classes; the median goes beside it.
-    const pooled = concat(agents.flatMap((a) => a.parts))
-    const mean = meanOf(pooled)
-    figure = cell(mean, pooled.length, rules.minRepresentativeSamples, 'representative_samples')
-    figureMedian = cell(percentilesInPlace(pooled, [50])[0] ?? null, pooled.length, rules.minRepresentativeSamples, 'representative_samples')
+    const { n, mean, median } = pooledOf(agents)
+    figure = cell(mean, n, rules.minRepresentativeSamples, 'representative_samples')
+    figureMedian = cell(median, n, rules.minRepresentativeSamples, 'representative_samples')
     if (figure.status === 'ok' && mean !== null) { exact = mean; met = mean >= thr }
   } else {
     figure = shareOfAgentsMeeting
@@ -421,6 +421,23 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
   }
 }
 
+/** The mean and median of the representative download samples of a set of lines. */
+export interface PooledDown { n: number, mean: number | null, median: number | null }
+
+function pooledDown (agents: readonly AgentAggregate[]): PooledDown {
+  const pooled = concat(agents.flatMap((a) => a.parts))
+  return { n: pooled.length, mean: meanOf(pooled), median: percentilesInPlace(pooled, [50])[0] ?? null }
+}
+
 export function evaluateTargets (agents: readonly AgentAggregate[], ctx: TargetContext): TargetEvaluation[] {
-  return [...assignTargets(agents, ctx).values()].map((t) => evaluateTarget(t.selected, t.why, t.agents, ctx.rules, t.outside, ctx.lowerBounds))
+  // Several i-Speed targets (national, provincial, other years) often judge the very same lines:
+  // their pooled figures are computed once per set of lines, a pass over its samples saved each time.
+  const pooled = new Map<string, PooledDown>()
+  const pooledOnce = (list: readonly AgentAggregate[]): PooledDown => {
+    const key = list.map((a) => a.agentId).join('\n')
+    let p = pooled.get(key)
+    if (p === undefined) pooled.set(key, p = pooledDown(list))
+    return p
+  }
+  return [...assignTargets(agents, ctx).values()].map((t) => evaluateTarget(t.selected, t.why, t.agents, ctx.rules, t.outside, ctx.lowerBounds, pooledOnce))
 }
