@@ -75,7 +75,10 @@ export class SqliteResultStore implements ResultStore {
     } catch (err) {
       throw new GroupNotDurableError(err)
     }
-    return { outcomes, commitMs: committed - started, syncMs: performance.now() - committed }
+    const synced = performance.now()
+    // Between transactions: a WAL that sustained ingest kept the worker from restarting is restarted here.
+    this.#checkpointer?.afterCommit()
+    return { outcomes, commitMs: committed - started, syncMs: synced - committed }
   }
 
   /** Inside the group's transaction: the inserts, then the projections of the accepted rows, then the heartbeats. */

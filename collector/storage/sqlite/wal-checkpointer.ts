@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { createRequire } from 'node:module'
 import { once } from 'node:events'
+import { statSync } from 'node:fs'
 import type { Db } from '../db.js'
 
 /**
@@ -11,19 +12,31 @@ import type { Db } from '../db.js'
  * (and every request waiting on it) every group or two.
  *
  * The worker runs `wal_checkpoint(PASSIVE)` every `intervalMs`: it never blocks the writer or
- * readers, and after a complete pass the writer restarts the WAL from its beginning, so the
- * file stays bounded. Durability is unchanged: an acknowledged commit is already on disk in
- * the WAL, whoever copies it later. If the worker fails, automatic checkpoints are switched
- * back on, so the WAL can never grow without bound.
+ * readers, and after a complete pass the writer restarts the WAL from its beginning. Under
+ * sustained ingest a pass is never complete, though: by the time it has copied what was there
+ * when it began, the next commit has appended more, so the writer never restarts the WAL. A
+ * 10 M-result load grew it to about 40 GB (docs/reports.md), and a reader looking up a page
+ * there searches one more index block per 4,096 frames. So the writer calls `afterCommit`
+ * after each commit: once the WAL file holds `restartBytes`, it runs `wal_checkpoint(RESTART)`
+ * on its own connection, between its transactions, which copies the little the worker's
+ * passive passes left and waits for readers to move past the WAL; the next commit then starts
+ * the WAL over, and `journal_size_limit` cuts the file back. That stall is rare (once per
+ * `restartBytes` written while the worker cannot catch up) and short. Durability is unchanged:
+ * an acknowledged commit is already on disk in the WAL, whoever copies it later. If the worker
+ * fails, automatic checkpoints are switched back on, so the WAL can never grow without bound.
  */
 export class WalCheckpointer {
   readonly #db: Db
   readonly #worker: Worker
+  readonly #walFile: string
+  readonly #restartBytes: number
   #stopped = false
   #exited = false
 
-  constructor (db: Db, { intervalMs = 200 } = {}) {
+  constructor (db: Db, { intervalMs = 200, restartBytes = 256 * 1024 * 1024 } = {}) {
     this.#db = db
+    this.#walFile = `${db.name}-wal`
+    this.#restartBytes = restartBytes
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3')
     // Plain JavaScript evaluated in the worker: no loader needed, whether the collector runs
     // from TypeScript sources (tsx, vitest) or compiled.
@@ -38,6 +51,7 @@ export class WalCheckpointer {
     `, { eval: true, workerData: { file: db.name, sqlite, intervalMs } })
     this.#worker.unref()
     db.pragma('wal_autocheckpoint = 0')
+    db.pragma(`journal_size_limit = ${Math.round(restartBytes)}`)
     const fallBack = (): void => {
       if (this.#stopped || !this.#db.open) return
       this.#stopped = true
@@ -45,6 +59,14 @@ export class WalCheckpointer {
     }
     this.#worker.on('error', fallBack)
     this.#worker.on('exit', () => { this.#exited = true; fallBack() })
+  }
+
+  /** After each commit, on the writer's connection: restarts the WAL once it has grown to `restartBytes`. */
+  afterCommit (): void {
+    if (this.#stopped || !this.#db.open) return
+    let size: number
+    try { size = statSync(this.#walFile).size } catch { return }
+    if (size >= this.#restartBytes) this.#db.pragma('wal_checkpoint(RESTART)')
   }
 
   /**
