@@ -13,7 +13,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DOWNLOAD_WARMUP, UPLOAD_WARMUP, bytesAt, endTrend, streamAddTimes, throughputFigures, type Sample, type WarmupBounds } from '../../agent/measure/goodput.js'
+import { DOWNLOAD_WARMUP, UPLOAD_WARMUP, bytesAt, streamAddTimes, throughputFigures, type Sample, type WarmupBounds } from '../../agent/measure/goodput.js'
 import { EARLY_STOP, earlyStopDue, shouldAddStreams, type EarlyStopRule } from '../../agent/measure/ramp.js'
 
 interface RecordedDirection {
@@ -72,22 +72,16 @@ function replayStop (samples: Sample[], streams: number[], initial: number, boun
 
 type RampRule = (samples: readonly Sample[], tMs: number, streams: number) => boolean
 
-/**
- * A candidate: the rate over the last 3 s in 500 ms slices, fitted by least squares; add only
- * when it rises by ≥ 15 % over those 3 s with the slope clear of the noise (t ≥ 3.75, about
- * 1 % one-sided over 4 degrees of freedom) and the last slice above the first.
- */
-const significantRise: RampRule = (samples, tMs) => {
+/** The rule before the fitted line was required (three rising seconds, ≥ 10 % in all), for comparison. */
+const threeRisingSeconds: RampRule = (samples, tMs) => {
   if (tMs < 3000) return false
-  const y: number[] = []
-  for (let t = tMs - 3000; t + 500 <= tMs + 1e-6; t += 500) y.push((bytesAt(samples, t + 500) - bytesAt(samples, t)) * 8 / 500_000)
-  const tr = endTrend(y, y.length)
-  return tr !== null && tr.change >= 0.15 && tr.t >= 3.75 && (y[y.length - 1] as number) > (y[0] as number)
+  const [a, b, c] = [2000, 1000, 0].map((back) => (bytesAt(samples, tMs - back) - bytesAt(samples, tMs - back - 1000)) * 8 / 1_000_000)
+  return a !== undefined && b !== undefined && c !== undefined && a > 0 && b > a && c > b && c >= a * 1.1
 }
 
 const rampRules: Array<[string, RampRule]> = [
   ['current', (samples, tMs, streams) => shouldAddStreams({ samples, tMs, maxMs: MAX_MS, streams })],
-  ['significant rise', significantRise]
+  ['three rising seconds', threeRisingSeconds]
 ]
 
 function firstRampAdd (samples: Sample[], streams: number[], initial: number, rule: RampRule): number | null {
