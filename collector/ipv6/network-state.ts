@@ -20,6 +20,25 @@ export interface NetworkState {
 /** What one result says (shared/ipv6-evidence.ts reads it from the record): each true, false or null (says nothing). */
 export interface Observation { at: number, capable: boolean | null, connected: boolean | null, preferred: boolean | null }
 
+/**
+ * The observations of a window summed up: the last one's time, how many said something, and per
+ * question true if any said yes, false if all that answered said no, null if none answered.
+ * Stores sum the evidence they keep to this (Ipv6PeriodRows.networks).
+ */
+export interface WindowEvidence { last: number, results: number, capable: boolean | null, connected: boolean | null, preferred: boolean | null }
+
+/** The network state a window's evidence gives. */
+export function networkStateOf (e: WindowEvidence, windowMs: number): NetworkState {
+  return {
+    capable: e.capable,
+    works: e.connected === null ? 'unknown' : e.connected ? 'works' : 'doesnt_work',
+    preferred: e.preferred,
+    results: e.results,
+    windowFrom: new Date(e.last - windowMs).toISOString(),
+    windowTo: new Date(e.last).toISOString()
+  }
+}
+
 /** Evaluates the observations within `windowMs` before the latest one. */
 export function evaluateNetwork (observations: readonly Observation[], windowMs: number): NetworkState {
   const read = observations.filter((r) => r.capable !== null || r.connected !== null || r.preferred !== null)
@@ -30,13 +49,5 @@ export function evaluateNetwork (observations: readonly Observation[], windowMs:
     const seen = inWindow.map((r) => r[key]).filter((v): v is boolean => v !== null)
     return seen.length === 0 ? null : seen.includes(true)
   }
-  const connected = any('connected')
-  return {
-    capable: any('capable'),
-    works: connected === null ? 'unknown' : connected ? 'works' : 'doesnt_work',
-    preferred: any('preferred'),
-    results: inWindow.length,
-    windowFrom: new Date(last - windowMs).toISOString(),
-    windowTo: new Date(last).toISOString()
-  }
+  return networkStateOf({ last, results: inWindow.length, capable: any('capable'), connected: any('connected'), preferred: any('preferred') }, windowMs)
 }

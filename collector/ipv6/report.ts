@@ -3,7 +3,7 @@ import { loadTargetEntries, type TargetEntry } from '../targets/targets.js'
 import { CHECK_NAMES, type CheckName, type Colour } from './checks.js'
 import type { GeoStore, Ipv6PeriodRows, Ipv6ReportAgency, Ipv6Store } from '../storage/stores.js'
 import { ipv6OnlyArea, ipv6OnlyCells, type Ipv6OnlyArea, type Ipv6OnlyCell } from './ipv6-only.js'
-import { evaluateNetwork, type NetworkState, type Observation } from './network-state.js'
+import { networkStateOf, type NetworkState } from './network-state.js'
 import { parsePeriod, periodBounds, periodId, previousPeriod } from '../../shared/period.js'
 import { AREA_LEVELS, LEVELS as AREA_LEVEL_NAMES, provinceLevelOf, type AreaLevel, type GeoVersion, type Level as AreaLevelName } from '../storage/area-levels.js'
 import { LEVELS, readinessLevel, worstColour, type Level, type ServiceColours } from './readiness.js'
@@ -114,20 +114,14 @@ function serviceCells (rows: Ipv6PeriodRows['checks']): Map<string, Record<Check
 }
 
 /** Per agency, the network state over its observations in the window before its last one in the period. */
-function networkStates (rows: Ipv6PeriodRows['evidence'], windowMs: number): Map<string, NetworkState> {
+function networkStates (rows: Ipv6PeriodRows['networks'], windowMs: number): Map<string, NetworkState> {
   const bool = (v: number | null): boolean | null => v === null ? null : v === 1
-  const byAgency = new Map<string, Observation[]>()
-  for (const r of rows) {
-    const list = byAgency.get(r.agencyId) ?? []
-    list.push({ at: r.at, capable: bool(r.capable), connected: bool(r.connected), preferred: bool(r.preferred) })
-    byAgency.set(r.agencyId, list)
-  }
-  return new Map([...byAgency].map(([id, obs]) => [id, evaluateNetwork(obs, windowMs)]))
+  return new Map(rows.map((r) => [r.agencyId, networkStateOf({ last: r.last, results: r.results, capable: bool(r.capable), connected: bool(r.connected), preferred: bool(r.preferred) }, windowMs)]))
 }
 
 function agencyRows (agencies: readonly AgencyBase[], rows: Ipv6PeriodRows, windowMs: number): AgencyRow[] {
   const services = serviceCells(rows.checks)
-  const networks = networkStates(rows.evidence, windowMs)
+  const networks = networkStates(rows.networks, windowMs)
   const only = ipv6OnlyCells(rows.ipv6Only)
   const empty: NetworkState = { capable: null, works: 'unknown', preferred: null, results: 0, windowFrom: null, windowTo: null }
   return agencies.map((a) => {

@@ -488,8 +488,14 @@ export interface Ipv6ReportAgency { id: string, name: string, communeCode: strin
 export interface Ipv6PeriodRows {
   /** Every check of each agency's latest prober run in the period. */
   checks: Array<{ agencyId: string, name: CheckName, target: string, colour: Colour, reason: string, at: number }>
-  /** Per agency, its IPv6 evidence in the window before its last evidence in the period (0/1/null as stored). */
-  evidence: Array<{ agencyId: string, at: number, capable: number | null, connected: number | null, preferred: number | null }>
+  /**
+   * Per agency with evidence in the period, its evidence in the window before its last one there,
+   * summed up: the last one's time, how many, and per question the largest answer as stored (1 if
+   * any result said yes, 0 if all that answered said no, null if none answered). Summed in the
+   * store: at 10 M results a province's window holds ~200,000 rows, which cost PostgreSQL's
+   * driver far more to hand over than the sums.
+   */
+  networks: Array<{ agencyId: string, last: number, results: number, capable: number | null, connected: number | null, preferred: number | null }>
   /** Per agency, its latest successful `ipv6_only` result of the period, by agency and result id. */
   ipv6Only: Array<{ agencyId: string, measuredAt: number, raw: string }>
 }

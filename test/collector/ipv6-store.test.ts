@@ -99,11 +99,9 @@ describe.each(backends)('Ipv6Store on $name', (backend) => {
       { agencyId: 'b', name: 'mx_v6', target: '', colour: 'gray', reason: 'mx_v6 gray', at: OCT }
     ])
     expect(s.checks).toEqual([{ agencyId: 'a', name: 'web_aaaa', target: 'x.gov.vn', colour: 'red', reason: 'web_aaaa red', at: SEP }])
-    expect(sorted(o.evidence)).toEqual([
-      { agencyId: 'a', at: OCT - 2 * H, capable: 1, connected: 0, preferred: null },
-      { agencyId: 'a', at: OCT, capable: 1, connected: 0, preferred: null }
-    ])
-    expect(s.evidence).toEqual([{ agencyId: 'c', at: SEP, capable: 1, connected: 1, preferred: null }])
+    // Agency a's two results in the window before its last (OCT − 2 h and OCT), summed up.
+    expect(o.networks).toEqual([{ agencyId: 'a', last: OCT, results: 2, capable: 1, connected: 0, preferred: null }])
+    expect(s.networks).toEqual([{ agencyId: 'c', last: SEP, results: 1, capable: 1, connected: 1, preferred: null }])
     expect(o.ipv6Only.map((r) => [r.agencyId, r.measuredAt, (JSON.parse(r.raw) as ResultRecord).ipv6Only?.ready])).toEqual([['a', OCT - H, false]])
     expect(s.ipv6Only.map((r) => [r.agencyId, r.measuredAt])).toEqual([['a', SEP]])
 
@@ -115,10 +113,10 @@ describe.each(backends)('Ipv6Store on $name', (backend) => {
       of.periods.forEach((p, i) => {
         const whole = all.periods[i] as NonNullable<typeof all.periods[0]>
         expect(mine(p.checks)).toEqual(mine(whole.checks))
-        expect(mine(p.evidence)).toEqual(mine(whole.evidence))
+        expect(mine(p.networks)).toEqual(mine(whole.networks))
         expect(mine(p.ipv6Only)).toEqual(mine(whole.ipv6Only))
       })
-      expect(of.periods.flatMap((p) => [...p.checks, ...p.evidence, ...p.ipv6Only]).filter((r) => listed.has(r.agencyId)).length).toBeGreaterThan(0)
+      expect(of.periods.flatMap((p) => [...p.checks, ...p.networks, ...p.ipv6Only]).filter((r) => listed.has(r.agencyId)).length).toBeGreaterThan(0)
     }
 
     const province = await stores.ipv6.reportRows({ province: { column: 'province_code', code: '01' }, periods: [], windowMs: 24 * H })

@@ -16,12 +16,14 @@ async function periodRows (c: PoolClient, fromMs: number, toMs: number, windowMs
       c.reason, c.checked_at AS at
     FROM ipv6_check c JOIN (SELECT agency_id, max(checked_at) AS t FROM ipv6_check WHERE checked_at >= $1 AND checked_at < $2${only(3)} GROUP BY agency_id) m
       ON m.agency_id = c.agency_id AND c.checked_at = m.t`, agencies === null ? [fromMs, toMs] : [fromMs, toMs, agencies])).rows
-  // Per agency, the observations in the window before its last one inside the period
-  // (ipv6_evidence is kept by the result store inside each ingest transaction).
-  const evidence = (await c.query<Ipv6PeriodRows['evidence'][number]>(`WITH last AS (
+  // Per agency, the observations in the window before its last one inside the period, summed up
+  // as SQLite's (ipv6_evidence is kept by the result store inside each ingest transaction).
+  const networks = (await c.query<Ipv6PeriodRows['networks'][number]>(`WITH last AS (
       SELECT agency_id, max(measured_at) AS t FROM ipv6_evidence WHERE measured_at >= $1 AND measured_at < $2${only(4)} GROUP BY agency_id)
-    SELECT e.agency_id AS "agencyId", e.measured_at AS at, e.capable, e.connected, e.preferred
-    FROM last JOIN ipv6_evidence e ON e.agency_id = last.agency_id AND e.measured_at > last.t - $3 AND e.measured_at <= last.t`,
+    SELECT e.agency_id AS "agencyId", last.t AS last, count(*)::int AS results, max(e.capable) AS capable, max(e.connected) AS connected,
+      max(e.preferred) AS preferred
+    FROM last JOIN ipv6_evidence e ON e.agency_id = last.agency_id AND e.measured_at > last.t - $3 AND e.measured_at <= last.t
+    GROUP BY e.agency_id, last.t`,
   agencies === null ? [fromMs, toMs, windowMs] : [fromMs, toMs, windowMs, agencies])).rows
   // Per agency, its latest successful ipv6_only result of the period (partial index of migration 043).
   // Failed runs are left out: they say nothing about the line.
@@ -30,7 +32,7 @@ async function periodRows (c: PoolClient, fromMs: number, toMs: number, windowMs
       WHERE kind = 'ipv6_only' AND status = 'ok' AND measured_at_corr >= $1 AND measured_at_corr < $2${only(3)} GROUP BY agency_id) m
     JOIN result r ON r.agency_id = m.agency_id AND r.measured_at_corr = m.t AND r.kind = 'ipv6_only' AND r.status = 'ok'
     ORDER BY r.agency_id COLLATE "C", r.result_id COLLATE "C"`, agencies === null ? [fromMs, toMs] : [fromMs, toMs, agencies])).rows
-  return { checks, evidence, ipv6Only }
+  return { checks, networks, ipv6Only }
 }
 
 /** Watched services, prober runs and the IPv6 report's rows, on PostgreSQL. */

@@ -10,14 +10,17 @@ function periodRows (db: Db, fromMs: number, toMs: number, windowMs: number): Ip
   const checks = db.prepare(`SELECT c.agency_id AS agencyId, c.check_name AS name, c.target, c.colour, c.reason, c.checked_at AS at
     FROM ipv6_check c JOIN (SELECT agency_id, max(checked_at) AS t FROM ipv6_check WHERE checked_at >= ? AND checked_at < ? GROUP BY agency_id) m
       ON m.agency_id = c.agency_id AND c.checked_at = m.t`).all(fromMs, toMs) as Ipv6PeriodRows['checks']
-  // Per agency, the observations in the window before its last one inside the period
-  // (ipv6_evidence is kept by the result store inside each ingest transaction, ipv6-evidence.ts).
-  const evidence = db.prepare(`WITH last AS (
+  // Per agency, the observations in the window before its last one inside the period, summed up
+  // (ipv6_evidence is kept by the result store inside each ingest transaction, ipv6-evidence.ts;
+  // every row says something, and max() of 1/0/NULL is "any yes", "all no" or "none answered").
+  const networks = db.prepare(`WITH last AS (
       SELECT agency_id, max(measured_at) AS t FROM ipv6_evidence WHERE measured_at >= ? AND measured_at < ? GROUP BY agency_id)
-    SELECT e.agency_id AS agencyId, e.measured_at AS at, e.capable, e.connected, e.preferred
-    FROM last JOIN ipv6_evidence e ON e.agency_id = last.agency_id AND e.measured_at > last.t - ? AND e.measured_at <= last.t`)
-    .all(fromMs, toMs, windowMs) as Ipv6PeriodRows['evidence']
-  return { checks, evidence, ipv6Only: latestIpv6OnlyResults(db, fromMs, toMs) }
+    SELECT e.agency_id AS agencyId, last.t AS last, count(*) AS results, max(e.capable) AS capable, max(e.connected) AS connected,
+      max(e.preferred) AS preferred
+    FROM last JOIN ipv6_evidence e ON e.agency_id = last.agency_id AND e.measured_at > last.t - ? AND e.measured_at <= last.t
+    GROUP BY e.agency_id, last.t`)
+    .all(fromMs, toMs, windowMs) as Ipv6PeriodRows['networks']
+  return { checks, networks, ipv6Only: latestIpv6OnlyResults(db, fromMs, toMs) }
 }
 
 export class SqliteIpv6Store implements Ipv6Store {
