@@ -101,4 +101,20 @@ describe('WalCheckpointer', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { timeout: 60_000 })
     expect(stdout.trim()).toBe('stopped')
   }, 90_000)
+
+  it('never keeps a process alive on its own, though it listens for the worker\'s reports', async () => {
+    const { db, file } = fresh()
+    db.close()
+    const script = join(file, '..', 'idle.mts')
+    writeFileSync(script, `import Database from ${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))}
+      import { WalCheckpointer } from ${JSON.stringify(join(process.cwd(), 'collector/storage/sqlite/wal-checkpointer.ts'))}
+      const db = new Database(${JSON.stringify(file)})
+      const cp = new WalCheckpointer(db, { intervalMs: 10 })
+      db.exec("INSERT INTO t (body) VALUES ('x')")
+      cp.afterCommit()
+      setTimeout(() => console.log('done'), 200)\n`)
+    // Nothing else to do after 200 ms: the process ends (execFile's timeout would kill it otherwise).
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { timeout: 60_000 })
+    expect(stdout.trim()).toBe('done')
+  }, 90_000)
 })

@@ -56,8 +56,9 @@ export class WalCheckpointer {
       const timer = setInterval(checkpoint, workerData.intervalMs)
       parentPort.on('message', () => { clearInterval(timer); try { checkpoint() } finally { db.close(); parentPort.close() } })
     `, { eval: true, workerData: { file: db.name, sqlite, intervalMs } })
-    this.#worker.unref()
     this.#worker.on('message', (frames: number) => { this.#walFrames = frames })
+    // After the listener, which refs the worker: a process with nothing else to do may end.
+    this.#worker.unref()
     db.pragma('wal_autocheckpoint = 0')
     // A restarted WAL's file is cut back to this; the WAL's own length is what afterCommit watches.
     db.pragma(`journal_size_limit = ${Math.round(restartBytes / 4)}`)
