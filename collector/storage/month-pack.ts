@@ -1,5 +1,4 @@
 import type { MonthRow } from './stores.js'
-import type { TimeBand } from '../aggregation/time-bands.js'
 
 /**
  * One province-month of rollup rows as a single blob (table rollup_month_pack, migration 021 on
@@ -103,32 +102,12 @@ function encodeLayout1 (rows: readonly MonthRow[]): Buffer {
   return withHeader({ v: 1, rows: rows.length, strings }, 8, new Uint8Array(nums.buffer, nums.byteOffset, nums.byteLength))
 }
 
+/** A row from its string and number fields, by the order of STRING_FIELDS and NUMBER_FIELDS. */
 function rowOf (month: string, str: (i: number) => string, n: (i: number) => number, repDown: Float64Array, repUp: Float64Array, repIdle: Float64Array): MonthRow {
-  return {
-    agentId: str(0),
-    agencyId: str(1),
-    month,
-    band: str(2) as TimeBand,
-    connectionClass: str(3),
-    isp: str(4),
-    communeCode: str(5),
-    provinceCode: str(6),
-    legacyDistrictCode: str(7),
-    legacyProvinceCode: str(8),
-    nResults: n(0),
-    nSpeed: n(1),
-    nValid: n(2),
-    nSkip: n(3),
-    sumTestDown: n(4),
-    nTestUp: n(5),
-    sumTestUp: n(6),
-    nTestIdle: n(7),
-    sumTestIdle: n(8),
-    nTestDownGe30: n(9),
-    repDown,
-    repUp,
-    repIdle
-  }
+  const row: Record<string, unknown> = { month, repDown, repUp, repIdle }
+  STRING_FIELDS.forEach((f, i) => { row[f] = str(i) })
+  NUMBER_FIELDS.forEach((f, i) => { row[f] = n(i) })
+  return row as unknown as MonthRow
 }
 
 function decodeLayout1 (blob: Buffer, hlen: number, header: Header, month: string): MonthRow[] {
