@@ -7,7 +7,11 @@
  * result table and a plain GROUP BY over it, and the IPv6 migration report. Target: report
  * p95 < 300 ms at 10 M results, each beside the plain GROUP BY of the same store.
  *
- *   npm run bench:reports -- [--store sqlite|postgres|both] [--rows 10000000] [--runs 20] [--dir <tmp>]
+ *   npm run bench:reports -- [--store sqlite|postgres|both] [--rows 10000000] [--runs 20] [--dir <tmp>] [--profile <dir>]
+ *
+ * `--profile <dir>` also writes a CPU profile per store of the cold and of the warm rolling-12
+ * report (`<store>-cold.cpuprofile`, `<store>-warm.cpuprofile`, `--runs` reports each), after the
+ * timings so it does not slow them; open them in Chrome's DevTools or any .cpuprofile viewer.
  *
  * Everything but loading's fleet set-up and the raw-table references goes through the `Stores`
  * interface, so both stores run the same code. The SQLite database lives in a fresh temp
@@ -17,11 +21,12 @@
  * store; use --rows 200000 for a quick run.
  */
 import Database from 'better-sqlite3'
-import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
+import { Session } from 'node:inspector/promises'
 import { openStores } from '../../collector/storage/index.js'
 import { createPool, type Pool } from '../../collector/storage/postgres/pool.js'
 import type { Agency, CommitJob, ResultRow, Stores } from '../../collector/storage/stores.js'
@@ -49,6 +54,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '10000000' },
     runs: { type: 'string', default: '20' },
     dir: { type: 'string' },
+    profile: { type: 'string' },
     province: { type: 'string', default: '62' }
   }
 })
@@ -340,6 +346,25 @@ async function time (fn: () => unknown, runs = RUNS, before?: () => Promise<void
   return out.sort((a, b) => a - b)
 }
 
+/** `--runs` calls of `fn` under the CPU profiler, written to `<--profile>/<name>.cpuprofile`. */
+async function profile (name: string, fn: () => Promise<unknown>): Promise<void> {
+  const dir = args.profile as string
+  mkdirSync(dir, { recursive: true })
+  const session = new Session()
+  session.connect()
+  try {
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+    for (let i = 0; i < RUNS; i++) await fn()
+    const { profile: p } = await session.post('Profiler.stop')
+    const file = join(dir, `${name}.cpuprofile`)
+    writeFileSync(file, JSON.stringify(p))
+    process.stderr.write(`  CPU profile of ${RUNS} runs: ${file}\n`)
+  } finally {
+    session.disconnect()
+  }
+}
+
 type DistrictFigures = Map<string, { mean: number | null, median: number | null, n: number }>
 
 /** The district figures computed from the raw table: the path the rollups replace. */
@@ -439,6 +464,10 @@ async function benchStore (b: BenchStore): Promise<StoreRun> {
   await add('ipv6', `IPv6 migration report (legacy districts), ${END_MONTH}`, 'groupMonth',
     async () => await ipv6Report(stores, { level: 'legacy_district', province: P, period: END_MONTH, now: now.getTime() }))
   const loadAfter = load1()
+  if (args.profile !== undefined) {
+    await profile(`${b.name}-cold`, async () => await districtReport(stores, P, now, { period: rolling }))
+    await profile(`${b.name}-warm`, async () => await districtReport(cached, P, now, { period: rolling }))
+  }
 
   // Cross-check: the rollup path and the raw path agree on the monthly means.
   const monthReport = await districtReport(stores, P, now, { period: month })
