@@ -29,7 +29,7 @@ import { execFile } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildTunlink, cleanupStaleNamespaces, createLink, killTree } from '../../test/fixtures/netns.js'
 import type { Link } from '../../test/fixtures/netns.js'
@@ -621,7 +621,7 @@ async function mainHard (opts: Options): Promise<void> {
   ].join('\n')
   console.log(full)
   if (opts.out) {
-    const out = join(process.cwd(), opts.out)
+    const out = resolve(opts.out)
     writeFileSync(out, updateDoc(out, full, 'accuracy-hard'))
     console.error(`table written to ${opts.out}`)
   }
@@ -748,7 +748,7 @@ async function main (): Promise<void> {
   const { text, pass } = render(results, loop, meta, opts)
   console.log(text)
   if (opts.out) {
-    const out = join(process.cwd(), opts.out)
+    const out = resolve(opts.out)
     writeFileSync(out, updateDoc(out, text))
     console.error(`table written to ${opts.out}`)
   }

@@ -10,7 +10,7 @@
  *   npm run bench:reports -- [--store sqlite|postgres|both] [--rows 10000000] [--runs 20] [--dir <tmp>] [--profile <dir>]
  *
  * `--profile <dir>` also writes a CPU profile per store of the cold and of the warm rolling-12
- * report (`<store>-cold.cpuprofile`, `<store>-warm.cpuprofile`, `--runs` reports each), after the
+ * report and of the IPv6 report (`<store>-cold.cpuprofile`, `-warm`, `-ipv6`, `--runs` reports each), after the
  * timings so it does not slow them; open them in Chrome's DevTools or any .cpuprofile viewer.
  *
  * Everything but loading's fleet set-up and the raw-table references goes through the `Stores`
@@ -467,6 +467,7 @@ async function benchStore (b: BenchStore): Promise<StoreRun> {
   if (args.profile !== undefined) {
     await profile(`${b.name}-cold`, async () => await districtReport(stores, P, now, { period: rolling }))
     await profile(`${b.name}-warm`, async () => await districtReport(cached, P, now, { period: rolling }))
+    await profile(`${b.name}-ipv6`, async () => await ipv6Report(stores, { level: 'legacy_district', province: P, period: END_MONTH, now: now.getTime() }))
   }
 
   // Cross-check: the rollup path and the raw path agree on the monthly means.
