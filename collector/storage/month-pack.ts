@@ -112,7 +112,7 @@ const N = positions(NUMBER_FIELDS)
  * A row from its string and number fields. One object literal, in the order storage/rows.ts
  * builds a row read from the table, so every MonthRow shares one hidden class: rows built by
  * assigning fields one by one (as this did for a while) made the reports' property reads
- * polymorphic, and a rolling-12 report at 10 M results ~1.5 times as slow (docs/reports.md).
+ * polymorphic: a cold rolling-12 report at 10 M results took twice as long (docs/reports.md).
  */
 function rowOf (month: string, str: (i: number) => string, n: (i: number) => number, repDown: Float64Array, repUp: Float64Array, repIdle: Float64Array): MonthRow {
   return {
