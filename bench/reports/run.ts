@@ -12,6 +12,9 @@
  * `--profile <dir>` also writes a CPU profile per store of the cold and of the warm rolling-12
  * report and of the IPv6 report (`<store>-cold.cpuprofile`, `-warm`, `-ipv6`, `--runs` reports each), after the
  * timings so it does not slow them; open them in Chrome's DevTools or any .cpuprofile viewer.
+ * `--wait-quiet <load>` loads at once but starts each store's timings only when the 1-minute
+ * load average is below <load> (checked every 10 s, for at most an hour): a 10 M load can run
+ * beside other work and its timings still be taken on a quiet machine.
  *
  * Everything but loading's fleet set-up and the raw-table references goes through the `Stores`
  * interface, so both stores run the same code. The SQLite database lives in a fresh temp
@@ -55,6 +58,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '20' },
     dir: { type: 'string' },
     profile: { type: 'string' },
+    'wait-quiet': { type: 'string' },
     province: { type: 'string', default: '62' }
   }
 })
@@ -394,6 +398,19 @@ const percentile = (xs: number[], q: number): number => percentileSorted(Float64
 const ms = (x: number): string => `${x.toFixed(1)} ms`
 const load1 = (): string => loadavg().map((x) => x.toFixed(2)).join(' ')
 
+/** With `--wait-quiet <load>`: resolves once the 1-minute load average is below it (at most an hour). */
+async function waitQuiet (): Promise<void> {
+  if (args['wait-quiet'] === undefined) return
+  const limit = Number(args['wait-quiet'])
+  if (!(limit > 0)) throw new Error('--wait-quiet: expected a load average such as 1.5')
+  const until = Date.now() + 3_600_000
+  while ((loadavg()[0] ?? 0) >= limit && Date.now() < until) {
+    await yieldToSignals()
+    await new Promise((resolve) => setTimeout(resolve, 10_000))
+  }
+  process.stderr.write(`  quiet enough to time (load average ${load1()}, limit ${limit})\n`)
+}
+
 /** A timed line: its name, its timings, and for a report held to the target, the key of the plain GROUP BY over the same period. */
 interface Timed { key: string, name: string, xs: number[], reference: string | null }
 
@@ -447,6 +464,7 @@ async function benchStore (b: BenchStore): Promise<StoreRun> {
     out.push({ key, name, reference, xs: await time(fn, runs, before) })
     process.stderr.write(`  ${b.name}: ${name}: p95 ${ms(percentile(out.at(-1)?.xs ?? [], 95))}\n`)
   }
+  await waitQuiet()
   const loadBefore = load1()
   await add('month', `district report, rollups, ${END_MONTH}`, 'groupMonth', async () => await districtReport(stores, P, now, { period: month }))
   // No month packs (before the pack job's first run after a rebuild): reports read the rows.
