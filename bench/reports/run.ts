@@ -13,7 +13,7 @@
  * report and of the IPv6 report (`<store>-cold.cpuprofile`, `-warm`, `-ipv6`, `--runs` reports each), after the
  * timings so it does not slow them; open them in Chrome's DevTools or any .cpuprofile viewer.
  * `--wait-quiet <load>` loads at once but starts each store's timings only when the 1-minute
- * load average is below <load> (checked every 10 s, for at most an hour): a 10 M load can run
+ * load average has been below <load> at three checks 10 s apart (waiting at most an hour): a 10 M load can run
  * beside other work and its timings still be taken on a quiet machine.
  *
  * Everything but loading's fleet set-up and the raw-table references goes through the `Stores`
@@ -398,13 +398,16 @@ const percentile = (xs: number[], q: number): number => percentileSorted(Float64
 const ms = (x: number): string => `${x.toFixed(1)} ms`
 const load1 = (): string => loadavg().map((x) => x.toFixed(2)).join(' ')
 
-/** With `--wait-quiet <load>`: resolves once the 1-minute load average is below it (at most an hour). */
+/** With `--wait-quiet <load>`: resolves once the 1-minute load average has stayed below it for three checks (at most an hour). */
 async function waitQuiet (): Promise<void> {
   if (args['wait-quiet'] === undefined) return
   const limit = Number(args['wait-quiet'])
   if (!(limit > 0)) throw new Error('--wait-quiet: expected a load average such as 1.5')
+  // Below the limit at three checks in a row: a moment between two jobs of other work is not quiet.
   const until = Date.now() + 3_600_000
-  while ((loadavg()[0] ?? 0) >= limit && Date.now() < until) {
+  for (let quiet = 0; quiet < 3 && Date.now() < until;) {
+    quiet = (loadavg()[0] ?? 0) < limit ? quiet + 1 : 0
+    if (quiet === 3) break
     await yieldToSignals()
     await new Promise((resolve) => setTimeout(resolve, 10_000))
   }
