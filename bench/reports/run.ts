@@ -68,6 +68,9 @@ const RUNS = Number(args.runs)
 const RAW_RUNS = Math.min(RUNS, 5)
 if (!Number.isInteger(ROWS) || ROWS < 1000) throw new Error('--rows must be an integer >= 1000')
 if (!Number.isInteger(RUNS) || RUNS < 3) throw new Error('--runs must be an integer >= 3')
+// Checked with the other options, not after a load of many minutes.
+const QUIET_LOAD = args['wait-quiet'] === undefined ? null : Number(args['wait-quiet'])
+if (QUIET_LOAD !== null && !(QUIET_LOAD > 0)) throw new Error('--wait-quiet must be a load average > 0, such as 1.5')
 if (args.store !== 'both' && !(STORES as readonly string[]).includes(args.store)) throw new Error('--store must be sqlite, postgres or both')
 const CHOSEN: readonly StoreName[] = args.store === 'both' ? STORES : [args.store as StoreName]
 const TARGET_MS = 300
@@ -400,18 +403,17 @@ const load1 = (): string => loadavg().map((x) => x.toFixed(2)).join(' ')
 
 /** With `--wait-quiet <load>`: resolves once the 1-minute load average has stayed below it for three checks (at most an hour). */
 async function waitQuiet (): Promise<void> {
-  if (args['wait-quiet'] === undefined) return
-  const limit = Number(args['wait-quiet'])
-  if (!(limit > 0)) throw new Error('--wait-quiet: expected a load average such as 1.5')
+  if (QUIET_LOAD === null) return
   // Below the limit at three checks in a row: a moment between two jobs of other work is not quiet.
   const until = Date.now() + 3_600_000
-  for (let quiet = 0; quiet < 3 && Date.now() < until;) {
-    quiet = (loadavg()[0] ?? 0) < limit ? quiet + 1 : 0
+  let quiet = 0
+  while (Date.now() < until) {
+    quiet = (loadavg()[0] ?? 0) < QUIET_LOAD ? quiet + 1 : 0
     if (quiet === 3) break
     await yieldToSignals()
     await new Promise((resolve) => setTimeout(resolve, 10_000))
   }
-  process.stderr.write(`  quiet enough to time (load average ${load1()}, limit ${limit})\n`)
+  process.stderr.write(`  quiet enough to time (load average ${load1()}, limit ${QUIET_LOAD})\n`)
 }
 
 /** A timed line: its name, its timings, and for a report held to the target, the key of the plain GROUP BY over the same period. */
