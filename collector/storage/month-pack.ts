@@ -157,9 +157,9 @@ function decodeLayout1 (blob: Buffer, hlen: number, header: Header, month: strin
   let sample = header.rows * FIELDS
   for (let r = 0, at = 0; r < header.rows; r++, at += FIELDS) {
     const base = at
-    const nDown = nums[at + 19] as number
-    const nUp = nums[at + 20] as number
-    const nIdle = nums[at + 21] as number
+    const nDown = nums[at + FIELDS - 3] as number
+    const nUp = nums[at + FIELDS - 2] as number
+    const nIdle = nums[at + FIELDS - 1] as number
     const repDown = nums.subarray(sample, sample + nDown); sample += nDown
     const repUp = nums.subarray(sample, sample + nUp); sample += nUp
     const repIdle = nums.subarray(sample, sample + nIdle); sample += nIdle
