@@ -1,4 +1,4 @@
-import { concat, countAtLeast, percentilesInPlace, sumOf } from '../aggregation/float-blob.js'
+import { concat, countAtLeast, percentilesInPlace, Scratch, sumOf } from '../aggregation/float-blob.js'
 import { round } from '../../shared/units.js'
 import { scopeWords, targetWhy, targetsForLine, type OutOfScope, type SelectedTarget, type TargetEntry } from '../targets/targets.js'
 import type { MonthRow } from './rollup-reader.js'
@@ -127,6 +127,13 @@ function minOf (a: AgentAggregate): number | null {
   return min === Infinity ? null : min
 }
 
+/**
+ * The work arrays of computeGroup and pooledDown, reused from call to call (Scratch): each is
+ * filled, reduced to figures and dropped within one synchronous call, and no figure keeps a view
+ * of one.
+ */
+const SCRATCH = { down: new Scratch(), up: new Scratch(), idle: new Scratch(), office: new Scratch(), target: new Scratch() }
+
 /** Aggregates per agent first, then over the area (fleet-protocol.md §15). `rows` are one area's (and split value's). */
 export function computeGroup (rows: readonly MonthRow[], rules: ReportRules): GroupResult {
   const byAgent = new Map<string, MonthRow[]>()
@@ -149,9 +156,9 @@ export function computeGroup (rows: readonly MonthRow[], rules: ReportRules): Gr
   let nUp = 0
   let nIdle = 0
   for (const r of rows) { nUp += r.repUp.length; nIdle += r.repIdle.length }
-  const pooledDown = new Float64Array(cov.representativeSamples)
-  const pooledUp = new Float64Array(nUp)
-  const pooledIdle = new Float64Array(nIdle)
+  const pooledDown = SCRATCH.down.take(cov.representativeSamples)
+  const pooledUp = SCRATCH.up.take(nUp)
+  const pooledIdle = SCRATCH.idle.take(nIdle)
   let atDown = 0
   let atUp = 0
   let atIdle = 0
@@ -176,7 +183,7 @@ export function computeGroup (rows: readonly MonthRow[], rules: ReportRules): Gr
     }
     if (reporting) cov.agentsReporting++
     const all = pooledDown.subarray(start, atDown)
-    const office = concat(officeParts)
+    const office = concat(officeParts, SCRATCH.office)
     const sum = sumOf(all)
     const [median] = percentilesInPlace(all, [50])
     const [officeP20, officeMedian] = percentilesInPlace(office, [20, 50])
@@ -425,7 +432,7 @@ export function evaluateTarget (selected: SelectedTarget, why: string, agents: r
 export interface PooledDown { n: number, mean: number | null, median: number | null }
 
 function pooledDown (agents: readonly AgentAggregate[]): PooledDown {
-  const pooled = concat(agents.flatMap((a) => a.parts))
+  const pooled = concat(agents.flatMap((a) => a.parts), SCRATCH.target)
   return { n: pooled.length, mean: meanOf(pooled), median: percentilesInPlace(pooled, [50])[0] ?? null }
 }
 

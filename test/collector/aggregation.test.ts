@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { hourStart, timeBand } from '../../collector/aggregation/time-bands.js'
 import { vnMonth } from '../../shared/vn-time.js'
-import { percentilesInPlace, insertSorted, removeSorted } from '../../collector/aggregation/float-blob.js'
+import { percentilesInPlace, insertSorted, removeSorted, Scratch } from '../../collector/aggregation/float-blob.js'
+import { computeGroup } from '../../collector/reports/figures.js'
+import { DEFAULT_REPORT_RULES } from '../../collector/reports/rules.js'
+import type { MonthRow } from '../../collector/storage/stores.js'
 import { ingestAlone } from '../../collector/ingest/ingest.js'
 import { CLOCK_FLAGS } from '../../collector/ingest/clock.js'
 import { percentile } from '../../shared/stats.js'
@@ -46,6 +49,66 @@ describe('sample arrays', () => {
         const got = percentilesInPlace(Float64Array.from(values), ps)
         expect(got).toEqual(ps.map((p) => percentile(values, p)))
       }))
+  })
+
+  it('a scratch array is reused up to its limit; a larger request gets an array of its own, not kept', () => {
+    const s = new Scratch(100)
+    const a = s.take(10)
+    a.fill(7)
+    const b = s.take(40)
+    expect(b.length).toBe(40)
+    expect(s.take(5).buffer).toBe(b.buffer)
+    const big = s.take(101)
+    expect(big.length).toBe(101)
+    expect(big.buffer).not.toBe(b.buffer)
+    expect(s.take(40).buffer).toBe(b.buffer)
+  })
+
+  it('area figures over reused work arrays do not depend on the groups computed before, smaller or larger', () => {
+    // Rows as a store hands them over: sorted samples per agent, month and band.
+    const rowsOf = (seed: number, agents: number): MonthRow[] => {
+      let x = seed
+      const rnd = (): number => { x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648 }
+      const sorted = (n: number, base: number): Float64Array => Float64Array.from({ length: n }, () => Math.round(base * (0.5 + rnd()) * 1000) / 1000).sort()
+      const rows: MonthRow[] = []
+      for (let a = 0; a < agents; a++) {
+        for (const month of ['2026-09', '2026-10']) {
+          for (const band of ['office', 'evening'] as const) {
+            const n = 1 + Math.floor(rnd() * 40)
+            const repDown = sorted(n, 20 + 200 * rnd())
+            rows.push({
+              agentId: `a${seed}-${a}`,
+              agencyId: `g${a % 3}`,
+              month,
+              band,
+              connectionClass: 'fixed',
+              isp: 'VNPT',
+              communeCode: '1',
+              provinceCode: '2',
+              legacyDistrictCode: '611',
+              legacyProvinceCode: '62',
+              nResults: n,
+              nSpeed: n,
+              nValid: n,
+              nSkip: 0,
+              sumTestDown: 0,
+              nTestUp: n,
+              sumTestUp: 0,
+              nTestIdle: n,
+              sumTestIdle: 0,
+              nTestDownGe30: 0,
+              repDown,
+              repUp: sorted(n, 30),
+              repIdle: sorted(n, 15)
+            })
+          }
+        }
+      }
+      return rows
+    }
+    const groups = [rowsOf(1, 30), rowsOf(2, 90), rowsOf(3, 5), rowsOf(4, 60)]
+    const alone = groups.map((g) => JSON.stringify(computeGroup(g, DEFAULT_REPORT_RULES).figures))
+    for (const i of [0, 1, 2, 3, 1, 0, 3, 2]) expect(JSON.stringify(computeGroup(groups[i] as MonthRow[], DEFAULT_REPORT_RULES).figures)).toBe(alone[i])
   })
 
   it('insert and remove keep order; removing an absent value is an error, not a silent miss', () => {
