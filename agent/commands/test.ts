@@ -45,7 +45,7 @@ export function registerTest (program: Command): void {
     .option('--ipv6', 'with a speed test, also run the IPv6 sub-tests against the chosen server')
     .option('--ipv6-download', 'also run the short forced-IPv6 download (implies --ipv6)')
     .addOption(new Option('--family <n>', 'force every connection to IPv4 or IPv6 (no fallback)').choices(['4', '6']))
-    .option('--streams <n>', 'initial stream count (default: from --plan-down, else 4)')
+    .option('--streams <n>', 'initial stream count (default: 2 with --plan-down 50 or less, else 8)')
     .option('--no-early-stop', 'never stop early on a fast stable link')
     .option('--no-ramp', 'keep the stream count fixed (with --streams 1: the single-stream subtest)')
     .addOption(new Option('--direction <d>', 'which directions to measure').choices(['both', 'download', 'upload']).default('both'))

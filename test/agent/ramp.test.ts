@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { byteBudgetForTier, earlyStopDue, EARLY_STOP, shouldAddStreams, MAX_STREAMS } from '../../agent/measure/ramp.js'
 import { DOWNLOAD_WARMUP, type Sample } from '../../agent/measure/goodput.js'
+import { initialStreams } from '../../agent/measure/speed-test.js'
 
 function series (durationS: number, rateMbps: (tS: number) => number): Sample[] {
   const out: Sample[] = [{ tMs: 0, bytes: 0 }]
@@ -11,6 +12,12 @@ function series (durationS: number, rateMbps: (tS: number) => number): Sample[] 
   }
   return out
 }
+
+describe('initial streams (methodology.md §5)', () => {
+  it('eight unless the plan is 50 Mbps or less; an unknown plan counts as fast', () => {
+    expect([null, undefined, 10, 50, 51, 100, 300, 1000].map((p) => initialStreams(p))).toEqual([8, 8, 2, 2, 8, 8, 8, 8])
+  })
+})
 
 describe('dynamic stream ramp (methodology.md §5)', () => {
   const rising = series(4, (t) => 100 * (1 + t))
