@@ -63,9 +63,9 @@ export interface SpeedTestOptions {
  * Eight even where four would fill the line: where random loss, not the line, bounds each
  * stream's rate (cubic's saw-tooth, about MSS ÷ RTT × 1.22 ÷ √p per stream), the aggregate of
  * more streams averages more saw-teeth. On the accuracy bench's six lossy cubic paths two tests
- * in a row differed by more than 10 % in 5 of 12 directions with 4 streams (up to 24 %), and in
- * 1 of 12 with 8 (12.7 %; the others within 6.5 %) (docs/accuracy.md).
- * On a slow line each of eight streams would carry a window of a few packets, too few for fast
+ * in a row differed by more than 10 % in 5 of 12 directions with 4 initial streams (by up to
+ * 24 %, and 43 % where one test added two), and in 1 of 12 with 8 (13.5 %; the others within
+ * 6.5 %) (docs/accuracy.md). On a slow line each of eight streams would carry a window of a few packets, too few for fast
  * retransmit, so slow tiers keep 2.
  */
 export function initialStreams (expectedMbps: number | null | undefined): number {
