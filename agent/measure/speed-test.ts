@@ -65,8 +65,8 @@ export interface SpeedTestOptions {
  * more streams averages more saw-teeth. On the accuracy bench's six lossy cubic paths two tests
  * in a row differed by more than 10 % in 5 of 12 directions with 4 initial streams (by up to
  * 24 %, and 43 % where one test added two), and in 1 of 12 with 8 (13.5 %; the others within
- * 6.5 %) (docs/accuracy.md). On a slow line each of eight streams would carry a window of a few packets, too few for fast
- * retransmit, so slow tiers keep 2.
+ * 6.5 %) (docs/accuracy.md). On a slow line each of eight streams would carry a window of a
+ * few packets, too few for fast retransmit, so slow tiers keep 2.
  */
 export function initialStreams (expectedMbps: number | null | undefined): number {
   if (expectedMbps != null && expectedMbps <= 50) return 2
