@@ -10,7 +10,7 @@ import { emptyRecord, messageOf } from './record.js'
 import { rankServers, type RankedServer } from './select.js'
 import { runTransfer } from './transfer.js'
 import { FlagSet, FULL_WINDOW_S, clientLimitedReasons, localLinkReason, overallConfidence, serverViewFlags } from './validity.js'
-import { accountCrossTraffic, crossTrafficReason, ifaceReading, queueGrowthBytes, type CrossTrafficFigures } from './cross-traffic.js'
+import { accountCrossTraffic, crossTrafficReason, heldBytes, ifaceReading, type CrossTrafficFigures } from './cross-traffic.js'
 import { bytesAt, stillTrending } from './goodput.js'
 import { readInterfaceCounters, type InterfaceCounters } from '../platform/net-counters.js'
 import { interfaceForAddress, linkInfo, linkLayer } from '../platform/link.js'
@@ -225,8 +225,8 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
     for (const { dir, t, warmupEndS } of transfers) {
       const w = crossTrafficWindow(t, warmupEndS, ifaceName)
       if (typeof w === 'string') { unavailable ??= w; continue }
-      const queued = dir === 'upload' && w.seconds > 0 ? queueGrowthBytes(t.loadedProbes, w.fromMs, w.toMs, w.testBytes / (w.seconds * 1000)) : 0
-      const f = accountCrossTraffic(w.a, w.b, w.testBytes, w.seconds, framing, dir, queued)
+      const held = w.seconds > 0 ? heldBytes(dir, t.loadedProbes, w.fromMs, w.toMs, w.testBytes / (w.seconds * 1000), t.server?.tcp?.bytesRetrans ?? null) : 0
+      const f = accountCrossTraffic(w.a, w.b, w.testBytes, w.seconds, framing, dir, held)
       if (f === null) { unavailable ??= `counters of ${ifaceName} went backwards during the test (interface reset)`; continue }
       figures.push(f)
       source = w.source
