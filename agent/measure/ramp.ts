@@ -42,8 +42,8 @@ export const RAMP_SETTLE_MS = 2000
  * came up in 36 % of 400 tests, each an add that changes a loss-bound path's figure by half;
  * with the fitted line required too, in 4 % (test/agent/ramp.test.ts). A real climb (streams
  * still growing towards the line's rate) passes both. Not adding costs little: the initial eight
- * streams fill the bench's lines (speed-test.ts initialStreams). Streams added less than RAMP_SETTLE_MS ago are
- * still in slow start, so the rise they cause is not evidence either.
+ * streams fill the bench's lines (speed-test.ts initialStreams). Streams added less than
+ * RAMP_SETTLE_MS ago are still in slow start, so the rise they cause is not evidence either.
  */
 export function shouldAddStreams ({ samples, tMs, maxMs, streams, maxStreams = MAX_STREAMS, lastAddMs = null }: {
   samples: readonly Sample[]

@@ -10,7 +10,7 @@ import { emptyRecord, messageOf } from './record.js'
 import { rankServers, type RankedServer } from './select.js'
 import { runTransfer } from './transfer.js'
 import { FlagSet, FULL_WINDOW_S, clientLimitedReasons, localLinkReason, overallConfidence, serverViewFlags } from './validity.js'
-import { accountCrossTraffic, crossTrafficReason, ifaceReading, queueGrowthBytes, type CrossTrafficFigures } from './cross-traffic.js'
+import { accountCrossTraffic, crossTrafficReason, heldBytes, ifaceReading, type CrossTrafficFigures } from './cross-traffic.js'
 import { bytesAt, stillTrending } from './goodput.js'
 import { readInterfaceCounters, type InterfaceCounters } from '../platform/net-counters.js'
 import { interfaceForAddress, linkInfo, linkLayer } from '../platform/link.js'
@@ -63,10 +63,10 @@ export interface SpeedTestOptions {
  * Eight even where four would fill the line: where random loss, not the line, bounds each
  * stream's rate (cubic's saw-tooth, about MSS ÷ RTT × 1.22 ÷ √p per stream), the aggregate of
  * more streams averages more saw-teeth. On the accuracy bench's six lossy cubic paths two tests
- * in a row differed by more than 10 % in 5 of 12 directions with 4 streams (up to 24 %), and in
- * 1 of 12 with 8 (12.7 %; the others within 6.5 %) (docs/accuracy.md).
- * On a slow line each of eight streams would carry a window of a few packets, too few for fast
- * retransmit, so slow tiers keep 2.
+ * in a row differed by more than 10 % in 5 of 12 directions with 4 initial streams (by up to
+ * 24 %, and 43 % where one test added two), and in 1 of 12 with 8 (13.5 %; the others within
+ * 6.5 %) (docs/accuracy.md). On a slow line each of eight streams would carry a window of a
+ * few packets, too few for fast retransmit, so slow tiers keep 2.
  */
 export function initialStreams (expectedMbps: number | null | undefined): number {
   if (expectedMbps != null && expectedMbps <= 50) return 2
@@ -225,8 +225,8 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
     for (const { dir, t, warmupEndS } of transfers) {
       const w = crossTrafficWindow(t, warmupEndS, ifaceName)
       if (typeof w === 'string') { unavailable ??= w; continue }
-      const queued = dir === 'upload' && w.seconds > 0 ? queueGrowthBytes(t.loadedProbes, w.fromMs, w.toMs, w.testBytes / (w.seconds * 1000)) : 0
-      const f = accountCrossTraffic(w.a, w.b, w.testBytes, w.seconds, framing, dir, queued)
+      const held = w.seconds > 0 ? heldBytes(dir, t.loadedProbes, w.fromMs, w.toMs, w.testBytes / (w.seconds * 1000), t.server?.tcp?.bytesRetrans ?? null) : 0
+      const f = accountCrossTraffic(w.a, w.b, w.testBytes, w.seconds, framing, dir, held)
       if (f === null) { unavailable ??= `counters of ${ifaceName} went backwards during the test (interface reset)`; continue }
       figures.push(f)
       source = w.source

@@ -143,10 +143,10 @@ export function percentilesInPlace (a: Float64Array, ps: readonly number[]): Arr
 /**
  * A work array reused from one report to the next. A rolling 12-month report pools millions of
  * samples several times over (per area, per agent, per target); a fresh array for each is tens of
- * MB of zero-filled memory that the garbage collector then has to reclaim, which it did in about a
- * fifth of a cold report's time at 10 M results (docs/reports.md). Arrays up to `keepMax`
- * elements are kept (grown by doubling); a larger one is allocated for that call only, so what
- * stays in memory is bounded.
+ * MB of zero-filled memory for the garbage collector to reclaim (it took about a fifth of a cold
+ * report's time at 10 M results, and a sixth once these were reused: docs/reports.md). Arrays
+ * up to `keepMax` elements are kept (grown by doubling); a larger one is allocated for that call
+ * only, so what stays in memory is bounded.
  *
  * `take` returns a view whose contents are left over from earlier use, valid until the next
  * `take` on the same scratch: only for values used and dropped within one synchronous pass.
