@@ -766,8 +766,9 @@ function updateDoc (path: string, table: string, marker = 'accuracy'): string {
     // new file
   }
   const block = `${begin}\n${table}\n${end}`
-  const i = doc.indexOf(begin)
-  const j = doc.indexOf(end)
+  // The last block: the markers may also be quoted in the document's prose, and earlier tables kept.
+  const i = doc.lastIndexOf(begin)
+  const j = i < 0 ? -1 : doc.indexOf(end, i)
   if (i >= 0 && j > i) return doc.slice(0, i) + block + doc.slice(j + end.length)
   return doc ? `${doc.trimEnd()}\n\n${block}\n` : `# Accuracy\n\n${block}\n`
 }
