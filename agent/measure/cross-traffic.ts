@@ -121,7 +121,8 @@ const mb = (b: number): string => (b / 1e6).toFixed(2)
 export function crossTrafficReason (dir: string, f: CrossTrafficFigures): string | null {
   if (f.extraBytes <= f.allowanceBytes) return null
   const mbps = f.seconds > 0 ? (f.extraBytes * 8 / f.seconds / 1e6).toFixed(1) : '?'
-  const held = f.queuedBytes > 0 ? ` + ${mb(f.queuedBytes)} MB ${/download/.test(dir) ? 'held out of order behind losses' : 'still queued on the path'}` : ''
+  // `dir` is the interface's name and the direction, as '<iface> download'.
+  const held = f.queuedBytes > 0 ? ` + ${mb(f.queuedBytes)} MB ${dir.endsWith('download') ? 'held out of order behind losses' : 'still queued on the path'}` : ''
   return `${dir}: the interface moved ${mb(f.ifaceBytes)} MB in ${f.seconds.toFixed(1)} s against ${mb(f.testBytes)} MB of test payload + ${mb(f.headerBytes)} MB of headers and ACKs + ${mb(f.retransBytes)} MB retransmitted${held}: ${mb(f.extraBytes)} MB (${mbps} Mbit/s) of other traffic > allowance ${mb(f.allowanceBytes)} MB (${CROSS_TRAFFIC.share * 100} % of test bytes or ${CROSS_TRAFFIC.mbps} Mbit/s)`
 }
 
@@ -154,9 +155,9 @@ export function queueGrowthBytes (probes: ReadonlyArray<{ tMs: number, rttMs: nu
  *   path fills: by up to the rate × the growth of the round trip (the same probe measure).
  *   Only when the server retransmitted (its TCP_INFO, `serverRetransBytes`): without a loss
  *   nothing is held. Seen on the accuracy bench's 100/20 path at 1 % loss under bbr with eight
- *   streams, whose queue grew from ~20 to ~250 ms during the window: 1.8–2.3 MB counted by the
- *   interface beyond the payload read, flagged as cross traffic on a path that carried nothing
- *   else (docs/accuracy.md).
+ *   streams, whose round trip rose from ~100 to 200–270 ms over the window: 1.8–2.3 MB counted
+ *   by the interface beyond the payload read, flagged as cross traffic on a path that carried
+ *   nothing else (docs/accuracy.md).
  */
 export function heldBytes (direction: 'download' | 'upload', probes: ReadonlyArray<{ tMs: number, rttMs: number }>, fromMs: number, toMs: number,
   bytesPerMs: number, serverRetransBytes: number | null): number {
