@@ -117,13 +117,15 @@ export function accountCrossTraffic (a: IfaceReading, b: IfaceReading, testBytes
 
 const mb = (b: number): string => (b / 1e6).toFixed(2)
 
-/** The reason for `cross_traffic`, or null when the window's extra bytes are within the allowance. */
-export function crossTrafficReason (dir: string, f: CrossTrafficFigures): string | null {
+/**
+ * The reason for `cross_traffic`, or null when the window's extra bytes are within the allowance;
+ * it names the interface, when given, before the direction.
+ */
+export function crossTrafficReason (direction: 'download' | 'upload', f: CrossTrafficFigures, iface?: string): string | null {
   if (f.extraBytes <= f.allowanceBytes) return null
   const mbps = f.seconds > 0 ? (f.extraBytes * 8 / f.seconds / 1e6).toFixed(1) : '?'
-  // `dir` is the interface's name and the direction, as '<iface> download'.
-  const held = f.queuedBytes > 0 ? ` + ${mb(f.queuedBytes)} MB ${dir.endsWith('download') ? 'held out of order behind losses' : 'still queued on the path'}` : ''
-  return `${dir}: the interface moved ${mb(f.ifaceBytes)} MB in ${f.seconds.toFixed(1)} s against ${mb(f.testBytes)} MB of test payload + ${mb(f.headerBytes)} MB of headers and ACKs + ${mb(f.retransBytes)} MB retransmitted${held}: ${mb(f.extraBytes)} MB (${mbps} Mbit/s) of other traffic > allowance ${mb(f.allowanceBytes)} MB (${CROSS_TRAFFIC.share * 100} % of test bytes or ${CROSS_TRAFFIC.mbps} Mbit/s)`
+  const held = f.queuedBytes > 0 ? ` + ${mb(f.queuedBytes)} MB ${direction === 'download' ? 'held out of order behind losses' : 'still queued on the path'}` : ''
+  return `${iface === undefined ? '' : `${iface} `}${direction}: the interface moved ${mb(f.ifaceBytes)} MB in ${f.seconds.toFixed(1)} s against ${mb(f.testBytes)} MB of test payload + ${mb(f.headerBytes)} MB of headers and ACKs + ${mb(f.retransBytes)} MB retransmitted${held}: ${mb(f.extraBytes)} MB (${mbps} Mbit/s) of other traffic > allowance ${mb(f.allowanceBytes)} MB (${CROSS_TRAFFIC.share * 100} % of test bytes or ${CROSS_TRAFFIC.mbps} Mbit/s)`
 }
 
 /**

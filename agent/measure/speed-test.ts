@@ -230,7 +230,7 @@ export async function runSpeedTest (opts: SpeedTestOptions): Promise<ResultRecor
       if (f === null) { unavailable ??= `counters of ${ifaceName} went backwards during the test (interface reset)`; continue }
       figures.push(f)
       source = w.source
-      const reason = crossTrafficReason(`${ifaceName} ${dir}`, f)
+      const reason = crossTrafficReason(dir, f, ifaceName)
       if (reason !== null) flags.add('cross_traffic', reason)
     }
     if (figures.length > 0) {
